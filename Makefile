@@ -1,0 +1,148 @@
+# vmq: per-VM NIC transmit queues for Linux hosts.
+#   make            build everything under build/
+#   make test       install missing packages, build, run every test (root)
+#   make bench      print the per-packet cost figures (root)
+#   make deps       install the Debian packages the build and tests need
+#   make install    PREFIX=/usr/local DESTDIR=
+# V=1 shows the commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD := build
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
+LDLIBS := -ljson-c -lbpf -lelf -lz
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
+BPF_CFLAGS := -g -O2 -target bpf $(WARN) -Iinclude -I/usr/include/$(MULTIARCH)
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all test check deps clean install bench demo
+
+# Debian packages: build, tests, demo.
+DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
+	libelf-dev zlib1g-dev libjson-c-dev ethtool
+
+LIB_SRCS := $(wildcard user/lib/*.c)
+LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
+SAN_LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/san/lib/%.o)
+# Programs: user/<prog>/*.c; main.c alone holds main(), so the rest is an
+# archive the unit tests can link.
+PROGS := $(patsubst user/%/main.c,%,$(wildcard user/*/main.c))
+COMMON_SRCS := $(wildcard user/common/*.c)
+prog_srcs = $(wildcard user/$(1)/*.c)
+prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
+USER_HDRS := $(wildcard user/lib/*.h user/common/*.h user/vmqd/*.h user/vmqctl/*.h) include/vmq_abi.h
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_BINS := $(patsubst tests/tools/udpsend.c,$(BUILD)/tests/vmq-udpsend,$(wildcard tests/tools/udpsend.c))
+BENCH_BINS := $(BUILD)/bench/vmq-bench
+
+all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
+
+# --- BPF objects and skeletons ------------------------------------------
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# --- libvmq -------------------------------------------------------------
+$(BUILD)/obj/lib/dev.o $(BUILD)/san/lib/dev.o: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h
+
+$(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/common -c $< -o $@
+
+$(BUILD)/san/%.o: user/%.c $(USER_HDRS) | $(BUILD)
+	$(call msg,CC-SAN,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/common $(SANITIZE) -c $< -o $@
+
+$(BUILD)/libvmq.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/san/libvmq.a: $(SAN_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+# --- vmqd, vmqctl -------------------------------------------------------
+define prog_rules
+$(BUILD)/lib$(1).a: $(filter-out %/main.o,$(call prog_objs,$(1),obj/) $(COMMON_SRCS:user/%.c=$(BUILD)/obj/%.o))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+
+$(BUILD)/san/lib$(1).a: $(filter-out %/main.o,$(call prog_objs,$(1),san/) $(COMMON_SRCS:user/%.c=$(BUILD)/san/%.o))
+	$$(call msg,AR,$$@)
+	$$(Q)rm -f $$@ && $$(AR) rcs $$@ $$^
+
+$(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(BUILD)/libvmq.a
+	$$(call msg,LINK,$$@)
+	$$(Q)$$(CC) $$(CFLAGS) $$^ $$(LDLIBS) -o $$@
+endef
+$(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
+$(call prog_objs,vmqd,obj/) $(call prog_objs,vmqd,san/): $(BUILD)/vmq_tx.skel.h
+
+# --- tests --------------------------------------------------------------
+SAN_ARCHIVES := $(PROGS:%=$(BUILD)/san/lib%.a) $(BUILD)/san/libvmq.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/vmq_test.h $(SAN_ARCHIVES)
+	$(call msg,CC-TEST,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(SANITIZE) -Itests/unit -Iuser/common -Iuser $< \
+		$(SAN_ARCHIVES) -lcmocka $(LDLIBS) -o $@
+
+$(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h
+
+$(BUILD)/tests/vmq-udpsend: tests/tools/udpsend.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< -o $@
+
+$(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
+
+check: all $(UNIT_BINS) $(TOOL_BINS)
+	$(Q)BUILD=$(abspath $(BUILD)) tests/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory check
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory $(BENCH_BINS)
+	$(Q)$(BUILD)/bench/vmq-bench
+
+# --- housekeeping -------------------------------------------------------
+deps:
+	$(Q)missing=""; for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+$(BUILD):
+	$(Q)mkdir -p $@
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/vmq
+	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The queues map, declared once for the objects that share it: vmq_tx reads
+ * it per packet, vmq_ctl writes it (user space reuses one fd for both). */
+#ifndef VMQ_QUEUES_BPF_H
+#define VMQ_QUEUES_BPF_H
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* resized at load time */
+	__type(key, __u32);
+	__type(value, struct vmq_queue_entry);
+} vmq_queues SEC(".maps");
+
+#endif /* VMQ_QUEUES_BPF_H */

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vmq_tx: tc egress steering for an uplink. Reads the VM queue ID from the
+ * queue bits of skb->mark, looks it up in the map of live queues and picks
+ * the hardware TX queue. A packet is never dropped for its queue ID: an ID
+ * that is not live leaves on the default queue (ID 0), and is counted.
+ */
+#include <linux/bpf.h>
+#include <linux/pkt_cls.h>
+#include <bpf/bpf_helpers.h>
+
+#include "vmq_abi.h"
+
+/* Set between open and load; the defaults serve the bpftool path. */
+const volatile struct vmq_config vmq_cfg = {
+	.mark_mask = VMQ_MARK_MASK_DEFAULT,
+	.mark_shift = 0,
+	.abi_version = VMQ_ABI_VERSION,
+};
+
+#include "vmq_queues.bpf.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VMQ_GROUPS_MAX);
+	__type(key, __u32);
+	__type(value, struct vmq_group_entry);
+} vmq_groups SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* sized like vmq_queues */
+	__type(key, __u32);
+	__type(value, struct vmq_queue_stats);
+} vmq_queue_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VMQ_TXQ_SLOTS);
+	__type(key, __u32);
+	__type(value, struct vmq_counter);
+} vmq_txq_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, VMQ_FALLBACK_REASONS);
+	__type(key, __u32);
+	__type(value, struct vmq_counter);
+} vmq_fallbacks SEC(".maps");
+
+/*
+ * Never read here: the control plane's records, pinned with the rest so
+ * that they live exactly as long as the data plane they describe.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vmq_dev_info);
+} vmq_dev_info SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VMQ_QUEUES_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct vmq_queue_meta);
+} vmq_queue_meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VMQ_TXQ_MAX);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct vmq_xps_saved);
+} vmq_xps_saved SEC(".maps");
+
+static __always_inline void count(struct vmq_counter *c, __u32 len)
+{
+	if (c) {
+		c->packets++;
+		c->bytes += len;
+	}
+}
+
+/* Returns the TX queue for the packet, or VMQ_TXQ_SLOT_KERNEL. */
+static __always_inline __u32 default_txq(void)
+{
+	__u32 id = VMQ_DEFAULT_QUEUE;
+	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &id);
+
+	if (e && e->state == VMQ_QUEUE_TXQ)
+		return e->target;
+	return VMQ_TXQ_SLOT_KERNEL;
+}
+
+static __always_inline __u32 fall_back(__u32 reason, __u32 len)
+{
+	count(bpf_map_lookup_elem(&vmq_fallbacks, &reason), len);
+	return default_txq();
+}
+
+static __always_inline __u32 group_txq(struct __sk_buff *skb, __u32 group, __u32 len)
+{
+	struct vmq_group_entry *g = bpf_map_lookup_elem(&vmq_groups, &group);
+	__u32 slot;
+
+	if (!g || !g->ntxqs)
+		return fall_back(VMQ_FALLBACK_BAD_GROUP, len);
+	/* One flow, one hash, one slot: packet order within a flow is kept. */
+	slot = bpf_get_hash_recalc(skb) & (VMQ_GROUP_SLOTS - 1);
+	return g->slots[slot];
+}
+
+SEC("tc")
+int vmq_tx_egress(struct __sk_buff *skb)
+{
+	__u32 id = (skb->mark & vmq_cfg.mark_mask) >> vmq_cfg.mark_shift;
+	__u32 len = skb->len;
+	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &id);
+	struct vmq_queue_stats *qs;
+	struct vmq_queue_entry entry;
+	__u32 txq;
+
+	if (!e) {
+		txq = fall_back(VMQ_FALLBACK_BEYOND_MAP, len);
+		goto steer;
+	}
+	/* One 32-bit load: a concurrent update is seen whole or not at all. */
+	*(__u32 *)&entry = *(volatile __u32 *)e;
+	qs = bpf_map_lookup_elem(&vmq_queue_stats, &id);
+
+	switch (entry.state) {
+	case VMQ_QUEUE_TXQ:
+		txq = entry.target;
+		break;
+	case VMQ_QUEUE_GROUP:
+		txq = group_txq(skb, entry.target, len);
+		break;
+	case VMQ_QUEUE_KERNEL:
+		txq = VMQ_TXQ_SLOT_KERNEL;
+		break;
+	default:
+		if (qs) {
+			qs->fallback_packets++;
+			qs->fallback_bytes += len;
+		}
+		txq = fall_back(VMQ_FALLBACK_NOT_LIVE, len);
+		goto steer;
+	}
+	if (qs) {
+		qs->packets++;
+		qs->bytes += len;
+	}
+
+steer:
+	if (txq >= VMQ_TXQ_MAX) {
+		/* Kernel choice: clear any recorded queue so the stack picks
+		 * (XPS, socket, hash) as it would without vmq. */
+		txq = VMQ_TXQ_SLOT_KERNEL;
+		skb->queue_mapping = 0;
+	} else {
+		/* The stack takes a nonzero queue_mapping as "recorded queue
+		 * + 1" (brief, fact 1). */
+		skb->queue_mapping = txq + 1;
+	}
+	count(bpf_map_lookup_elem(&vmq_txq_stats, &txq), len);
+	/* TC_ACT_UNSPEC: steering is a side effect; later egress filters
+	 * still run and the packet is never dropped here. */
+	return TC_ACT_UNSPEC;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * vmq_abi.h: every structure and constant shared by the BPF programs and
+ * user space, defined once. Fixed-width types only, no bool, no pointers:
+ * the layouts below are the contents of pinned maps and outlive any one
+ * build of the daemon.
+ */
+#ifndef VMQ_ABI_H
+#define VMQ_ABI_H
+
+#include <linux/types.h>
+
+#define VMQ_ABI_VERSION 1
+
+/* Queue IDs: 0 is the default queue; the map size is chosen at load time. */
+#define VMQ_QUEUES_DEFAULT 4096U
+#define VMQ_QUEUES_MAX 65536U
+#define VMQ_DEFAULT_QUEUE 0U
+
+/* Mark bits that carry the queue ID unless told otherwise. */
+#define VMQ_MARK_MASK_DEFAULT 0x0000ffffU
+
+/* Highest TX queue count vmq steers to (per-TX-queue counter slots). */
+#define VMQ_TXQ_MAX 1024U
+/* Extra counter slot: packets left to the kernel's own TX queue choice. */
+#define VMQ_TXQ_SLOT_KERNEL VMQ_TXQ_MAX
+#define VMQ_TXQ_SLOTS (VMQ_TXQ_MAX + 1U)
+
+/* Groups: a set of TX queues spread by flow hash through a slot table. */
+#define VMQ_GROUPS_MAX 256U
+#define VMQ_GROUP_TXQS_MAX 16U
+#define VMQ_GROUP_SLOTS 64U /* power of two: slot = hash & (SLOTS - 1) */
+
+/* tc attachment: clsact egress, direct-action. */
+#define VMQ_TC_HANDLE 0x766d71U /* "vmq" */
+#define VMQ_TC_PRIORITY 1U
+
+/* What a queue ID's entry in the queues map says. */
+enum vmq_queue_state {
+	VMQ_QUEUE_FREE = 0,   /* not live: packets fall back to queue 0 */
+	VMQ_QUEUE_TXQ = 1,    /* steer to TX queue `target` */
+	VMQ_QUEUE_GROUP = 2,  /* steer into group `target` by flow hash */
+	VMQ_QUEUE_KERNEL = 3, /* queue 0 only: leave the choice to the kernel */
+};
+
+/*
+ * Value of the queues map (array, key = queue ID). Four bytes, read by the
+ * program in one load, so a writer that stores it in one store can never
+ * be seen half-written.
+ */
+struct vmq_queue_entry {
+	__u16 state;  /* enum vmq_queue_state */
+	__u16 target; /* TX queue or group ID, by state */
+};
+
+/* Value of the groups map (array, key = group ID). Written only while no
+ * queue refers to the group. */
+struct vmq_group_entry {
+	__u16 ntxqs; /* 0: the group does not exist */
+	__u16 reserved;
+	__u16 txqs[VMQ_GROUP_TXQS_MAX];  /* members, as given */
+	__u16 slots[VMQ_GROUP_SLOTS];    /* hash slot -> TX queue, filled by user space */
+};
+
+/* Per-CPU counters of one queue ID. */
+struct vmq_queue_stats {
+	__u64 packets; /* steered through this ID's entry */
+	__u64 bytes;
+	__u64 fallback_packets; /* carried this ID while it was not live */
+	__u64 fallback_bytes;
+};
+
+/* Per-CPU counters of one TX queue slot, and of one fallback reason. */
+struct vmq_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* Why a packet went to the default queue. */
+enum vmq_fallback_reason {
+	VMQ_FALLBACK_NOT_LIVE = 0,   /* ID never allocated, or freed */
+	VMQ_FALLBACK_BEYOND_MAP = 1, /* ID >= the queues map size */
+	VMQ_FALLBACK_BAD_GROUP = 2,  /* queue refers to a group with no TX queues */
+	VMQ_FALLBACK_REASONS = 3,
+};
+
+/* Control-plane record of one uplink (vmq_dev_info map, one entry). The
+ * program never reads it; it lets a restarted daemon undo exactly what
+ * attach did. */
+#define VMQ_DEV_F_HOOK_CREATED 0x1U /* vmq created the clsact qdisc */
+#define VMQ_DEV_F_ATTACHED 0x2U     /* the filter is (meant to be) attached */
+
+struct vmq_dev_info {
+	__u32 abi_version;
+	__u32 ifindex;
+	__u32 flags; /* VMQ_DEV_F_* */
+	__u32 reserved;
+};
+
+/* Control-plane metadata of a live queue (vmq_queue_meta map, hash by ID):
+ * kept in a pinned map so it survives the daemon. */
+#define VMQ_META_NAME_LEN 32 /* NUL-terminated: at most 31 bytes */
+
+struct vmq_queue_meta {
+	char vm[VMQ_META_NAME_LEN];
+	char name[VMQ_META_NAME_LEN];
+};
+
+/* XPS settings of one TX queue as found at attach (vmq_xps_saved map, hash
+ * by TX queue), restored at detach. Text as read from sysfs. */
+#define VMQ_XPS_TEXT_LEN 256
+
+struct vmq_xps_saved {
+	char cpus[VMQ_XPS_TEXT_LEN];
+	char rxqs[VMQ_XPS_TEXT_LEN];
+};
+
+/* Argument of the vmq_queue_store syscall program: one queue entry, stored
+ * in a single 32-bit write. */
+struct vmq_queue_store_args {
+	__u32 id;
+	struct vmq_queue_entry entry;
+};
+
+/* Load-time configuration of one uplink's program (its .rodata). */
+struct vmq_config {
+	__u32 mark_mask;  /* mark bits holding the queue ID */
+	__u32 mark_shift; /* trailing zeros of mark_mask */
+	__u32 abi_version;
+	__u32 reserved;
+};
+
+_Static_assert(sizeof(struct vmq_queue_entry) == 4, "queue entry is one 32-bit word");
+_Static_assert(sizeof(struct vmq_group_entry) == 4 + 2 * (VMQ_GROUP_TXQS_MAX + VMQ_GROUP_SLOTS),
+	       "group entry has no padding");
+_Static_assert(sizeof(struct vmq_queue_stats) == 32, "queue stats layout");
+_Static_assert(sizeof(struct vmq_counter) == 16, "counter layout");
+_Static_assert(sizeof(struct vmq_config) == 16, "config layout");
+_Static_assert(sizeof(struct vmq_dev_info) == 16, "dev info layout");
+_Static_assert(sizeof(struct vmq_queue_meta) == 64, "queue meta layout");
+_Static_assert(sizeof(struct vmq_xps_saved) == 2 * VMQ_XPS_TEXT_LEN, "xps layout");
+_Static_assert(sizeof(struct vmq_queue_store_args) == 8, "store args layout");
+_Static_assert((VMQ_GROUP_SLOTS & (VMQ_GROUP_SLOTS - 1)) == 0, "slots are a power of two");
+_Static_assert(VMQ_TXQ_MAX < 65535U, "queue_mapping holds txq + 1 in 16 bits");
+
+#endif /* VMQ_ABI_H */

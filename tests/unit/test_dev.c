@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* bpffs.c, tc.c, dev.c and maps.c against the kernel, in a sandbox. */
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "vmq_test.h"
+#include "libvmq.h"
+
+static const char *root;
+
+static int setup(void **state)
+{
+	(void)state;
+	root = vmq_test_sandbox();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vmq_test_sandbox_done();
+	return 0;
+}
+
+static bool exists(const char *fmt, const char *a, const char *b)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), fmt, a, b);
+	return access(path, F_OK) == 0;
+}
+
+static void test_bpffs_mounts_on_plain_dir(void **state)
+{
+	char dir[] = "/tmp/vmq-test-plain-XXXXXX";
+	char sub[PATH_MAX];
+	bool mounted = true;
+
+	(void)state;
+	assert_true(vmq_is_bpffs(root));
+	assert_non_null(mkdtemp(dir));
+	assert_false(vmq_is_bpffs(dir));
+	assert_int_equal(vmq_bpffs_ensure(dir, &mounted), 0);
+	assert_true(mounted);
+	assert_true(vmq_is_bpffs(dir));
+	/* Already a bpffs: nothing mounted twice. */
+	assert_int_equal(vmq_bpffs_ensure(dir, &mounted), 0);
+	assert_false(mounted);
+	/* Below a bpffs: directories only. */
+	snprintf(sub, sizeof(sub), "%s/a/b", dir);
+	assert_int_equal(vmq_bpffs_ensure(sub, &mounted), 0);
+	assert_false(mounted);
+	assert_true(vmq_is_bpffs(sub));
+	assert_int_equal(umount2(dir, MNT_DETACH), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_load_pins_and_adopt_reads_config(void **state)
+{
+	struct vmq_load_opts opts = { .nr_queues = 128, .mark_mask = 0x00ff0000 };
+	struct vmq_queue_entry e = { .state = VMQ_QUEUE_TXQ, .target = 5 };
+	struct vmq_queue_entry got = {};
+	struct vmq_dev dev, adopted;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", &opts), 0);
+	assert_int_equal(dev.nr_queues, 128);
+	assert_int_equal(dev.cfg.mark_mask, 0x00ff0000);
+	assert_int_equal(dev.cfg.mark_shift, 16);
+	assert_true(exists("%s/lo/%s", root, VMQ_PIN_PROG));
+	assert_true(exists("%s/lo/maps/%s", root, "vmq_queues"));
+	assert_true(exists("%s/lo/maps/%s", root, "vmq_tx_rodata"));
+	assert_int_equal(vmq_queue_write(&dev, 9, e), 0);
+
+	/* A second load over live pins would orphan them: refused. */
+	assert_int_equal(vmq_dev_load(&adopted, root, "lo", &opts), -EEXIST);
+
+	vmq_dev_close(&dev);
+	assert_int_equal(vmq_dev_adopt(&adopted, root, "lo"), 0);
+	assert_int_equal(adopted.nr_queues, 128);
+	assert_int_equal(adopted.cfg.mark_mask, 0x00ff0000);
+	assert_int_equal(adopted.cfg.mark_shift, 16);
+	assert_int_equal(vmq_queue_read(&adopted, 9, &got), 0);
+	assert_int_equal(got.state, VMQ_QUEUE_TXQ);
+	assert_int_equal(got.target, 5);
+
+	assert_int_equal(vmq_dev_unpin(&adopted), 0);
+	assert_false(exists("%s/%s", root, "lo"));
+	vmq_dev_close(&adopted);
+}
+
+static void test_load_rejects_bad_sizes_and_devices(void **state)
+{
+	struct vmq_load_opts big = { .nr_queues = VMQ_QUEUES_MAX + 1 };
+	struct vmq_dev dev;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", &big), -ERANGE);
+	assert_int_equal(vmq_dev_load(&dev, root, "nosuchdev0", NULL), -ENODEV);
+	assert_int_equal(vmq_dev_adopt(&dev, root, "lo"), -ENOENT);
+}
+
+static void test_entries_round_trip_and_bounds(void **state)
+{
+	struct vmq_queue_entry e = { .state = VMQ_QUEUE_GROUP, .target = 3 };
+	__u16 txqs[] = { 2, 4, 6 };
+	__u16 too_far[] = { VMQ_TXQ_MAX };
+	struct vmq_group_entry g;
+	struct vmq_dev dev;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_int_equal(dev.nr_queues, VMQ_QUEUES_DEFAULT);
+	assert_int_equal(dev.cfg.mark_mask, VMQ_MARK_MASK_DEFAULT);
+	assert_int_equal(vmq_queue_write(&dev, VMQ_QUEUES_DEFAULT - 1, e), 0);
+	assert_int_equal(vmq_queue_write(&dev, VMQ_QUEUES_DEFAULT, e), -ERANGE);
+	assert_int_equal(vmq_queue_read(&dev, VMQ_QUEUES_DEFAULT, &e), -ERANGE);
+
+	assert_int_equal(vmq_group_write(&dev, 3, txqs, 3), 0);
+	assert_int_equal(vmq_group_read(&dev, 3, &g), 0);
+	assert_int_equal(g.ntxqs, 3);
+	assert_memory_equal(g.txqs, txqs, sizeof(txqs));
+	/* Every slot holds a member, each member a fair share of slots. */
+	for (unsigned int i = 0; i < VMQ_GROUP_SLOTS; i++)
+		assert_int_equal(g.slots[i], txqs[i % 3]);
+	assert_int_equal(vmq_group_write(&dev, VMQ_GROUPS_MAX, txqs, 3), -ERANGE);
+	assert_int_equal(vmq_group_write(&dev, 4, txqs, 0), -EINVAL);
+	assert_int_equal(vmq_group_write(&dev, 4, too_far, 1), -ERANGE);
+	assert_int_equal(vmq_group_clear(&dev, 3), 0);
+	assert_int_equal(vmq_group_read(&dev, 3, &g), 0);
+	assert_int_equal(g.ntxqs, 0);
+
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+static bool hook_exists(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (!err) { /* it was absent: undo the probe */
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err == -EEXIST;
+}
+
+static void test_attach_detach_removes_what_it_created(void **state)
+{
+	struct vmq_dev_info info;
+	struct vmq_dev dev;
+	bool attached = true;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_false(hook_exists(dev.ifindex));
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_false(attached);
+
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_true(attached);
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	assert_int_equal(info.flags, VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED);
+	/* Attaching again replaces in place and keeps ownership. */
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	assert_true(info.flags & VMQ_DEV_F_HOOK_CREATED);
+
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_false(attached);
+	assert_false(hook_exists(dev.ifindex));
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+static void test_detach_keeps_a_clsact_it_found(void **state)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = 1, .attach_point = BPF_TC_EGRESS);
+	struct vmq_dev_info info;
+	struct vmq_dev dev;
+	bool attached = true;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	hook.ifindex = dev.ifindex;
+	assert_int_equal(bpf_tc_hook_create(&hook), 0);
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	assert_int_equal(info.flags, VMQ_DEV_F_ATTACHED);
+
+	/* A restarted control plane knows what it created from the pins. */
+	vmq_dev_close(&dev);
+	assert_int_equal(vmq_dev_adopt(&dev, root, "lo"), 0);
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_true(attached);
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	assert_true(hook_exists(dev.ifindex));
+
+	hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+	assert_int_equal(bpf_tc_hook_destroy(&hook), 0);
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bpffs_mounts_on_plain_dir),
+		cmocka_unit_test(test_load_pins_and_adopt_reads_config),
+		cmocka_unit_test(test_load_rejects_bad_sizes_and_devices),
+		cmocka_unit_test(test_entries_round_trip_and_bounds),
+		cmocka_unit_test(test_attach_detach_removes_what_it_created),
+		cmocka_unit_test(test_detach_keeps_a_clsact_it_found),
+	};
+
+	return cmocka_run_group_tests_name("libvmq device", tests, setup, teardown);
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Pins need a bpffs. `ip netns exec` remounts /sys (brief, fact 4), so a
+ * pin directory may sit on a plain filesystem: mount a bpffs on it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+
+#include "libvmq.h"
+
+bool vmq_is_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && (unsigned long)st.f_type == (unsigned long)BPF_FS_MAGIC;
+}
+
+int vmq_mkdir_p(const char *dir, unsigned int mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(dir);
+
+	if (!len || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int mount_bpffs(const char *dir)
+{
+	if (mount("bpf", dir, "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+/*
+ * Makes `dir` a directory on a bpffs: nothing to do if it is one, else
+ * mount a bpffs on it (or on /sys/fs/bpf when dir lies under an unmounted
+ * /sys/fs/bpf, where sysfs refuses mkdir). *mounted says whether we did.
+ */
+int vmq_bpffs_ensure(const char *dir, bool *mounted)
+{
+	static const char sys_bpf[] = "/sys/fs/bpf";
+	int err;
+
+	*mounted = false;
+	if (vmq_is_bpffs(dir))
+		return 0;
+	err = vmq_mkdir_p(dir, 0700);
+	if (err && !strncmp(dir, sys_bpf, strlen(sys_bpf)) && !vmq_is_bpffs(sys_bpf)) {
+		err = mount_bpffs(sys_bpf);
+		if (err)
+			return err;
+		*mounted = true;
+		return vmq_mkdir_p(dir, 0700);
+	}
+	if (err)
+		return err;
+	if (vmq_is_bpffs(dir))
+		return 0;
+	err = mount_bpffs(dir);
+	if (!err)
+		*mounted = true;
+	return err;
+}

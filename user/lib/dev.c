@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * One uplink's data plane: load it from the skeleton and pin it, or adopt
+ * what is pinned. Either way the result is a struct vmq_dev of file
+ * descriptors, so nothing after this point cares which happened.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libvmq.h"
+#include "vmq_ctl.skel.h"
+#include "vmq_tx.skel.h"
+
+/* Map names in the object, which are also their pin names. */
+static const struct {
+	const char *name;
+	size_t fd_offset;
+} dev_maps[] = {
+	{ "vmq_queues", offsetof(struct vmq_dev, queues_fd) },
+	{ "vmq_groups", offsetof(struct vmq_dev, groups_fd) },
+	{ "vmq_queue_stats", offsetof(struct vmq_dev, queue_stats_fd) },
+	{ "vmq_txq_stats", offsetof(struct vmq_dev, txq_stats_fd) },
+	{ "vmq_fallbacks", offsetof(struct vmq_dev, fallbacks_fd) },
+	{ "vmq_dev_info", offsetof(struct vmq_dev, dev_info_fd) },
+	{ "vmq_tx_rodata", offsetof(struct vmq_dev, rodata_fd) },
+	{ "vmq_queue_meta", offsetof(struct vmq_dev, queue_meta_fd) },
+	{ "vmq_xps_saved", offsetof(struct vmq_dev, xps_saved_fd) },
+};
+
+#define DEV_MAPS_COUNT (sizeof(dev_maps) / sizeof(dev_maps[0]))
+
+static int *dev_map_fd(struct vmq_dev *dev, size_t i)
+{
+	return (int *)((char *)dev + dev_maps[i].fd_offset);
+}
+
+void vmq_dev_init(struct vmq_dev *dev)
+{
+	memset(dev, 0, sizeof(*dev));
+	dev->prog_fd = -1;
+	dev->store_fd = -1;
+	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
+		*dev_map_fd(dev, i) = -1;
+}
+
+void vmq_dev_close(struct vmq_dev *dev)
+{
+	if (dev->prog_fd >= 0)
+		close(dev->prog_fd);
+	if (dev->store_fd >= 0)
+		close(dev->store_fd);
+	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
+		if (*dev_map_fd(dev, i) >= 0)
+			close(*dev_map_fd(dev, i));
+	vmq_dev_init(dev);
+}
+
+static int set_names(struct vmq_dev *dev, const char *pin_root, const char *ifname)
+{
+	unsigned int ifindex;
+	int n;
+
+	if (strlen(ifname) >= sizeof(dev->ifname))
+		return -ENAMETOOLONG;
+	ifindex = if_nametoindex(ifname);
+	if (!ifindex)
+		return -ENODEV;
+	strcpy(dev->ifname, ifname);
+	dev->ifindex = (int)ifindex;
+	n = snprintf(dev->pin_dir, sizeof(dev->pin_dir), "%s/%s", pin_root, ifname);
+	if (n < 0 || (size_t)n >= sizeof(dev->pin_dir))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int pin_path(char *buf, size_t size, const struct vmq_dev *dev, const char *name, bool map)
+{
+	int n = snprintf(buf, size, "%s/%s%s", dev->pin_dir, map ? VMQ_PIN_MAPS "/" : "", name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* Reads what the control plane needs from the maps themselves, so an
+ * instance loaded by bpftool is understood like one loaded by vmqd. */
+static int read_config(struct vmq_dev *dev)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	__u32 zero = 0;
+	struct vmq_tx_bpf__rodata rodata;
+	int err;
+
+	err = bpf_obj_get_info_by_fd(dev->queues_fd, &info, &len);
+	if (err)
+		return err;
+	dev->nr_queues = info.max_entries;
+	memset(&info, 0, sizeof(info));
+	len = sizeof(info);
+	err = bpf_obj_get_info_by_fd(dev->rodata_fd, &info, &len);
+	if (err)
+		return err;
+	if (info.value_size < sizeof(rodata))
+		return -EPROTO;
+	err = bpf_map_lookup_elem(dev->rodata_fd, &zero, &rodata);
+	if (err)
+		return err;
+	dev->cfg = rodata.vmq_cfg;
+	if (dev->cfg.abi_version != VMQ_ABI_VERSION)
+		return -EPROTO;
+	return 0;
+}
+
+/* The atomic writer shares this device's queues map. */
+static int load_store_prog(struct vmq_dev *dev)
+{
+	struct vmq_ctl_bpf *ctl = vmq_ctl_bpf__open();
+	int err;
+
+	if (!ctl)
+		return -errno;
+	err = bpf_map__reuse_fd(ctl->maps.vmq_queues, dev->queues_fd);
+	if (!err)
+		err = vmq_ctl_bpf__load(ctl);
+	if (!err) {
+		dev->store_fd = dup(bpf_program__fd(ctl->progs.vmq_queue_store));
+		if (dev->store_fd < 0)
+			err = -errno;
+	}
+	vmq_ctl_bpf__destroy(ctl);
+	return err;
+}
+
+static int take_fds(struct vmq_dev *dev, struct vmq_tx_bpf *skel)
+{
+	dev->prog_fd = dup(bpf_program__fd(skel->progs.vmq_tx_egress));
+	if (dev->prog_fd < 0)
+		return -errno;
+	for (size_t i = 0; i < DEV_MAPS_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, dev_maps[i].name);
+
+		/* libbpf names .rodata "<obj>.rodata"; its pin name has '_'. */
+		if (!map && !strcmp(dev_maps[i].name, "vmq_tx_rodata"))
+			map = skel->maps.rodata;
+		if (!map)
+			return -ENOENT;
+		*dev_map_fd(dev, i) = dup(bpf_map__fd(map));
+		if (*dev_map_fd(dev, i) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int pin_all(struct vmq_dev *dev)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = vmq_mkdir_p(dev->pin_dir, 0700);
+	if (!err)
+		err = pin_path(path, sizeof(path), dev, "", true);
+	if (!err)
+		err = vmq_mkdir_p(path, 0700);
+	if (!err)
+		err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
+	if (!err && bpf_obj_pin(dev->prog_fd, path))
+		err = -errno;
+	for (size_t i = 0; !err && i < DEV_MAPS_COUNT; i++) {
+		err = pin_path(path, sizeof(path), dev, dev_maps[i].name, true);
+		if (!err && bpf_obj_pin(*dev_map_fd(dev, i), path))
+			err = -errno;
+	}
+	return err;
+}
+
+int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
+		 const struct vmq_load_opts *opts)
+{
+	__u32 nr_queues = opts && opts->nr_queues ? opts->nr_queues : VMQ_QUEUES_DEFAULT;
+	__u32 mask = opts && opts->mark_mask ? opts->mark_mask : VMQ_MARK_MASK_DEFAULT;
+	struct vmq_dev_info info = { .abi_version = VMQ_ABI_VERSION };
+	struct vmq_tx_bpf *skel = NULL;
+	char path[PATH_MAX];
+	int err;
+
+	vmq_dev_init(dev);
+	if (nr_queues > VMQ_QUEUES_MAX || nr_queues < 1)
+		return -ERANGE;
+	err = set_names(dev, pin_root, ifname);
+	if (err)
+		return err;
+	err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
+	if (!err && !access(path, F_OK))
+		return -EEXIST;
+
+	skel = vmq_tx_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->vmq_cfg.mark_mask = mask;
+	skel->rodata->vmq_cfg.mark_shift = vmq_mask_shift(mask);
+	err = bpf_map__set_max_entries(skel->maps.vmq_queues, nr_queues);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.vmq_queue_stats, nr_queues);
+	if (!err)
+		err = vmq_tx_bpf__load(skel);
+	if (!err)
+		err = take_fds(dev, skel);
+	if (!err)
+		err = load_store_prog(dev);
+	if (err)
+		goto cleanup;
+	dev->cfg = skel->rodata->vmq_cfg;
+	dev->nr_queues = nr_queues;
+	info.ifindex = (__u32)dev->ifindex;
+	err = vmq_dev_info_write(dev, &info);
+	if (!err)
+		err = pin_all(dev);
+	if (err)
+		vmq_dev_unpin(dev);
+cleanup:
+	vmq_tx_bpf__destroy(skel);
+	if (err)
+		vmq_dev_close(dev);
+	return err;
+}
+
+int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
+{
+	char path[PATH_MAX];
+	int err;
+
+	vmq_dev_init(dev);
+	err = set_names(dev, pin_root, ifname);
+	if (err)
+		return err;
+	err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
+	if (err)
+		goto fail;
+	dev->prog_fd = bpf_obj_get(path);
+	if (dev->prog_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	for (size_t i = 0; i < DEV_MAPS_COUNT; i++) {
+		err = pin_path(path, sizeof(path), dev, dev_maps[i].name, true);
+		if (err)
+			goto fail;
+		*dev_map_fd(dev, i) = bpf_obj_get(path);
+		if (*dev_map_fd(dev, i) < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	err = read_config(dev);
+	if (!err)
+		err = load_store_prog(dev);
+	if (!err)
+		return 0;
+fail:
+	vmq_dev_close(dev);
+	return err;
+}
+
+int vmq_dev_info_read(const struct vmq_dev *dev, struct vmq_dev_info *info)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(dev->dev_info_fd, &zero, info) ? -errno : 0;
+}
+
+int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *info)
+{
+	__u32 zero = 0;
+
+	return bpf_map_update_elem(dev->dev_info_fd, &zero, info, BPF_ANY) ? -errno : 0;
+}
+
+int vmq_dev_attach(struct vmq_dev *dev)
+{
+	struct vmq_dev_info info;
+	bool created = false;
+	int err;
+
+	err = vmq_dev_info_read(dev, &info);
+	if (err)
+		return err;
+	err = vmq_tc_attach(dev->ifindex, dev->prog_fd, &created);
+	if (err)
+		return err;
+	/* Re-attaching over a hook we created earlier keeps that ownership. */
+	if (created)
+		info.flags |= VMQ_DEV_F_HOOK_CREATED;
+	info.flags |= VMQ_DEV_F_ATTACHED;
+	info.ifindex = (__u32)dev->ifindex;
+	err = vmq_dev_info_write(dev, &info);
+	if (err)
+		vmq_tc_detach(dev->ifindex, created);
+	return err;
+}
+
+int vmq_dev_detach(struct vmq_dev *dev)
+{
+	struct vmq_dev_info info;
+	int err;
+
+	err = vmq_dev_info_read(dev, &info);
+	if (err)
+		return err;
+	err = vmq_tc_detach(dev->ifindex, info.flags & VMQ_DEV_F_HOOK_CREATED);
+	if (err)
+		return err;
+	info.flags &= ~(VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED);
+	return vmq_dev_info_write(dev, &info);
+}
+
+int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	__u32 prog_id = 0;
+	int err;
+
+	err = vmq_tc_attached_prog_id(dev->ifindex, &prog_id);
+	if (err == -ENOENT || err == -EINVAL) {
+		*attached = false;
+		return 0;
+	}
+	if (err)
+		return err;
+	if (bpf_obj_get_info_by_fd(dev->prog_fd, &info, &len))
+		return -errno;
+	*attached = info.id == prog_id;
+	return 0;
+}
+
+/* Removes the pins (the objects live on while a filter holds them). */
+int vmq_dev_unpin(struct vmq_dev *dev)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
+		if (!pin_path(path, sizeof(path), dev, dev_maps[i].name, true) && unlink(path) &&
+		    errno != ENOENT && !err)
+			err = -errno;
+	if (!pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false) && unlink(path) &&
+	    errno != ENOENT && !err)
+		err = -errno;
+	if (!pin_path(path, sizeof(path), dev, "", true) && rmdir(path) && errno != ENOENT && !err)
+		err = -errno;
+	if (rmdir(dev->pin_dir) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}

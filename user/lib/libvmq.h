@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * libvmq: load, attach, pin and adopt the vmq_tx data plane of one uplink,
+ * and edit its maps. Every call returns 0 or a negative errno; callers that
+ * know the context report errors.
+ */
+#ifndef LIBVMQ_H
+#define LIBVMQ_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vmq_abi.h"
+
+/* Pin layout under DIR/<ifname>/, the same as the bpftool path. */
+#define VMQ_PIN_PROG "vmq_tx_egress"
+#define VMQ_PIN_MAPS "maps"
+
+/* One uplink's data plane, by file descriptors: loaded or adopted alike. */
+struct vmq_dev {
+	char ifname[IF_NAMESIZE];
+	int ifindex;
+	char pin_dir[PATH_MAX]; /* DIR/<ifname> */
+	int prog_fd;
+	int queues_fd;
+	int groups_fd;
+	int queue_stats_fd;
+	int txq_stats_fd;
+	int fallbacks_fd;
+	int dev_info_fd;
+	int rodata_fd;
+	int queue_meta_fd;
+	int xps_saved_fd;
+	int store_fd; /* vmq_queue_store: loaded per process, never pinned */
+	struct vmq_config cfg;
+	__u32 nr_queues; /* size of the queues map */
+};
+
+struct vmq_load_opts {
+	__u32 nr_queues; /* 0: VMQ_QUEUES_DEFAULT */
+	__u32 mark_mask; /* 0: VMQ_MARK_MASK_DEFAULT */
+};
+
+/* bpffs.c */
+int vmq_bpffs_ensure(const char *dir, bool *mounted);
+bool vmq_is_bpffs(const char *path);
+int vmq_mkdir_p(const char *dir, unsigned int mode);
+
+/* tc.c */
+int vmq_tc_attach(int ifindex, int prog_fd, bool *hook_created);
+int vmq_tc_detach(int ifindex, bool destroy_hook);
+int vmq_tc_attached_prog_id(int ifindex, __u32 *prog_id);
+
+/* dev.c */
+void vmq_dev_init(struct vmq_dev *dev);
+int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
+		 const struct vmq_load_opts *opts);
+int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname);
+int vmq_dev_attach(struct vmq_dev *dev);
+int vmq_dev_detach(struct vmq_dev *dev);
+int vmq_dev_unpin(struct vmq_dev *dev);
+void vmq_dev_close(struct vmq_dev *dev);
+int vmq_dev_info_read(const struct vmq_dev *dev, struct vmq_dev_info *info);
+int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *info);
+int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached);
+
+/* maps.c */
+int vmq_queue_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry *entry);
+int vmq_queue_write(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry entry);
+int vmq_queue_read_all(const struct vmq_dev *dev, struct vmq_queue_entry *entries);
+int vmq_queue_meta_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_meta *meta);
+int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
+int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id);
+int vmq_group_read(const struct vmq_dev *dev, __u32 gid, struct vmq_group_entry *group);
+int vmq_group_write(const struct vmq_dev *dev, __u32 gid, const __u16 *txqs, __u16 ntxqs);
+int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);
+void vmq_group_fill(struct vmq_group_entry *group, const __u16 *txqs, __u16 ntxqs);
+int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum);
+int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *sums);
+int vmq_txq_stats_read_all(const struct vmq_dev *dev, struct vmq_counter *sums);
+int vmq_txq_stats_read(const struct vmq_dev *dev, __u32 slot, struct vmq_counter *sum);
+int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum);
+
+/* netdev.c: sysfs facts and XPS. */
+int vmq_netdev_txqs(const char *ifname, unsigned int *ntxqs);
+int vmq_xps_read(const char *ifname, unsigned int txq, struct vmq_xps_saved *xps);
+bool vmq_xps_text_set(const char *text);
+int vmq_xps_clear(const struct vmq_dev *dev, unsigned int ntxqs, unsigned int *cleared);
+int vmq_xps_restore(const struct vmq_dev *dev);
+int vmq_xps_cleared_count(const struct vmq_dev *dev, unsigned int *count);
+
+/* parse.c: strict parsing; 0 or -EINVAL / -ERANGE. */
+int vmq_parse_u32(const char *s, __u32 max, __u32 *out);
+int vmq_parse_mask(const char *s, __u32 *mask);
+int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n);
+__u32 vmq_mask_shift(__u32 mask);
+bool vmq_mask_valid(__u32 mask);
+
+#endif /* LIBVMQ_H */

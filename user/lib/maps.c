@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Queue, group and counter entries of one uplink's maps. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "libvmq.h"
+
+int vmq_queue_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry *entry)
+{
+	if (id >= dev->nr_queues)
+		return -ERANGE;
+	return bpf_map_lookup_elem(dev->queues_fd, &id, entry) ? -errno : 0;
+}
+
+/* Stores through vmq_queue_store: one 32-bit write that a packet sees whole. */
+int vmq_queue_write(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry entry)
+{
+	struct vmq_queue_store_args args = { .id = id, .entry = entry };
+	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (id >= dev->nr_queues)
+		return -ERANGE;
+	if (bpf_prog_test_run_opts(dev->store_fd, &run))
+		return -errno;
+	return run.retval ? -ERANGE : 0;
+}
+
+/* All entries in one batch syscall; `entries` holds dev->nr_queues. */
+int vmq_queue_read_all(const struct vmq_dev *dev, struct vmq_queue_entry *entries)
+{
+	__u32 *keys = calloc(dev->nr_queues, sizeof(*keys));
+	__u32 done = 0, out_batch = 0;
+	int err = 0;
+
+	if (!keys)
+		return -ENOMEM;
+	while (done < dev->nr_queues) {
+		__u32 count = dev->nr_queues - done;
+
+		err = bpf_map_lookup_batch(dev->queues_fd, done ? &out_batch : NULL, &out_batch,
+					   keys + done, entries + done, &count, NULL);
+		done += count;
+		if (err) {
+			err = err == -ENOENT ? 0 : err;
+			break;
+		}
+	}
+	free(keys);
+	if (!err && done != dev->nr_queues)
+		err = -EIO;
+	return err;
+}
+
+int vmq_queue_meta_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_meta *meta)
+{
+	return bpf_map_lookup_elem(dev->queue_meta_fd, &id, meta) ? -errno : 0;
+}
+
+int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta)
+{
+	return bpf_map_update_elem(dev->queue_meta_fd, &id, meta, BPF_ANY) ? -errno : 0;
+}
+
+int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id)
+{
+	if (bpf_map_delete_elem(dev->queue_meta_fd, &id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int vmq_group_read(const struct vmq_dev *dev, __u32 gid, struct vmq_group_entry *group)
+{
+	if (gid >= VMQ_GROUPS_MAX)
+		return -ERANGE;
+	return bpf_map_lookup_elem(dev->groups_fd, &gid, group) ? -errno : 0;
+}
+
+/* Spreads the hash slots over the members in turn: the control plane does
+ * the arithmetic so the program only indexes. */
+void vmq_group_fill(struct vmq_group_entry *group, const __u16 *txqs, __u16 ntxqs)
+{
+	memset(group, 0, sizeof(*group));
+	group->ntxqs = ntxqs;
+	memcpy(group->txqs, txqs, ntxqs * sizeof(*txqs));
+	for (__u32 i = 0; ntxqs && i < VMQ_GROUP_SLOTS; i++)
+		group->slots[i] = txqs[i % ntxqs];
+}
+
+int vmq_group_write(const struct vmq_dev *dev, __u32 gid, const __u16 *txqs, __u16 ntxqs)
+{
+	struct vmq_group_entry group;
+
+	if (gid >= VMQ_GROUPS_MAX)
+		return -ERANGE;
+	if (!ntxqs || ntxqs > VMQ_GROUP_TXQS_MAX)
+		return -EINVAL;
+	for (__u16 i = 0; i < ntxqs; i++)
+		if (txqs[i] >= VMQ_TXQ_MAX)
+			return -ERANGE;
+	vmq_group_fill(&group, txqs, ntxqs);
+	return bpf_map_update_elem(dev->groups_fd, &gid, &group, BPF_ANY) ? -errno : 0;
+}
+
+int vmq_group_clear(const struct vmq_dev *dev, __u32 gid)
+{
+	struct vmq_group_entry group = {};
+
+	if (gid >= VMQ_GROUPS_MAX)
+		return -ERANGE;
+	return bpf_map_update_elem(dev->groups_fd, &gid, &group, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Sums a per-CPU value made of __u64 counters. The kernel returns one copy
+ * per possible CPU, each rounded up to 8 bytes: counters are whole words.
+ */
+static int percpu_sum(int fd, __u32 key, void *sum, size_t size)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t words = size / sizeof(__u64);
+	__u64 *out = sum;
+	__u64 *vals;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	vals = calloc((size_t)ncpus, size);
+	if (!vals)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &key, vals))
+		err = -errno;
+	memset(out, 0, size);
+	for (size_t c = 0; !err && c < (size_t)ncpus; c++)
+		for (size_t w = 0; w < words; w++)
+			out[w] += vals[c * words + w];
+	free(vals);
+	return err;
+}
+
+/* Sums n per-CPU values of __u64 counters, keys 0..n-1, a chunk of keys
+ * per batch syscall. */
+static int percpu_sum_all(int fd, __u32 n, size_t size, void *sums)
+{
+	enum { CHUNK = 1024 };
+	int ncpus = libbpf_num_possible_cpus();
+	size_t words = size / sizeof(__u64);
+	__u64 *out = sums, *vals;
+	__u32 keys[CHUNK], done = 0, batch = 0;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	vals = calloc((size_t)ncpus * CHUNK, size);
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, (size_t)n * size);
+	while (!err && done < n) {
+		__u32 count = n - done < CHUNK ? n - done : CHUNK;
+
+		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys, vals, &count,
+					   NULL);
+		if (err == -ENOENT)
+			err = count ? 0 : -EIO;
+		for (__u32 i = 0; i < count; i++)
+			for (size_t c = 0; c < (size_t)ncpus; c++)
+				for (size_t w = 0; w < words; w++)
+					out[(size_t)keys[i] * words + w] +=
+						vals[((size_t)i * ncpus + c) * words + w];
+		done += count;
+		if (!count)
+			break;
+	}
+	free(vals);
+	return err;
+}
+
+int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *sums)
+{
+	return percpu_sum_all(dev->queue_stats_fd, dev->nr_queues, sizeof(*sums), sums);
+}
+
+int vmq_txq_stats_read_all(const struct vmq_dev *dev, struct vmq_counter *sums)
+{
+	return percpu_sum_all(dev->txq_stats_fd, VMQ_TXQ_SLOTS, sizeof(*sums), sums);
+}
+
+int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum)
+{
+	if (id >= dev->nr_queues)
+		return -ERANGE;
+	return percpu_sum(dev->queue_stats_fd, id, sum, sizeof(*sum));
+}
+
+int vmq_txq_stats_read(const struct vmq_dev *dev, __u32 slot, struct vmq_counter *sum)
+{
+	if (slot >= VMQ_TXQ_SLOTS)
+		return -ERANGE;
+	return percpu_sum(dev->txq_stats_fd, slot, sum, sizeof(*sum));
+}
+
+int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum)
+{
+	if (reason >= VMQ_FALLBACK_REASONS)
+		return -ERANGE;
+	return percpu_sum(dev->fallbacks_fd, reason, sum, sizeof(*sum));
+}

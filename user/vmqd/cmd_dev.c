@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* dev attach | detach | show */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vmqd.h"
+
+static struct json_object *dev_json(struct vmqd_dev *dev)
+{
+	struct json_object *o = json_object_new_object();
+	struct vmq_queue_entry *entries = calloc(dev->dp.nr_queues, sizeof(*entries));
+	struct vmq_dev_info info = {};
+	unsigned int ntxqs = 0, live = 0, groups = 0, xps = 0;
+	bool attached = false;
+
+	vmq_netdev_txqs(dev->dp.ifname, &ntxqs);
+	vmq_dev_info_read(&dev->dp, &info);
+	vmq_dev_is_attached(&dev->dp, &attached);
+	if (entries && !vmq_queue_read_all(&dev->dp, entries))
+		for (__u32 id = 1; id < dev->dp.nr_queues; id++)
+			live += entries[id].state != VMQ_QUEUE_FREE;
+	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++) {
+		struct vmq_group_entry ge;
+
+		groups += !vmq_group_read(&dev->dp, g, &ge) && ge.ntxqs;
+	}
+	vmq_xps_cleared_count(&dev->dp, &xps);
+
+	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
+	json_object_object_add(o, "ifindex", json_object_new_int(dev->dp.ifindex));
+	json_object_object_add(o, "txqs", json_object_new_int((int32_t)ntxqs));
+	json_object_object_add(o, "queues", json_object_new_int((int32_t)dev->dp.nr_queues));
+	json_object_object_add(o, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
+	if (entries && entries[0].state == VMQ_QUEUE_TXQ)
+		json_object_object_add(o, "default_txq", json_object_new_int(entries[0].target));
+	else
+		json_object_object_add(o, "default_txq", json_object_new_string("auto"));
+	json_object_object_add(o, "attached", json_object_new_boolean(attached));
+	json_object_object_add(o, "clsact_created",
+			       json_object_new_boolean(info.flags & VMQ_DEV_F_HOOK_CREATED));
+	json_object_object_add(o, "xps_cleared", json_object_new_int((int32_t)xps));
+	json_object_object_add(o, "pin_dir", json_object_new_string(dev->dp.pin_dir));
+	json_object_object_add(o, "live_queues", json_object_new_int((int32_t)live));
+	json_object_object_add(o, "groups", json_object_new_int((int32_t)groups));
+	free(entries);
+	return o;
+}
+
+/* default_txq: an integer below the TX queue count, or "auto". */
+static int parse_default_txq(struct json_object *args, const char *name, unsigned int ntxqs,
+			     struct vmqd_reply *r, struct vmq_queue_entry *e)
+{
+	struct json_object *v;
+	__u32 txq;
+	int err;
+
+	e->state = VMQ_QUEUE_KERNEL;
+	e->target = 0;
+	if (!json_object_object_get_ex(args, "default_txq", &v))
+		return 0;
+	if (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "auto"))
+		return 0;
+	err = req_u32(args, "default_txq", VMQ_TXQ_MAX - 1, "dev attach", r, &txq);
+	if (err)
+		return err;
+	if (txq >= ntxqs)
+		return reply_error(r, ERANGE,
+				   "dev %s: default-txq %u out of range (%s has %u TX queues)", name,
+				   txq, name, ntxqs);
+	e->state = VMQ_QUEUE_TXQ;
+	e->target = (__u16)txq;
+	return 0;
+}
+
+static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct vmq_load_opts opts = {};
+	struct vmq_queue_entry def;
+	struct vmqd_dev *dev = NULL;
+	unsigned int ntxqs = 0, cleared = 0;
+	const char *name;
+	char what[64];
+	bool xps_saved = false, attached = false;
+	int err;
+
+	err = req_name(args, "dev", IF_NAMESIZE - 1, "dev attach", r, &name);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "dev %s", name);
+	if (vmqd_find_dev(d, name))
+		return reply_error(r, EEXIST, "%s: already attached", what);
+	if (!if_nametoindex(name))
+		return reply_error(r, ENODEV, "%s: no such device", what);
+	err = vmq_netdev_txqs(name, &ntxqs);
+	if (err)
+		return reply_error(r, -err, "%s: cannot count its TX queues: %s", what,
+				   strerror(-err));
+	if (ntxqs > VMQ_TXQ_MAX)
+		return reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
+				   ntxqs, VMQ_TXQ_MAX);
+	err = parse_default_txq(args, name, ntxqs, r, &def);
+	if (!err && req_has(args, "mark_mask")) {
+		err = req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
+		if (!err && !vmq_mask_valid(opts.mark_mask))
+			err = reply_error(r, EINVAL, "%s: mark-mask 0x%x must be one run of set bits",
+					  what, opts.mark_mask);
+	}
+	if (!err && req_has(args, "queues")) {
+		err = req_u32(args, "queues", VMQ_QUEUES_MAX, what, r, &opts.nr_queues);
+		if (!err && opts.nr_queues < 2)
+			err = reply_error(r, ERANGE, "%s: queues %u out of range (2..%u)", what,
+					  opts.nr_queues, VMQ_QUEUES_MAX);
+	}
+	if (err)
+		return err;
+
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return reply_error(r, ENOMEM, "%s: out of memory", what);
+	err = vmq_dev_load(&dev->dp, d->bpffs_dir, name, &opts);
+	if (err) {
+		free(dev);
+		if (err == -EEXIST)
+			return reply_error(r, EEXIST, "%s: pins already exist under %s/%s", what,
+					   d->bpffs_dir, name);
+		return reply_error(r, -err, "%s: cannot load the data plane: %s", what,
+				   strerror(-err));
+	}
+	err = vmq_queue_write(&dev->dp, VMQ_DEFAULT_QUEUE, def);
+	if (err) {
+		reply_error(r, -err, "%s: cannot set the default queue: %s", what, strerror(-err));
+		goto undo;
+	}
+	/* XPS outranks queue_mapping (brief, fact 2): clear it while we steer. */
+	err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
+	xps_saved = true;
+	if (err) {
+		reply_error(r, -err, "%s: cannot clear XPS: %s", what, strerror(-err));
+		goto undo;
+	}
+	err = vmq_dev_attach(&dev->dp);
+	if (err) {
+		reply_error(r, -err, "%s: cannot attach to clsact egress: %s", what,
+			    strerror(-err));
+		goto undo;
+	}
+	attached = true;
+	err = vmqd_add_dev(d, dev);
+	if (err) {
+		reply_error(r, ENOMEM, "%s: out of memory", what);
+		goto undo;
+	}
+	log_info("%s: attached (%u TX queues, %u queue IDs, mark mask 0x%08x, XPS cleared on %u)",
+		 what, ntxqs, dev->dp.nr_queues, dev->dp.cfg.mark_mask, cleared);
+	r->result = dev_json(dev);
+	return 0;
+
+undo: /* a rejected attach leaves the device as it found it */
+	if (attached)
+		vmq_dev_detach(&dev->dp);
+	if (xps_saved)
+		vmq_xps_restore(&dev->dp);
+	vmq_dev_unpin(&dev->dp);
+	vmq_dev_close(&dev->dp);
+	free(dev);
+	return -r->err;
+}
+
+static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct vmqd_dev *dev;
+	int err = req_dev(d, args, "dev detach", r, &dev);
+
+	if (err)
+		return err;
+	err = vmq_dev_detach(&dev->dp);
+	if (err)
+		return reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,
+				   strerror(-err));
+	err = vmq_xps_restore(&dev->dp);
+	if (err)
+		log_warn("dev %s: XPS not fully restored: %s", dev->dp.ifname, strerror(-err));
+	err = vmq_dev_unpin(&dev->dp);
+	if (err)
+		log_warn("dev %s: pins not fully removed: %s", dev->dp.ifname, strerror(-err));
+	log_info("dev %s: detached", dev->dp.ifname);
+	vmqd_remove_dev(d, dev);
+	r->result = json_object_new_object();
+	return 0;
+}
+
+static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct json_object *list = json_object_new_array();
+	struct vmqd_dev *only = NULL;
+
+	if (req_has(args, "dev")) {
+		int err = req_dev(d, args, "dev show", r, &only);
+
+		if (err) {
+			json_object_put(list);
+			return err;
+		}
+	}
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (!only || d->devs[i] == only)
+			json_object_array_add(list, dev_json(d->devs[i]));
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "devs", list);
+	return 0;
+}
+
+static const char *const attach_keys[] = { "dev", "default_txq", "mark_mask", "queues", NULL };
+static const char *const dev_keys[] = { "dev", NULL };
+
+const struct vmqd_command vmqd_dev_commands[] = {
+	{ "attach", dev_attach, attach_keys },
+	{ "detach", dev_detach, dev_keys },
+	{ "show", dev_show, dev_keys },
+	{ NULL, NULL, NULL },
+};

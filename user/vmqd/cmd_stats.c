@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* stats show: vmq's own per-CPU counters, summed. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmqd.h"
+
+static struct json_object *counter_json(__u64 packets, __u64 bytes, struct json_object *o)
+{
+	json_object_object_add(o, "packets", json_object_new_uint64(packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(bytes));
+	return o;
+}
+
+static const char *const fallback_names[VMQ_FALLBACK_REASONS] = {
+	[VMQ_FALLBACK_NOT_LIVE] = "not_live",
+	[VMQ_FALLBACK_BEYOND_MAP] = "beyond_map",
+	[VMQ_FALLBACK_BAD_GROUP] = "bad_group",
+};
+
+static int queues_json(struct vmqd_dev *dev, struct json_object *list)
+{
+	__u32 n = dev->dp.nr_queues;
+	struct vmq_queue_entry *entries = calloc(n, sizeof(*entries));
+	struct vmq_queue_stats *stats = calloc(n, sizeof(*stats));
+	int err = entries && stats ? 0 : -ENOMEM;
+
+	if (!err)
+		err = vmq_queue_read_all(&dev->dp, entries);
+	if (!err)
+		err = vmq_queue_stats_read_all(&dev->dp, stats);
+	for (__u32 id = 0; !err && id < n; id++) {
+		const struct vmq_queue_stats *s = &stats[id];
+		struct vmq_queue_meta meta;
+		struct json_object *o;
+
+		if (entries[id].state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE && !s->packets &&
+		    !s->fallback_packets)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(id));
+		if (!vmq_queue_meta_read(&dev->dp, id, &meta) && meta.vm[0])
+			json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+		json_entry_target(&entries[id], o);
+		counter_json(s->packets, s->bytes, o);
+		json_object_object_add(o, "fallback_packets",
+				       json_object_new_uint64(s->fallback_packets));
+		json_object_object_add(o, "fallback_bytes",
+				       json_object_new_uint64(s->fallback_bytes));
+		json_object_array_add(list, o);
+	}
+	free(entries);
+	free(stats);
+	return err;
+}
+
+static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
+{
+	struct json_object *o = json_object_new_object(), *queues = json_object_new_array();
+	struct json_object *txqs = json_object_new_array(), *fb = json_object_new_object();
+	struct vmq_counter *slots = calloc(VMQ_TXQ_SLOTS, sizeof(*slots));
+	int err = slots ? 0 : -ENOMEM;
+
+	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
+	json_object_object_add(o, "queues", queues);
+	json_object_object_add(o, "txqs", txqs);
+	json_object_object_add(o, "fallbacks", fb);
+	if (!err)
+		err = queues_json(dev, queues);
+	if (!err)
+		err = vmq_txq_stats_read_all(&dev->dp, slots);
+	for (__u32 q = 0; !err && q < VMQ_TXQ_MAX; q++) {
+		if (!slots[q].packets)
+			continue;
+		struct json_object *t = json_object_new_object();
+
+		json_object_object_add(t, "txq", json_object_new_int64(q));
+		json_object_array_add(txqs, counter_json(slots[q].packets, slots[q].bytes, t));
+	}
+	if (!err)
+		json_object_object_add(o, "kernel_choice",
+				       counter_json(slots[VMQ_TXQ_SLOT_KERNEL].packets,
+						    slots[VMQ_TXQ_SLOT_KERNEL].bytes,
+						    json_object_new_object()));
+	for (__u32 why = 0; !err && why < VMQ_FALLBACK_REASONS; why++) {
+		struct vmq_counter c;
+
+		err = vmq_fallback_read(&dev->dp, why, &c);
+		if (!err)
+			json_object_object_add(fb, fallback_names[why],
+					       counter_json(c.packets, c.bytes,
+							    json_object_new_object()));
+	}
+	free(slots);
+	if (err) {
+		json_object_put(o);
+		return err;
+	}
+	*out = o;
+	return 0;
+}
+
+static int stats_show(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct json_object *list;
+	struct vmqd_dev *only = NULL;
+	int err = 0;
+
+	if (req_has(args, "dev"))
+		err = req_dev(d, args, "stats", r, &only);
+	if (err)
+		return err;
+	list = json_object_new_array();
+	for (size_t i = 0; i < d->ndevs; i++) {
+		struct json_object *o;
+
+		if (only && d->devs[i] != only)
+			continue;
+		err = dev_stats_json(d->devs[i], &o);
+		if (err) {
+			json_object_put(list);
+			return reply_error(r, -err, "stats on %s: %s", d->devs[i]->dp.ifname,
+					   strerror(-err));
+		}
+		json_object_array_add(list, o);
+	}
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "devs", list);
+	return 0;
+}
+
+static const char *const show_keys[] = { "dev", NULL };
+
+const struct vmqd_command vmqd_stats_commands[] = {
+	{ "show", stats_show, show_keys },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* The uplinks vmqd manages: adopted from the pins at start, added by
+ * attach, removed by detach. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "vmqd.h"
+
+int vmqd_init(struct vmqd *d, const char *bpffs_dir)
+{
+	bool mounted = false;
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	if (strlen(bpffs_dir) >= sizeof(d->bpffs_dir))
+		return -ENAMETOOLONG;
+	strcpy(d->bpffs_dir, bpffs_dir);
+	err = vmq_bpffs_ensure(bpffs_dir, &mounted);
+	if (err) {
+		log_err("%s: not on a bpffs and cannot mount one: %s; mount one with "
+			"\"mount -t bpf bpf %s\" or pass --bpffs-dir on a bpffs",
+			bpffs_dir, strerror(-err), bpffs_dir);
+		return err;
+	}
+	if (mounted)
+		log_info("mounted a bpffs for the pins at %s", bpffs_dir);
+	return 0;
+}
+
+void vmqd_fini(struct vmqd *d)
+{
+	for (size_t i = 0; i < d->ndevs; i++) {
+		vmq_dev_close(&d->devs[i]->dp);
+		free(d->devs[i]);
+	}
+	free(d->devs);
+	d->devs = NULL;
+	d->ndevs = 0;
+}
+
+struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname)
+{
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (!strcmp(d->devs[i]->dp.ifname, ifname))
+			return d->devs[i];
+	return NULL;
+}
+
+int vmqd_add_dev(struct vmqd *d, struct vmqd_dev *dev)
+{
+	struct vmqd_dev **devs = realloc(d->devs, (d->ndevs + 1) * sizeof(*devs));
+
+	if (!devs)
+		return -ENOMEM;
+	devs[d->ndevs++] = dev;
+	d->devs = devs;
+	return 0;
+}
+
+/* Forgets the device; the caller has closed or unpinned what it must. */
+void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev)
+{
+	for (size_t i = 0; i < d->ndevs; i++) {
+		if (d->devs[i] != dev)
+			continue;
+		memmove(&d->devs[i], &d->devs[i + 1], (d->ndevs - i - 1) * sizeof(*d->devs));
+		d->ndevs--;
+		vmq_dev_close(&dev->dp);
+		free(dev);
+		return;
+	}
+}
+
+/* Takes one pinned uplink over. The filter is left as it is when it runs
+ * our program: adoption never opens a gap in steering. */
+static int adopt_one(struct vmqd *d, const char *ifname)
+{
+	struct vmqd_dev *dev = calloc(1, sizeof(*dev));
+	struct vmq_dev_info info;
+	bool attached = false;
+	int err;
+
+	if (!dev)
+		return -ENOMEM;
+	err = vmq_dev_adopt(&dev->dp, d->bpffs_dir, ifname);
+	if (err) {
+		free(dev);
+		return err;
+	}
+	err = vmq_dev_info_read(&dev->dp, &info);
+	if (!err)
+		err = vmq_dev_is_attached(&dev->dp, &attached);
+	if (!err && !attached && (info.flags & VMQ_DEV_F_ATTACHED)) {
+		/* The filter went away (device re-created?): put it back. */
+		log_warn("dev %s: pinned but not attached; attaching again", ifname);
+		err = vmq_dev_attach(&dev->dp);
+	}
+	if (!err)
+		err = vmqd_add_dev(d, dev);
+	if (err) {
+		vmq_dev_close(&dev->dp);
+		free(dev);
+		return err;
+	}
+	log_info("dev %s: adopted (%u queue IDs, mark mask 0x%08x)", ifname, dev->dp.nr_queues,
+		 dev->dp.cfg.mark_mask);
+	return 0;
+}
+
+int vmqd_adopt_all(struct vmqd *d)
+{
+	struct dirent *de;
+	DIR *dir = opendir(d->bpffs_dir);
+
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		int err;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		err = adopt_one(d, de->d_name);
+		/* One bad uplink must not cost the others their daemon. */
+		if (err)
+			log_warn("dev %s: pinned under %s but not adopted: %s", de->d_name,
+				 d->bpffs_dir, strerror(-err));
+	}
+	closedir(dir);
+	return 0;
+}

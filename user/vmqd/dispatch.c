@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* One request in, one response out: version check, object and command
+ * lookup, argument names, then the handler. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "vmqd.h"
+
+static int daemon_ping(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	(void)d;
+	(void)args;
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	json_object_object_add(r->result, "pid", json_object_new_int(getpid()));
+	return 0;
+}
+
+static const char *const no_keys[] = { NULL };
+
+const struct vmqd_command vmqd_daemon_commands[] = {
+	{ "ping", daemon_ping, no_keys },
+	{ NULL, NULL, NULL },
+};
+
+static const struct vmqd_object objects[] = {
+	{ "dev", vmqd_dev_commands },	  { "queue", vmqd_queue_commands },
+	{ "group", vmqd_group_commands }, { "stats", vmqd_stats_commands },
+	{ "daemon", vmqd_daemon_commands },
+};
+
+static const char *req_string(struct json_object *req, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *r)
+{
+	const char *object = req_string(req, "object"), *command = req_string(req, "command");
+	struct json_object *version, *args = NULL;
+
+	if (!json_object_object_get_ex(req, "version", &version) ||
+	    !json_object_is_type(version, json_type_int) ||
+	    json_object_get_int(version) != VMQ_PROTO_VERSION)
+		return reply_error(r, EPROTO, "request: protocol version must be %d",
+				   VMQ_PROTO_VERSION);
+	if (!object || !command)
+		return reply_error(r, EINVAL, "request: object and command must be strings");
+	if (json_object_object_get_ex(req, "args", &args) &&
+	    !json_object_is_type(args, json_type_object))
+		return reply_error(r, EINVAL, "request: args must be an object");
+	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+		const struct vmqd_command *c;
+		char what[64];
+		int err;
+
+		if (strcmp(objects[i].name, object))
+			continue;
+		for (c = objects[i].commands; c->name && strcmp(c->name, command); c++)
+			;
+		if (!c->name)
+			return reply_error(r, EINVAL, "%s: unknown command \"%.32s\"", object,
+					   command);
+		snprintf(what, sizeof(what), "%s %s", object, command);
+		if (!args) {
+			args = json_object_new_object();
+			json_object_object_add(req, "args", args);
+		}
+		err = req_check_keys(args, c->keys, what, r);
+		return err ? err : c->handler(d, args, r);
+	}
+	return reply_error(r, EINVAL, "unknown object \"%.32s\"", object);
+}
+
+struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
+{
+	struct json_object *resp = json_object_new_object();
+	struct vmqd_reply r = {};
+
+	if (!req)
+		reply_error(&r, EINVAL, "request: not valid JSON");
+	else if (!json_object_is_type(req, json_type_object))
+		reply_error(&r, EINVAL, "request: not a JSON object");
+	else
+		dispatch(d, req, &r);
+	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	json_object_object_add(resp, "ok", json_object_new_boolean(!r.err));
+	if (r.err) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_put(r.result);
+		json_object_object_add(e, "errno", json_object_new_int(r.err));
+		json_object_object_add(e, "message", json_object_new_string(r.message));
+		json_object_object_add(resp, "error", e);
+		log_debug("request failed: %s", r.message);
+	} else {
+		json_object_object_add(resp, "result",
+				       r.result ? r.result : json_object_new_object());
+	}
+	return resp;
+}
+
+/* Parses one line (without its newline); answers with a line that ends in
+ * one. Returns NULL only when out of memory. A NULL request is one that did
+ * not parse. */
+char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *req = NULL, *resp;
+	const char *text;
+	char *out = NULL;
+
+	if (!tok)
+		return NULL;
+	req = json_tokener_parse_ex(tok, line, (int)len);
+	/* Trailing bytes after the object are as bad as a broken object. */
+	if (req && (size_t)json_tokener_get_parse_end(tok) != len) {
+		json_object_put(req);
+		req = NULL;
+	}
+	json_tokener_free(tok);
+	resp = vmqd_handle_request(d, req);
+	json_object_put(req);
+	text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
+	if (text && asprintf(&out, "%s\n", text) < 0)
+		out = NULL;
+	json_object_put(resp);
+	return out;
+}

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vmqd: the vmq control daemon. Runs in the foreground, logs to stderr,
+ * adopts the pinned data plane at start and leaves it in place at exit:
+ * steering never depends on the daemon being alive.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+#include "server.h"
+#include "vmqd.h"
+
+#ifndef VMQ_VERSION
+#define VMQ_VERSION "0.1"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vmqd [OPTIONS]\n"
+		"Serve vmqctl: manage per-VM NIC TX queues on uplinks (foreground; logs to stderr).\n"
+		"\n"
+		"  -s, --socket PATH      control socket (default %s)\n"
+		"  -b, --bpffs-dir DIR    pin directory on a bpffs (default %s);\n"
+		"                         a bpffs is mounted there when it is not on one\n"
+		"  -g, --group NAME       let members of group NAME use the socket (mode 0660)\n"
+		"  -v, --verbose          debug messages, libbpf's included\n"
+		"  -h, --help             this text\n"
+		"  -V, --version          print the version\n"
+		"\n"
+		"SIGTERM or SIGINT stops the daemon; programs and maps stay attached and pinned,\n"
+		"and the next vmqd adopts them.\n",
+		VMQ_SOCKET_DEFAULT, VMQ_BPFFS_DIR_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "bpffs-dir", required_argument, NULL, 'b' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *socket_path = VMQ_SOCKET_DEFAULT, *bpffs_dir = VMQ_BPFFS_DIR_DEFAULT;
+	const char *group = NULL;
+	enum vmqd_log_level level = VMQD_LOG_INFO;
+	struct vmqd_server server;
+	struct vmqd d;
+	int opt, err;
+
+	while ((opt = getopt_long(argc, argv, "s:b:g:vhV", options, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			socket_path = optarg;
+			break;
+		case 'b':
+			bpffs_dir = optarg;
+			break;
+		case 'g':
+			group = optarg;
+			break;
+		case 'v':
+			level = VMQD_LOG_DEBUG;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("vmqd %s\n", VMQ_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "vmqd: unexpected argument \"%s\"\n", argv[optind]);
+		usage(stderr);
+		return 1;
+	}
+	vmqd_log_init(level);
+	if (geteuid() != 0) {
+		log_err("must run as root (BPF, tc, sysfs)");
+		return 1;
+	}
+	if (bpffs_dir[0] != '/') {
+		log_err("--bpffs-dir %s: must be an absolute path", bpffs_dir);
+		return 1;
+	}
+	err = vmqd_init(&d, bpffs_dir);
+	if (err)
+		return 1;
+	err = vmqd_adopt_all(&d);
+	if (err)
+		log_err("%s: cannot read pinned devices: %s", bpffs_dir, strerror(-err));
+	if (!err)
+		err = vmqd_server_open(&server, socket_path, group);
+	if (!err) {
+		err = vmqd_server_run(&server, &d);
+		vmqd_server_close(&server);
+	}
+	vmqd_fini(&d);
+	return err ? 1 : 0;
+}

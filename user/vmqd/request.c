@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Reading a request's arguments: the daemon trusts no client's checks. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "proto.h"
+#include "vmqd.h"
+
+int reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	r->err = err;
+	return -err;
+}
+
+bool req_has(struct json_object *args, const char *key)
+{
+	return json_object_object_get_ex(args, key, NULL);
+}
+
+int req_check_keys(struct json_object *args, const char *const *keys, const char *what,
+		   struct vmqd_reply *r)
+{
+	json_object_object_foreach(args, key, val)
+	{
+		const char *const *k = keys;
+
+		(void)val;
+		while (*k && strcmp(*k, key))
+			k++;
+		if (!*k)
+			return reply_error(r, EINVAL, "%s: unknown argument \"%s\"", what, key);
+	}
+	return 0;
+}
+
+int req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
+	    struct vmqd_reply *r, __u32 *out)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(args, key, &v))
+		return reply_error(r, EINVAL, "%s: %s is required", what, key);
+	if (!json_object_is_type(v, json_type_int))
+		return reply_error(r, EINVAL, "%s: %s must be an integer", what, key);
+	errno = 0;
+	n = json_object_get_int64(v);
+	/* json-c clamps beyond int64 and says so in errno. */
+	if (errno || n < 0 || (uint64_t)n > max)
+		return reply_error(r, ERANGE, "%s: %s %s out of range (0..%u)", what, key,
+				   json_object_to_json_string(v), max);
+	*out = (__u32)n;
+	return 0;
+}
+
+/* Names: printable ASCII, no spaces, 1..max_len bytes. */
+int req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
+	     struct vmqd_reply *r, const char **out)
+{
+	struct json_object *v;
+	const char *s;
+	size_t len;
+
+	if (!json_object_object_get_ex(args, key, &v))
+		return reply_error(r, EINVAL, "%s: %s is required", what, key);
+	if (!json_object_is_type(v, json_type_string))
+		return reply_error(r, EINVAL, "%s: %s must be a string", what, key);
+	s = json_object_get_string(v);
+	len = (size_t)json_object_get_string_len(v);
+	if (!len || len > max_len || strlen(s) != len)
+		return reply_error(r, EINVAL, "%s: %s must be 1 to %zu bytes", what, key, max_len);
+	for (size_t i = 0; i < len; i++)
+		if (!isgraph((unsigned char)s[i]) || s[i] == '/')
+			return reply_error(r, EINVAL, "%s: %s has a space, '/' or non-printable byte",
+					   what, key);
+	*out = s;
+	return 0;
+}
+
+int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
+	    struct vmqd_dev **dev)
+{
+	const char *name;
+	int err = req_name(args, "dev", IF_NAMESIZE - 1, what, r, &name);
+
+	if (err)
+		return err;
+	*dev = vmqd_find_dev(d, name);
+	if (!*dev) {
+		if (!if_nametoindex(name))
+			return reply_error(r, ENODEV, "dev %s: no such device", name);
+		return reply_error(r, ENOENT, "dev %s: not attached (try \"vmqctl dev attach %s\")",
+				   name, name);
+	}
+	return 0;
+}
+
+int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs)
+{
+	int err = vmq_netdev_txqs(dev->dp.ifname, ntxqs);
+
+	if (err)
+		return reply_error(r, -err, "%s: cannot read TX queues of %s: %s", what,
+				   dev->dp.ifname, strerror(-err));
+	return 0;
+}
+
+struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o)
+{
+	switch (e->state) {
+	case VMQ_QUEUE_TXQ:
+		json_object_object_add(o, "txq", json_object_new_int(e->target));
+		break;
+	case VMQ_QUEUE_GROUP:
+		json_object_object_add(o, "group", json_object_new_int(e->target));
+		break;
+	case VMQ_QUEUE_KERNEL:
+		json_object_object_add(o, "txq", json_object_new_string("auto"));
+		break;
+	default:
+		break;
+	}
+	return o;
+}

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The control socket. One thread, poll(), non-blocking sockets: a client
+ * that is slow, silent, malformed or hostile costs the others nothing but
+ * a slot, and loses it on the first misstep or after a timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "libvmq.h"
+#include "log.h"
+#include "proto.h"
+#include "server.h"
+
+#define PARTIAL_TIMEOUT_S 10 /* a started request must finish by then */
+#define IDLE_TIMEOUT_S 300   /* a silent connection gives its slot back */
+#define OUT_HIGH (16 * 1024 * 1024) /* stop reading while this much is unsent */
+
+struct vmqd_client {
+	int fd;
+	char *in;
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off;
+	time_t last;
+	bool eof;     /* the peer sent everything it will send */
+	bool closing; /* flush what is queued, then close */
+};
+
+static time_t now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static int grant_group_lookup(const char *group, gid_t *gid)
+{
+	struct group *g = getgrnam(group);
+
+	if (!g)
+		return -ENOENT;
+	*gid = g->gr_gid;
+	return 0;
+}
+
+/* Refuses to steal the socket of a daemon that is alive. */
+static int claim_path(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	strcpy(sun.sun_path, path);
+	if (!connect(fd, (struct sockaddr *)&sun, sizeof(sun)))
+		err = -EADDRINUSE;
+	else if (errno == ECONNREFUSED)
+		unlink(path); /* stale: its daemon is gone */
+	close(fd);
+	return err;
+}
+
+int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[sizeof(sun.sun_path)];
+	sigset_t mask;
+	mode_t old_umask;
+	char *slash;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->listen_fd = s->signal_fd = -1;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return -ENAMETOOLONG;
+	if (group) {
+		err = grant_group_lookup(group, &s->grant_gid);
+		if (err) {
+			log_err("--group %s: no such group", group);
+			return err;
+		}
+		s->grant_group = true;
+	}
+	strcpy(sun.sun_path, path);
+	strcpy(s->path, path);
+	strcpy(dir, path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		err = vmq_mkdir_p(dir, 0755);
+		if (err) {
+			log_err("%s: cannot create: %s", dir, strerror(-err));
+			return err;
+		}
+	}
+	err = claim_path(path);
+	if (err) {
+		log_err("%s: another vmqd is serving this socket", path);
+		return err;
+	}
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->listen_fd < 0)
+		return -errno;
+	/* Born 0600: no window in which others could connect. */
+	old_umask = umask(0177);
+	err = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
+	umask(old_umask);
+	if (!err && s->grant_group &&
+	    (chown(path, 0, s->grant_gid) || chmod(path, 0660)))
+		err = -errno;
+	if (!err && listen(s->listen_fd, 64))
+		err = -errno;
+	if (err) {
+		log_err("%s: cannot listen: %s", path, strerror(-err));
+		vmqd_server_close(s);
+		return err;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s->signal_fd < 0) {
+		err = -errno;
+		vmqd_server_close(s);
+		return err;
+	}
+	return 0;
+}
+
+static void client_free(struct vmqd_server *s, size_t i)
+{
+	struct vmqd_client *c = s->clients[i];
+
+	close(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+	s->clients[i] = s->clients[--s->nclients];
+}
+
+static int queue_out(struct vmqd_client *c, const char *text)
+{
+	size_t len = strlen(text);
+	char *out;
+
+	if (c->out_off == c->out_len)
+		c->out_len = c->out_off = 0;
+	out = realloc(c->out, c->out_len + len);
+	if (!out)
+		return -ENOMEM;
+	memcpy(out + c->out_len, text, len);
+	c->out = out;
+	c->out_len += len;
+	return 0;
+}
+
+/* A fixed answer when the request never reached the dispatcher. */
+static void queue_error(struct vmqd_client *c, int err, const char *message)
+{
+	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
+	char *line = NULL;
+
+	json_object_object_add(e, "errno", json_object_new_int(err));
+	json_object_object_add(e, "message", json_object_new_string(message));
+	json_object_object_add(o, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	json_object_object_add(o, "ok", json_object_new_boolean(0));
+	json_object_object_add(o, "error", e);
+	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) > 0)
+		queue_out(c, line);
+	free(line);
+	json_object_put(o);
+}
+
+static bool peer_allowed(struct vmqd_server *s, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+		return false;
+	if (cred.uid == 0)
+		return true;
+	if (s->grant_group && cred.gid == s->grant_gid)
+		return true;
+	log_info("refused a client: uid %u gid %u pid %d", cred.uid, cred.gid, cred.pid);
+	return false;
+}
+
+static void accept_clients(struct vmqd_server *s)
+{
+	while (s->nclients < VMQD_CLIENTS_MAX) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct vmqd_client *c;
+
+		if (fd < 0)
+			return;
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			return;
+		}
+		c->fd = fd;
+		c->last = now();
+		s->clients[s->nclients++] = c;
+		if (!peer_allowed(s, fd)) {
+			queue_error(c, EPERM, "permission denied: vmqd serves root only");
+			c->closing = true;
+		}
+	}
+}
+
+/* Answers the complete lines in the input buffer, as far as output room
+ * allows; the rest waits for the peer to read. */
+static int process_lines(struct vmqd_client *c, struct vmqd *d)
+{
+	size_t start = 0;
+
+	while (!c->closing && c->out_len - c->out_off < OUT_HIGH) {
+		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		char *answer;
+
+		if (!nl)
+			break;
+		answer = vmqd_handle_line(d, c->in + start, (size_t)(nl - (c->in + start)));
+		if (!answer || queue_out(c, answer)) {
+			free(answer);
+			return -ENOMEM;
+		}
+		free(answer);
+		start = (size_t)(nl - c->in) + 1;
+	}
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	if (c->in_len >= VMQ_REQUEST_MAX) {
+		queue_error(c, E2BIG, "request: longer than 65536 bytes");
+		c->closing = true;
+	}
+	return 0;
+}
+
+static int read_client(struct vmqd_client *c)
+{
+	if (!c->in) {
+		c->in = malloc(VMQ_REQUEST_MAX);
+		if (!c->in)
+			return -ENOMEM;
+	}
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->in_len, VMQ_REQUEST_MAX - c->in_len, 0);
+
+		if (n > 0) {
+			c->in_len += (size_t)n;
+			c->last = now();
+			if (c->in_len == VMQ_REQUEST_MAX)
+				return 0;
+			continue;
+		}
+		if (n == 0) {
+			c->eof = true;
+			return 0;
+		}
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	}
+}
+
+static int write_client(struct vmqd_client *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0)
+			return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		c->out_off += (size_t)n;
+		c->last = now();
+	}
+	return 0;
+}
+
+/* Runs one client forward; false when it should be dropped. */
+static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
+{
+	time_t t = now();
+
+	if (revents & (POLLERR | POLLNVAL))
+		return false;
+	if ((revents & (POLLIN | POLLHUP)) && !c->closing && read_client(c))
+		return false;
+	if (process_lines(c, d) || write_client(c))
+		return false;
+	if (c->out_off < c->out_len)
+		return true;
+	if (c->closing || c->eof)
+		return false;
+	if (c->in_len && t - c->last > PARTIAL_TIMEOUT_S)
+		return false;
+	return t - c->last <= IDLE_TIMEOUT_S;
+}
+
+int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
+{
+	struct pollfd fds[VMQD_CLIENTS_MAX + 2];
+
+	log_info("serving %s", s->path);
+	for (;;) {
+		size_t n = 0, nclients = s->nclients;
+		int ready;
+
+		fds[n++] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->listen_fd,
+					    .events = s->nclients < VMQD_CLIENTS_MAX ? POLLIN : 0 };
+		for (size_t i = 0; i < nclients; i++) {
+			struct vmqd_client *c = s->clients[i];
+			short ev = 0;
+
+			if (!c->closing && !c->eof && c->out_len - c->out_off < OUT_HIGH)
+				ev |= POLLIN;
+			if (c->out_off < c->out_len)
+				ev |= POLLOUT;
+			fds[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
+		}
+		ready = poll(fds, n, 1000);
+		if (ready < 0 && errno != EINTR)
+			return -errno;
+		if (fds[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+				log_info("signal %u: exiting; the data plane stays attached",
+					 si.ssi_signo);
+				return 0;
+			}
+		}
+		/* Walk backwards: dropping a client moves the last one into its slot. */
+		for (size_t i = nclients; i-- > 0;)
+			if (!serve_client(s->clients[i], d, fds[i + 2].revents))
+				client_free(s, i);
+		if (fds[1].revents & POLLIN)
+			accept_clients(s);
+	}
+}
+
+void vmqd_server_close(struct vmqd_server *s)
+{
+	while (s->nclients)
+		client_free(s, s->nclients - 1);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlink(s->path);
+	}
+	if (s->signal_fd >= 0)
+		close(s->signal_fd);
+	s->listen_fd = s->signal_fd = -1;
+}
