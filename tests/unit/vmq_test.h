@@ -70,8 +70,25 @@ static inline const char *vmq_test_sandbox(void)
 		rmdir(vmq_test_bpffs);
 		exit(1);
 	}
+	/* Like `ip netns exec`: a sysfs that shows this namespace's devices. */
+	if (umount2("/sys", MNT_DETACH) || mount("sysfs", "/sys", "sysfs", 0, NULL)) {
+		fprintf(stderr, "remount /sys: %s\n", strerror(errno));
+		exit(1);
+	}
 	vmq_test_link_up("lo");
 	return vmq_test_bpffs;
+}
+
+/* A veth pair with ntxqs TX queues on each end, up, in the sandbox. */
+static inline int vmq_test_veth(const char *name, const char *peer, unsigned int ntxqs)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add %s numtxqueues %u numrxqueues %u type veth peer name %s "
+		 "numtxqueues %u numrxqueues %u && ip link set %s up && ip link set %s up",
+		 name, ntxqs, ntxqs, peer, ntxqs, ntxqs, name, peer);
+	return system(cmd);
 }
 
 /* The mount dies with the namespace; the directory under /tmp does not. */

@@ -1,0 +1,351 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vmqd's request handling against the kernel: parsing and validation, the
+ * queue and group state machine, metadata that survives a restart, XPS
+ * saved and restored, and adoption of pinned state. Runs in a sandbox with
+ * a veth of 8 TX queues.
+ */
+#include <fcntl.h>
+#include <json-c/json.h>
+
+#include "vmq_test.h"
+#include "vmqd/vmqd.h"
+#include "vmqd/log.h"
+
+static const char *root;
+static struct vmqd daemon_state;
+static struct vmqd *d = &daemon_state;
+
+/* Sends one request line, returns the parsed response (caller puts it). */
+static struct json_object *call(const char *line)
+{
+	char *answer = vmqd_handle_line(d, line, strlen(line));
+	struct json_object *resp;
+
+	assert_non_null(answer);
+	assert_int_equal(answer[strlen(answer) - 1], '\n');
+	resp = json_tokener_parse(answer);
+	assert_non_null(resp);
+	free(answer);
+	return resp;
+}
+
+static void expect_ok(const char *line)
+{
+	struct json_object *resp = call(line), *ok;
+
+	assert_true(json_object_object_get_ex(resp, "ok", &ok));
+	if (!json_object_get_boolean(ok))
+		fail_msg("%s -> %s", line, json_object_to_json_string(resp));
+	json_object_put(resp);
+}
+
+/* The error's errno and a piece of its message. */
+static void expect_error(const char *line, int err, const char *message_part)
+{
+	struct json_object *resp = call(line), *e, *v;
+
+	assert_true(json_object_object_get_ex(resp, "ok", &v));
+	assert_false(json_object_get_boolean(v));
+	assert_true(json_object_object_get_ex(resp, "error", &e));
+	assert_true(json_object_object_get_ex(e, "errno", &v));
+	if (json_object_get_int(v) != err ||
+	    !strstr(json_object_get_string(json_object_object_get(e, "message")), message_part))
+		fail_msg("%s -> %s, wanted errno %d and \"%s\"", line,
+			 json_object_to_json_string(e), err, message_part);
+	json_object_put(resp);
+}
+
+/* The whole result of a show, as text, to compare states. */
+static char *show(const char *object)
+{
+	char line[128];
+	struct json_object *resp;
+	char *text;
+
+	snprintf(line, sizeof(line), "{\"version\":1,\"object\":\"%s\",\"command\":\"show\"}",
+		 object);
+	resp = call(line);
+	text = strdup(json_object_to_json_string_ext(json_object_object_get(resp, "result"),
+						     JSON_C_TO_STRING_PLAIN));
+	json_object_put(resp);
+	return text;
+}
+
+static char *read_sys(const char *path)
+{
+	static char buf[256];
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+static void write_sys(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+#define REQ(obj, cmd, args)                                                                        \
+	"{\"version\":1,\"object\":\"" obj "\",\"command\":\"" cmd "\",\"args\":" args "}"
+
+static int setup(void **state)
+{
+	(void)state;
+	root = vmq_test_sandbox();
+	vmqd_log_init(getenv("VMQ_TEST_VERBOSE") ? VMQD_LOG_DEBUG : VMQD_LOG_ERR);
+	if (vmq_test_veth("up0", "up1", 8))
+		return -1;
+	return vmqd_init(d, root);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	vmqd_fini(d);
+	vmq_test_sandbox_done();
+	return 0;
+}
+
+static void test_malformed_requests(void **state)
+{
+	(void)state;
+	expect_error("not json", EINVAL, "not valid JSON");
+	expect_error("{\"version\":1} trailing", EINVAL, "not valid JSON");
+	expect_error("[1,2]", EINVAL, "not a JSON object");
+	expect_error("{\"object\":\"dev\",\"command\":\"show\"}", EPROTO, "version");
+	expect_error("{\"version\":2,\"object\":\"dev\",\"command\":\"show\"}", EPROTO, "version");
+	expect_error("{\"version\":1,\"object\":\"nope\",\"command\":\"show\"}", EINVAL,
+		     "unknown object \"nope\"");
+	expect_error("{\"version\":1,\"object\":\"dev\",\"command\":\"fly\"}", EINVAL,
+		     "dev: unknown command \"fly\"");
+	expect_error("{\"version\":1,\"object\":\"dev\",\"command\":\"show\",\"args\":[]}", EINVAL,
+		     "args must be an object");
+	expect_error(REQ("dev", "show", "{\"bogus\":1}"), EINVAL, "unknown argument \"bogus\"");
+	expect_ok("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\"}");
+}
+
+static void test_attach_validates(void **state)
+{
+	char pins[PATH_MAX];
+	char *before, *after;
+
+	(void)state;
+	before = show("dev");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"nosuch0\"}"), ENODEV, "no such device");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"default_txq\":8}"), ERANGE,
+		     "dev up0: default-txq 8 out of range (up0 has 8 TX queues)");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"mark_mask\":3855}"), EINVAL,
+		     "one run of set bits");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":65537}"), ERANGE,
+		     "out of range");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":-1}"), ERANGE,
+		     "out of range");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":\"12abc\"}"), EINVAL,
+		     "must be an integer");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"a b\"}"), EINVAL, "space");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":1,\"txq\":1}"), ENOENT,
+		     "dev up0: not attached");
+	/* Nothing of the rejected attaches stayed behind: no device, no pins. */
+	assert_string_equal((after = show("dev")), before);
+	snprintf(pins, sizeof(pins), "%s/up0", root);
+	assert_int_equal(access(pins, F_OK), -1);
+	free(after);
+	free(before);
+}
+
+static void test_queue_lifecycle(void **state)
+{
+	struct vmq_queue_entry e;
+	struct vmqd_dev *dev;
+	char *before, *after;
+
+	(void)state;
+	expect_ok(REQ("dev", "attach", "{\"dev\":\"up0\",\"default_txq\":7,\"queues\":256}"));
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\"}"), EEXIST, "already attached");
+	dev = vmqd_find_dev(d, "up0");
+	assert_non_null(dev);
+	assert_int_equal(vmq_queue_read(&dev->dp, 0, &e), 0);
+	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
+	assert_int_equal(e.target, 7);
+
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":5,\"txq\":3,\"vm\":\"web1\","
+				      "\"name\":\"web1-tx\"}"));
+	assert_int_equal(vmq_queue_read(&dev->dp, 5, &e), 0);
+	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
+	assert_int_equal(e.target, 3);
+
+	before = show("queue");
+	assert_non_null(strstr(before, "{\"dev\":\"up0\",\"id\":5,\"txq\":3,\"vm\":\"web1\","
+				       "\"name\":\"web1-tx\"}"));
+	/* Each rejected request leaves the queues exactly as they were. */
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":5,\"txq\":1}"), EEXIST,
+		     "queue 5 on up0: already exists");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":7,\"txq\":9}"), ERANGE,
+		     "queue 7 on up0: txq 9 out of range (up0 has 8 TX queues)");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":256,\"txq\":1}"), ERANGE,
+		     "queue 256 on up0: id out of range (up0 has queue IDs 0..255)");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":0,\"txq\":1}"), EEXIST,
+		     "default queue always exists");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":8,\"txq\":1,\"group\":1}"),
+		     EINVAL, "exactly one of txq or group");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":8}"), EINVAL,
+		     "exactly one of txq or group");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":8,\"group\":4}"), ENOENT,
+		     "group 4 does not exist on up0");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":-1,\"txq\":1}"), ERANGE,
+		     "out of range");
+	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":8,\"txq\":1,\"vm\":\"" \
+				 "abcdefghijabcdefghijabcdefghijab\"}"),
+		     EINVAL, "1 to 31 bytes");
+	expect_error(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":0}"), EPERM,
+		     "queue 0 on up0: the default queue cannot be deleted");
+	expect_error(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":9}"), ENOENT,
+		     "queue 9 on up0: does not exist");
+	expect_error(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":9,\"txq\":1}"), ENOENT,
+		     "does not exist");
+	expect_error(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":5,\"txq\":\"auto\"}"), EINVAL,
+		     "must be an integer");
+	expect_error(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":0,\"group\":1}"), EINVAL,
+		     "not a group");
+	assert_string_equal((after = show("queue")), before);
+	free(after);
+	free(before);
+
+	expect_ok(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":5,\"txq\":6}"));
+	assert_int_equal(vmq_queue_read(&dev->dp, 5, &e), 0);
+	assert_int_equal(e.target, 6);
+	expect_ok(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":0,\"txq\":\"auto\"}"));
+	assert_int_equal(vmq_queue_read(&dev->dp, 0, &e), 0);
+	assert_int_equal(e.state, VMQ_QUEUE_KERNEL);
+	expect_ok(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":0,\"txq\":7}"));
+
+	expect_ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":5}"));
+	assert_int_equal(vmq_queue_read(&dev->dp, 5, &e), 0);
+	assert_int_equal(e.state, VMQ_QUEUE_FREE);
+	/* Freed with its names: a new queue 5 starts bare. */
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":5,\"txq\":2}"));
+	before = show("queue");
+	assert_null(strstr(before, "web1"));
+	free(before);
+	expect_ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":5}"));
+}
+
+static void test_groups(void **state)
+{
+	struct vmq_group_entry g;
+	struct vmqd_dev *dev = vmqd_find_dev(d, "up0");
+	char *text;
+
+	(void)state;
+	assert_non_null(dev);
+	expect_error(REQ("group", "add", "{\"dev\":\"up0\",\"id\":1,\"txqs\":[1,8]}"), ERANGE,
+		     "group 1 on up0: txq 8 out of range (up0 has 8 TX queues)");
+	expect_error(REQ("group", "add", "{\"dev\":\"up0\",\"id\":1,\"txqs\":[1,1]}"), EINVAL,
+		     "listed twice");
+	expect_error(REQ("group", "add", "{\"dev\":\"up0\",\"id\":1,\"txqs\":[]}"), EINVAL,
+		     "list of TX queues");
+	expect_error(REQ("group", "add", "{\"dev\":\"up0\",\"id\":256,\"txqs\":[1]}"), ERANGE,
+		     "id out of range");
+	assert_string_equal((text = show("group")), "{\"groups\":[]}");
+	free(text);
+
+	expect_ok(REQ("group", "add", "{\"dev\":\"up0\",\"id\":1,\"txqs\":[1,2,4]}"));
+	expect_error(REQ("group", "add", "{\"dev\":\"up0\",\"id\":1,\"txqs\":[3]}"), EEXIST,
+		     "group 1 on up0: already exists");
+	assert_int_equal(vmq_group_read(&dev->dp, 1, &g), 0);
+	assert_int_equal(g.ntxqs, 3);
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":10,\"group\":1}"));
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":11,\"group\":1}"));
+	text = show("group");
+	assert_string_equal(text, "{\"groups\":[{\"dev\":\"up0\",\"id\":1,\"txqs\":[1,2,4],"
+				  "\"members\":[10,11]}]}");
+	free(text);
+	expect_error(REQ("group", "del", "{\"dev\":\"up0\",\"id\":1}"), EBUSY,
+		     "group 1 on up0: still has member queues [10,11]");
+	/* Moving a member out is one store; then the group can go. */
+	expect_ok(REQ("queue", "set", "{\"dev\":\"up0\",\"id\":10,\"txq\":5}"));
+	expect_ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":11}"));
+	expect_ok(REQ("group", "del", "{\"dev\":\"up0\",\"id\":1}"));
+	expect_error(REQ("group", "del", "{\"dev\":\"up0\",\"id\":1}"), ENOENT, "does not exist");
+	expect_ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":10}"));
+}
+
+static void test_restart_adopts_state_and_metadata(void **state)
+{
+	char *queues, *groups, *devs, *after;
+
+	(void)state;
+	expect_ok(REQ("group", "add", "{\"dev\":\"up0\",\"id\":3,\"txqs\":[5,6]}"));
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":20,\"txq\":4,\"vm\":\"db1\"}"));
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":21,\"group\":3,\"name\":\"g\"}"));
+	queues = show("queue");
+	groups = show("group");
+	devs = show("dev");
+
+	/* A new daemon over the same pins knows everything the old one did. */
+	vmqd_fini(d);
+	assert_int_equal(vmqd_init(d, root), 0);
+	assert_int_equal(vmqd_adopt_all(d), 0);
+	assert_string_equal((after = show("queue")), queues);
+	free(after);
+	assert_string_equal((after = show("group")), groups);
+	free(after);
+	assert_string_equal((after = show("dev")), devs);
+	free(after);
+	free(queues);
+	free(groups);
+	free(devs);
+	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":22,\"txq\":1}"));
+}
+
+static void test_detach_restores_xps_and_device(void **state)
+{
+	static const char xps[] = "/sys/class/net/up0/queues/tx-2/xps_cpus";
+	char pins[PATH_MAX];
+	char *before, *text;
+
+	(void)state;
+	expect_ok(REQ("dev", "detach", "{\"dev\":\"up0\"}"));
+	write_sys(xps, "1");
+	before = strdup(read_sys(xps));
+	assert_true(vmq_xps_text_set(before));
+	expect_ok(REQ("dev", "attach", "{\"dev\":\"up0\"}"));
+	/* XPS outranks the steering: cleared while vmq is attached. */
+	assert_false(vmq_xps_text_set(read_sys(xps)));
+	text = show("dev");
+	assert_non_null(strstr(text, "\"xps_cleared\":1"));
+	free(text);
+
+	expect_ok(REQ("dev", "detach", "{\"dev\":\"up0\"}"));
+	assert_string_equal(read_sys(xps), before);
+	snprintf(pins, sizeof(pins), "%s/up0", root);
+	assert_int_equal(access(pins, F_OK), -1);
+	assert_string_equal((text = show("dev")), "{\"devs\":[]}");
+	free(text);
+	free(before);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_malformed_requests),
+		cmocka_unit_test(test_attach_validates),
+		cmocka_unit_test(test_queue_lifecycle),
+		cmocka_unit_test(test_groups),
+		cmocka_unit_test(test_restart_adopts_state_and_metadata),
+		cmocka_unit_test(test_detach_restores_xps_and_device),
+	};
+
+	return cmocka_run_group_tests_name("vmqd requests", tests, setup, teardown);
+}
