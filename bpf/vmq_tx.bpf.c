@@ -83,33 +83,59 @@ static __always_inline void count(struct vmq_counter *c, __u32 len)
 	}
 }
 
-/* Returns the TX queue for the packet, or VMQ_TXQ_SLOT_KERNEL. */
+/* What resolve() returns when the entry itself served the packet. */
+#define STEERED VMQ_FALLBACK_REASONS
+
+/*
+ * Resolves a queue entry to a TX queue, or VMQ_TXQ_SLOT_KERNEL for the
+ * kernel's choice. Returns STEERED, or the reason to fall back.
+ */
+static __always_inline __u32 resolve(struct __sk_buff *skb, __u32 id,
+				     struct vmq_queue_entry entry, __u32 *txq)
+{
+	struct vmq_group_entry *g;
+	__u32 group, hash;
+
+	switch (entry.state) {
+	case VMQ_QUEUE_TXQ:
+		*txq = entry.target;
+		return STEERED;
+	case VMQ_QUEUE_GROUP:
+		group = entry.target;
+		g = bpf_map_lookup_elem(&vmq_groups, &group);
+		if (!g || !g->ntxqs)
+			return VMQ_FALLBACK_BAD_GROUP;
+		/* One flow, one hash, one slot: order within a flow is kept.
+		 * The helper call is only needed when no hash is cached. */
+		hash = skb->hash;
+		if (!hash)
+			hash = bpf_get_hash_recalc(skb);
+		*txq = g->slots[hash & (VMQ_GROUP_SLOTS - 1)];
+		return STEERED;
+	case VMQ_QUEUE_KERNEL:
+		*txq = VMQ_TXQ_SLOT_KERNEL;
+		return STEERED;
+	default:
+		/* Queue 0 always exists: never written, it is the kernel's choice. */
+		if (id == VMQ_DEFAULT_QUEUE) {
+			*txq = VMQ_TXQ_SLOT_KERNEL;
+			return STEERED;
+		}
+		return VMQ_FALLBACK_NOT_LIVE;
+	}
+}
+
+/* The default queue's TX queue, or VMQ_TXQ_SLOT_KERNEL. */
 static __always_inline __u32 default_txq(void)
 {
 	__u32 id = VMQ_DEFAULT_QUEUE;
 	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &id);
+	struct vmq_queue_entry entry;
 
-	if (e && e->state == VMQ_QUEUE_TXQ)
-		return e->target;
-	return VMQ_TXQ_SLOT_KERNEL;
-}
-
-static __always_inline __u32 fall_back(__u32 reason, __u32 len)
-{
-	count(bpf_map_lookup_elem(&vmq_fallbacks, &reason), len);
-	return default_txq();
-}
-
-static __always_inline __u32 group_txq(struct __sk_buff *skb, __u32 group, __u32 len)
-{
-	struct vmq_group_entry *g = bpf_map_lookup_elem(&vmq_groups, &group);
-	__u32 slot;
-
-	if (!g || !g->ntxqs)
-		return fall_back(VMQ_FALLBACK_BAD_GROUP, len);
-	/* One flow, one hash, one slot: packet order within a flow is kept. */
-	slot = bpf_get_hash_recalc(skb) & (VMQ_GROUP_SLOTS - 1);
-	return g->slots[slot];
+	if (!e)
+		return VMQ_TXQ_SLOT_KERNEL;
+	*(__u32 *)&entry = *(volatile __u32 *)e; /* one load, as below */
+	return entry.state == VMQ_QUEUE_TXQ ? entry.target : VMQ_TXQ_SLOT_KERNEL;
 }
 
 SEC("tc")
@@ -118,45 +144,35 @@ int vmq_tx_egress(struct __sk_buff *skb)
 	__u32 id = (skb->mark & vmq_cfg.mark_mask) >> vmq_cfg.mark_shift;
 	__u32 len = skb->len;
 	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &id);
-	struct vmq_queue_stats *qs;
+	struct vmq_queue_stats *qs = NULL;
 	struct vmq_queue_entry entry;
-	__u32 txq;
+	__u32 txq = VMQ_TXQ_SLOT_KERNEL, why = VMQ_FALLBACK_BEYOND_MAP;
 
-	if (!e) {
-		txq = fall_back(VMQ_FALLBACK_BEYOND_MAP, len);
-		goto steer;
+	if (e) {
+		/* One 32-bit load: a concurrent update is seen whole or not at all. */
+		*(__u32 *)&entry = *(volatile __u32 *)e;
+		why = resolve(skb, id, entry, &txq);
+		qs = bpf_map_lookup_elem(&vmq_queue_stats, &id);
 	}
-	/* One 32-bit load: a concurrent update is seen whole or not at all. */
-	*(__u32 *)&entry = *(volatile __u32 *)e;
-	qs = bpf_map_lookup_elem(&vmq_queue_stats, &id);
-
-	switch (entry.state) {
-	case VMQ_QUEUE_TXQ:
-		txq = entry.target;
-		break;
-	case VMQ_QUEUE_GROUP:
-		txq = group_txq(skb, entry.target, len);
-		break;
-	case VMQ_QUEUE_KERNEL:
-		txq = VMQ_TXQ_SLOT_KERNEL;
-		break;
-	default:
+	if (why == STEERED) {
+		if (qs) {
+			qs->packets++;
+			qs->bytes += len;
+		}
+	} else {
+		/* Not an error: a stale ID leaves on the default queue. */
 		if (qs) {
 			qs->fallback_packets++;
 			qs->fallback_bytes += len;
 		}
-		txq = fall_back(VMQ_FALLBACK_NOT_LIVE, len);
-		goto steer;
-	}
-	if (qs) {
-		qs->packets++;
-		qs->bytes += len;
+		count(bpf_map_lookup_elem(&vmq_fallbacks, &why), len);
+		txq = default_txq();
 	}
 
-steer:
 	if (txq >= VMQ_TXQ_MAX) {
-		/* Kernel choice: clear any recorded queue so the stack picks
-		 * (XPS, socket, hash) as it would without vmq. */
+		/* Kernel choice: clear the recorded queue so the stack picks
+		 * afresh (XPS, socket, hash) instead of reusing, say, a
+		 * forwarded packet's RX queue. */
 		txq = VMQ_TXQ_SLOT_KERNEL;
 		skb->queue_mapping = 0;
 	} else {
