@@ -52,7 +52,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(patsubst tests/tools/udpsend.c,$(BUILD)/tests/vmq-udpsend,$(wildcard tests/tools/udpsend.c))
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
-all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
+all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
 
 # --- BPF objects and skeletons ------------------------------------------
 $(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h | $(BUILD)
@@ -65,6 +65,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 # --- libvmq -------------------------------------------------------------
 $(BUILD)/obj/lib/dev.o $(BUILD)/san/lib/dev.o: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h
+$(BUILD)/obj/lib/port.o $(BUILD)/san/lib/port.o: $(BUILD)/vmq_port.skel.h
 
 $(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)
 	$(call msg,CC,$@)

@@ -122,6 +122,23 @@ struct vmq_queue_store_args {
 	struct vmq_queue_entry entry;
 };
 
+/* Port bindings (vmq_ports map, hash by the port's ifindex): the VM port's
+ * ingress program stamps every packet with one queue ID. */
+#define VMQ_PORTS_MAX 4096U
+#define VMQ_PORT_F_HOOK_CREATED 0x1U /* vmq created the port's clsact qdisc */
+/* Pin directory of the port program under the pin root: 16 bytes or more,
+ * so it can never be an interface's name. */
+#define VMQ_PORTS_PIN_DIR "vmq_port_bindings"
+
+struct vmq_port_entry {
+	__u32 mark_value;     /* the queue ID, already shifted into the mask */
+	__u32 mark_mask;      /* the uplink's queue bits; other bits are kept */
+	__u32 queue_id;       /* control plane: the bound queue */
+	__u32 uplink_ifindex; /* control plane: the uplink it is a queue of */
+	__u32 flags;          /* control plane: VMQ_PORT_F_* */
+	__u32 reserved;
+};
+
 /* Load-time configuration of one uplink's program (its .rodata). */
 struct vmq_config {
 	__u32 mark_mask;  /* mark bits holding the queue ID */
@@ -140,6 +157,8 @@ _Static_assert(sizeof(struct vmq_dev_info) == 16, "dev info layout");
 _Static_assert(sizeof(struct vmq_queue_meta) == 64, "queue meta layout");
 _Static_assert(sizeof(struct vmq_xps_saved) == 2 * VMQ_XPS_TEXT_LEN, "xps layout");
 _Static_assert(sizeof(struct vmq_queue_store_args) == 8, "store args layout");
+_Static_assert(sizeof(struct vmq_port_entry) == 24, "port entry layout");
+_Static_assert(sizeof(VMQ_PORTS_PIN_DIR) > 16, "port pin dir cannot be an ifname");
 _Static_assert((VMQ_GROUP_SLOTS & (VMQ_GROUP_SLOTS - 1)) == 0, "slots are a power of two");
 _Static_assert(VMQ_TXQ_MAX < 65535U, "queue_mapping holds txq + 1 in 16 bits");
 

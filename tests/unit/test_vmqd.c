@@ -104,7 +104,8 @@ static int setup(void **state)
 	(void)state;
 	root = vmq_test_sandbox();
 	vmqd_log_init(getenv("VMQ_TEST_VERBOSE") ? VMQD_LOG_DEBUG : VMQD_LOG_ERR);
-	if (vmq_test_veth("up0", "up1", 8))
+	if (vmq_test_veth("up0", "up1", 8) || vmq_test_veth("vm0", "vm0p", 1) ||
+	    vmq_test_veth("vm1", "vm1p", 1))
 		return -1;
 	return vmqd_init(d, root);
 }
@@ -309,6 +310,67 @@ static void test_restart_adopts_state_and_metadata(void **state)
 	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":22,\"txq\":1}"));
 }
 
+static bool ingress_filter(const char *ifname)
+{
+	__u32 id = 0;
+
+	return !vmq_tc_attached_prog_id((int)if_nametoindex(ifname), VMQ_TC_INGRESS, &id) && id;
+}
+
+static void test_ports(void **state)
+{
+	struct vmq_port_entry e;
+	char *text;
+
+	(void)state;
+	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":30}"),
+		     ENOENT, "port vm0: queue 30 does not exist on up0");
+	expect_error(REQ("port", "bind", "{\"port\":\"nope0\",\"dev\":\"up0\",\"queue\":20}"),
+		     ENODEV, "port nope0: no such device");
+	expect_error(REQ("port", "bind", "{\"port\":\"up0\",\"dev\":\"up0\",\"queue\":20}"),
+		     EINVAL, "is an attached uplink");
+	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up1\",\"queue\":20}"),
+		     ENOENT, "dev up1: not attached");
+	expect_error(REQ("port", "unbind", "{\"port\":\"vm0\"}"), ENOENT, "port vm0: not bound");
+	assert_false(ingress_filter("vm0"));
+
+	expect_ok(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":20}"));
+	expect_ok(REQ("port", "bind", "{\"port\":\"vm1\",\"dev\":\"up0\",\"queue\":22}"));
+	assert_true(ingress_filter("vm0"));
+	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("vm0"), &e), 0);
+	assert_int_equal(e.queue_id, 20);
+	assert_int_equal(e.mark_value, 20);
+	assert_int_equal(e.mark_mask, VMQ_MARK_MASK_DEFAULT);
+	text = show("port");
+	assert_non_null(strstr(text, "\"port\":\"vm0\""));
+	assert_non_null(strstr(text, "\"queue\":20,\"state\":\"live\",\"vm\":\"db1\""));
+	free(text);
+
+	/* Rebinding moves the port in one element replacement. */
+	expect_ok(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":21}"));
+	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("vm0"), &e), 0);
+	assert_int_equal(e.queue_id, 21);
+
+	/* Freeing a bound queue keeps the binding: its packets go to queue 0. */
+	expect_ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":21}"));
+	text = show("port");
+	assert_non_null(strstr(text, "\"queue\":21,\"state\":\"stale\""));
+	free(text);
+
+	expect_ok(REQ("port", "unbind", "{\"port\":\"vm0\"}"));
+	assert_false(ingress_filter("vm0"));
+	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("vm0"), &e), -ENOENT);
+
+	/* A restarted daemon adopts the bindings. */
+	vmqd_fini(d);
+	assert_int_equal(vmqd_init(d, root), 0);
+	assert_int_equal(vmqd_adopt_all(d), 0);
+	text = show("port");
+	assert_non_null(strstr(text, "\"port\":\"vm1\""));
+	free(text);
+	/* vm1 stays bound into the detach test, which must unbind it. */
+}
+
 static void test_detach_restores_xps_and_device(void **state)
 {
 	static const char xps[] = "/sys/class/net/up0/queues/tx-2/xps_cpus";
@@ -316,7 +378,12 @@ static void test_detach_restores_xps_and_device(void **state)
 	char *before, *text;
 
 	(void)state;
+	assert_true(ingress_filter("vm1"));
 	expect_ok(REQ("dev", "detach", "{\"dev\":\"up0\"}"));
+	/* Its ports went with it. */
+	assert_false(ingress_filter("vm1"));
+	assert_string_equal((text = show("port")), "{\"ports\":[]}");
+	free(text);
 	write_sys(xps, "1");
 	before = strdup(read_sys(xps));
 	assert_true(vmq_xps_text_set(before));
@@ -344,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_queue_lifecycle),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_restart_adopts_state_and_metadata),
+		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_detach_restores_xps_and_device),
 	};
 

@@ -287,7 +287,7 @@ int vmq_dev_attach(struct vmq_dev *dev)
 	err = vmq_dev_info_read(dev, &info);
 	if (err)
 		return err;
-	err = vmq_tc_attach(dev->ifindex, dev->prog_fd, &created);
+	err = vmq_tc_attach(dev->ifindex, VMQ_TC_EGRESS, dev->prog_fd, &created);
 	if (err)
 		return err;
 	/* Re-attaching over a hook we created earlier keeps that ownership. */
@@ -297,7 +297,7 @@ int vmq_dev_attach(struct vmq_dev *dev)
 	info.ifindex = (__u32)dev->ifindex;
 	err = vmq_dev_info_write(dev, &info);
 	if (err)
-		vmq_tc_detach(dev->ifindex, created);
+		vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, created);
 	return err;
 }
 
@@ -309,7 +309,7 @@ int vmq_dev_detach(struct vmq_dev *dev)
 	err = vmq_dev_info_read(dev, &info);
 	if (err)
 		return err;
-	err = vmq_tc_detach(dev->ifindex, info.flags & VMQ_DEV_F_HOOK_CREATED);
+	err = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, info.flags & VMQ_DEV_F_HOOK_CREATED);
 	if (err)
 		return err;
 	info.flags &= ~(VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED);
@@ -318,22 +318,19 @@ int vmq_dev_detach(struct vmq_dev *dev)
 
 int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
 {
-	struct bpf_prog_info info = {};
-	__u32 len = sizeof(info);
-	__u32 prog_id = 0;
+	__u32 ours, found = 0;
 	int err;
 
-	err = vmq_tc_attached_prog_id(dev->ifindex, &prog_id);
+	err = vmq_tc_attached_prog_id(dev->ifindex, VMQ_TC_EGRESS, &found);
 	if (err == -ENOENT || err == -EINVAL) {
 		*attached = false;
 		return 0;
 	}
-	if (err)
-		return err;
-	if (bpf_obj_get_info_by_fd(dev->prog_fd, &info, &len))
-		return -errno;
-	*attached = info.id == prog_id;
-	return 0;
+	if (!err)
+		err = vmq_prog_id(dev->prog_fd, &ours);
+	if (!err)
+		*attached = ours == found;
+	return err;
 }
 
 /* Removes the pins (the objects live on while a filter holds them). */

@@ -48,10 +48,12 @@ int vmq_bpffs_ensure(const char *dir, bool *mounted);
 bool vmq_is_bpffs(const char *path);
 int vmq_mkdir_p(const char *dir, unsigned int mode);
 
-/* tc.c */
-int vmq_tc_attach(int ifindex, int prog_fd, bool *hook_created);
-int vmq_tc_detach(int ifindex, bool destroy_hook);
-int vmq_tc_attached_prog_id(int ifindex, __u32 *prog_id);
+/* tc.c: clsact hooks. */
+enum vmq_tc_point { VMQ_TC_EGRESS, VMQ_TC_INGRESS };
+int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_created);
+int vmq_tc_detach(int ifindex, enum vmq_tc_point point, bool destroy_hook);
+int vmq_tc_attached_prog_id(int ifindex, enum vmq_tc_point point, __u32 *prog_id);
+int vmq_prog_id(int prog_fd, __u32 *id);
 
 /* dev.c */
 void vmq_dev_init(struct vmq_dev *dev);
@@ -90,6 +92,23 @@ bool vmq_xps_text_set(const char *text);
 int vmq_xps_clear(const struct vmq_dev *dev, unsigned int ntxqs, unsigned int *cleared);
 int vmq_xps_restore(const struct vmq_dev *dev);
 int vmq_xps_cleared_count(const struct vmq_dev *dev, unsigned int *count);
+
+/* port.c: VM port bindings, one program and map for the host. */
+struct vmq_ports {
+	int prog_fd;
+	int map_fd;
+};
+
+void vmq_ports_init(struct vmq_ports *ports);
+int vmq_ports_open(struct vmq_ports *ports, const char *pin_root);
+void vmq_ports_close(struct vmq_ports *ports);
+int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_entry *entry);
+int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
+		  const struct vmq_dev *uplink);
+int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex);
+int vmq_port_for_each(const struct vmq_ports *ports,
+		      int (*fn)(__u32 ifindex, const struct vmq_port_entry *entry, void *ctx),
+		      void *ctx);
 
 /* parse.c: strict parsing; 0 or -EINVAL / -ERANGE. */
 int vmq_parse_u32(const char *s, __u32 max, __u32 *out);

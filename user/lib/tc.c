@@ -2,16 +2,20 @@
 /* clsact egress attachment through libbpf's netlink tc API (libbpf 1.1 has
  * no tcx links: brief, fact 7). */
 #include <errno.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "libvmq.h"
 
-#define DECLARE_EGRESS_HOOK(name, idx)                                                             \
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx), .attach_point = BPF_TC_EGRESS)
+#define DECLARE_HOOK(name, idx, point)                                                             \
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx),                                   \
+			    .attach_point = (point) == VMQ_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS)
 
-int vmq_tc_attach(int ifindex, int prog_fd, bool *hook_created)
+/* Attaches prog_fd as vmq's filter (handle VMQ_TC_HANDLE, priority
+ * VMQ_TC_PRIORITY), replacing ours in place if it is there. */
+int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_created)
 {
-	DECLARE_EGRESS_HOOK(hook, ifindex);
+	DECLARE_HOOK(hook, ifindex, point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VMQ_TC_HANDLE,
 			    .priority = VMQ_TC_PRIORITY, .prog_fd = prog_fd,
 			    .flags = BPF_TC_F_REPLACE);
@@ -33,9 +37,9 @@ int vmq_tc_attach(int ifindex, int prog_fd, bool *hook_created)
 }
 
 /* Removes our filter; the clsact qdisc too when we created it. */
-int vmq_tc_detach(int ifindex, bool destroy_hook)
+int vmq_tc_detach(int ifindex, enum vmq_tc_point point, bool destroy_hook)
 {
-	DECLARE_EGRESS_HOOK(hook, ifindex);
+	DECLARE_HOOK(hook, ifindex, point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VMQ_TC_HANDLE,
 			    .priority = VMQ_TC_PRIORITY);
 	int err = bpf_tc_detach(&hook, &opts);
@@ -52,9 +56,9 @@ int vmq_tc_detach(int ifindex, bool destroy_hook)
 	return 0;
 }
 
-int vmq_tc_attached_prog_id(int ifindex, __u32 *prog_id)
+int vmq_tc_attached_prog_id(int ifindex, enum vmq_tc_point point, __u32 *prog_id)
 {
-	DECLARE_EGRESS_HOOK(hook, ifindex);
+	DECLARE_HOOK(hook, ifindex, point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VMQ_TC_HANDLE,
 			    .priority = VMQ_TC_PRIORITY);
 	int err = bpf_tc_query(&hook, &opts);
@@ -62,5 +66,16 @@ int vmq_tc_attached_prog_id(int ifindex, __u32 *prog_id)
 	if (err)
 		return err;
 	*prog_id = opts.prog_id;
+	return 0;
+}
+
+int vmq_prog_id(int prog_fd, __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(prog_fd, &info, &len))
+		return -errno;
+	*id = info.id;
 	return 0;
 }

@@ -176,6 +176,10 @@ static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 
 	if (err)
 		return err;
+	err = vmqd_unbind_uplink_ports(d, dev);
+	if (err)
+		return reply_error(r, -err, "dev %s: cannot unbind its ports: %s", dev->dp.ifname,
+				   strerror(-err));
 	err = vmq_dev_detach(&dev->dp);
 	if (err)
 		return reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,

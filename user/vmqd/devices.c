@@ -15,6 +15,7 @@ int vmqd_init(struct vmqd *d, const char *bpffs_dir)
 	int err;
 
 	memset(d, 0, sizeof(*d));
+	vmq_ports_init(&d->ports);
 	if (strlen(bpffs_dir) >= sizeof(d->bpffs_dir))
 		return -ENAMETOOLONG;
 	strcpy(d->bpffs_dir, bpffs_dir);
@@ -39,6 +40,7 @@ void vmqd_fini(struct vmqd *d)
 	free(d->devs);
 	d->devs = NULL;
 	d->ndevs = 0;
+	vmq_ports_close(&d->ports);
 }
 
 struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname)
@@ -122,6 +124,17 @@ int vmqd_adopt_all(struct vmqd *d)
 
 		if (de->d_type != DT_DIR || de->d_name[0] == '.')
 			continue;
+		if (!strcmp(de->d_name, VMQ_PORTS_PIN_DIR)) {
+			err = vmq_ports_open(&d->ports, d->bpffs_dir);
+			if (err)
+				log_warn("port bindings pinned under %s/%s not adopted: %s",
+					 d->bpffs_dir, de->d_name, strerror(-err));
+			else
+				log_info("port bindings adopted");
+			if (!err && vmqd_prune_ports(d))
+				log_warn("bindings of vanished ports not all removed");
+			continue;
+		}
 		err = adopt_one(d, de->d_name);
 		/* One bad uplink must not cost the others their daemon. */
 		if (err)

@@ -17,6 +17,7 @@ struct vmqd {
 	char bpffs_dir[PATH_MAX];
 	struct vmqd_dev **devs;
 	size_t ndevs;
+	struct vmq_ports ports; /* map_fd < 0 until a port is bound or adopted */
 };
 
 /* What a handler answers: a result object, or an errno and one line. */
@@ -44,6 +45,11 @@ extern const struct vmqd_command vmqd_queue_commands[];
 extern const struct vmqd_command vmqd_group_commands[];
 extern const struct vmqd_command vmqd_stats_commands[];
 extern const struct vmqd_command vmqd_daemon_commands[];
+extern const struct vmqd_command vmqd_port_commands[];
+
+/* cmd_port.c */
+int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
+int vmqd_prune_ports(struct vmqd *d);
 
 /* dispatch.c: one request line in, one response line out (caller frees). */
 char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len);

@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * port bind | unbind | show: the virtual switch's half of VMQ. A bound port
+ * stamps every packet of its VM with one queue ID. Freeing that queue does
+ * not unbind the port: as with VMQ during live migration, its packets keep
+ * the stale ID and leave on the default queue until the queue is back.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "proto.h"
+#include "vmqd.h"
+
+/* The host's port program, loaded the first time a port is bound. */
+static int ports_ready(struct vmqd *d, struct vmqd_reply *r, const char *what)
+{
+	int err;
+
+	if (d->ports.map_fd >= 0)
+		return 0;
+	err = vmq_ports_open(&d->ports, d->bpffs_dir);
+	if (err)
+		return reply_error(r, -err, "%s: cannot load the port program: %s", what,
+				   strerror(-err));
+	return 0;
+}
+
+static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct vmq_queue_entry q;
+	struct vmqd_dev *uplink;
+	const char *port;
+	unsigned int ifindex;
+	char what[64];
+	__u32 id;
+	int err;
+
+	err = req_name(args, "port", IF_NAMESIZE - 1, "port bind", r, &port);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "port %s", port);
+	ifindex = if_nametoindex(port);
+	if (!ifindex)
+		return reply_error(r, ENODEV, "%s: no such device", what);
+	if (vmqd_find_dev(d, port))
+		return reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port", what);
+	err = req_dev(d, args, what, r, &uplink);
+	if (!err)
+		err = req_u32(args, "queue", 0xffffffffU, what, r, &id);
+	if (err)
+		return err;
+	if (id >= uplink->dp.nr_queues || vmq_queue_read(&uplink->dp, id, &q) ||
+	    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE))
+		return reply_error(r, ENOENT, "%s: queue %u does not exist on %s", what, id,
+				   uplink->dp.ifname);
+	err = ports_ready(d, r, what);
+	if (err)
+		return err;
+	err = vmq_port_bind(&d->ports, ifindex, id, &uplink->dp);
+	if (err)
+		return reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
+	log_debug("%s: bound to queue %u on %s", what, id, uplink->dp.ifname);
+	r->result = json_object_new_object();
+	return 0;
+}
+
+static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct vmq_port_entry entry;
+	const char *port;
+	unsigned int ifindex;
+	char what[64];
+	int err;
+
+	err = req_name(args, "port", IF_NAMESIZE - 1, "port unbind", r, &port);
+	if (err)
+		return err;
+	snprintf(what, sizeof(what), "port %s", port);
+	ifindex = if_nametoindex(port);
+	if (!ifindex)
+		return reply_error(r, ENODEV, "%s: no such device", what);
+	if (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &entry))
+		return reply_error(r, ENOENT, "%s: not bound", what);
+	err = vmq_port_unbind(&d->ports, ifindex);
+	if (err)
+		return reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
+	log_debug("%s: unbound", what);
+	r->result = json_object_new_object();
+	return 0;
+}
+
+struct show_ctx {
+	struct vmqd *d;
+	struct json_object *list;
+	const char *only_dev;
+};
+
+static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
+{
+	struct show_ctx *ctx = arg;
+	struct json_object *o;
+	struct vmq_queue_entry q;
+	struct vmq_queue_meta meta;
+	struct vmqd_dev *uplink = NULL;
+	char port[IF_NAMESIZE], dev[IF_NAMESIZE];
+	const char *state = "no uplink";
+
+	if (!if_indextoname(ifindex, port))
+		snprintf(port, sizeof(port), "#%u", ifindex);
+	if (if_indextoname(e->uplink_ifindex, dev))
+		uplink = vmqd_find_dev(ctx->d, dev);
+	else
+		snprintf(dev, sizeof(dev), "#%u", e->uplink_ifindex);
+	if (ctx->only_dev && strcmp(ctx->only_dev, dev))
+		return 0;
+	if (uplink && !vmq_queue_read(&uplink->dp, e->queue_id, &q))
+		state = q.state != VMQ_QUEUE_FREE || e->queue_id == VMQ_DEFAULT_QUEUE ? "live"
+										    : "stale";
+	o = json_object_new_object();
+	json_object_object_add(o, "port", json_object_new_string(port));
+	json_object_object_add(o, "ifindex", json_object_new_int64(ifindex));
+	json_object_object_add(o, "dev", json_object_new_string(dev));
+	json_object_object_add(o, "queue", json_object_new_int64(e->queue_id));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	if (uplink && !vmq_queue_meta_read(&uplink->dp, e->queue_id, &meta) && meta.vm[0])
+		json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+	json_object_array_add(ctx->list, o);
+	return 0;
+}
+
+static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct show_ctx ctx = { .d = d };
+	int err = 0;
+
+	if (req_has(args, "dev"))
+		err = req_name(args, "dev", IF_NAMESIZE - 1, "port show", r, &ctx.only_dev);
+	if (err)
+		return err;
+	vmqd_prune_ports(d);
+	ctx.list = json_object_new_array();
+	if (d->ports.map_fd >= 0)
+		err = vmq_port_for_each(&d->ports, port_json, &ctx);
+	if (err) {
+		json_object_put(ctx.list);
+		return reply_error(r, -err, "port show: %s", strerror(-err));
+	}
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "ports", ctx.list);
+	return 0;
+}
+
+/* Ports picked by a predicate, collected before acting: unbinding deletes
+ * from the map being walked. */
+struct port_pick {
+	bool (*match)(__u32 ifindex, const struct vmq_port_entry *e, __u32 arg);
+	__u32 arg;
+	size_t n;
+	__u32 ports[VMQ_PORTS_MAX];
+};
+
+static int pick_port(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
+{
+	struct port_pick *p = arg;
+
+	if (p->match(ifindex, e, p->arg) && p->n < VMQ_PORTS_MAX)
+		p->ports[p->n++] = ifindex;
+	return 0;
+}
+
+static int unbind_picked(struct vmqd *d,
+			 bool (*match)(__u32 ifindex, const struct vmq_port_entry *e, __u32 arg),
+			 __u32 arg)
+{
+	struct port_pick *p;
+	int err;
+
+	if (d->ports.map_fd < 0)
+		return 0;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->match = match;
+	p->arg = arg;
+	err = vmq_port_for_each(&d->ports, pick_port, p);
+	for (size_t i = 0; !err && i < p->n; i++)
+		err = vmq_port_unbind(&d->ports, p->ports[i]);
+	free(p);
+	return err;
+}
+
+static bool of_uplink(__u32 ifindex, const struct vmq_port_entry *e, __u32 uplink)
+{
+	(void)ifindex;
+	return e->uplink_ifindex == uplink;
+}
+
+static bool vanished(__u32 ifindex, const struct vmq_port_entry *e, __u32 unused)
+{
+	char name[IF_NAMESIZE];
+
+	(void)e;
+	(void)unused;
+	return !if_indextoname(ifindex, name);
+}
+
+/* dev detach: a detached uplink's ports have nothing left to stamp for. */
+int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink)
+{
+	return unbind_picked(d, of_uplink, (__u32)uplink->dp.ifindex);
+}
+
+/* A port whose device is gone (its VM destroyed) took its filter with it;
+ * its binding goes too, before anyone looks. */
+int vmqd_prune_ports(struct vmqd *d)
+{
+	return unbind_picked(d, vanished, 0);
+}
+
+static const char *const bind_keys[] = { "port", "dev", "queue", NULL };
+static const char *const unbind_keys[] = { "port", NULL };
+static const char *const show_keys[] = { "dev", NULL };
+
+const struct vmqd_command vmqd_port_commands[] = {
+	{ "bind", port_bind, bind_keys },
+	{ "unbind", port_unbind, unbind_keys },
+	{ "show", port_show, show_keys },
+	{ NULL, NULL, NULL },
+};
