@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vmqctl against a fake vmqd: a thread on a temporary Unix socket answering
+ * canned lines. Covers the line framing, the transport, the response
+ * checks, the output of one command, and batch mode.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/un.h>
+#include <time.h>
+
+#include "vmq_test.h"
+#include "linebuf.h"
+#include "vmqctl/vmqctl.h"
+
+#define WORDS_MAX 64
+
+/* --- line framing --------------------------------------------------------- */
+
+static void put(int fd, const char *s)
+{
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static void test_linebuf_splits_and_joins(void **state)
+{
+	struct vmq_linebuf lb;
+	int p[2];
+	char *line;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	vmq_linebuf_init(&lb, 64);
+	put(p[1], "ab\ncd");
+	assert_int_equal(vmq_linebuf_fill(&lb, p[0]), 5);
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 1);
+	assert_string_equal(line, "ab");
+	assert_int_equal(len, 2);
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 0);
+	assert_int_equal(vmq_linebuf_pending(&lb), 2);
+	put(p[1], "e\n\nf\n");
+	assert_int_equal(vmq_linebuf_fill(&lb, p[0]), 5);
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 1);
+	assert_string_equal(line, "cde");
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 1);
+	assert_string_equal(line, "");
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 1);
+	assert_string_equal(line, "f");
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 0);
+	assert_int_equal(vmq_linebuf_pending(&lb), 0);
+	close(p[1]);
+	assert_int_equal(vmq_linebuf_fill(&lb, p[0]), 0); /* end of file */
+	close(p[0]);
+	vmq_linebuf_free(&lb);
+}
+
+/* max counts the newline: "abc\n" fits in 4, "abcd\n" does not, and a line
+ * that already has max bytes without its newline fails before it ends. */
+static void test_linebuf_cap(void **state)
+{
+	struct vmq_linebuf lb;
+	int p[2];
+	char *line;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	vmq_linebuf_init(&lb, 4);
+	put(p[1], "abc\n");
+	assert_true(vmq_linebuf_fill(&lb, p[0]) > 0);
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), 1);
+	assert_string_equal(line, "abc");
+	put(p[1], "abcd\n");
+	while (vmq_linebuf_next(&lb, &line, &len) == 0)
+		assert_true(vmq_linebuf_fill(&lb, p[0]) > 0);
+	assert_int_equal(vmq_linebuf_next(&lb, &line, &len), -EMSGSIZE);
+	vmq_linebuf_free(&lb);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A line much longer than the first allocation arrives whole. */
+static void test_linebuf_grows(void **state)
+{
+	static char big[50001];
+	struct vmq_linebuf lb;
+	int sv[2], got;
+	char *line;
+	size_t len;
+
+	(void)state;
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 2] = '\n';
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	put(sv[1], big);
+	vmq_linebuf_init(&lb, VMQ_RESPONSE_MAX);
+	while ((got = vmq_linebuf_next(&lb, &line, &len)) == 0)
+		assert_true(vmq_linebuf_fill(&lb, sv[0]) > 0);
+	assert_int_equal(got, 1);
+	assert_int_equal(len, sizeof(big) - 2);
+	vmq_linebuf_free(&lb);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* --- the fake vmqd --------------------------------------------------------- */
+
+struct fake;
+/* The answer line to a request (without its newline); NULL: hang up. */
+typedef const char *(*fake_answer_fn)(struct fake *f, struct json_object *req);
+
+struct fake {
+	char dir[64];
+	char path[108];	 /* the socket */
+	char batch[128]; /* a batch file for the test to write */
+	int lfd;
+	pthread_t thread;
+	atomic_bool stop;
+	fake_answer_fn answer;
+	/* written by the server thread, read after fake_stop() */
+	int connections;
+	int requests;
+	char last_request[1024];
+};
+
+static const char *arg_str(struct json_object *req, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(req, key, &v))
+		return "";
+	return json_object_get_string(v);
+}
+
+static int64_t arg_id(struct json_object *req)
+{
+	struct json_object *args, *id;
+
+	if (!json_object_object_get_ex(req, "args", &args) ||
+	    !json_object_object_get_ex(args, "id", &id))
+		return -1;
+	return json_object_get_int64(id);
+}
+
+#define QUEUE_17_ERROR "queue 17 on eth0: txq 9 out of range (eth0 has 8 TX queues)"
+
+/* A well-behaved vmqd: queue 17 is the one that fails. */
+static const char *answer_normal(struct fake *f, struct json_object *req)
+{
+	const char *object = arg_str(req, "object"), *command = arg_str(req, "command");
+
+	(void)f;
+	if (!strcmp(object, "daemon") && !strcmp(command, "ping"))
+		return "{\"version\":1,\"ok\":true,\"result\":{\"version\":1,\"pid\":42}}";
+	if (!strcmp(object, "queue") && !strcmp(command, "show"))
+		return "{\"version\":1,\"ok\":true,\"result\":{\"queues\":[{\"dev\":\"eth0\","
+		       "\"id\":7,\"txq\":3,\"vm\":\"web1\"}]}}";
+	if (arg_id(req) == 17)
+		return "{\"version\":1,\"ok\":false,\"error\":{\"errno\":34,\"message\":"
+		       "\"" QUEUE_17_ERROR "\"}}";
+	return "{\"version\":1,\"ok\":true,\"result\":{}}";
+}
+
+static void serve_connection(struct fake *f, int fd)
+{
+	struct vmq_linebuf lb;
+	char *line;
+	size_t len;
+	int got;
+
+	vmq_linebuf_init(&lb, VMQ_REQUEST_MAX);
+	for (;;) {
+		while ((got = vmq_linebuf_next(&lb, &line, &len)) == 1) {
+			struct json_object *req = json_tokener_parse(line);
+			const char *answer;
+
+			f->requests++;
+			snprintf(f->last_request, sizeof(f->last_request), "%s", line);
+			answer = f->answer(f, req);
+			json_object_put(req);
+			if (!answer)
+				goto out;
+			if (write(fd, answer, strlen(answer)) < 0 || write(fd, "\n", 1) < 0)
+				goto out;
+		}
+		if (got < 0 || vmq_linebuf_fill(&lb, fd) <= 0)
+			goto out;
+	}
+out:
+	vmq_linebuf_free(&lb);
+	close(fd);
+}
+
+static void *serve(void *arg)
+{
+	struct fake *f = arg;
+
+	for (;;) {
+		int fd = accept(f->lfd, NULL, NULL);
+
+		if (fd < 0 || atomic_load(&f->stop)) {
+			if (fd >= 0)
+				close(fd);
+			return NULL;
+		}
+		f->connections++;
+		serve_connection(f, fd);
+	}
+}
+
+static void fake_start(struct fake *f, fake_answer_fn answer)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+	memset(f, 0, sizeof(*f));
+	f->answer = answer;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/vmqctl-test-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/vmqd.sock", f->dir);
+	snprintf(f->batch, sizeof(f->batch), "%s/batch", f->dir);
+	strcpy(addr.sun_path, f->path);
+	f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(f->lfd >= 0);
+	assert_int_equal(bind(f->lfd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(listen(f->lfd, 8), 0);
+	assert_int_equal(pthread_create(&f->thread, NULL, serve, f), 0);
+}
+
+/* Wakes the accept() with one last connection, then cleans up. */
+static void fake_stop(struct fake *f)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	atomic_store(&f->stop, true);
+	strcpy(addr.sun_path, f->path);
+	assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+	assert_int_equal(pthread_join(f->thread, NULL), 0);
+	close(fd);
+	close(f->lfd);
+	unlink(f->path);
+	unlink(f->batch);
+	assert_int_equal(rmdir(f->dir), 0);
+}
+
+/* --- running vmqctl --------------------------------------------------------- */
+
+struct run {
+	int status;
+	char *out, *err;
+};
+
+/* "vmqctl -s SOCKET " + line; an "@" word becomes the fake's batch file. */
+static void run(struct run *r, const struct fake *f, const char *line)
+{
+	char buf[1024], *words[WORDS_MAX], *argv[WORDS_MAX + 3];
+	size_t olen, elen;
+	FILE *out, *err;
+	int n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = ctl_split_words(buf, words, WORDS_MAX);
+	assert_true(n >= 0);
+	argv[0] = "vmqctl";
+	argv[1] = "-s";
+	argv[2] = (char *)f->path;
+	for (int i = 0; i < n; i++)
+		argv[3 + i] = strcmp(words[i], "@") ? words[i] : (char *)f->batch;
+	out = open_memstream(&r->out, &olen);
+	err = open_memstream(&r->err, &elen);
+	r->status = ctl_main(n + 3, argv, out, err);
+	fclose(out);
+	fclose(err);
+}
+
+static void run_free(struct run *r)
+{
+	free(r->out);
+	free(r->err);
+}
+
+static void expect(const struct run *r, int status, const char *out, const char *err)
+{
+	if (r->status != status || strcmp(r->out, out) || strcmp(r->err, err))
+		fail_msg("got status %d\nstdout: %s\nstderr: %s\nwant status %d\nstdout: "
+			 "%s\nstderr: %s",
+			 r->status, r->out, r->err, status, out, err);
+}
+
+/* --- one command --------------------------------------------------------- */
+
+static void test_show_text_and_json(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	run(&r, &f, "queue show eth0");
+	expect(&r, 0,
+	       "DEV   ID  TARGET  VM    NAME\n"
+	       "eth0   7  txq 3   web1  -\n",
+	       "");
+	run_free(&r);
+	run(&r, &f, "-j q sh");
+	expect(&r, 0, "{\"queues\":[{\"dev\":\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}]}\n", "");
+	run_free(&r);
+	run(&r, &f, "daemon ping");
+	expect(&r, 0, "vmqd pid 42, protocol version 1\n", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.connections, 3);
+	assert_int_equal(f.requests, 3);
+}
+
+/* What goes on the wire: one JSON object, one line. */
+static void test_request_line(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	run(&r, &f, "queue add eth0 id 7 txq 3 vm web1");
+	expect(&r, 0, "", ""); /* mutating: silent, like ip */
+	run_free(&r);
+	fake_stop(&f);
+	assert_string_equal(
+		f.last_request,
+		"{\"version\":1,\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":"
+		"\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}}");
+}
+
+static void test_mutating_json(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	run(&r, &f, "-j queue del eth0 id 7");
+	expect(&r, 0, "{}\n", "");
+	run_free(&r);
+	fake_stop(&f);
+}
+
+static void test_daemon_error(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	run(&r, &f, "queue add eth0 id 17 txq 9");
+	expect(&r, 1, "", "vmqctl: " QUEUE_17_ERROR "\n");
+	run_free(&r);
+	run(&r, &f, "--json queue add eth0 id 17 txq 9");
+	expect(&r, 1, "{\"error\":{\"errno\":34,\"message\":\"" QUEUE_17_ERROR "\"}}\n", "");
+	run_free(&r);
+	fake_stop(&f);
+}
+
+static const char *answer_version2(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "{\"version\":2,\"ok\":true,\"result\":{}}";
+}
+
+static const char *answer_garbage(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "hello";
+}
+
+static const char *answer_trailing(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "{\"version\":1,\"ok\":true,\"result\":{}} {}";
+}
+
+static const char *answer_array(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "[1]";
+}
+
+static const char *answer_no_result(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "{\"version\":1,\"ok\":true}";
+}
+
+static const char *answer_bare_error(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "{\"version\":1,\"ok\":false}";
+}
+
+static const char *answer_hang_up(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return NULL;
+}
+
+static void test_bad_answers(void **state)
+{
+	static const struct {
+		fake_answer_fn answer;
+		const char *err;
+	} cases[] = {
+		{ answer_version2, "vmqctl: vmqd speaks protocol version 2, vmqctl speaks 1\n" },
+		{ answer_garbage, NULL },
+		{ answer_trailing,
+		  "vmqctl: malformed answer from vmqd: bytes after the JSON value\n" },
+		{ answer_array, "vmqctl: malformed answer from vmqd: not a JSON object\n" },
+		{ answer_no_result, "vmqctl: malformed answer from vmqd: no \"result\" object\n" },
+		{ answer_bare_error,
+		  "vmqctl: malformed answer from vmqd: a failure without \"error\": "
+		  "{\"errno\", \"message\"}\n" },
+		{ answer_hang_up, "vmqctl: vmqd closed the connection\n" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct fake f;
+		struct run r;
+
+		fake_start(&f, cases[i].answer);
+		run(&r, &f, "daemon ping");
+		assert_int_equal(r.status, 1);
+		assert_string_equal(r.out, "");
+		if (cases[i].err)
+			assert_string_equal(r.err, cases[i].err);
+		else
+			assert_non_null(strstr(r.err, "vmqctl: malformed answer from vmqd: "));
+		run_free(&r);
+		fake_stop(&f);
+	}
+}
+
+/* --- batch --------------------------------------------------------------- */
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+#define FIVE_LINES                                                                                 \
+	"# provisioning\n"                                                                         \
+	"\n"                                                                                       \
+	"queue add eth0 id 1 txq 1\n"                                                              \
+	"   queue add\teth0 id 2 txq 1   \n"                                                       \
+	"queue add eth0 id 17 txq 9\n"                                                             \
+	"queue add eth0 id 3 txq 1\n"
+
+static void test_batch_stops_at_first_error(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	write_file(f.batch, FIVE_LINES);
+	run(&r, &f, "-b @");
+	expect(&r, 1, "", "vmqctl: batch line 5: " QUEUE_17_ERROR "\n");
+	run_free(&r);
+	fake_stop(&f);
+	/* line 6 was never sent; all went over one connection */
+	assert_int_equal(f.requests, 3);
+	assert_int_equal(f.connections, 1);
+}
+
+static void test_batch_json(void **state)
+{
+	struct json_object *arr, *last;
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	write_file(f.batch, FIVE_LINES);
+	run(&r, &f, "-j -b @");
+	expect(&r, 1,
+	       "[{},{},{\"error\":{\"errno\":34,\"message\":\"" QUEUE_17_ERROR "\",\"line\":5}}]\n",
+	       "");
+	arr = json_tokener_parse(r.out);
+	assert_true(json_object_is_type(arr, json_type_array));
+	last = json_object_array_get_idx(arr, 2);
+	assert_true(json_object_object_get_ex(last, "error", NULL));
+	json_object_put(arr);
+	run_free(&r);
+
+	/* results of show commands, in order */
+	write_file(f.batch, "queue show\ndaemon ping\n");
+	run(&r, &f, "-j -b @");
+	expect(&r, 0,
+	       "[{\"queues\":[{\"dev\":\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}]},"
+	       "{\"version\":1,\"pid\":42}]\n",
+	       "");
+	run_free(&r);
+	run(&r, &f, "-b @");
+	expect(&r, 0,
+	       "DEV   ID  TARGET  VM    NAME\n"
+	       "eth0   7  txq 3   web1  -\n"
+	       "vmqd pid 42, protocol version 1\n",
+	       "");
+	run_free(&r);
+
+	/* an empty batch is an empty array */
+	write_file(f.batch, "# nothing\n");
+	run(&r, &f, "-j -b @");
+	expect(&r, 0, "[]\n", "");
+	run_free(&r);
+	fake_stop(&f);
+}
+
+static void test_batch_parse_error_names_line(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	write_file(f.batch, "queue add eth0 id 1 txq 1\n"
+			    "queue add eth0 id 12abc txq 1\n"
+			    "queue add eth0 id 2 txq 1\n");
+	run(&r, &f, "-b @");
+	expect(&r, 1, "", "vmqctl: batch line 2: queue add: id \"12abc\": not a number\n");
+	run_free(&r);
+	write_file(f.batch, "help\n");
+	run(&r, &f, "-b @");
+	expect(&r, 1, "", "vmqctl: batch line 1: help is not a batch command\n");
+	run_free(&r);
+	write_file(f.batch, "vmqctl queue show\n");
+	run(&r, &f, "-j -b @");
+	expect(&r, 1,
+	       "[{\"error\":{\"errno\":22,\"message\":\"unknown object \\\"vmqctl\\\" (try "
+	       "\\\"vmqctl help\\\")\",\"line\":1}}]\n",
+	       "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 1);
+}
+
+static void test_batch_cannot_start(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	run(&r, &f, "-b /nonexistent/batch");
+	expect(&r, 1, "", "vmqctl: cannot open /nonexistent/batch: No such file or directory\n");
+	run_free(&r);
+	run(&r, &f, "-j -b /nonexistent/batch");
+	expect(&r, 1,
+	       "[{\"error\":{\"errno\":2,\"message\":\"cannot open /nonexistent/batch: No such "
+	       "file or directory\"}}]\n",
+	       "");
+	run_free(&r);
+	fake_stop(&f);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The requirement: 4096 "queue add" lines well under 2 s. */
+static void test_batch_4096_lines(void **state)
+{
+	struct fake f;
+	struct run r;
+	double t0, elapsed;
+	FILE *file;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	file = fopen(f.batch, "w");
+	assert_non_null(file);
+	for (int id = 1000; id < 1000 + 4096; id++)
+		fprintf(file, "queue add eth0 id %d txq %d vm vm%d name q%d\n", id, id % 8, id, id);
+	assert_int_equal(fclose(file), 0);
+	t0 = now();
+	run(&r, &f, "-b @");
+	elapsed = now() - t0;
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 4096);
+	assert_int_equal(f.connections, 1);
+	print_message("4096 lines in %.3f s (sanitized build, fake vmqd)\n", elapsed);
+	assert_true(elapsed < 2.0);
+}
+
+static void test_batch_stdin(void **state)
+{
+	struct fake f;
+	struct run r;
+	int saved, fd;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	write_file(f.batch, "queue add eth0 id 1 txq 1\nqueue add eth0 id 2 txq 1\n");
+	saved = dup(STDIN_FILENO);
+	fd = open(f.batch, O_RDONLY);
+	assert_true(saved >= 0 && fd >= 0);
+	assert_int_equal(dup2(fd, STDIN_FILENO), STDIN_FILENO);
+	close(fd);
+	run(&r, &f, "-b -");
+	assert_int_equal(dup2(saved, STDIN_FILENO), STDIN_FILENO);
+	close(saved);
+	clearerr(stdin);
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_linebuf_splits_and_joins),
+		cmocka_unit_test(test_linebuf_cap),
+		cmocka_unit_test(test_linebuf_grows),
+		cmocka_unit_test(test_show_text_and_json),
+		cmocka_unit_test(test_request_line),
+		cmocka_unit_test(test_mutating_json),
+		cmocka_unit_test(test_daemon_error),
+		cmocka_unit_test(test_bad_answers),
+		cmocka_unit_test(test_batch_stops_at_first_error),
+		cmocka_unit_test(test_batch_json),
+		cmocka_unit_test(test_batch_parse_error_names_line),
+		cmocka_unit_test(test_batch_cannot_start),
+		cmocka_unit_test(test_batch_4096_lines),
+		cmocka_unit_test(test_batch_stdin),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

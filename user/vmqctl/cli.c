@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* One run of vmqctl: options, then one command or a batch. */
+#include <errno.h>
+#include <string.h>
+
+#include "vmqctl.h"
+
+int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_object **resp,
+		struct json_object **result, struct ctl_err *e)
+{
+	int err;
+
+	*resp = NULL;
+	if (ctx->conn.fd < 0) {
+		err = ctl_conn_open(&ctx->conn, ctx->socket_path, e);
+		if (err)
+			return err;
+	}
+	err = ctl_conn_call(&ctx->conn, call->req, resp, e);
+	if (err)
+		return err;
+	return ctl_response_unwrap(*resp, result, e);
+}
+
+static void print_help(FILE *out, const struct ctl_call *call)
+{
+	if (call->cmd)
+		ctl_help_cmd(out, call->obj, call->cmd);
+	else if (call->obj)
+		ctl_help_object(out, call->obj);
+	else
+		ctl_help_all(out);
+}
+
+static int run_one(struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct json_object *resp = NULL, *result;
+	struct ctl_call call;
+	struct ctl_err e = { 0 };
+	int err;
+
+	err = ctl_resolve(argc, argv, &call, &e);
+	if (err)
+		goto out;
+	if (call.kind == CTL_CALL_HELP) {
+		print_help(ctx->out, &call);
+		goto out;
+	}
+	err = ctl_execute(ctx, &call, &resp, &result, &e);
+	if (err)
+		goto out;
+	err = ctl_print_result(ctx, call.cmd, result);
+	if (err)
+		ctl_err_set(&e, -err, "cannot print the result: %s", strerror(-err));
+out:
+	if (err)
+		ctl_report(ctx, &e);
+	json_object_put(resp);
+	ctl_call_release(&call);
+	return err ? 1 : 0;
+}
+
+int ctl_main(int argc, char **argv, FILE *out, FILE *err)
+{
+	struct ctl_ctx ctx = { .socket_path = VMQ_SOCKET_DEFAULT, .out = out, .err = err };
+	struct ctl_opts opts;
+	char q[CTL_QUOTE_SIZE];
+	struct ctl_err e = { 0 };
+	int first, status;
+
+	ctl_conn_init(&ctx.conn);
+	first = ctl_parse_options(&ctx, argc, argv, &opts, &e);
+	if (first < 0) {
+		status = 1;
+		ctl_report(&ctx, &e);
+	} else if (opts.version) {
+		fprintf(out, "vmqctl %s (protocol version %d)\n", VMQ_VERSION, VMQ_PROTO_VERSION);
+		status = 0;
+	} else if (opts.help) {
+		ctl_help_all(out);
+		status = 0;
+	} else if (opts.batch && first < argc) {
+		ctl_err_set(&e, EINVAL, "-b FILE takes no OBJECT (\"%s\")",
+			    ctl_quote(argv[first], q, sizeof(q)));
+		ctl_report(&ctx, &e);
+		status = 1;
+	} else if (opts.batch) {
+		status = ctl_batch(&ctx, opts.batch);
+	} else {
+		status = run_one(&ctx, argc - first, argv + first);
+	}
+	ctl_conn_close(&ctx.conn);
+	/* A result that never reached its reader is a failure ("vmqctl ... > /dev/full"). */
+	if (fflush(out) && !status) {
+		fprintf(err, "vmqctl: write error: %s\n", strerror(errno));
+		status = 1;
+	}
+	return status;
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* vmqctl dev: the uplinks vmq steers. */
+#include "show.h"
+#include "vmqctl.h"
+
+static const struct ctl_arg arg_default_txq = {
+	.keyword = "default-txq",
+	.key = "default_txq",
+	.metavar = "N|auto",
+	.help = "TX queue of queue 0, or auto to leave its packets to the kernel",
+	.type = CTL_ARG_U32_OR_AUTO,
+	.max = VMQ_TXQ_MAX - 1,
+};
+
+static const struct ctl_arg arg_mark_mask = {
+	.keyword = "mark-mask",
+	.key = "mark_mask",
+	.metavar = "MASK",
+	.help = "skb mark bits carrying the queue ID, by default 0xffff",
+	.type = CTL_ARG_MASK,
+};
+
+static const struct ctl_arg arg_queues = {
+	.keyword = "queues",
+	.key = "queues",
+	.metavar = "N",
+	.help = "queue map size: queue IDs 0..N-1, by default 4096",
+	.type = CTL_ARG_U32,
+	.min = 1,
+	.max = VMQ_QUEUES_MAX,
+};
+
+static const struct ctl_param attach_params[] = {
+	{ .arg = &ctl_arg_dev, .required = true },
+	{ .arg = &arg_default_txq },
+	{ .arg = &arg_mark_mask },
+	{ .arg = &arg_queues },
+	{ 0 },
+};
+
+static const struct ctl_param dev_params[] = {
+	{ .arg = &ctl_arg_dev, .required = true },
+	{ 0 },
+};
+
+static const struct ctl_param show_params[] = {
+	{ .arg = &ctl_arg_dev },
+	{ 0 },
+};
+
+static int dev_print(FILE *out, struct json_object *result)
+{
+	static const struct ctl_column cols[] = {
+		{ "DEV", CTL_LEFT },   { "TXQS", CTL_RIGHT },	{ "QUEUES", CTL_RIGHT },
+		{ "MASK", CTL_LEFT },  { "DEFAULT", CTL_LEFT }, { "ATTACHED", CTL_LEFT },
+		{ "LIVE", CTL_RIGHT }, { "GROUPS", CTL_RIGHT },
+	};
+	struct json_object *devs = ctl_jarray(result, "devs");
+	size_t n = devs ? json_object_array_length(devs) : 0;
+	struct ctl_table t;
+	int err;
+
+	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *d = json_object_array_get_idx(devs, i), *attached;
+		char mask[16] = "-", dflt[16], live[24], groups[24];
+		const char *row[8];
+
+		if (json_object_object_get_ex(d, "mark_mask", &attached) &&
+		    json_object_is_type(attached, json_type_int))
+			snprintf(mask, sizeof(mask), "0x%x",
+				 (unsigned int)json_object_get_int64(attached));
+		snprintf(dflt, sizeof(dflt), "%s",
+			 ctl_jstr(d, "default_txq") ? ctl_jstr(d, "default_txq")
+						    : ctl_jnum(d, "default_txq"));
+		ctl_fmt_count(d, "live_queues", live, sizeof(live));
+		ctl_fmt_count(d, "groups", groups, sizeof(groups));
+		attached = NULL;
+		json_object_object_get_ex(d, "attached", &attached);
+		row[0] = ctl_jstr(d, "dev");
+		row[1] = ctl_jnum(d, "txqs");
+		row[2] = ctl_jnum(d, "queues");
+		row[3] = mask;
+		row[4] = dflt;
+		row[5] = !json_object_is_type(attached, json_type_boolean) ? "-"
+			 : json_object_get_boolean(attached)		   ? "yes"
+									   : "no";
+		row[6] = live;
+		row[7] = groups;
+		ctl_table_add(&t, row);
+	}
+	err = ctl_table_print(&t, out, "");
+	ctl_table_free(&t);
+	return err;
+}
+
+static const struct ctl_cmd dev_cmds[] = {
+	{ .name = "attach",
+	  .params = attach_params,
+	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
+	{ .name = "detach",
+	  .params = dev_params,
+	  .help = "detach vmq from DEV and remove its pinned maps" },
+	{ .name = "show",
+	  .params = show_params,
+	  .help = "list the devices vmq manages, or DEV",
+	  .print = dev_print },
+	{ 0 },
+};
+
+const struct ctl_object ctl_object_dev = { .name = "dev",
+					   .cmds = dev_cmds,
+					   .help = "uplinks vmq steers" };

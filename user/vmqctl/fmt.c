@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Reading result members for text output. Lenient on purpose: a field a
+ * newer or older vmqd leaves out prints as "-" instead of failing. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "show.h"
+
+static struct json_object *member(struct json_object *obj, const char *key, enum json_type type)
+{
+	struct json_object *val;
+
+	if (!json_object_object_get_ex(obj, key, &val) || !json_object_is_type(val, type))
+		return NULL;
+	return val;
+}
+
+const char *ctl_jstr(struct json_object *obj, const char *key)
+{
+	struct json_object *val = member(obj, key, json_type_string);
+
+	return val ? json_object_get_string(val) : NULL;
+}
+
+struct json_object *ctl_jarray(struct json_object *obj, const char *key)
+{
+	return member(obj, key, json_type_array);
+}
+
+struct json_object *ctl_jobject(struct json_object *obj, const char *key)
+{
+	return member(obj, key, json_type_object);
+}
+
+const char *ctl_jnum(struct json_object *obj, const char *key)
+{
+	struct json_object *val = member(obj, key, json_type_int);
+
+	/* json-c keeps int64 and uint64 apart; its own text is exact for both. */
+	return val ? json_object_get_string(val) : "-";
+}
+
+void ctl_fmt_count(struct json_object *obj, const char *key, char *buf, size_t size)
+{
+	struct json_object *arr = ctl_jarray(obj, key);
+
+	if (arr)
+		snprintf(buf, size, "%zu", json_object_array_length(arr));
+	else
+		snprintf(buf, size, "%s", ctl_jnum(obj, key));
+}
+
+void ctl_fmt_target(struct json_object *queue, char *buf, size_t size)
+{
+	const char *word = ctl_jstr(queue, "txq");
+
+	if (word) /* "auto": queue 0 leaves the choice to the kernel */
+		snprintf(buf, size, "%s", word);
+	else if (member(queue, "txq", json_type_int))
+		snprintf(buf, size, "txq %s", ctl_jnum(queue, "txq"));
+	else if (member(queue, "group", json_type_int))
+		snprintf(buf, size, "group %s", ctl_jnum(queue, "group"));
+	else
+		snprintf(buf, size, "-");
+}
+
+char *ctl_fmt_int_list(struct json_object *arr)
+{
+	size_t n = arr ? json_object_array_length(arr) : 0, len = 0;
+	char *text;
+
+	if (!n)
+		return strdup("-");
+	/* 20 digits and a comma per element at most */
+	text = malloc(n * 21 + 1);
+	if (!text)
+		return NULL;
+	text[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		len += (size_t)sprintf(
+			text + len, "%s%s", i ? "," : "",
+			json_object_is_type(v, json_type_int) ? json_object_get_string(v) : "?");
+	}
+	return text;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Text presentation shared by the object printers: aligned tables, and
+ * JSON members read leniently (a missing member prints as "-"). */
+#ifndef VMQCTL_SHOW_H
+#define VMQCTL_SHOW_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <json-c/json.h>
+
+enum ctl_align {
+	CTL_LEFT,
+	CTL_RIGHT, /* numbers */
+};
+
+struct ctl_column {
+	const char *header;
+	enum ctl_align align;
+};
+
+struct ctl_table {
+	const struct ctl_column *cols;
+	size_t ncols;
+	char **cells; /* row-major, nrows * ncols */
+	size_t nrows;
+	size_t cap;
+	int err; /* first failure, kept so that callers add rows without checks */
+};
+
+void ctl_table_init(struct ctl_table *t, const struct ctl_column *cols, size_t ncols);
+/* Copies ncols strings. */
+void ctl_table_add(struct ctl_table *t, const char *const *cells);
+/* Header and rows, columns two spaces apart, each line after indent.
+ * Prints nothing for a table without rows. Returns the first error. */
+int ctl_table_print(const struct ctl_table *t, FILE *out, const char *indent);
+void ctl_table_free(struct ctl_table *t);
+
+/* Members of a JSON object, NULL when absent or of another type. */
+const char *ctl_jstr(struct json_object *obj, const char *key);
+struct json_object *ctl_jarray(struct json_object *obj, const char *key);
+struct json_object *ctl_jobject(struct json_object *obj, const char *key);
+/* An integer member as decimal text (exact for all of u64), else "-". */
+const char *ctl_jnum(struct json_object *obj, const char *key);
+/* A count: an integer member, or the length of an array member; else "-". */
+void ctl_fmt_count(struct json_object *obj, const char *key, char *buf, size_t size);
+/* Where a queue steers: "txq 3", "group 2", "auto", or "-". */
+void ctl_fmt_target(struct json_object *queue, char *buf, size_t size);
+/* An array of integers as "1,2,3", "-" when empty; NULL when out of memory. */
+char *ctl_fmt_int_list(struct json_object *arr);
+
+#endif /* VMQCTL_SHOW_H */

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Aligned text tables, like the readable columns of ip and tc. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "show.h"
+
+void ctl_table_init(struct ctl_table *t, const struct ctl_column *cols, size_t ncols)
+{
+	memset(t, 0, sizeof(*t));
+	t->cols = cols;
+	t->ncols = ncols;
+}
+
+void ctl_table_add(struct ctl_table *t, const char *const *cells)
+{
+	size_t base = t->nrows * t->ncols;
+
+	if (t->err)
+		return;
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **grown = realloc(t->cells, cap * t->ncols * sizeof(*grown));
+
+		if (!grown) {
+			t->err = -ENOMEM;
+			return;
+		}
+		t->cells = grown;
+		t->cap = cap;
+	}
+	for (size_t c = 0; c < t->ncols; c++) {
+		t->cells[base + c] = strdup(cells[c] ? cells[c] : "-");
+		if (!t->cells[base + c]) {
+			while (c--)
+				free(t->cells[base + c]);
+			t->err = -ENOMEM;
+			return;
+		}
+	}
+	t->nrows++;
+}
+
+static void print_row(const struct ctl_table *t, FILE *out, const char *indent,
+		      const char *const *cells, const size_t *width)
+{
+	fputs(indent, out);
+	for (size_t c = 0; c < t->ncols; c++) {
+		int pad = (int)(width[c] - strlen(cells[c]));
+		bool last = c + 1 == t->ncols;
+
+		if (t->cols[c].align == CTL_RIGHT)
+			fprintf(out, "%*s%s", pad, "", cells[c]);
+		else /* no trailing blanks after the last column */
+			fprintf(out, "%s%*s", cells[c], last ? 0 : pad, "");
+		fputs(last ? "\n" : "  ", out);
+	}
+}
+
+int ctl_table_print(const struct ctl_table *t, FILE *out, const char *indent)
+{
+	const char *headers[t->ncols ? t->ncols : 1];
+	size_t width[t->ncols ? t->ncols : 1];
+
+	if (t->err || !t->nrows)
+		return t->err;
+	for (size_t c = 0; c < t->ncols; c++) {
+		headers[c] = t->cols[c].header;
+		width[c] = strlen(headers[c]);
+		for (size_t r = 0; r < t->nrows; r++) {
+			size_t len = strlen(t->cells[r * t->ncols + c]);
+
+			if (len > width[c])
+				width[c] = len;
+		}
+	}
+	print_row(t, out, indent, headers, width);
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(t, out, indent, (const char *const *)&t->cells[r * t->ncols], width);
+	return 0;
+}
+
+void ctl_table_free(struct ctl_table *t)
+{
+	for (size_t i = 0; i < t->nrows * t->ncols; i++)
+		free(t->cells[i]);
+	free(t->cells);
+	ctl_table_init(t, t->cols, t->ncols);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * vmqctl: the command-line client of vmqd. Every command is a row of a
+ * table (one table per object, one file per object); the same rows drive
+ * argument parsing, the request sent to vmqd, the text printer and --help.
+ */
+#ifndef VMQCTL_H
+#define VMQCTL_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <json-c/json.h>
+#include <linux/types.h>
+
+#include "ipc.h"
+#include "proto.h"
+#include "vmq_abi.h"
+
+#ifndef VMQ_VERSION
+#define VMQ_VERSION "0.1"
+#endif
+
+/* An error travels up as -errno plus this; whoever knows the whole context
+ * (one command, or one line of a batch) reports it once. */
+struct ctl_err {
+	int errnum; /* positive errno naming the failure */
+	int line;   /* batch line, 0 outside a batch */
+	char msg[1024];
+};
+
+/* Fills e and returns -errnum, so that `return ctl_err_set(...)` reads well. */
+int ctl_err_set(struct ctl_err *e, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Puts context in front of the message: "queue add: " + "id ...". */
+void ctl_err_prefix(struct ctl_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A word from the command line made safe to quote in a message: control
+ * bytes become '?', and a long word ends in "...". */
+const char *ctl_quote(const char *s, char *buf, size_t size);
+#define CTL_QUOTE_SIZE 80
+
+/* --- argument grammar (args.c) ------------------------------------------ */
+
+enum ctl_arg_type {
+	CTL_ARG_DEV,	     /* interface name, 1..15 bytes */
+	CTL_ARG_NAME,	     /* 1..VMQ_NAME_MAX printable ASCII bytes, no spaces */
+	CTL_ARG_U32,	     /* decimal, min..max */
+	CTL_ARG_U32_OR_AUTO, /* decimal min..max, or the word "auto" */
+	CTL_ARG_MASK,	     /* contiguous nonzero bit mask, 0x... or decimal */
+	CTL_ARG_TXQ_LIST,    /* N[,N...]: distinct TX queues */
+};
+
+/* One argument: how it is written, checked, sent and described. */
+struct ctl_arg {
+	const char *keyword; /* word before the value; NULL: positional */
+	const char *key;     /* its name in the request's "args" */
+	const char *metavar; /* value placeholder in help: "ID", "N|auto" */
+	const char *help;    /* what the value means, for help */
+	enum ctl_arg_type type;
+	__u32 min, max; /* CTL_ARG_U32*: inclusive range */
+};
+
+/* An argument as one command takes it. */
+struct ctl_param {
+	const struct ctl_arg *arg;
+	bool required;
+	/* Nonzero: params sharing this number exclude each other; if one of
+	 * them is required, exactly one must be given. */
+	unsigned int choice;
+};
+
+/* Positionals first in a params list; the list ends with a NULL arg. */
+#define CTL_PARAMS_MAX 16
+
+extern const struct ctl_arg ctl_arg_dev;
+
+int ctl_args_parse(const struct ctl_param *params, int argc, char **argv, struct json_object **args,
+		   struct ctl_err *e);
+/* The accepted values of arg, for help: "0..65535", "0..1023 or auto". */
+void ctl_arg_describe_values(const struct ctl_arg *arg, char *buf, size_t size);
+
+/* --- objects and commands ----------------------------------------------- */
+
+struct ctl_cmd {
+	const char *name; /* also the command sent to vmqd */
+	const struct ctl_param *params;
+	const char *help;
+	/* Checks between arguments the grammar cannot say; NULL: none. */
+	int (*check)(struct json_object *args, struct ctl_err *e);
+	/* Text form of the result; NULL: print nothing (mutating commands). */
+	int (*print)(FILE *out, struct json_object *result);
+};
+
+struct ctl_object {
+	const char *name;	    /* also the object sent to vmqd */
+	const struct ctl_cmd *cmds; /* ends with a NULL name */
+	const char *help;
+	/* Run when the word after the object is not one of its command names
+	 * ("stats eth0" is "stats show eth0"); NULL: none. */
+	const char *implicit_cmd;
+};
+
+/* One per file (dev.c, queue.c, ...); objects.c lists them. */
+extern const struct ctl_object ctl_object_dev;
+extern const struct ctl_object ctl_object_queue;
+extern const struct ctl_object ctl_object_group;
+extern const struct ctl_object ctl_object_port;
+extern const struct ctl_object ctl_object_stats;
+extern const struct ctl_object ctl_object_daemon;
+extern const struct ctl_object *const ctl_objects[]; /* ends with NULL */
+
+/* --- from argv to a request (dispatch.c) ---------------------------------- */
+
+enum ctl_call_kind {
+	CTL_CALL_REQUEST, /* send req to vmqd */
+	CTL_CALL_HELP,	  /* print help of obj/cmd (NULL: everything) */
+};
+
+struct ctl_call {
+	enum ctl_call_kind kind;
+	const struct ctl_object *obj;
+	const struct ctl_cmd *cmd;
+	struct json_object *req; /* owned */
+};
+
+/* argv starts at the object. Object and command names may be abbreviated
+ * to any unambiguous prefix. */
+int ctl_resolve(int argc, char **argv, struct ctl_call *call, struct ctl_err *e);
+void ctl_call_release(struct ctl_call *call);
+/* Exact lookups, NULL when absent. */
+const struct ctl_object *ctl_object_find(const char *name);
+const struct ctl_cmd *ctl_cmd_find(const struct ctl_object *obj, const char *name);
+
+/* --- the protocol envelope (envelope.c) ----------------------------------- */
+
+/* Takes ownership of args. NULL only when out of memory. */
+struct json_object *ctl_request_new(const char *object, const char *command,
+				    struct json_object *args);
+/* 0 and *result (borrowed from resp), or the daemon's error as -errno. */
+int ctl_response_unwrap(struct json_object *resp, struct json_object **result, struct ctl_err *e);
+
+/* --- one run of vmqctl (cli.c, options.c, batch.c) ------------------------ */
+
+struct ctl_ctx {
+	bool json;
+	const char *socket_path;
+	FILE *out;	      /* results; errors too under -j */
+	FILE *err;	      /* errors in text mode */
+	struct ctl_conn conn; /* opened on first use, shared by a batch */
+};
+
+struct ctl_option {
+	int short_name;
+	const char *long_name;
+	const char *metavar; /* NULL: takes no value */
+	const char *help;
+};
+extern const struct ctl_option ctl_options[]; /* ends with a 0 short_name */
+
+/* What the options ask for besides output mode and socket. */
+struct ctl_opts {
+	const char *batch;
+	bool help;
+	bool version;
+};
+
+/* Fills ctx's json and socket_path and opts: the index of OBJECT in argv,
+ * or -errno. */
+int ctl_parse_options(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_opts *opts,
+		      struct ctl_err *e);
+
+/* The whole program: exit status 0 or 1. */
+int ctl_main(int argc, char **argv, FILE *out, FILE *err);
+/* Sends call->req (connecting first if needed); *resp is owned by the caller,
+ * *result borrowed from it. */
+int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_object **resp,
+		struct json_object **result, struct ctl_err *e);
+int ctl_batch(struct ctl_ctx *ctx, const char *path);
+/* Splits line in place on blanks: number of words, or -E2BIG past max. */
+int ctl_split_words(char *line, char **words, int max);
+
+/* --- output (output.c, help.c) -------------------------------------------- */
+
+void ctl_report(const struct ctl_ctx *ctx, const struct ctl_err *e);
+struct json_object *ctl_err_json(const struct ctl_err *e);
+const char *ctl_json_text(struct json_object *obj);
+void ctl_print_json(FILE *out, struct json_object *obj);
+int ctl_print_result(const struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
+		     struct json_object *result);
+
+void ctl_help_all(FILE *out);
+void ctl_help_object(FILE *out, const struct ctl_object *obj);
+void ctl_help_cmd(FILE *out, const struct ctl_object *obj, const struct ctl_cmd *cmd);
+/* "queue add DEV id ID (txq N | group G) [vm NAME] [name NAME]" */
+void ctl_synopsis(FILE *out, const struct ctl_object *obj, const struct ctl_cmd *cmd);
+
+#endif /* VMQCTL_H */
