@@ -52,16 +52,16 @@ enum bench_path {
 };
 
 static const char *const path_names[] = {
-    [PATH_DIRECT] = "direct",
-    [PATH_GROUP] = "group",
-    [PATH_FALLBACK] = "fallback",
+	[PATH_DIRECT] = "direct",
+	[PATH_GROUP] = "group",
+	[PATH_FALLBACK] = "fallback",
 };
 
 /* Goals to report, not to assert. 0: none given. */
 static const double path_goals[] = {
-    [PATH_DIRECT] = 1.10,
-    [PATH_GROUP] = 1.25,
-    [PATH_FALLBACK] = 0,
+	[PATH_DIRECT] = 1.10,
+	[PATH_GROUP] = 1.25,
+	[PATH_FALLBACK] = 0,
 };
 
 struct bench_case {
@@ -125,8 +125,8 @@ static void sandbox_leave(void)
 static int load_empty(void)
 {
 	const struct bpf_insn insns[] = {
-	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_UNSPEC},
-	    {.code = BPF_JMP | BPF_EXIT},
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_UNSPEC },
+		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "vmq_empty", "GPL", insns,
 			       sizeof(insns) / sizeof(insns[0]), NULL);
@@ -169,7 +169,7 @@ static double thread_ns(void)
 static int run_prog(int prog_fd, const struct udp_pkt *pkt, __u32 mark, int repeat, double *ns,
 		    double *cpu)
 {
-	struct __sk_buff ctx = {.mark = mark};
+	struct __sk_buff ctx = { .mark = mark };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(*pkt),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
 	double t0, t1;
@@ -189,7 +189,7 @@ static int run_prog(int prog_fd, const struct udp_pkt *pkt, __u32 mark, int repe
 
 static int set_queue(const struct vmq_dev *dev, __u32 id, __u16 state, __u16 target)
 {
-	struct vmq_queue_entry e = {.state = state, .target = target};
+	struct vmq_queue_entry e = { .state = state, .target = target };
 
 	return vmq_queue_write(dev, id, e);
 }
@@ -198,7 +198,7 @@ static int set_queue(const struct vmq_dev *dev, __u32 id, __u16 state, __u16 tar
  * live - 1 on TX queues by ID (the tested one is set per case). */
 static int prepare(const struct vmq_dev *dev, unsigned int live)
 {
-	static const __u16 txqs[] = {0, 1, 2, 3};
+	static const __u16 txqs[] = { 0, 1, 2, 3 };
 	int err;
 
 	err = vmq_group_write(dev, BENCH_GROUP, txqs, 4);
@@ -231,9 +231,9 @@ static int verify(const struct bench_case *c, const struct udp_pkt *pkt)
 		return err;
 	if (c->path == PATH_FALLBACK)
 		return qa.fallback_packets - qb.fallback_packets == VERIFY_REPEAT &&
-			       fa.packets - fb.packets == VERIFY_REPEAT
-			   ? 0
-			   : -EPROTO;
+				       fa.packets - fb.packets == VERIFY_REPEAT
+			       ? 0
+			       : -EPROTO;
 	return qa.packets - qb.packets == VERIFY_REPEAT && fa.packets == fb.packets ? 0 : -EPROTO;
 }
 
@@ -361,16 +361,16 @@ static int parse_count(const char *opt, const char *s, __u32 max, __u32 *out)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"repeat", required_argument, NULL, 'r'},
-	    {"rounds", required_argument, NULL, 'n'},
-	    {"json", required_argument, NULL, 'j'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "repeat", required_argument, NULL, 'r' },
+		{ "rounds", required_argument, NULL, 'n' },
+		{ "json", required_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	__u32 repeat = DEFAULT_REPEAT, rounds = DEFAULT_ROUNDS;
 	const char *json = DEFAULT_JSON;
-	struct vmq_load_opts small_opts = {.nr_queues = SMALL_QUEUES};
-	struct vmq_load_opts large_opts = {.nr_queues = LARGE_QUEUES};
+	struct vmq_load_opts small_opts = { .nr_queues = SMALL_QUEUES };
+	struct vmq_load_opts large_opts = { .nr_queues = LARGE_QUEUES };
 	struct vmq_dev small, large;
 	struct bench_case cases[6];
 	struct result res[6];
@@ -451,13 +451,13 @@ int main(int argc, char **argv)
 		c->id = i < 3 ? TESTED_SMALL : TESTED_LARGE;
 		switch (c->path) {
 		case PATH_DIRECT:
-			c->entry = (struct vmq_queue_entry){VMQ_QUEUE_TXQ, BENCH_TXQ};
+			c->entry = (struct vmq_queue_entry){ VMQ_QUEUE_TXQ, BENCH_TXQ };
 			break;
 		case PATH_GROUP:
-			c->entry = (struct vmq_queue_entry){VMQ_QUEUE_GROUP, BENCH_GROUP};
+			c->entry = (struct vmq_queue_entry){ VMQ_QUEUE_GROUP, BENCH_GROUP };
 			break;
 		case PATH_FALLBACK:
-			c->entry = (struct vmq_queue_entry){VMQ_QUEUE_FREE, 0};
+			c->entry = (struct vmq_queue_entry){ VMQ_QUEUE_FREE, 0 };
 			break;
 		}
 	}

@@ -90,8 +90,8 @@ static __always_inline void count(struct vmq_counter *c, __u32 len)
  * Resolves a queue entry to a TX queue, or VMQ_TXQ_SLOT_KERNEL for the
  * kernel's choice. Returns STEERED, or the reason to fall back.
  */
-static __always_inline __u32 resolve(struct __sk_buff *skb, __u32 id,
-				     struct vmq_queue_entry entry, __u32 *txq)
+static __always_inline __u32 resolve(struct __sk_buff *skb, __u32 id, struct vmq_queue_entry entry,
+				     __u32 *txq)
 {
 	struct vmq_group_entry *g;
 	__u32 group, hash;

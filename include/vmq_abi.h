@@ -14,8 +14,8 @@
 
 /* Queue IDs: 0 is the default queue; the map size is chosen at load time. */
 #define VMQ_QUEUES_DEFAULT 4096U
-#define VMQ_QUEUES_MAX 65536U
-#define VMQ_DEFAULT_QUEUE 0U
+#define VMQ_QUEUES_MAX	   65536U
+#define VMQ_DEFAULT_QUEUE  0U
 
 /* Mark bits that carry the queue ID unless told otherwise. */
 #define VMQ_MARK_MASK_DEFAULT 0x0000ffffU
@@ -24,15 +24,15 @@
 #define VMQ_TXQ_MAX 1024U
 /* Extra counter slot: packets left to the kernel's own TX queue choice. */
 #define VMQ_TXQ_SLOT_KERNEL VMQ_TXQ_MAX
-#define VMQ_TXQ_SLOTS (VMQ_TXQ_MAX + 1U)
+#define VMQ_TXQ_SLOTS	    (VMQ_TXQ_MAX + 1U)
 
 /* Groups: a set of TX queues spread by flow hash through a slot table. */
-#define VMQ_GROUPS_MAX 256U
+#define VMQ_GROUPS_MAX	   256U
 #define VMQ_GROUP_TXQS_MAX 16U
-#define VMQ_GROUP_SLOTS 64U /* power of two: slot = hash & (SLOTS - 1) */
+#define VMQ_GROUP_SLOTS	   64U /* power of two: slot = hash & (SLOTS - 1) */
 
 /* tc attachment: clsact egress, direct-action. */
-#define VMQ_TC_HANDLE 0x766d71U /* "vmq" */
+#define VMQ_TC_HANDLE	0x766d71U /* "vmq" */
 #define VMQ_TC_PRIORITY 1U
 
 /* What a queue ID's entry in the queues map says. */
@@ -58,8 +58,8 @@ struct vmq_queue_entry {
 struct vmq_group_entry {
 	__u16 ntxqs; /* 0: the group does not exist */
 	__u16 reserved;
-	__u16 txqs[VMQ_GROUP_TXQS_MAX];  /* members, as given */
-	__u16 slots[VMQ_GROUP_SLOTS];    /* hash slot -> TX queue, filled by user space */
+	__u16 txqs[VMQ_GROUP_TXQS_MAX]; /* members, as given */
+	__u16 slots[VMQ_GROUP_SLOTS];	/* hash slot -> TX queue, filled by user space */
 };
 
 /* Per-CPU counters of one queue ID. */
@@ -88,7 +88,7 @@ enum vmq_fallback_reason {
  * program never reads it; it lets a restarted daemon undo exactly what
  * attach did. */
 #define VMQ_DEV_F_HOOK_CREATED 0x1U /* vmq created the clsact qdisc */
-#define VMQ_DEV_F_ATTACHED 0x2U     /* the filter is (meant to be) attached */
+#define VMQ_DEV_F_ATTACHED     0x2U /* the filter is (meant to be) attached */
 
 struct vmq_dev_info {
 	__u32 abi_version;
@@ -124,7 +124,7 @@ struct vmq_queue_store_args {
 
 /* Port bindings (vmq_ports map, hash by the port's ifindex): the VM port's
  * ingress program stamps every packet with one queue ID. */
-#define VMQ_PORTS_MAX 4096U
+#define VMQ_PORTS_MAX		4096U
 #define VMQ_PORT_F_HOOK_CREATED 0x1U /* vmq created the port's clsact qdisc */
 /* Pin directory of the port program under the pin root: 16 bytes or more,
  * so it can never be an interface's name. */
@@ -133,9 +133,9 @@ struct vmq_queue_store_args {
 struct vmq_port_entry {
 	__u32 mark_value;     /* the queue ID, already shifted into the mask */
 	__u32 mark_mask;      /* the uplink's queue bits; other bits are kept */
-	__u32 queue_id;       /* control plane: the bound queue */
+	__u32 queue_id;	      /* control plane: the bound queue */
 	__u32 uplink_ifindex; /* control plane: the uplink it is a queue of */
-	__u32 flags;          /* control plane: VMQ_PORT_F_* */
+	__u32 flags;	      /* control plane: VMQ_PORT_F_* */
 	__u32 reserved;
 };
 

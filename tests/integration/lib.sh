@@ -364,3 +364,324 @@ vmqt_percpu_sum() {
 		{ s += $2; n++ } END { if (!n) exit 1; print s }' ||
 		vmqt_fail "no \"$field\" in $map key $key (no BTF?):$(printf '\n%s' "$out" | sed 's/^/   | /')"
 }
+
+# --- JSON (python3 from Debian) -------------------------------------------
+# The vmqd tests read vmqctl -j output with Debian's python3 (json is in its
+# standard library); /usr/bin, not whatever python3 PATH finds first.
+VMQT_PY=/usr/bin/python3
+
+# vmqt_need_python: skips the test when Debian's python3 is missing.
+vmqt_need_python() {
+	[ -x "$VMQT_PY" ] || vmqt_skip "$VMQT_PY not found (Debian package python3)"
+}
+
+# vmqt_json [-l] EXPR: evaluates the Python expression EXPR with j bound
+# to the JSON document read from stdin (-l: to the list of the JSON
+# documents on its lines); prints a string result as is, anything else as
+# canonical JSON (sorted keys, no spaces): comparable as text. Fails the
+# test (naming EXPR and showing the input) on bad JSON or a bad expression.
+# Usable in $(...).
+vmqt_json() {
+	local in out rc=0 lines=0
+	if [ "$1" = -l ]; then
+		lines=1
+		shift
+	fi
+	in=$(cat)
+	out=$("$VMQT_PY" -c '
+import json, sys
+expr, lines = sys.argv[1], sys.argv[2] == "1"
+text = sys.stdin.read()
+j = [json.loads(l) for l in text.splitlines()] if lines else json.loads(text)
+v = eval(expr, {"j": j, "json": json})
+if isinstance(v, str):
+    print(v)
+else:
+    print(json.dumps(v, sort_keys=True, separators=(",", ":")))
+' "$1" "$lines" <<<"$in" 2>&1) || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		{
+			printf '   vmqt_json %s: failed (exit %d):\n' "$1" "$rc"
+			printf '%s\n' "$out" | sed 's/^/   | /'
+			printf '   input:\n'
+			printf '%s\n' "$in" | head -c 4000 | sed 's/^/   | /'
+		} >&2
+		exit 1
+	fi
+	printf '%s\n' "$out"
+}
+
+# --- vmqd and vmqctl ---------------------------------------------------------
+# vmqd runs in the host namespace (it manages that namespace's devices);
+# vmqctl talks to it over a Unix socket path, which any namespace reaches,
+# so it runs directly. The socket lives in $VMQT_TMP: unique, and removed.
+VMQT_VMQD_N=0
+
+# vmqt_vmqd_start NS SOCK PINDIR [VMQD OPTIONS...]: starts vmqd in NS
+# (`ip netns exec` execs it: the pid is vmqd's) and waits until it answers
+# `daemon ping` on SOCK. PINDIR should lie on a bpffs mounted outside the
+# namespace (vmqt_bpffs_mount): one vmqd mounts inside `ip netns exec`
+# vanishes with it. Sets VMQT_VMQD_PID and VMQT_VMQD_LOG (its stderr).
+# Call directly, not in $(...).
+vmqt_vmqd_start() {
+	local ns=$1 sock=$2 pindir=$3 i pid out rc
+	shift 3
+	vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl"
+	VMQT_VMQD_N=$((VMQT_VMQD_N + 1))
+	VMQT_VMQD_LOG=$VMQT_TMP/vmqd-$VMQT_VMQD_N.log
+	ip netns exec "$ns" "$BUILD/vmqd" -s "$sock" -b "$pindir" "$@" 2>"$VMQT_VMQD_LOG" &
+	pid=$!
+	VMQT_PIDS+=("$pid")
+	VMQT_VMQD_PID=$pid
+	for i in $(seq 100); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			rc=0
+			wait "$pid" || rc=$?
+			vmqt_forget_pid "$pid"
+			vmqt_fail "vmqd ($*) exited at start (status $rc); its log:$(sed 's/^/   | /' "$VMQT_VMQD_LOG")"
+		fi
+		if out=$("$BUILD/vmqctl" -j -s "$sock" daemon ping 2>/dev/null); then
+			vmqt_assert_eq "pid answering daemon ping on $sock" "$pid" \
+				"$(vmqt_json 'j["pid"]' <<<"$out")"
+			return 0
+		fi
+		sleep 0.05
+	done
+	vmqt_fail "vmqd did not answer on $sock within 5 s; its log:$(sed 's/^/   | /' "$VMQT_VMQD_LOG")"
+}
+
+# vmqt_forget_pid PID: PID is gone (waited for): no longer stopped at exit.
+vmqt_forget_pid() {
+	local i
+	for i in "${!VMQT_PIDS[@]}"; do
+		[ "${VMQT_PIDS[i]}" != "$1" ] || unset 'VMQT_PIDS[i]'
+	done
+	VMQT_PIDS=("${VMQT_PIDS[@]}")
+}
+
+# vmqt_vmqd_kill PID SIGNAL: sends SIGNAL, waits until PID exits (5 s at
+# most), forgets it. Sets VMQT_KILL_RC, its exit status (128+N when killed
+# by signal N). Call directly, not in $(...).
+vmqt_vmqd_kill() {
+	local pid=$1 sig=$2 i
+	kill "-$sig" "$pid" || vmqt_fail "kill -$sig $pid: no such process"
+	for i in $(seq 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	! kill -0 "$pid" 2>/dev/null || vmqt_fail "vmqd $pid still running 5 s after SIG$sig"
+	VMQT_KILL_RC=0
+	# Braces: bash's "Killed" notice for the job is not a test message.
+	{ wait "$pid"; } 2>/dev/null || VMQT_KILL_RC=$?
+	vmqt_forget_pid "$pid"
+}
+
+# vmqt_ctl ARGS...: vmqctl on $VMQT_SOCK; must succeed: prints its stdout
+# (stderr must be empty). Usable in $(...).
+vmqt_ctl() {
+	local out err rc=0
+	out=$(mktemp "$VMQT_TMP/out.XXXXXX")
+	err=$(mktemp "$VMQT_TMP/err.XXXXXX")
+	"$BUILD/vmqctl" -s "$VMQT_SOCK" "$@" >"$out" 2>"$err" || rc=$?
+	if [ "$rc" -ne 0 ] || [ -s "$err" ]; then
+		{
+			printf '   vmqctl %s: exit %d (expected 0, stderr empty)\n' "$*" "$rc"
+			sed 's/^/   | /' "$out" "$err"
+		} >&2
+		rm -f "$out" "$err"
+		exit 1
+	fi
+	cat "$out"
+	rm -f "$out" "$err"
+}
+
+# vmqt_ctl_fails ARGS...: vmqctl on $VMQT_SOCK; must fail (nonzero exit).
+# Sets VMQT_CTL_RC, VMQT_CTL_OUT (stdout), VMQT_CTL_ERR (stderr). Call
+# directly, not in $(...).
+vmqt_ctl_fails() {
+	local out err
+	out=$(mktemp "$VMQT_TMP/out.XXXXXX")
+	err=$(mktemp "$VMQT_TMP/err.XXXXXX")
+	VMQT_CTL_RC=0
+	"$BUILD/vmqctl" -s "$VMQT_SOCK" "$@" >"$out" 2>"$err" || VMQT_CTL_RC=$?
+	VMQT_CTL_OUT=$(cat "$out")
+	VMQT_CTL_ERR=$(cat "$err")
+	rm -f "$out" "$err"
+	[ "$VMQT_CTL_RC" -ne 0 ] ||
+		vmqt_fail "vmqctl $*: expected a nonzero exit, got 0; stdout:$(printf '\n%s' "$VMQT_CTL_OUT" | sed 's/^/   | /')"
+}
+
+# vmqt_assert_one_error WHAT REGEX: the last vmqt_ctl_fails printed nothing
+# on stdout and exactly one line on stderr, matching REGEX.
+vmqt_assert_one_error() {
+	local lines
+	lines=$(printf '%s' "$VMQT_CTL_ERR" | awk 'END { print NR }')
+	[ -z "$VMQT_CTL_OUT" ] || vmqt_fail "$1: expected nothing on stdout, got:$(printf '\n%s' "$VMQT_CTL_OUT" | sed 's/^/   | /')"
+	vmqt_assert_eq "$1: lines on stderr (stderr: '$VMQT_CTL_ERR')" 1 "$lines"
+	vmqt_assert_match "$1: the error line" "$2" "$VMQT_CTL_ERR"
+}
+
+# vmqt_state: the daemon's whole visible state, canonical JSON, one line
+# each for dev, queue and group show. Usable in $(...).
+vmqt_state() {
+	local d q g
+	d=$(vmqt_ctl -j dev show)
+	q=$(vmqt_ctl -j queue show)
+	g=$(vmqt_ctl -j group show)
+	printf '%s\n%s\n%s\n' "$d" "$q" "$g" | vmqt_json -l \
+		'"\n".join(json.dumps(d, sort_keys=True, separators=(",", ":")) for d in j)'
+}
+
+# vmqt_vmqd_rss PID: VmRSS of PID in kB.
+vmqt_vmqd_rss() {
+	local v
+	v=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status")
+	vmqt_uint "VmRSS of $1" "$v"
+	printf '%s\n' "$v"
+}
+
+# vmqt_raw SOCK [TIMEOUT [keep]]: sends stdin's bytes on one connection to
+# SOCK, then shuts its sending side (unless "keep": the daemon must close
+# by itself); reads until the daemon closes or TIMEOUT (default 3) seconds
+# of silence; prints the answers' lines, then "EOF" if the daemon closed,
+# else "OPEN". For protocol tests that bypass vmqctl. Usable in $(...).
+vmqt_raw() {
+	"$VMQT_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.settimeout(float(sys.argv[2]))
+data = sys.stdin.buffer.read()
+try:
+    s.sendall(data)
+    if sys.argv[3] != "keep":
+        s.shutdown(socket.SHUT_WR)
+except (BrokenPipeError, ConnectionResetError):
+    pass  # the daemon may close as soon as it has seen enough
+buf, state = b"", "OPEN"
+try:
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            state = "EOF"
+            break
+        buf += chunk
+except socket.timeout:
+    pass
+except ConnectionResetError:
+    state = "EOF"
+sys.stdout.write(buf.decode("utf-8", "replace"))
+if buf and not buf.endswith(b"\n"):
+    sys.stdout.write("\n")
+print(state)
+' "$1" "${2:-3}" "${3:-shut}"
+}
+
+# --- traffic through the uplink ---------------------------------------------
+# vmqt_veth_pair's host side sends; the wire side counts (nobody listens on
+# the port: Udp NoPorts). Totals accumulate for end-to-end checks.
+VMQT_PORT_NEXT=20000   # source ports: each vmqt_send takes the next FLOWS
+VMQT_SENT_TOTAL=0      # datagrams sent by vmqt_send
+VMQT_TXQ_TOTAL=()      # per TX queue, packets seen leaving by vmqt_send
+
+# vmqt_send WHAT MARK|- N FLOWS [SRC_PORT_BASE]: sends N datagrams (SO_MARK
+# MARK, or none) over FLOWS flows from the host namespace out of the host
+# device; waits until all N have left it (mq counters) and reached UDP on
+# the wire side. Sets VMQT_DELTA (packets per TX queue in this send) and
+# VMQT_DELTA_TEXT. Call directly, not in $(...).
+vmqt_send() {
+	local what=$1 mark=$2 n=$3 flows=$4 base=${5:-} before after rx0 rx1 np0 np1 out q sum i
+	local -a b a markarg=()
+	[ "$mark" = - ] || markarg=(--mark "$mark")
+	if [ -z "$base" ]; then
+		base=$VMQT_PORT_NEXT
+		VMQT_PORT_NEXT=$((VMQT_PORT_NEXT + flows))
+		[ "$VMQT_PORT_NEXT" -le 60000 ] || VMQT_PORT_NEXT=20000
+	fi
+	before=$(vmqt_txq_counts "$VMQT_HOST_NS" "$VMQT_HOST_DEV" "$VMQT_NTXQ")
+	rx0=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
+	np0=$(vmqt_snmp "$VMQT_WIRE_NS" Udp NoPorts)
+	out=$(vmqt_in "$VMQT_HOST_NS" "$BUILD/tests/vmq-udpsend" --dst "$VMQT_WIRE_IP" --port 9 \
+		--count "$n" --flows "$flows" --src-port-base "$base" "${markarg[@]}" \
+		--bind-dev "$VMQT_HOST_DEV")
+	vmqt_assert_eq "$what: vmq-udpsend output" "sent $n" "$out"
+	read -r -a b <<<"$before"
+	for i in $(seq 50); do
+		after=$(vmqt_txq_counts "$VMQT_HOST_NS" "$VMQT_HOST_DEV" "$VMQT_NTXQ")
+		read -r -a a <<<"$after"
+		sum=0
+		for ((q = 0; q < VMQT_NTXQ; q++)); do sum=$((sum + a[q] - b[q])); done
+		[ "$sum" -lt "$n" ] || break
+		sleep 0.1
+	done
+	VMQT_DELTA=()
+	for ((q = 0; q < VMQT_NTXQ; q++)); do
+		VMQT_DELTA[q]=$((a[q] - b[q]))
+		VMQT_TXQ_TOTAL[q]=$((${VMQT_TXQ_TOTAL[q]:-0} + VMQT_DELTA[q]))
+	done
+	VMQT_DELTA_TEXT="${VMQT_DELTA[*]}"
+	vmqt_assert_eq "$what: packets that left $VMQT_HOST_DEV (all TX queues; per queue: $VMQT_DELTA_TEXT)" \
+		"$n" "$sum"
+	for i in $(seq 50); do
+		rx1=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
+		np1=$(vmqt_snmp "$VMQT_WIRE_NS" Udp NoPorts)
+		[ $((np1 - np0)) -lt "$n" ] || break
+		sleep 0.1
+	done
+	vmqt_assert_eq "$what: packets received by $VMQT_WIRE_DEV" "$n" "$((rx1 - rx0))"
+	vmqt_assert_eq "$what: datagrams reaching UDP on the wire side (Udp NoPorts)" "$n" "$((np1 - np0))"
+	VMQT_SENT_TOTAL=$((VMQT_SENT_TOTAL + n))
+}
+
+# vmqt_assert_on_txq WHAT TXQ N: the last vmqt_send put all N on TXQ.
+vmqt_assert_on_txq() {
+	local q
+	for ((q = 0; q < VMQT_NTXQ; q++)); do
+		if [ "$q" -eq "$2" ]; then
+			vmqt_assert_eq "$1: packets on TX queue $q (per queue: $VMQT_DELTA_TEXT)" "$3" "${VMQT_DELTA[q]}"
+		else
+			vmqt_assert_eq "$1: packets on TX queue $q, not the expected $2 (per queue: $VMQT_DELTA_TEXT)" \
+				0 "${VMQT_DELTA[q]}"
+		fi
+	done
+}
+
+# vmqt_assert_within WHAT "TXQ..." N MIN_USED: the last vmqt_send put its N
+# packets on the TX queues listed only, using at least MIN_USED of them.
+vmqt_assert_within() {
+	local q used=0 sum=0
+	for ((q = 0; q < VMQT_NTXQ; q++)); do
+		if [[ " $2 " == *" $q "* ]]; then
+			sum=$((sum + VMQT_DELTA[q]))
+			[ "${VMQT_DELTA[q]}" -eq 0 ] || used=$((used + 1))
+		else
+			vmqt_assert_eq "$1: packets on TX queue $q, outside {$2} (per queue: $VMQT_DELTA_TEXT)" \
+				0 "${VMQT_DELTA[q]}"
+		fi
+	done
+	vmqt_assert_eq "$1: packets on TX queues {$2} (per queue: $VMQT_DELTA_TEXT)" "$3" "$sum"
+	[ "$used" -ge "$4" ] ||
+		vmqt_fail "$1: expected at least $4 of TX queues {$2} used, got $used (per queue: $VMQT_DELTA_TEXT)"
+}
+
+# vmqt_vmqd_diag SOCK: what a failing vmqd test wants to see (to stdout).
+vmqt_vmqd_diag() {
+	local f
+	echo "vmqctl dev/queue/group show:"
+	for f in dev queue group; do
+		"$BUILD/vmqctl" -j -s "$1" "$f" show 2>&1 | head -c 3000 | sed 's/^/  /'
+	done
+	if [ -n "${VMQT_HOST_NS:-}" ]; then
+		echo "tc -s class show dev $VMQT_HOST_DEV:"
+		tc -n "$VMQT_HOST_NS" -s class show dev "$VMQT_HOST_DEV" 2>&1 | grep -E 'class|Sent' | sed 's/^/  /'
+		echo "tc qdisc / filters on $VMQT_HOST_DEV:"
+		tc -n "$VMQT_HOST_NS" qdisc show dev "$VMQT_HOST_DEV" 2>&1 | grep -v pfifo_fast | sed 's/^/  /'
+		tc -n "$VMQT_HOST_NS" filter show dev "$VMQT_HOST_DEV" egress 2>&1 | sed 's/^/  egress: /'
+		tc -n "$VMQT_HOST_NS" filter show dev "$VMQT_HOST_DEV" ingress 2>&1 | sed 's/^/  ingress: /'
+	fi
+	for f in "$VMQT_TMP"/vmqd-*.log; do
+		[ -e "$f" ] || continue
+		echo "$(basename "$f"):"
+		tail -n 20 "$f" | sed 's/^/  /'
+	done
+}

@@ -37,11 +37,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#define MAX_FLOWS 4096U
-#define MAX_PAYLOAD 65507U /* 65535 - 20 (IPv4) - 8 (UDP) */
-#define MAX_RATE 100000000ULL
+#define MAX_FLOWS      4096U
+#define MAX_PAYLOAD    65507U /* 65535 - 20 (IPv4) - 8 (UDP) */
+#define MAX_RATE       100000000ULL
 #define RETRY_LIMIT_NS (10ULL * 1000000000ULL) /* per datagram */
-#define NSEC 1000000000ULL
+#define NSEC	       1000000000ULL
 
 static const char *prog = "vmq-udpsend";
 
@@ -78,7 +78,8 @@ static void usage(FILE *f)
 		"  --src-port-base B    first source port, 1-65535 (default: ephemeral)\n"
 		"  --flows F            sockets / flows, 1-%u (default 1)\n"
 		"  --rate PPS           pace at PPS datagrams per second (default 0: unpaced)\n"
-		"  --mark M             SO_MARK on every socket, decimal or 0x hex (default: none)\n"
+		"  --mark M             SO_MARK on every socket, decimal or 0x hex (default: "
+		"none)\n"
 		"  --size BYTES         UDP payload bytes, 0-%u (default 64); never fragmented\n"
 		"  --bind-dev DEV       SO_BINDTODEVICE DEV\n"
 		"  --help               this text\n"
@@ -124,17 +125,17 @@ static void parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_DST = 1, O_PORT, O_BASE, O_FLOWS, O_COUNT, O_RATE, O_MARK, O_SIZE, O_DEV, O_HELP };
 	static const struct option longopts[] = {
-		{"dst", required_argument, NULL, O_DST},
-		{"port", required_argument, NULL, O_PORT},
-		{"src-port-base", required_argument, NULL, O_BASE},
-		{"flows", required_argument, NULL, O_FLOWS},
-		{"count", required_argument, NULL, O_COUNT},
-		{"rate", required_argument, NULL, O_RATE},
-		{"mark", required_argument, NULL, O_MARK},
-		{"size", required_argument, NULL, O_SIZE},
-		{"bind-dev", required_argument, NULL, O_DEV},
-		{"help", no_argument, NULL, O_HELP},
-		{NULL, 0, NULL, 0},
+		{ "dst", required_argument, NULL, O_DST },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "src-port-base", required_argument, NULL, O_BASE },
+		{ "flows", required_argument, NULL, O_FLOWS },
+		{ "count", required_argument, NULL, O_COUNT },
+		{ "rate", required_argument, NULL, O_RATE },
+		{ "mark", required_argument, NULL, O_MARK },
+		{ "size", required_argument, NULL, O_SIZE },
+		{ "bind-dev", required_argument, NULL, O_DEV },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int seen = 0;
 	int c, li;
@@ -146,8 +147,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	while ((li = -1, c = getopt_long(argc, argv, "", longopts, &li)) != -1) {
 		if (c == '?' || c == ':') {
 			if (optopt >= O_DST && optopt <= O_HELP)
-				die_usage(longopts[optopt - 1].has_arg ? "option --%s needs an argument"
-								       : "option --%s takes no argument",
+				die_usage(longopts[optopt - 1].has_arg
+						  ? "option --%s needs an argument"
+						  : "option --%s takes no argument",
 					  longopts[optopt - 1].name);
 			die_usage("unknown option: %s", argv[optind - 1]);
 		}
@@ -206,7 +208,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 
 static int open_flow(const struct opts *o, unsigned int i)
 {
-	struct sockaddr_in src = {.sin_family = AF_INET};
+	struct sockaddr_in src = { .sin_family = AF_INET };
 	int one = 1, pmtu = IP_PMTUDISC_DO;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
 
@@ -252,7 +254,7 @@ static uint64_t now_ns(void)
 
 static void sleep_until(uint64_t t)
 {
-	struct timespec ts = {.tv_sec = t / NSEC, .tv_nsec = t % NSEC};
+	struct timespec ts = { .tv_sec = t / NSEC, .tv_nsec = t % NSEC };
 
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
@@ -273,7 +275,7 @@ static unsigned int drain_icmp_errors(int fd)
 
 	for (;;) {
 		char data[64], ctrl[512];
-		struct iovec iov = {.iov_base = data, .iov_len = sizeof(data)};
+		struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) };
 		struct msghdr msg = {
 			.msg_iov = &iov,
 			.msg_iovlen = 1,
@@ -350,12 +352,13 @@ static int send_one(int fd, const void *buf, size_t size, const struct sockaddr_
 		if (!deadline)
 			deadline = now_ns() + RETRY_LIMIT_NS;
 		else if (now_ns() > deadline) {
-			fprintf(stderr, "%s: datagram %" PRIu64 ": still %s after %llu s, giving up\n",
+			fprintf(stderr,
+				"%s: datagram %" PRIu64 ": still %s after %llu s, giving up\n",
 				prog, seq, strerror(err), RETRY_LIMIT_NS / NSEC);
 			return -1;
 		}
 		if (err == EAGAIN) {
-			struct pollfd p = {.fd = fd, .events = POLLOUT};
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
 
 			poll(&p, 1, 10);
 		} else {
@@ -368,8 +371,8 @@ static int send_one(int fd, const void *buf, size_t size, const struct sockaddr_
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in dst = {.sin_family = AF_INET};
-	struct stats st = {0};
+	struct sockaddr_in dst = { .sin_family = AF_INET };
+	struct stats st = { 0 };
 	struct opts o;
 	unsigned char *buf;
 	uint64_t i, start;

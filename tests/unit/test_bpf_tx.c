@@ -108,7 +108,7 @@ static void eth_frame(__u8 *buf, __u16 proto)
  */
 static void run_on(const struct vmq_dev *d, const void *pkt, __u32 len, __u32 mark, int repeat)
 {
-	struct __sk_buff ctx = {.mark = mark};
+	struct __sk_buff ctx = { .mark = mark };
 	struct __sk_buff ctx_out = {};
 	__u8 out[256];
 	int err;
@@ -174,9 +174,9 @@ static void expect_only_txq(__u32 slot, __u64 packets, __u64 len)
 static void expect_fallbacks(__u64 not_live, __u64 beyond, __u64 bad_group, __u64 len)
 {
 	const __u64 n[VMQ_FALLBACK_REASONS] = {
-	    [VMQ_FALLBACK_NOT_LIVE] = not_live,
-	    [VMQ_FALLBACK_BEYOND_MAP] = beyond,
-	    [VMQ_FALLBACK_BAD_GROUP] = bad_group,
+		[VMQ_FALLBACK_NOT_LIVE] = not_live,
+		[VMQ_FALLBACK_BEYOND_MAP] = beyond,
+		[VMQ_FALLBACK_BAD_GROUP] = bad_group,
 	};
 
 	for (__u32 r = 0; r < VMQ_FALLBACK_REASONS; r++) {
@@ -198,7 +198,7 @@ static void expect_qstats(const struct vmq_queue_stats *b, const struct vmq_queu
 
 static void set_queue(const struct vmq_dev *d, __u32 id, __u16 state, __u16 target)
 {
-	struct vmq_queue_entry e = {.state = state, .target = target};
+	struct vmq_queue_entry e = { .state = state, .target = target };
 
 	assert_int_equal(vmq_queue_write(d, id, e), 0);
 }
@@ -222,7 +222,7 @@ static int setup_test(void **state)
 
 static int setup_group(void **state)
 {
-	struct vmq_load_opts opts = {.nr_queues = NR_QUEUES};
+	struct vmq_load_opts opts = { .nr_queues = NR_QUEUES };
 	int err;
 
 	(void)state;
@@ -275,7 +275,7 @@ static void test_live_queue_goes_to_its_txq(void **state)
 
 static void test_queue_update_moves_traffic(void **state)
 {
-	__u16 txqs[] = {40};
+	__u16 txqs[] = { 40 };
 	struct vmq_queue_stats qb, qa;
 
 	(void)state;
@@ -376,7 +376,7 @@ static void test_id_beyond_map(void **state)
 /* A second instance, pinned under another root, with the ID in bits 16-23. */
 static void test_custom_mark_mask(void **state)
 {
-	struct vmq_load_opts opts = {.nr_queues = 128, .mark_mask = MASK_CUSTOM};
+	struct vmq_load_opts opts = { .nr_queues = 128, .mark_mask = MASK_CUSTOM };
 	struct vmq_queue_stats qb7, qa7, qb0, qa0, qb9, qa9;
 	struct snap *first;
 	char root[PATH_MAX];
@@ -441,8 +441,8 @@ static void test_custom_mark_mask(void **state)
 
 static void test_group_spreads_flows(void **state)
 {
-	static const __u16 txqs[] = {20, 21, 22};
-	__u64 per_txq[3] = {0, 0, 0};
+	static const __u16 txqs[] = { 20, 21, 22 };
+	__u64 per_txq[3] = { 0, 0, 0 };
 	struct vmq_queue_stats qb, qa;
 	struct snap *total_before;
 	unsigned int used = 0;
@@ -520,7 +520,7 @@ static int group_member_hit(const __u16 *txqs, int n, const struct snap *b, cons
 
 static void test_flow_stays_on_one_txq(void **state)
 {
-	static const __u16 txqs[] = {30, 31, 32, 33};
+	static const __u16 txqs[] = { 30, 31, 32, 33 };
 	const int repeat = 1000;
 
 	(void)state;
@@ -665,7 +665,7 @@ static void test_txq_out_of_range_left_to_kernel(void **state)
 
 static void test_bad_group_goes_to_default(void **state)
 {
-	static const __u16 txqs[] = {50, 51};
+	static const __u16 txqs[] = { 50, 51 };
 	struct vmq_queue_stats qb, qa;
 
 	(void)state;
@@ -693,7 +693,7 @@ static void test_bad_group_goes_to_default(void **state)
 	run_udp(&dev, 19, 1000, 1);
 	snap_take(&dev, &after);
 	assert_int_equal(after.txq[50].packets + after.txq[51].packets - before.txq[50].packets -
-			     before.txq[51].packets,
+				 before.txq[51].packets,
 			 1);
 	expect_fallbacks(0, 0, 0, PKT_LEN);
 	assert_int_equal(vmq_group_clear(&dev, 6), 0);
@@ -720,8 +720,8 @@ static void test_bad_group_goes_to_default(void **state)
  */
 static void test_never_drops(void **state)
 {
-	static const __u16 txqs[] = {60, 61, 62};
-	static const __u32 marks[] = {0, 1, 2, 3, 4, 5, 63, 64, 100, 0xffff, 0x10000, 0xffffffff};
+	static const __u16 txqs[] = { 60, 61, 62 };
+	static const __u32 marks[] = { 0, 1, 2, 3, 4, 5, 63, 64, 100, 0xffff, 0x10000, 0xffffffff };
 	/* test_run refuses a frame of ETH_HLEN bytes or fewer, and an IPv4
 	 * one shorter than an IP header (EINVAL): the shortest frame tried
 	 * has one byte after the header, of an experimental ethertype. */
@@ -734,8 +734,8 @@ static void test_never_drops(void **state)
 		const void *data;
 		__u32 len;
 	} pkts[] = {
-	    {&udp, sizeof(udp)}, {bare, sizeof(bare)}, {ip4, sizeof(ip4)},
-	    {arp, sizeof(arp)},	 {ip6, sizeof(ip6)},
+		{ &udp, sizeof(udp) }, { bare, sizeof(bare) }, { ip4, sizeof(ip4) },
+		{ arp, sizeof(arp) },  { ip6, sizeof(ip6) },
 	};
 	const size_t npkts = sizeof(pkts) / sizeof(pkts[0]);
 	const size_t nmarks = sizeof(marks) / sizeof(marks[0]);
@@ -780,7 +780,7 @@ static void test_never_drops(void **state)
 	assert_int_equal(after.txq[1].packets - before.txq[1].packets, npkts);
 	assert_int_equal(after.txq[1].bytes - before.txq[1].bytes, sum);
 	assert_int_equal(after.txq[VMQ_TXQ_SLOT_KERNEL].packets -
-			     before.txq[VMQ_TXQ_SLOT_KERNEL].packets,
+				 before.txq[VMQ_TXQ_SLOT_KERNEL].packets,
 			 npkts);
 	for (int i = 0; i < 3; i++) {
 		group_packets += after.txq[txqs[i]].packets - before.txq[txqs[i]].packets;
@@ -803,20 +803,20 @@ static void test_never_drops(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(test_live_queue_goes_to_its_txq, setup_test),
-	    cmocka_unit_test_setup(test_queue_update_moves_traffic, setup_test),
-	    cmocka_unit_test_setup(test_unknown_id_goes_to_default, setup_test),
-	    cmocka_unit_test_setup(test_freed_id_goes_to_default, setup_test),
-	    cmocka_unit_test_setup(test_id_beyond_map, setup_test),
-	    cmocka_unit_test_setup(test_custom_mark_mask, setup_test),
-	    cmocka_unit_test_setup(test_group_spreads_flows, setup_test),
-	    cmocka_unit_test_setup(test_flow_stays_on_one_txq, setup_test),
-	    cmocka_unit_test_setup(test_default_fixed_txq, setup_test),
-	    cmocka_unit_test_setup(test_default_kernel_choice, setup_test),
-	    cmocka_unit_test_setup(test_default_free_kernel_choice, setup_test),
-	    cmocka_unit_test_setup(test_txq_out_of_range_left_to_kernel, setup_test),
-	    cmocka_unit_test_setup(test_bad_group_goes_to_default, setup_test),
-	    cmocka_unit_test_setup(test_never_drops, setup_test),
+		cmocka_unit_test_setup(test_live_queue_goes_to_its_txq, setup_test),
+		cmocka_unit_test_setup(test_queue_update_moves_traffic, setup_test),
+		cmocka_unit_test_setup(test_unknown_id_goes_to_default, setup_test),
+		cmocka_unit_test_setup(test_freed_id_goes_to_default, setup_test),
+		cmocka_unit_test_setup(test_id_beyond_map, setup_test),
+		cmocka_unit_test_setup(test_custom_mark_mask, setup_test),
+		cmocka_unit_test_setup(test_group_spreads_flows, setup_test),
+		cmocka_unit_test_setup(test_flow_stays_on_one_txq, setup_test),
+		cmocka_unit_test_setup(test_default_fixed_txq, setup_test),
+		cmocka_unit_test_setup(test_default_kernel_choice, setup_test),
+		cmocka_unit_test_setup(test_default_free_kernel_choice, setup_test),
+		cmocka_unit_test_setup(test_txq_out_of_range_left_to_kernel, setup_test),
+		cmocka_unit_test_setup(test_bad_group_goes_to_default, setup_test),
+		cmocka_unit_test_setup(test_never_drops, setup_test),
 	};
 
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);

@@ -18,7 +18,9 @@ static void test_u32_accepts_plain_decimal(void **state)
 
 static void test_u32_rejects_garbage(void **state)
 {
-	static const char *const bad[] = { "12abc", "-1", "+1", " 1", "1 ", "", "0x10", "abc", "1.5" };
+	static const char *const bad[] = {
+		"12abc", "-1", "+1", " 1", "1 ", "", "0x10", "abc", "1.5"
+	};
 	__u32 v = 42;
 
 	(void)state;

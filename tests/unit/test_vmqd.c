@@ -180,8 +180,9 @@ static void test_queue_lifecycle(void **state)
 	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
 	assert_int_equal(e.target, 7);
 
-	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":5,\"txq\":3,\"vm\":\"web1\","
-				      "\"name\":\"web1-tx\"}"));
+	expect_ok(REQ("queue", "add",
+		      "{\"dev\":\"up0\",\"id\":5,\"txq\":3,\"vm\":\"web1\","
+		      "\"name\":\"web1-tx\"}"));
 	assert_int_equal(vmq_queue_read(&dev->dp, 5, &e), 0);
 	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
 	assert_int_equal(e.target, 3);
@@ -206,8 +207,9 @@ static void test_queue_lifecycle(void **state)
 		     "group 4 does not exist on up0");
 	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":-1,\"txq\":1}"), ERANGE,
 		     "out of range");
-	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":8,\"txq\":1,\"vm\":\"" \
-				 "abcdefghijabcdefghijabcdefghijab\"}"),
+	expect_error(REQ("queue", "add",
+			 "{\"dev\":\"up0\",\"id\":8,\"txq\":1,\"vm\":\""
+			 "abcdefghijabcdefghijabcdefghijab\"}"),
 		     EINVAL, "1 to 31 bytes");
 	expect_error(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":0}"), EPERM,
 		     "queue 0 on up0: the default queue cannot be deleted");
@@ -323,14 +325,14 @@ static void test_ports(void **state)
 	char *text;
 
 	(void)state;
-	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":30}"),
-		     ENOENT, "port vm0: queue 30 does not exist on up0");
+	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":30}"), ENOENT,
+		     "port vm0: queue 30 does not exist on up0");
 	expect_error(REQ("port", "bind", "{\"port\":\"nope0\",\"dev\":\"up0\",\"queue\":20}"),
 		     ENODEV, "port nope0: no such device");
-	expect_error(REQ("port", "bind", "{\"port\":\"up0\",\"dev\":\"up0\",\"queue\":20}"),
-		     EINVAL, "is an attached uplink");
-	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up1\",\"queue\":20}"),
-		     ENOENT, "dev up1: not attached");
+	expect_error(REQ("port", "bind", "{\"port\":\"up0\",\"dev\":\"up0\",\"queue\":20}"), EINVAL,
+		     "is an attached uplink");
+	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up1\",\"queue\":20}"), ENOENT,
+		     "dev up1: not attached");
 	expect_error(REQ("port", "unbind", "{\"port\":\"vm0\"}"), ENOENT, "port vm0: not bound");
 	assert_false(ingress_filter("vm0"));
 

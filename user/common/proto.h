@@ -3,8 +3,8 @@
 #ifndef VMQ_PROTO_H
 #define VMQ_PROTO_H
 
-#define VMQ_PROTO_VERSION 1
-#define VMQ_SOCKET_DEFAULT "/run/vmq/vmqd.sock"
+#define VMQ_PROTO_VERSION     1
+#define VMQ_SOCKET_DEFAULT    "/run/vmq/vmqd.sock"
 #define VMQ_BPFFS_DIR_DEFAULT "/sys/fs/bpf/vmq"
 /* A request or response line, including its newline, never exceeds this. */
 #define VMQ_REQUEST_MAX 65536

@@ -42,8 +42,7 @@ static int xps_path(char *buf, size_t size, const char *ifname, unsigned int txq
 }
 
 /* Reads one XPS file; a missing file (no XPS support) reads as "". */
-static int xps_read(const char *ifname, unsigned int txq, const char *file, char *text,
-		    size_t size)
+static int xps_read(const char *ifname, unsigned int txq, const char *file, char *text, size_t size)
 {
 	char path[PATH_MAX];
 	ssize_t len;

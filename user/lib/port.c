@@ -14,7 +14,7 @@
 #include "vmq_port.skel.h"
 
 #define PORT_PROG "vmq_port_ingress"
-#define PORT_MAP "vmq_ports"
+#define PORT_MAP  "vmq_ports"
 
 void vmq_ports_init(struct vmq_ports *ports)
 {

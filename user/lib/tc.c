@@ -9,16 +9,16 @@
 
 #define DECLARE_HOOK(name, idx, point)                                                             \
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx),                                   \
-			    .attach_point = (point) == VMQ_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS)
+			    .attach_point =                                                        \
+				    (point) == VMQ_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS)
 
 /* Attaches prog_fd as vmq's filter (handle VMQ_TC_HANDLE, priority
  * VMQ_TC_PRIORITY), replacing ours in place if it is there. */
 int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_created)
 {
 	DECLARE_HOOK(hook, ifindex, point);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VMQ_TC_HANDLE,
-			    .priority = VMQ_TC_PRIORITY, .prog_fd = prog_fd,
-			    .flags = BPF_TC_F_REPLACE);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VMQ_TC_HANDLE, .priority = VMQ_TC_PRIORITY,
+			    .prog_fd = prog_fd, .flags = BPF_TC_F_REPLACE);
 	int err;
 
 	*hook_created = false;

@@ -84,6 +84,6 @@ static const struct ctl_cmd port_cmds[] = {
 	{ 0 },
 };
 
-const struct ctl_object ctl_object_port = {
-	.name = "port", .cmds = port_cmds, .help = "VM ports stamped with a queue ID"
-};
+const struct ctl_object ctl_object_port = { .name = "port",
+					    .cmds = port_cmds,
+					    .help = "VM ports stamped with a queue ID" };

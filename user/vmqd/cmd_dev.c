@@ -68,8 +68,8 @@ static int parse_default_txq(struct json_object *args, const char *name, unsigne
 		return err;
 	if (txq >= ntxqs)
 		return reply_error(r, ERANGE,
-				   "dev %s: default-txq %u out of range (%s has %u TX queues)", name,
-				   txq, name, ntxqs);
+				   "dev %s: default-txq %u out of range (%s has %u TX queues)",
+				   name, txq, name, ntxqs);
 	e->state = VMQ_QUEUE_TXQ;
 	e->target = (__u16)txq;
 	return 0;
@@ -105,8 +105,9 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	if (!err && req_has(args, "mark_mask")) {
 		err = req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
 		if (!err && !vmq_mask_valid(opts.mark_mask))
-			err = reply_error(r, EINVAL, "%s: mark-mask 0x%x must be one run of set bits",
-					  what, opts.mark_mask);
+			err = reply_error(r, EINVAL,
+					  "%s: mark-mask 0x%x must be one run of set bits", what,
+					  opts.mark_mask);
 	}
 	if (!err && req_has(args, "queues")) {
 		err = req_u32(args, "queues", VMQ_QUEUES_MAX, what, r, &opts.nr_queues);

@@ -120,7 +120,8 @@ static int group_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (members[gid]) {
 		reply_error(r, EBUSY, "%s: still has member queues %s (delete or move them first)",
-			    what, json_object_to_json_string_ext(members[gid], JSON_C_TO_STRING_PLAIN));
+			    what,
+			    json_object_to_json_string_ext(members[gid], JSON_C_TO_STRING_PLAIN));
 		err = -EBUSY;
 	}
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
@@ -162,8 +163,7 @@ static int show_dev(struct vmqd_dev *dev, struct json_object *list, struct vmqd_
 		if (!err)
 			json_object_put(members[g]);
 	if (err)
-		return reply_error(r, -err, "group show on %s: %s", dev->dp.ifname,
-				   strerror(-err));
+		return reply_error(r, -err, "group show on %s: %s", dev->dp.ifname, strerror(-err));
 	return 0;
 }
 

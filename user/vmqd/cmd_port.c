@@ -118,7 +118,7 @@ static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 		return 0;
 	if (uplink && !vmq_queue_read(&uplink->dp, e->queue_id, &q))
 		state = q.state != VMQ_QUEUE_FREE || e->queue_id == VMQ_DEFAULT_QUEUE ? "live"
-										    : "stale";
+										      : "stale";
 	o = json_object_new_object();
 	json_object_object_add(o, "port", json_object_new_string(port));
 	json_object_object_add(o, "ifindex", json_object_new_int64(ifindex));

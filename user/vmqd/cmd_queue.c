@@ -14,8 +14,8 @@
  * the device as it is now. For the default queue, "txq auto" is allowed and
  * a group is not.
  */
-static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id,
-			const char *what, struct vmqd_reply *r, struct vmq_queue_entry *e)
+static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id, const char *what,
+			struct vmqd_reply *r, struct vmq_queue_entry *e)
 {
 	bool has_txq = req_has(args, "txq"), has_group = req_has(args, "group");
 	struct json_object *v;
@@ -38,14 +38,15 @@ static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id
 		if (err)
 			return err;
 		if (n >= ntxqs)
-			return reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)",
-					   what, n, dev->dp.ifname, ntxqs);
+			return reply_error(r, ERANGE,
+					   "%s: txq %u out of range (%s has %u TX queues)", what, n,
+					   dev->dp.ifname, ntxqs);
 		*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = (__u16)n };
 		return 0;
 	}
 	if (id == VMQ_DEFAULT_QUEUE)
-		return reply_error(r, EINVAL, "%s: the default queue takes a txq or auto, not a group",
-				   what);
+		return reply_error(r, EINVAL,
+				   "%s: the default queue takes a txq or auto, not a group", what);
 	err = req_u32(args, "group", 0xffffffffU, what, r, &n);
 	if (err)
 		return err;
@@ -208,8 +209,7 @@ static int show_dev(struct vmqd_dev *dev, bool one, __u32 only, struct json_obje
 
 	if (err) {
 		free(entries);
-		return reply_error(r, -err, "queue show on %s: %s", dev->dp.ifname,
-				   strerror(-err));
+		return reply_error(r, -err, "queue show on %s: %s", dev->dp.ifname, strerror(-err));
 	}
 	for (__u32 id = 0; id < dev->dp.nr_queues; id++) {
 		/* Queue 0 always exists: FREE there means the kernel's choice. */
@@ -240,8 +240,9 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	if (!err && one && !only)
 		err = reply_error(r, EINVAL, "queue show: id needs a dev");
 	if (!err && one && id >= only->dp.nr_queues)
-		err = reply_error(r, ERANGE, "queue %u on %s: id out of range (%s has queue IDs 0..%u)",
-				  id, only->dp.ifname, only->dp.ifname, only->dp.nr_queues - 1);
+		err = reply_error(r, ERANGE,
+				  "queue %u on %s: id out of range (%s has queue IDs 0..%u)", id,
+				  only->dp.ifname, only->dp.ifname, only->dp.nr_queues - 1);
 	if (err)
 		return err;
 	list = json_object_new_array();
@@ -264,9 +265,7 @@ static const char *const set_keys[] = { "dev", "id", "txq", "group", NULL };
 static const char *const id_keys[] = { "dev", "id", NULL };
 
 const struct vmqd_command vmqd_queue_commands[] = {
-	{ "add", queue_add, add_keys },
-	{ "set", queue_set, set_keys },
-	{ "del", queue_del, id_keys },
-	{ "show", queue_show, id_keys },
+	{ "add", queue_add, add_keys }, { "set", queue_set, set_keys },
+	{ "del", queue_del, id_keys },	{ "show", queue_show, id_keys },
 	{ NULL, NULL, NULL },
 };

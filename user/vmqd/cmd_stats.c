@@ -88,9 +88,9 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 
 		err = vmq_fallback_read(&dev->dp, why, &c);
 		if (!err)
-			json_object_object_add(fb, fallback_names[why],
-					       counter_json(c.packets, c.bytes,
-							    json_object_new_object()));
+			json_object_object_add(
+				fb, fallback_names[why],
+				counter_json(c.packets, c.bytes, json_object_new_object()));
 	}
 	free(slots);
 	if (err) {

@@ -23,7 +23,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: vmqd [OPTIONS]\n"
-		"Serve vmqctl: manage per-VM NIC TX queues on uplinks (foreground; logs to stderr).\n"
+		"Serve vmqctl: manage per-VM NIC TX queues on uplinks (foreground; logs to "
+		"stderr).\n"
 		"\n"
 		"  -s, --socket PATH      control socket (default %s)\n"
 		"  -b, --bpffs-dir DIR    pin directory on a bpffs (default %s);\n"

@@ -79,8 +79,9 @@ int req_name(struct json_object *args, const char *key, size_t max_len, const ch
 		return reply_error(r, EINVAL, "%s: %s must be 1 to %zu bytes", what, key, max_len);
 	for (size_t i = 0; i < len; i++)
 		if (!isgraph((unsigned char)s[i]) || s[i] == '/')
-			return reply_error(r, EINVAL, "%s: %s has a space, '/' or non-printable byte",
-					   what, key);
+			return reply_error(r, EINVAL,
+					   "%s: %s has a space, '/' or non-printable byte", what,
+					   key);
 	*out = s;
 	return 0;
 }

@@ -24,9 +24,9 @@
 #include "proto.h"
 #include "server.h"
 
-#define PARTIAL_TIMEOUT_S 10 /* a started request must finish by then */
-#define IDLE_TIMEOUT_S 300   /* a silent connection gives its slot back */
-#define OUT_HIGH (16 * 1024 * 1024) /* stop reading while this much is unsent */
+#define PARTIAL_TIMEOUT_S 10		     /* a started request must finish by then */
+#define IDLE_TIMEOUT_S	  300		     /* a silent connection gives its slot back */
+#define OUT_HIGH	  (16 * 1024 * 1024) /* stop reading while this much is unsent */
 
 struct vmqd_client {
 	int fd;
@@ -120,8 +120,7 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
 	old_umask = umask(0177);
 	err = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
 	umask(old_umask);
-	if (!err && s->grant_group &&
-	    (chown(path, 0, s->grant_gid) || chmod(path, 0660)))
+	if (!err && s->grant_group && (chown(path, 0, s->grant_gid) || chmod(path, 0660)))
 		err = -errno;
 	if (!err && listen(s->listen_fd, 64))
 		err = -errno;
