@@ -31,11 +31,11 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all test check deps clean install bench demo
+.PHONY: all test check lint deps clean install bench demo
 
 # Debian packages: build, tests, demo.
 DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
-	libelf-dev zlib1g-dev libjson-c-dev ethtool
+	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -117,8 +117,20 @@ $(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.sk
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
 
-check: all $(UNIT_BINS) $(TOOL_BINS)
+check: all $(UNIT_BINS) $(TOOL_BINS) lint
 	$(Q)BUILD=$(abspath $(BUILD)) tests/run.sh
+
+# clang-format and clang-tidy stay quiet (.clang-format, .clang-tidy).
+C_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find bpf include user tests bench -name '*.[ch]')
+TIDY_SRCS = $(filter user/%.c,$(C_SRCS))
+lint: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h $(BUILD)/vmq_port.skel.h
+	$(call msg,FORMAT,$(words $(C_SRCS)) files)
+	$(Q)clang-format --dry-run --Werror $(C_SRCS)
+	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
+	$(Q)for f in $(TIDY_SRCS); do \
+		clang-tidy --quiet $$f -- -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/common \
+			-isystem $(BUILD) 2>/dev/null || exit 1; \
+	done
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory check

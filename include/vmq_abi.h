@@ -148,14 +148,14 @@ struct vmq_config {
 };
 
 _Static_assert(sizeof(struct vmq_queue_entry) == 4, "queue entry is one 32-bit word");
-_Static_assert(sizeof(struct vmq_group_entry) == 4 + 2 * (VMQ_GROUP_TXQS_MAX + VMQ_GROUP_SLOTS),
+_Static_assert(sizeof(struct vmq_group_entry) == 4U + 2U * (VMQ_GROUP_TXQS_MAX + VMQ_GROUP_SLOTS),
 	       "group entry has no padding");
 _Static_assert(sizeof(struct vmq_queue_stats) == 32, "queue stats layout");
 _Static_assert(sizeof(struct vmq_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct vmq_config) == 16, "config layout");
 _Static_assert(sizeof(struct vmq_dev_info) == 16, "dev info layout");
 _Static_assert(sizeof(struct vmq_queue_meta) == 64, "queue meta layout");
-_Static_assert(sizeof(struct vmq_xps_saved) == 2 * VMQ_XPS_TEXT_LEN, "xps layout");
+_Static_assert(sizeof(struct vmq_xps_saved) == 2U * VMQ_XPS_TEXT_LEN, "xps layout");
 _Static_assert(sizeof(struct vmq_queue_store_args) == 8, "store args layout");
 _Static_assert(sizeof(struct vmq_port_entry) == 24, "port entry layout");
 _Static_assert(sizeof(VMQ_PORTS_PIN_DIR) > 16, "port pin dir cannot be an ifname");

@@ -81,7 +81,7 @@ static int parse_id(struct vmqd_dev *dev, struct json_object *args, const char *
 static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmq_queue_meta meta = {};
-	struct vmq_queue_entry e, cur;
+	struct vmq_queue_entry e = {}, cur;
 	struct vmqd_dev *dev;
 	const char *s;
 	char what[64];
@@ -125,7 +125,7 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 
 static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct vmq_queue_entry e, cur;
+	struct vmq_queue_entry e = {}, cur;
 	struct vmqd_dev *dev;
 	char what[64];
 	__u32 id;
@@ -233,18 +233,20 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	__u32 id = 0;
 	int err = 0;
 
-	if (req_has(args, "dev"))
-		err = req_dev(d, args, "queue show", r, &only);
-	if (!err && one)
-		err = req_u32(args, "id", 0xffffffffU, "queue show", r, &id);
-	if (!err && one && !only)
-		err = reply_error(r, EINVAL, "queue show: id needs a dev");
-	if (!err && one && id >= only->dp.nr_queues)
-		err = reply_error(r, ERANGE,
-				  "queue %u on %s: id out of range (%s has queue IDs 0..%u)", id,
-				  only->dp.ifname, only->dp.ifname, only->dp.nr_queues - 1);
-	if (err)
+	if (req_has(args, "dev") && (err = req_dev(d, args, "queue show", r, &only)))
 		return err;
+	if (one) {
+		if (!only)
+			return reply_error(r, EINVAL, "queue show: id needs a dev");
+		err = req_u32(args, "id", 0xffffffffU, "queue show", r, &id);
+		if (err)
+			return err;
+		if (id >= only->dp.nr_queues)
+			return reply_error(
+				r, ERANGE,
+				"queue %u on %s: id out of range (%s has queue IDs 0..%u)", id,
+				only->dp.ifname, only->dp.ifname, only->dp.nr_queues - 1);
+	}
 	list = json_object_new_array();
 	for (size_t i = 0; !err && i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)

@@ -53,7 +53,7 @@ struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname)
 
 int vmqd_add_dev(struct vmqd *d, struct vmqd_dev *dev)
 {
-	struct vmqd_dev **devs = realloc(d->devs, (d->ndevs + 1) * sizeof(*devs));
+	struct vmqd_dev **devs = reallocarray(d->devs, d->ndevs + 1, sizeof(struct vmqd_dev *));
 
 	if (!devs)
 		return -ENOMEM;

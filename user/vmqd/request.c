@@ -89,7 +89,7 @@ int req_name(struct json_object *args, const char *key, size_t max_len, const ch
 int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
 	    struct vmqd_dev **dev)
 {
-	const char *name;
+	const char *name = "";
 	int err = req_name(args, "dev", IF_NAMESIZE - 1, what, r, &name);
 
 	if (err)
