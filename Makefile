@@ -35,7 +35,7 @@ endif
 
 # Debian packages: build, tests, demo.
 DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
-	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy
+	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)

@@ -8,6 +8,10 @@
 #   vmqt_init
 #   vmqt_veth_pair            # host ns <-> wire ns, 8 TX queues, mq, no XPS
 #   vmqt_bpffs_mount          # bpffs under /run: $VMQT_BPFFS
+#   VMQT_SOCK=$VMQT_TMP/vmqd.sock
+#   vmqt_vmqd_start "$VMQT_HOST_NS" "$VMQT_SOCK" "$VMQT_BPFFS/vmq"
+#   vmqt_ctl dev attach "$VMQT_HOST_DEV" default-txq 7   # vmqctl, must succeed
+#   vmqt_send WHAT MARK N FLOWS; vmqt_assert_on_txq WHAT TXQ N   # real traffic
 #
 # Exit status follows tests/run.sh: 0 pass, 77 skip (reason on stderr),
 # anything else fail. Sourcing turns on strict mode (-Eeuo pipefail): an

@@ -19,11 +19,14 @@ static struct vmqd *d = &daemon_state;
 /* Sends one request line, returns the parsed response (caller puts it). */
 static struct json_object *call(const char *line)
 {
-	char *answer = vmqd_handle_line(d, line, strlen(line));
+	bool malformed = true;
+	char *answer = vmqd_handle_line(d, line, strlen(line), &malformed);
 	struct json_object *resp;
 
 	assert_non_null(answer);
 	assert_int_equal(answer[strlen(answer) - 1], '\n');
+	/* Well-formed objects keep the connection; anything else closes it. */
+	assert_int_equal(malformed, line[0] != '{' || strstr(line, "} trailing"));
 	resp = json_tokener_parse(answer);
 	assert_non_null(resp);
 	free(answer);

@@ -162,10 +162,15 @@ int ctl_conn_call(struct ctl_conn *c, struct json_object *req, struct json_objec
 	int err;
 
 	err = send_request(c, req, e);
-	if (err)
+	if (err == -EPIPE || err == -ECONNRESET) {
+		/* vmqd may answer (EPERM, say) and close before reading the
+		 * request: its answer is still there, and says more. */
+		struct ctl_err ignored;
+
+		if (receive_line(c, &line, &len, &ignored))
+			return err;
+	} else if (err || (err = receive_line(c, &line, &len, e))) {
 		return err;
-	err = receive_line(c, &line, &len, e);
-	if (err)
-		return err;
+	}
 	return parse_response(line, len, resp, e);
 }

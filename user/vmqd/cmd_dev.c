@@ -111,8 +111,9 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	}
 	if (!err && req_has(args, "queues")) {
 		err = req_u32(args, "queues", VMQ_QUEUES_MAX, what, r, &opts.nr_queues);
-		if (!err && opts.nr_queues < 2)
-			err = reply_error(r, ERANGE, "%s: queues %u out of range (2..%u)", what,
+		/* 1 is a map holding only the default queue: allowed, if odd. */
+		if (!err && opts.nr_queues < 1)
+			err = reply_error(r, ERANGE, "%s: queues %u out of range (1..%u)", what,
 					  opts.nr_queues, VMQ_QUEUES_MAX);
 	}
 	if (err)

@@ -112,7 +112,7 @@ struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
 /* Parses one line (without its newline); answers with a line that ends in
  * one. Returns NULL only when out of memory. A NULL request is one that did
  * not parse. */
-char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len)
+char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malformed)
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req = NULL, *resp;
@@ -128,6 +128,7 @@ char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len)
 		req = NULL;
 	}
 	json_tokener_free(tok);
+	*malformed = !req || !json_object_is_type(req, json_type_object);
 	resp = vmqd_handle_request(d, req);
 	json_object_put(req);
 	text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);

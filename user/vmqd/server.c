@@ -27,6 +27,7 @@
 #define PARTIAL_TIMEOUT_S 10		     /* a started request must finish by then */
 #define IDLE_TIMEOUT_S	  300		     /* a silent connection gives its slot back */
 #define OUT_HIGH	  (16 * 1024 * 1024) /* stop reading while this much is unsent */
+#define LINES_PER_TURN	  16		     /* then the other clients get a turn */
 
 struct vmqd_client {
 	int fd;
@@ -37,6 +38,7 @@ struct vmqd_client {
 	time_t last;
 	bool eof;     /* the peer sent everything it will send */
 	bool closing; /* flush what is queued, then close */
+	bool pending; /* complete lines wait for the next turn */
 };
 
 static time_t now(void)
@@ -57,13 +59,21 @@ static int grant_group_lookup(const char *group, gid_t *gid)
 	return 0;
 }
 
-/* Refuses to steal the socket of a daemon that is alive. */
+/* Refuses to steal the socket of a daemon that is alive, or to replace
+ * anything that is not a socket (a mistyped --socket). */
 static int claim_path(const char *path)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int err = 0;
+	struct stat st;
+	int fd, err = 0;
 
+	if (lstat(path, &st) && errno == ENOENT)
+		return 0;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_err("%s: exists and is not a socket", path);
+		return -EEXIST;
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	strcpy(sun.sun_path, path);
@@ -109,10 +119,10 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
 		}
 	}
 	err = claim_path(path);
-	if (err) {
+	if (err == -EADDRINUSE)
 		log_err("%s: another vmqd is serving this socket", path);
+	if (err)
 		return err;
-	}
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->listen_fd < 0)
 		return -errno;
@@ -187,6 +197,24 @@ static void queue_error(struct vmqd_client *c, int err, const char *message)
 	json_object_put(o);
 }
 
+/* Supplementary groups count too: that is how users join a group. */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	socklen_t len = 0;
+	gid_t *groups;
+	bool found = false;
+
+	/* The first call fails with ERANGE and says how much room it needs. */
+	if (!getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, NULL, &len) || errno != ERANGE || !len)
+		return false;
+	groups = malloc(len);
+	if (groups && !getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		for (size_t i = 0; i < len / sizeof(gid_t) && !found; i++)
+			found = groups[i] == gid;
+	free(groups);
+	return found;
+}
+
 static bool peer_allowed(struct vmqd_server *s, int fd)
 {
 	struct ucred cred;
@@ -196,7 +224,7 @@ static bool peer_allowed(struct vmqd_server *s, int fd)
 		return false;
 	if (cred.uid == 0)
 		return true;
-	if (s->grant_group && cred.gid == s->grant_gid)
+	if (s->grant_group && (cred.gid == s->grant_gid || peer_in_group(fd, s->grant_gid)))
 		return true;
 	log_info("refused a client: uid %u gid %u pid %d", cred.uid, cred.gid, cred.pid);
 	return false;
@@ -230,20 +258,30 @@ static void accept_clients(struct vmqd_server *s)
 static int process_lines(struct vmqd_client *c, struct vmqd *d)
 {
 	size_t start = 0;
+	int turn = 0;
 
+	c->pending = false;
 	while (!c->closing && c->out_len - c->out_off < OUT_HIGH) {
 		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		bool malformed = false;
 		char *answer;
 
 		if (!nl)
 			break;
-		answer = vmqd_handle_line(d, c->in + start, (size_t)(nl - (c->in + start)));
+		if (turn++ == LINES_PER_TURN) {
+			c->pending = true;
+			break;
+		}
+		answer = vmqd_handle_line(d, c->in + start, (size_t)(nl - (c->in + start)),
+					  &malformed);
 		if (!answer || queue_out(c, answer)) {
 			free(answer);
 			return -ENOMEM;
 		}
 		free(answer);
 		start = (size_t)(nl - c->in) + 1;
+		/* Not speaking the protocol: answered once, then dropped. */
+		c->closing = malformed;
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
@@ -304,7 +342,7 @@ static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
 		return false;
 	if (process_lines(c, d) || write_client(c))
 		return false;
-	if (c->out_off < c->out_len)
+	if (c->out_off < c->out_len || c->pending)
 		return true;
 	if (c->closing || c->eof)
 		return false;
@@ -320,6 +358,7 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 	log_info("serving %s", s->path);
 	for (;;) {
 		size_t n = 0, nclients = s->nclients;
+		bool pending = false;
 		int ready;
 
 		fds[n++] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
@@ -333,9 +372,11 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 				ev |= POLLIN;
 			if (c->out_off < c->out_len)
 				ev |= POLLOUT;
+			pending |= c->pending;
 			fds[n++] = (struct pollfd){ .fd = c->fd, .events = ev };
 		}
-		ready = poll(fds, n, 1000);
+		/* Lines waiting their turn: look around, but do not sleep. */
+		ready = poll(fds, n, pending ? 0 : 1000);
 		if (ready < 0 && errno != EINTR)
 			return -errno;
 		if (fds[0].revents & POLLIN) {

@@ -51,8 +51,9 @@ extern const struct vmqd_command vmqd_port_commands[];
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
 int vmqd_prune_ports(struct vmqd *d);
 
-/* dispatch.c: one request line in, one response line out (caller frees). */
-char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len);
+/* dispatch.c: one request line in, one response line out (caller frees);
+ * *malformed says the line was not a JSON object at all. */
+char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malformed);
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req);
 
 /* devices.c */
