@@ -69,7 +69,8 @@ _vmqt_on_err() {
 # --- cleanup -------------------------------------------------------------
 _vmqt_cleanup() {
 	local rc=$? pid i mnt leak=0
-	trap '' INT TERM
+	# PIPE too: a reader that went away (test | head) must not stop the cleanup.
+	trap '' INT TERM PIPE
 	trap - ERR
 	set +e
 	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$VMQT_DIAG_FN" ]; then

@@ -158,6 +158,10 @@ static void test_attach_validates(void **state)
 	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":\"12abc\"}"), EINVAL,
 		     "must be an integer");
 	expect_error(REQ("dev", "attach", "{\"dev\":\"a b\"}"), EINVAL, "space");
+	/* 8 mask bits carry 256 IDs: ID 300 would stamp as queue 44. */
+	expect_error(
+		REQ("dev", "attach", "{\"dev\":\"up0\",\"mark_mask\":16711680,\"queues\":4096}"),
+		ERANGE, "dev up0: queues 4096 do not fit mark-mask 0xff0000 (256 IDs)");
 	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":1,\"txq\":1}"), ENOENT,
 		     "dev up0: not attached");
 	/* Nothing of the rejected attaches stayed behind: no device, no pins. */
@@ -315,6 +319,26 @@ static void test_restart_adopts_state_and_metadata(void **state)
 	expect_ok(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":22,\"txq\":1}"));
 }
 
+/* An uplink that vanishes (ip link del) can still be detached; a narrow
+ * mask sizes the queue map to what it can carry. */
+static void test_vanished_uplink(void **state)
+{
+	char *text;
+
+	(void)state;
+	assert_int_equal(vmq_test_veth("gone0", "gone1", 2), 0);
+	expect_ok(REQ("dev", "attach", "{\"dev\":\"gone0\",\"mark_mask\":16711680}"));
+	text = show("dev");
+	assert_non_null(strstr(text, "\"dev\":\"gone0\",\"ifindex\""));
+	assert_non_null(strstr(text, "\"queues\":256,\"mark_mask\":16711680"));
+	free(text);
+	assert_int_equal(system("ip link del gone0"), 0);
+	expect_ok(REQ("dev", "detach", "{\"dev\":\"gone0\"}"));
+	text = show("dev");
+	assert_null(strstr(text, "gone0"));
+	free(text);
+}
+
 static bool ingress_filter(const char *ifname)
 {
 	__u32 id = 0;
@@ -416,6 +440,7 @@ int main(void)
 		cmocka_unit_test(test_queue_lifecycle),
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_restart_adopts_state_and_metadata),
+		cmocka_unit_test(test_vanished_uplink),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_detach_restores_xps_and_device),
 	};

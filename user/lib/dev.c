@@ -310,7 +310,8 @@ int vmq_dev_detach(struct vmq_dev *dev)
 	if (err)
 		return err;
 	err = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, info.flags & VMQ_DEV_F_HOOK_CREATED);
-	if (err)
+	/* A device that is gone took its filter and clsact with it. */
+	if (err && err != -ENODEV)
 		return err;
 	info.flags &= ~(VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED);
 	return vmq_dev_info_write(dev, &info);

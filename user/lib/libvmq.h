@@ -116,5 +116,6 @@ int vmq_parse_mask(const char *s, __u32 *mask);
 int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n);
 __u32 vmq_mask_shift(__u32 mask);
 bool vmq_mask_valid(__u32 mask);
+__u32 vmq_mask_ids(__u32 mask);
 
 #endif /* LIBVMQ_H */

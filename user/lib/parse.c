@@ -55,6 +55,14 @@ int vmq_parse_mask(const char *s, __u32 *mask)
 	return 0;
 }
 
+/* How many queue IDs a mark mask can carry (2^bits, capped at 2^32-1). */
+__u32 vmq_mask_ids(__u32 mask)
+{
+	__u64 ids = ((__u64)mask >> vmq_mask_shift(mask)) + 1;
+
+	return ids > 0xffffffffULL ? 0xffffffffU : (__u32)ids;
+}
+
 /* Nonzero and contiguous: shifted down, the bits are 2^n - 1. */
 bool vmq_mask_valid(__u32 mask)
 {

@@ -109,7 +109,8 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 	bool was_bound = !vmq_port_get(ports, ifindex, &old), created = false;
 	int err;
 
-	if (queue_id >= uplink->nr_queues)
+	/* The ID must fit the mask whole, or it would stamp another queue. */
+	if (queue_id >= uplink->nr_queues || queue_id > vmq_mask_ids(uplink->cfg.mark_mask) - 1)
 		return -ERANGE;
 	if (was_bound)
 		entry.flags = old.flags;

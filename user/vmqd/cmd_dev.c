@@ -118,6 +118,13 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	}
 	if (err)
 		return err;
+	/* A queue ID must fit the mask's bits, or two IDs would share a mark. */
+	if (opts.mark_mask && opts.nr_queues > vmq_mask_ids(opts.mark_mask))
+		return reply_error(r, ERANGE, "%s: queues %u do not fit mark-mask 0x%x (%u IDs)",
+				   what, opts.nr_queues, opts.mark_mask,
+				   vmq_mask_ids(opts.mark_mask));
+	if (opts.mark_mask && !opts.nr_queues && vmq_mask_ids(opts.mark_mask) < VMQ_QUEUES_DEFAULT)
+		opts.nr_queues = vmq_mask_ids(opts.mark_mask);
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
