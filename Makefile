@@ -49,7 +49,7 @@ prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
 USER_HDRS := $(wildcard user/lib/*.h user/common/*.h user/vmqd/*.h user/vmqctl/*.h) include/vmq_abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS := $(patsubst tests/tools/udpsend.c,$(BUILD)/tests/vmq-udpsend,$(wildcard tests/tools/udpsend.c))
+TOOL_BINS := $(BUILD)/tests/vmq-udpsend
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
@@ -134,6 +134,11 @@ lint: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h $(BUILD)/vmq_port.skel.h
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory check
+
+# The README's main command: a namespaced host, vmqd, VM traffic, figures.
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all $(BUILD)/tests/vmq-udpsend
+	$(Q)BUILD=$(abspath $(BUILD)) contrib/demo.sh
 
 bench: deps
 	$(Q)$(MAKE) --no-print-directory $(BENCH_BINS)
