@@ -206,6 +206,34 @@ static void test_detach_keeps_a_clsact_it_found(void **state)
 	vmq_dev_close(&dev);
 }
 
+static void test_detach_keeps_a_clsact_others_joined(void **state)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	unsigned int others = 99;
+	struct vmq_dev dev;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(others, 0);
+	/* Someone adds a filter to the clsact vmq created. */
+	assert_int_equal(
+		system("tc filter add dev lo ingress pref 10 protocol all u32 match u32 0 0"), 0);
+	/* u32 dumps its hash table and its key: two entries, one filter. */
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(others, 2);
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	/* vmq's filter went; the qdisc stayed for the other one. */
+	assert_true(hook_exists(dev.ifindex));
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(others, 2);
+	hook.ifindex = dev.ifindex;
+	assert_int_equal(bpf_tc_hook_destroy(&hook), 0);
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_entries_round_trip_and_bounds),
 		cmocka_unit_test(test_attach_detach_removes_what_it_created),
 		cmocka_unit_test(test_detach_keeps_a_clsact_it_found),
+		cmocka_unit_test(test_detach_keeps_a_clsact_others_joined),
 	};
 
 	return cmocka_run_group_tests_name("libvmq device", tests, setup, teardown);
