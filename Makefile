@@ -18,7 +18,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
-LDLIBS := -ljson-c -lbpf -lelf -lz
+LDLIBS := -ljson-c -lbpf -lelf -lz -lpthread
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 BPF_CFLAGS := -g -O2 -target bpf $(WARN) -Iinclude -I/usr/include/$(MULTIARCH)
 

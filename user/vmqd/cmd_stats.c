@@ -101,32 +101,45 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 	return 0;
 }
 
+/* {"devs": [...]} of every managed device, or of `only`: what `stats`
+ * answers and what /metrics renders. *failed names a device that failed. */
+int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_object **out,
+		       const char **failed)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (size_t i = 0; i < d->ndevs; i++) {
+		struct json_object *o;
+		int err;
+
+		if (only && d->devs[i] != only)
+			continue;
+		err = dev_stats_json(d->devs[i], &o);
+		if (err) {
+			*failed = d->devs[i]->dp.ifname;
+			json_object_put(list);
+			return err;
+		}
+		json_object_array_add(list, o);
+	}
+	*out = json_object_new_object();
+	json_object_object_add(*out, "devs", list);
+	return 0;
+}
+
 static int stats_show(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct json_object *list;
 	struct vmqd_dev *only = NULL;
+	const char *failed = "";
 	int err = 0;
 
 	if (req_has(args, "dev"))
 		err = req_dev(d, args, "stats", r, &only);
 	if (err)
 		return err;
-	list = json_object_new_array();
-	for (size_t i = 0; i < d->ndevs; i++) {
-		struct json_object *o;
-
-		if (only && d->devs[i] != only)
-			continue;
-		err = dev_stats_json(d->devs[i], &o);
-		if (err) {
-			json_object_put(list);
-			return reply_error(r, -err, "stats on %s: %s", d->devs[i]->dp.ifname,
-					   strerror(-err));
-		}
-		json_object_array_add(list, o);
-	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "devs", list);
+	err = vmqd_stats_collect(d, only, &r->result, &failed);
+	if (err)
+		return reply_error(r, -err, "stats on %s: %s", failed, strerror(-err));
 	return 0;
 }
 

@@ -15,6 +15,7 @@ int vmqd_init(struct vmqd *d, const char *bpffs_dir)
 	int err;
 
 	memset(d, 0, sizeof(*d));
+	pthread_mutex_init(&d->lock, NULL);
 	vmq_ports_init(&d->ports);
 	if (strlen(bpffs_dir) >= sizeof(d->bpffs_dir))
 		return -ENAMETOOLONG;

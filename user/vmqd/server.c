@@ -272,8 +272,10 @@ static int process_lines(struct vmqd_client *c, struct vmqd *d)
 			c->pending = true;
 			break;
 		}
+		pthread_mutex_lock(&d->lock);
 		answer = vmqd_handle_line(d, c->in + start, (size_t)(nl - (c->in + start)),
 					  &malformed);
+		pthread_mutex_unlock(&d->lock);
 		if (!answer || queue_out(c, answer)) {
 			free(answer);
 			return -ENOMEM;

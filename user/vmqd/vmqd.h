@@ -4,6 +4,7 @@
 #define VMQD_H
 
 #include <json-c/json.h>
+#include <pthread.h>
 
 #include "libvmq.h"
 
@@ -14,6 +15,9 @@ struct vmqd_dev {
 };
 
 struct vmqd {
+	/* Held while a request is handled: the /metrics thread reads the same
+	 * device list. */
+	pthread_mutex_t lock;
 	char bpffs_dir[PATH_MAX];
 	struct vmqd_dev **devs;
 	size_t ndevs;
@@ -46,6 +50,10 @@ extern const struct vmqd_command vmqd_group_commands[];
 extern const struct vmqd_command vmqd_stats_commands[];
 extern const struct vmqd_command vmqd_daemon_commands[];
 extern const struct vmqd_command vmqd_port_commands[];
+
+/* cmd_stats.c */
+int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_object **out,
+		       const char **failed);
 
 /* cmd_port.c */
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
