@@ -18,7 +18,7 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
 override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
-LDLIBS := -ljson-c -lbpf -lelf -lz -lpthread
+LDLIBS := -ljson-c -lbpf -lelf -lz -lpthread -lmicrohttpd
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
 BPF_CFLAGS := -g -O2 -target bpf $(WARN) -Iinclude -I/usr/include/$(MULTIARCH)
 
@@ -35,7 +35,8 @@ endif
 
 # Debian packages: build, tests, demo.
 DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
-	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux
+	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux \
+	libmicrohttpd-dev curl python3-prometheus-client
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -141,8 +142,8 @@ demo: deps
 	$(Q)BUILD=$(abspath $(BUILD)) contrib/demo.sh
 
 bench: deps
-	$(Q)$(MAKE) --no-print-directory $(BENCH_BINS)
-	$(Q)$(BUILD)/bench/vmq-bench
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
+	$(Q)BUILD=$(abspath $(BUILD)) bash bench/run.sh
 
 # --- housekeeping -------------------------------------------------------
 deps:

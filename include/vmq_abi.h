@@ -98,12 +98,17 @@ struct vmq_dev_info {
 };
 
 /* Control-plane metadata of a live queue (vmq_queue_meta map, hash by ID):
- * kept in a pinned map so it survives the daemon. */
+ * names, and what a degraded queue waits to get back. Pinned, so it
+ * survives the daemon. */
 #define VMQ_META_NAME_LEN 32 /* NUL-terminated: at most 31 bytes */
+
+#define VMQ_META_F_DEGRADED 0x1U /* its TX queue vanished: `want` is what it was */
 
 struct vmq_queue_meta {
 	char vm[VMQ_META_NAME_LEN];
 	char name[VMQ_META_NAME_LEN];
+	__u32 flags;		     /* VMQ_META_F_* */
+	struct vmq_queue_entry want; /* while degraded: the entry to restore */
 };
 
 /* XPS settings of one TX queue as found at attach (vmq_xps_saved map, hash
@@ -154,7 +159,7 @@ _Static_assert(sizeof(struct vmq_queue_stats) == 32, "queue stats layout");
 _Static_assert(sizeof(struct vmq_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct vmq_config) == 16, "config layout");
 _Static_assert(sizeof(struct vmq_dev_info) == 16, "dev info layout");
-_Static_assert(sizeof(struct vmq_queue_meta) == 64, "queue meta layout");
+_Static_assert(sizeof(struct vmq_queue_meta) == 72, "queue meta layout");
 _Static_assert(sizeof(struct vmq_xps_saved) == 2U * VMQ_XPS_TEXT_LEN, "xps layout");
 _Static_assert(sizeof(struct vmq_queue_store_args) == 8, "store args layout");
 _Static_assert(sizeof(struct vmq_port_entry) == 24, "port entry layout");

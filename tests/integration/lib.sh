@@ -422,6 +422,21 @@ else:
 # so it runs directly. The socket lives in $VMQT_TMP: unique, and removed.
 VMQT_VMQD_N=0
 
+# vmqt_vmqd_setup: what every vmqd test starts from, vmqd not yet started:
+# the veth pair (8 TX queues) and a bpffs. Sets HNS, DEV (the host end),
+# PINS (a pin directory on the bpffs) and VMQT_SOCK, and shows vmqd's state
+# on failure unless the test set its own diagnostics.
+vmqt_vmqd_setup() {
+	vmqt_veth_pair 8
+	HNS=$VMQT_HOST_NS
+	DEV=$VMQT_HOST_DEV
+	vmqt_bpffs_mount
+	PINS=$VMQT_BPFFS/vmq
+	VMQT_SOCK=$VMQT_TMP/vmqd.sock
+	[ -n "$VMQT_DIAG_FN" ] || VMQT_DIAG_FN=_vmqt_vmqd_setup_diag
+}
+_vmqt_vmqd_setup_diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
+
 # vmqt_vmqd_start NS SOCK PINDIR [VMQD OPTIONS...]: starts vmqd in NS
 # (`ip netns exec` execs it: the pid is vmqd's) and waits until it answers
 # `daemon ping` on SOCK. PINDIR should lie on a bpffs mounted outside the

@@ -17,20 +17,13 @@ vmqt_init
 vmqt_need_python
 vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend"
 
-vmqt_veth_pair 8
-HNS=$VMQT_HOST_NS
-DEV=$VMQT_HOST_DEV
-vmqt_bpffs_mount
-PINS=$VMQT_BPFFS/vmq
-VMQT_SOCK=$VMQT_TMP/vmqd.sock
+vmqt_vmqd_setup
 # A second device, 4 TX queues, never attached: refused attaches must
 # leave it untouched too.
 OTHER=vmqx0
 vmqt_run ip -n "$HNS" link add name "$OTHER" numtxqueues 4 numrxqueues 4 type veth peer name vmqx1
 VMQT_LINKS+=("$HNS $OTHER")
 
-diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
-VMQT_DIAG_FN=diag
 
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
 vmqt_ctl dev attach "$DEV" default-txq 7 >/dev/null

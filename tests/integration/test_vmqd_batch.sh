@@ -20,15 +20,8 @@ vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend"
 NQUEUES=4096
 LIMIT_MS=2000
 
-vmqt_veth_pair 8
-HNS=$VMQT_HOST_NS
-DEV=$VMQT_HOST_DEV
-vmqt_bpffs_mount
-PINS=$VMQT_BPFFS/vmq
-VMQT_SOCK=$VMQT_TMP/vmqd.sock
+vmqt_vmqd_setup
 
-diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
-VMQT_DIAG_FN=diag
 
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
 PID=$VMQT_VMQD_PID

@@ -23,12 +23,7 @@ vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend"
 N=100
 FLOWS=4
 
-vmqt_veth_pair 8
-HNS=$VMQT_HOST_NS
-DEV=$VMQT_HOST_DEV
-vmqt_bpffs_mount
-PINS=$VMQT_BPFFS/vmq
-VMQT_SOCK=$VMQT_TMP/vmqd.sock
+vmqt_vmqd_setup
 
 diag() {
 	vmqt_vmqd_diag "$VMQT_SOCK"

@@ -27,16 +27,9 @@ FLOWS=4        # flows per step
 GFLOWS=24      # flows into a group
 DEFAULT_TXQ=7
 
-vmqt_veth_pair 8
-HNS=$VMQT_HOST_NS
-DEV=$VMQT_HOST_DEV
+vmqt_vmqd_setup
 NQ=$VMQT_NTXQ
-vmqt_bpffs_mount
-PINS=$VMQT_BPFFS/vmq
-VMQT_SOCK=$VMQT_TMP/vmqd.sock
 
-diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
-VMQT_DIAG_FN=diag
 
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
 vmqt_ok "vmqd $VMQT_VMQD_PID serving $VMQT_SOCK in $HNS, pins under $PINS"

@@ -25,16 +25,9 @@ N=100         # datagrams per vmqt_send step
 BG_COUNT=1600 # datagrams per background sender
 BG_RATE=400   # per second: 4 s of traffic each
 
-vmqt_veth_pair 8
-HNS=$VMQT_HOST_NS
-DEV=$VMQT_HOST_DEV
+vmqt_vmqd_setup
 NQ=$VMQT_NTXQ
-vmqt_bpffs_mount
-PINS=$VMQT_BPFFS/vmq
-VMQT_SOCK=$VMQT_TMP/vmqd.sock
 
-diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
-VMQT_DIAG_FN=diag
 
 # XPS set by the user before attach, restored at the end by another daemon.
 vmqt_in "$HNS" sh -ec 'echo 1 >/sys/class/net/"$1"/queues/tx-1/xps_cpus' sh "$DEV"

@@ -26,15 +26,8 @@ vmqt_init setpriv stat
 vmqt_need_python
 vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl"
 
-vmqt_veth_pair 8
-HNS=$VMQT_HOST_NS
-DEV=$VMQT_HOST_DEV
-vmqt_bpffs_mount
-PINS=$VMQT_BPFFS/vmq
-VMQT_SOCK=$VMQT_TMP/vmqd.sock
+vmqt_vmqd_setup
 
-diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
-VMQT_DIAG_FN=diag
 
 DOC_MISMATCH=()
 mismatch() {

@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <sys/un.h>
 #include <time.h>
@@ -123,6 +124,12 @@ struct fake {
 	int connections;
 	int requests;
 	char last_request[1024];
+	/* for answers that depend on more than the request */
+	const char *worst;     /* doctor's verdict */
+	int signal_at;	       /* request number that gets a signal sent... */
+	bool signal_after;     /* ...after its answer rather than before */
+	pthread_t main_thread; /* ...to this thread */
+	char answer_buf[4096];
 };
 
 static const char *arg_str(struct json_object *req, const char *key)
@@ -163,6 +170,63 @@ static const char *answer_normal(struct fake *f, struct json_object *req)
 	return "{\"version\":1,\"ok\":true,\"result\":{}}";
 }
 
+/* --- doctor ---------------------------------------------------------------- */
+
+/* doctor run: three checks, the verdict the test chose. */
+static const char *answer_doctor(struct fake *f, struct json_object *req)
+{
+	(void)req;
+	snprintf(f->answer_buf, sizeof(f->answer_buf),
+		 "{\"version\":1,\"ok\":true,\"result\":{\"dev\":\"eth0\",\"checks\":["
+		 "{\"name\":\"pins\",\"status\":\"PASS\",\"detail\":\"program and maps pinned and "
+		 "attached\"},"
+		 "{\"name\":\"xps\",\"status\":\"%s\",\"detail\":\"XPS on txq 3\"}],"
+		 "\"worst\":\"%s\"}}",
+		 f->worst, f->worst);
+	return f->answer_buf;
+}
+
+static const char *answer_unknown_object(struct fake *f, struct json_object *req)
+{
+	(void)f;
+	(void)req;
+	return "{\"version\":1,\"ok\":false,\"error\":{\"errno\":22,\"message\":\"unknown "
+	       "object \\\"doctor\\\"\"}}";
+}
+
+/* --- stats, a little more every time --------------------------------------- */
+
+/* Request n (1, 2, ...): queue 7 has sent 1000 n packets of 100 bytes, TX
+ * queue 3 likewise, the kernel's TX queue 3 twice as many; a signal goes
+ * to the main thread at request signal_at. */
+static const char *answer_stats(struct fake *f, struct json_object *req)
+{
+	long long n = f->requests;
+
+	(void)req;
+	if (f->signal_at == n && !f->signal_after)
+		pthread_kill(f->main_thread, SIGINT);
+	snprintf(f->answer_buf, sizeof(f->answer_buf),
+		 "{\"version\":1,\"ok\":true,\"result\":{\"devs\":[{\"dev\":\"eth0\","
+		 "\"queues\":[{\"id\":7,\"txq\":3,\"vm\":\"web1\",\"packets\":%lld,\"bytes\":%lld,"
+		 "\"fallback_packets\":0,\"fallback_bytes\":0}],"
+		 "\"txqs\":[{\"txq\":3,\"packets\":%lld,\"bytes\":%lld,"
+		 "\"kernel\":{\"packets\":%lld,\"bytes\":%lld},\"bql_inflight\":0}],"
+		 "\"kernel_choice\":{\"packets\":0,\"bytes\":0},"
+		 "\"fallbacks\":{\"not_live\":{\"packets\":0,\"bytes\":0}}}]}}",
+		 1000 * n, 100000 * n, 1000 * n, 100000 * n, 2000 * n, 200000 * n);
+	return f->answer_buf;
+}
+
+/* Stats, until the third request: that device is gone. */
+static const char *answer_stats_then_gone(struct fake *f, struct json_object *req)
+{
+	if (f->requests < 3)
+		return answer_stats(f, req);
+	return "{\"version\":1,\"ok\":false,\"error\":{\"errno\":19,\"message\":\"eth0: no "
+	       "such device\"}}";
+}
+
 static void serve_connection(struct fake *f, int fd)
 {
 	struct vmq_linebuf lb;
@@ -184,6 +248,8 @@ static void serve_connection(struct fake *f, int fd)
 				goto out;
 			if (write(fd, answer, strlen(answer)) < 0 || write(fd, "\n", 1) < 0)
 				goto out;
+			if (f->signal_at == f->requests && f->signal_after)
+				pthread_kill(f->main_thread, SIGTERM);
 		}
 		if (got < 0 || vmq_linebuf_fill(&lb, fd) <= 0)
 			goto out;
@@ -216,6 +282,7 @@ static void fake_start(struct fake *f, fake_answer_fn answer)
 
 	memset(f, 0, sizeof(*f));
 	f->answer = answer;
+	f->main_thread = pthread_self();
 	snprintf(f->dir, sizeof(f->dir), "/tmp/vmqctl-test-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/vmqd.sock", f->dir);
@@ -633,6 +700,333 @@ static void test_batch_stdin(void **state)
 	assert_int_equal(f.requests, 2);
 }
 
+/* --- doctor --------------------------------------------------------------- */
+
+static void test_doctor_exit_status(void **state)
+{
+	static const struct {
+		const char *worst;
+		int status;
+	} cases[] = { { "PASS", 0 }, { "WARN", 2 }, { "FAIL", 1 } };
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char want[512];
+		struct fake f;
+		struct run r;
+
+		fake_start(&f, answer_doctor);
+		f.worst = cases[i].worst;
+		run(&r, &f, "doctor eth0");
+		snprintf(want, sizeof(want),
+			 "PASS  pins  program and maps pinned and attached\n"
+			 "%s  xps   XPS on txq 3\n"
+			 "eth0: %s (2 checks: %d PASS, %d WARN, %d FAIL)\n",
+			 cases[i].worst, cases[i].worst, 1 + (i == 0), i == 1, i == 2);
+		expect(&r, cases[i].status, want, "");
+		run_free(&r);
+		/* -j: the result as it came, and the same status */
+		run(&r, &f, "-j doctor run eth0");
+		snprintf(want, sizeof(want),
+			 "{\"dev\":\"eth0\",\"checks\":[{\"name\":\"pins\",\"status\":\"PASS\","
+			 "\"detail\":\"program and maps pinned and attached\"},{\"name\":\"xps\","
+			 "\"status\":\"%s\",\"detail\":\"XPS on txq 3\"}],\"worst\":\"%s\"}\n",
+			 cases[i].worst, cases[i].worst);
+		expect(&r, cases[i].status, want, "");
+		run_free(&r);
+		fake_stop(&f);
+		assert_string_equal(f.last_request,
+				    "{\"version\":1,\"object\":\"doctor\",\"command\":\"run\","
+				    "\"args\":{\"dev\":\"eth0\"}}");
+	}
+}
+
+static void test_doctor_errors(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	/* a verdict vmqctl does not know: an error, not a pass */
+	fake_start(&f, answer_doctor);
+	f.worst = "MAYBE";
+	run(&r, &f, "doctor eth0");
+	expect(&r, 1, "",
+	       "vmqctl: malformed answer from vmqd: doctor's \"worst\" is not PASS, WARN or "
+	       "FAIL\n");
+	run_free(&r);
+	run(&r, &f, "-j doctor eth0");
+	expect(&r, 1,
+	       "{\"error\":{\"errno\":71,\"message\":\"malformed answer from vmqd: doctor's "
+	       "\\\"worst\\\" is not PASS, WARN or FAIL\"}}\n",
+	       "");
+	run_free(&r);
+	/* no DEV: a usage error, nothing sent */
+	run(&r, &f, "doctor");
+	expect(&r, 1, "", "vmqctl: doctor run: missing DEV\n");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+	/* a vmqd from before doctor */
+	fake_start(&f, answer_unknown_object);
+	run(&r, &f, "doctor eth0");
+	expect(&r, 1, "", "vmqctl: unknown object \"doctor\"\n");
+	run_free(&r);
+	fake_stop(&f);
+}
+
+/* In a batch the verdict is printed but is no error: the batch goes on. */
+static void test_doctor_in_batch(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_doctor);
+	f.worst = "FAIL";
+	write_file(f.batch, "doctor eth0\ndoctor eth0\n");
+	run(&r, &f, "-b @");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "eth0: FAIL (2 checks"));
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+}
+
+/* --- stats --watch ---------------------------------------------------------- */
+
+static struct json_object *member(struct json_object *obj, const char *path)
+{
+	char buf[128], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k && obj; k = strtok_r(NULL, ".", &save)) {
+		if (*k >= '0' && *k <= '9')
+			obj = json_object_array_get_idx(obj, (size_t)atoi(k));
+		else if (!json_object_object_get_ex(obj, k, &obj))
+			obj = NULL;
+	}
+	return obj;
+}
+
+static double number(struct json_object *sample, const char *path)
+{
+	struct json_object *v = member(sample, path);
+
+	if (!v ||
+	    !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
+		fail_msg("no number at %s in %s", path, json_object_to_json_string(sample));
+	return json_object_get_double(v);
+}
+
+/* Lines of -j output, each one JSON object. */
+static int json_lines(const char *out, struct json_object **lines, int max)
+{
+	const char *p = out;
+	int n = 0;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		char *line;
+
+		assert_non_null(nl);
+		assert_true(n < max);
+		line = strndup(p, (size_t)(nl - p));
+		lines[n] = json_tokener_parse(line);
+		if (!lines[n] || !json_object_is_type(lines[n], json_type_object))
+			fail_msg("not a JSON object: %s", line);
+		free(line);
+		n++;
+		p = nl + 1;
+	}
+	return n;
+}
+
+static void test_watch_json(void **state)
+{
+	struct json_object *lines[8];
+	double t0 = now(), elapsed;
+	struct fake f;
+	struct run r;
+	int n;
+
+	(void)state;
+	fake_start(&f, answer_stats);
+	run(&r, &f, "-j -w 0.1 -c 3 stats eth0");
+	elapsed = now() - t0;
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	n = json_lines(r.out, lines, 8);
+	assert_int_equal(n, 3);
+	/* the first: counters only, "interval" null */
+	assert_true(number(lines[0], "time") > 1e9);
+	assert_true(json_object_is_type(member(lines[0], "interval"), json_type_null));
+	assert_null(member(lines[0], "devs.0.queues.0.packets_per_s"));
+	assert_int_equal(number(lines[0], "devs.0.queues.0.packets"), 1000);
+	for (int i = 1; i < n; i++) {
+		double iv = number(lines[i], "interval");
+
+		/* about 0.1 s apart, by the clock of each sample */
+		assert_true(iv > 0.09 && iv < 1.0);
+		assert_true(number(lines[i], "time") > number(lines[i - 1], "time"));
+		/* rates from the deltas over the measured interval (3 decimals) */
+		assert_float_equal(number(lines[i], "devs.0.queues.0.packets_per_s"), 1000 / iv,
+				   1000 / iv * 0.01);
+		assert_float_equal(number(lines[i], "devs.0.queues.0.bytes_per_s"), 100000 / iv,
+				   100000 / iv * 0.01);
+		assert_float_equal(number(lines[i], "devs.0.queues.0.fallback_packets_per_s"), 0,
+				   0.0001);
+		assert_float_equal(number(lines[i], "devs.0.txqs.0.packets_per_s"), 1000 / iv,
+				   1000 / iv * 0.01);
+		assert_float_equal(number(lines[i], "devs.0.txqs.0.kernel_packets_per_s"),
+				   2000 / iv, 2000 / iv * 0.01);
+		assert_float_equal(number(lines[i], "devs.0.txqs.0.kernel_bytes_per_s"),
+				   200000 / iv, 200000 / iv * 0.01);
+		assert_float_equal(number(lines[i], "devs.0.kernel_choice.packets_per_s"), 0,
+				   0.0001);
+		/* everything else as vmqd sent it */
+		assert_int_equal(number(lines[i], "devs.0.queues.0.packets"), 1000 * (i + 1));
+		assert_int_equal(number(lines[i], "devs.0.txqs.0.bql_inflight"), 0);
+	}
+	for (int i = 0; i < n; i++)
+		json_object_put(lines[i]);
+	run_free(&r);
+	fake_stop(&f);
+	/* one connection, one request per sample, and no sleeping after the last */
+	assert_int_equal(f.connections, 1);
+	assert_int_equal(f.requests, 3);
+	assert_true(elapsed >= 0.19 && elapsed < 1.5);
+	assert_string_equal(f.last_request, "{\"version\":1,\"object\":\"stats\",\"command\":"
+					    "\"show\",\"args\":{\"dev\":\"eth0\"}}");
+}
+
+static void test_watch_text(void **state)
+{
+	const char *second;
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_stats);
+	run(&r, &f, "-w 0.1 -c 2 stats");
+	assert_int_equal(r.status, 0);
+	assert_string_equal(r.err, "");
+	/* not a terminal: no escape sequences; samples a blank line apart */
+	assert_null(strchr(r.out, '\033'));
+	assert_non_null(strstr(r.out, "  every 0.1 s, totals (rates from the next sample on)\n"
+				      "dev eth0\n"
+				      "  ID  VM    TARGET  PACKETS   BYTES  FALLBACKS\n"
+				      "   7  web1  txq 3      1000  100000          0\n"));
+	second = strstr(r.out, "\n\n20");
+	if (!second)
+		fail_msg("no second sample:\n%s", r.out);
+	assert_non_null(strstr(second, "  every 0.1 s, rates over the last 0."));
+	assert_non_null(strstr(second, "  ID  VM    TARGET  PKTS/S"));
+	assert_non_null(strstr(second, "  TXQ  PKTS/S"));
+	if (!strstr(second, "  UNSTEERED          PKTS/S  BYTES/S\n"
+			    "  kernel choice         0.0      0.0\n"
+			    "  fallback not_live     0.0      0.0\n"))
+		fail_msg("second sample:\n%s", second);
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.connections, 1);
+	assert_int_equal(f.requests, 2);
+}
+
+/* SIGINT during a request, SIGTERM during the wait: exit 0, whole lines. */
+static void test_watch_signals(void **state)
+{
+	static const struct {
+		bool after;
+		int min_lines, max_lines;
+	} cases[] = {
+		/* the answer may or may not beat the shutdown */
+		{ false, 1, 2 },
+		{ true, 2, 2 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *lines[8];
+		struct sigaction sa;
+		double t0 = now();
+		struct fake f;
+		struct run r;
+		int n;
+
+		fake_start(&f, answer_stats);
+		f.signal_at = 2;
+		f.signal_after = cases[i].after;
+		/* no --count: only the signal ends it */
+		run(&r, &f, "-j -w 0.1 stats eth0");
+		assert_int_equal(r.status, 0);
+		assert_string_equal(r.err, "");
+		n = json_lines(r.out, lines, 8);
+		if (n < cases[i].min_lines || n > cases[i].max_lines)
+			fail_msg("%d lines:\n%s", n, r.out);
+		for (int j = 0; j < n; j++)
+			json_object_put(lines[j]);
+		run_free(&r);
+		fake_stop(&f);
+		assert_true(now() - t0 < 2.0);
+		assert_int_equal(f.requests, 2);
+		/* and the handlers are gone again */
+		assert_int_equal(sigaction(SIGINT, NULL, &sa), 0);
+		assert_true(sa.sa_handler == SIG_DFL);
+		assert_int_equal(sigaction(SIGTERM, NULL, &sa), 0);
+		assert_true(sa.sa_handler == SIG_DFL);
+	}
+}
+
+/* A SIGINT ignored from the start (a script's background job) stays so. */
+static void test_watch_keeps_ignored_sigint(void **state)
+{
+	struct json_object *lines[8];
+	struct sigaction ign = { .sa_handler = SIG_IGN }, sa;
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	sigemptyset(&ign.sa_mask);
+	assert_int_equal(sigaction(SIGINT, &ign, NULL), 0);
+	fake_start(&f, answer_stats);
+	f.signal_at = 2;
+	run(&r, &f, "-j -w 0.1 -c 3 stats eth0");
+	assert_int_equal(r.status, 0);
+	assert_int_equal(json_lines(r.out, lines, 8), 3);
+	for (int j = 0; j < 3; j++)
+		json_object_put(lines[j]);
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(sigaction(SIGINT, NULL, &sa), 0);
+	assert_true(sa.sa_handler == SIG_IGN);
+	ign.sa_handler = SIG_DFL;
+	assert_int_equal(sigaction(SIGINT, &ign, NULL), 0);
+}
+
+/* vmqd refusing mid-watch ends it: exit 1, the error after the samples. */
+static void test_watch_error(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_stats_then_gone);
+	run(&r, &f, "-w 0.1 -c 10 stats eth0");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "vmqctl: eth0: no such device\n");
+	run_free(&r);
+	fake_stop(&f);
+	fake_start(&f, answer_stats_then_gone);
+	run(&r, &f, "-j -w 0.1 -c 10 stats eth0");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.err, "");
+	assert_non_null(strstr(r.out, "\n{\"error\":{\"errno\":19,\"message\":\"eth0: no such "
+				      "device\"}}\n"));
+	run_free(&r);
+	fake_stop(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -650,6 +1044,14 @@ int main(void)
 		cmocka_unit_test(test_batch_cannot_start),
 		cmocka_unit_test(test_batch_4096_lines),
 		cmocka_unit_test(test_batch_stdin),
+		cmocka_unit_test(test_doctor_exit_status),
+		cmocka_unit_test(test_doctor_errors),
+		cmocka_unit_test(test_doctor_in_batch),
+		cmocka_unit_test(test_watch_json),
+		cmocka_unit_test(test_watch_text),
+		cmocka_unit_test(test_watch_signals),
+		cmocka_unit_test(test_watch_keeps_ignored_sigint),
+		cmocka_unit_test(test_watch_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vmqctl without a daemon: argv to request, the errors, help, the printers. */
+#include <time.h>
+
 #include "vmq_test.h"
 #include "vmqctl/show.h"
 #include "vmqctl/vmqctl.h"
@@ -71,6 +73,10 @@ static const struct request_case requests[] = {
 	{ "stats eth0", "stats", "show", "{\"dev\": \"eth0\"}" },
 	{ "stats show eth0", "stats", "show", "{\"dev\": \"eth0\"}" },
 	{ "daemon ping", "daemon", "ping", "{}" },
+	{ "doctor eth0", "doctor", "run", "{\"dev\": \"eth0\"}" },
+	{ "doctor run eth0", "doctor", "run", "{\"dev\": \"eth0\"}" },
+	/* "doctor ru": as with stats, a word that is not the command is DEV */
+	{ "doctor ru", "doctor", "run", "{\"dev\": \"ru\"}" },
 	/* unambiguous prefixes */
 	{ "q sh eth0", "queue", "show", "{\"dev\": \"eth0\"}" },
 	{ "gr a eth0 id 1 txqs 1", "group", "add",
@@ -78,6 +84,7 @@ static const struct request_case requests[] = {
 	{ "de det eth0", "dev", "detach", "{\"dev\": \"eth0\"}" },
 	{ "da p", "daemon", "ping", "{}" },
 	{ "st", "stats", "show", "{}" },
+	{ "do eth0", "doctor", "run", "{\"dev\": \"eth0\"}" },
 };
 
 static void test_requests(void **state)
@@ -161,7 +168,7 @@ static const struct bad_case bad[] = {
 	{ "dev attach eth0 mark-mask 0x100000000", ERANGE,
 	  "dev attach: mark-mask \"0x100000000\": wider than 32 bits" },
 	{ "foo show", EINVAL, "unknown object \"foo\" (try \"vmqctl help\")" },
-	{ "d show", EINVAL, "object \"d\" is ambiguous: dev, daemon" },
+	{ "d show", EINVAL, "object \"d\" is ambiguous: dev, doctor, daemon" },
 	{ "queue frob", EINVAL, "queue: unknown command \"frob\" (try \"vmqctl queue help\")" },
 	{ "q s", EINVAL, "queue: command \"s\" is ambiguous: set, show" },
 	{ "daemon", EINVAL, "daemon: missing COMMAND (try \"vmqctl daemon help\")" },
@@ -188,6 +195,20 @@ static const struct bad_case bad[] = {
 	{ "dev attach ..", EINVAL, "dev attach: DEV \"..\": not an interface name" },
 	{ "dev show eth0 eth1", EINVAL, "dev show: unknown argument \"eth1\"" },
 	{ "daemon ping now", EINVAL, "daemon ping: unknown argument \"now\"" },
+	{ "doctor", EINVAL, "doctor run: missing DEV" },
+	{ "doctor run", EINVAL, "doctor run: missing DEV" },
+	{ "doctor eth0 eth1", EINVAL, "doctor run: unknown argument \"eth1\"" },
+	/* options after OBJECT: said so, whether in DEV's place or after it */
+	{ "stats eth0 -w 1", EINVAL,
+	  "stats show: option \"-w\" goes before OBJECT (vmqctl [OPTIONS] OBJECT ...)" },
+	{ "stats -w 1", EINVAL,
+	  "stats show: option \"-w\" goes before OBJECT (vmqctl [OPTIONS] OBJECT ...)" },
+	{ "stats eth0 --watch=1", EINVAL,
+	  "stats show: option \"--watch=1\" goes before OBJECT (vmqctl [OPTIONS] OBJECT ...)" },
+	{ "doctor eth0 -j", EINVAL,
+	  "doctor run: option \"-j\" goes before OBJECT (vmqctl [OPTIONS] OBJECT ...)" },
+	{ "stats eth0 -x", EINVAL, "stats show: unknown argument \"-x\"" },
+	{ "stats eth0 --watchx", EINVAL, "stats show: unknown argument \"--watchx\"" },
 	{ "group add eth0 id 1", EINVAL, "group add: missing \"txqs N[,N...]\"" },
 	{ "group add eth0 id 1 txqs 1,,2", EINVAL,
 	  "group add: txqs \"1,,2\": not a list of TX queues (N[,N...])" },
@@ -322,13 +343,17 @@ static void test_help_lists_every_command(void **state)
 		"group del DEV id G",
 		"group show [DEV]",
 		"stats [show] [DEV]",
+		"doctor [run] DEV",
 		"daemon ping",
 		"-j, --json",
+		"-w, --watch SECONDS",
+		"-c, --count N",
 		"-s, --socket PATH",
 		"-b, --batch FILE",
 		"-h, --help",
 		"-V, --version",
 		"Exit status: 0",
+		"0 PASS, 2 WARN, 1 FAIL",
 	};
 	char *help = capture(print_all, NULL);
 
@@ -349,6 +374,9 @@ static void test_help_lists_every_command(void **state)
 	for (size_t i = 0; i < ARRAY_SIZE(surface); i++)
 		if (!strstr(help, surface[i]))
 			fail_msg("help lacks \"%s\":\n%s", surface[i], help);
+	for (char *line = help, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+		if (nl - line > 79)
+			fail_msg("help line wider than 79 columns: %.*s", (int)(nl - line), line);
 	free(help);
 }
 
@@ -462,8 +490,8 @@ static void test_print_stats(void **state)
 		    "   0  -     auto                      12     840          3\n"
 		    "   7  web1  txq 3   18446744073709551615  150000          0\n"
 		    "\n"
-		    "  TXQ  PACKETS   BYTES\n"
-		    "    3     1000  150000\n"
+		    "  TXQ  PACKETS   BYTES  KERNEL PKTS  KERNEL BYTES  INFLIGHT\n"
+		    "    3     1000  150000            -             -         -\n"
 		    "\n"
 		    "  UNSTEERED            PACKETS  BYTES\n"
 		    "  kernel choice             12    840\n"
@@ -472,6 +500,332 @@ static void test_print_stats(void **state)
 		    "  fallback bad_group         0      0\n"
 		    "\n"
 		    "dev eth1\n");
+}
+
+/* Every TX queue listed, the kernel's figures where there are some, and
+ * queues whose TX queue or group is gone for now. */
+static void test_print_stats_kernel_and_degraded(void **state)
+{
+	(void)state;
+	expect_text(
+		"stats", "show",
+		"{\"devs\": [{\"dev\": \"eth0\", \"queues\": ["
+		" {\"id\": 5, \"vm\": \"web1\", \"txq\": 0, \"degraded\": true, \"want_txq\": 6,"
+		" \"packets\": 10, \"bytes\": 1000, \"fallback_packets\": 0},"
+		" {\"id\": 6, \"group\": 1, \"degraded\": true, \"want_group\": 1,"
+		" \"packets\": 1, \"bytes\": 2, \"fallback_packets\": 0},"
+		" {\"id\": 7, \"txq\": 1, \"degraded\": false,"
+		" \"packets\": 0, \"bytes\": 0, \"fallback_packets\": 0}],"
+		" \"txqs\": [{\"txq\": 0, \"packets\": 10, \"bytes\": 1000,"
+		" \"kernel\": {\"packets\": 25, \"bytes\": 2500}, \"bql_inflight\": 0},"
+		" {\"txq\": 1, \"packets\": 0, \"bytes\": 0,"
+		" \"kernel\": {\"packets\": 0, \"bytes\": 0}, \"bql_inflight\": 3028}]}]}",
+		"dev eth0\n"
+		"  ID  VM    TARGET              PACKETS  BYTES  FALLBACKS\n"
+		"   5  web1  txq 6 (degraded)         10   1000          0\n"
+		"   6  -     group 1 (degraded)        1      2          0\n"
+		"   7  -     txq 1                     0      0          0\n"
+		"\n"
+		"  TXQ  PACKETS  BYTES  KERNEL PKTS  KERNEL BYTES  INFLIGHT\n"
+		"    0       10   1000           25          2500         0\n"
+		"    1        0      0            0             0      3028\n");
+}
+
+static void test_print_doctor(void **state)
+{
+	(void)state;
+	expect_text("doctor", "run",
+		    "{\"dev\": \"eth0\", \"checks\": ["
+		    " {\"name\": \"pins\", \"status\": \"PASS\","
+		    " \"detail\": \"program and maps pinned and attached\"},"
+		    " {\"name\": \"xps\", \"status\": \"WARN\", \"detail\": \"XPS set on txq 3\"},"
+		    " {\"name\": \"root_qdisc\", \"status\": \"FAIL\", \"detail\": \"noqueue\"},"
+		    " {\"name\": \"terse\", \"status\": \"PASS\"}],"
+		    " \"worst\": \"FAIL\"}",
+		    "PASS  pins        program and maps pinned and attached\n"
+		    "WARN  xps         XPS set on txq 3\n"
+		    "FAIL  root_qdisc  noqueue\n"
+		    "PASS  terse\n"
+		    "eth0: FAIL (4 checks: 2 PASS, 1 WARN, 1 FAIL)\n");
+	expect_text("doctor", "run", "{\"dev\": \"eth0\", \"checks\": [], \"worst\": \"PASS\"}",
+		    "eth0: PASS (0 checks: 0 PASS, 0 WARN, 0 FAIL)\n");
+}
+
+/* The verdict is the exit status; a result without one is an error. */
+static void test_doctor_status(void **state)
+{
+	static const struct {
+		const char *result;
+		int status;
+	} cases[] = {
+		{ "{\"worst\": \"PASS\"}", 0 }, { "{\"worst\": \"WARN\"}", 2 },
+		{ "{\"worst\": \"FAIL\"}", 1 }, { "{\"worst\": \"pass\"}", -EPROTO },
+		{ "{\"worst\": 0}", -EPROTO },	{ "{}", -EPROTO },
+	};
+	const struct ctl_cmd *cmd = ctl_cmd_find(ctl_object_find("doctor"), "run");
+
+	(void)state;
+	assert_non_null(cmd->status);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct json_object *result = parse_json(cases[i].result);
+		struct ctl_err e = { 0 };
+		int status = cmd->status(result, &e);
+
+		if (status != cases[i].status)
+			fail_msg("%s: status %d, want %d", cases[i].result, status,
+				 cases[i].status);
+		if (status < 0)
+			assert_string_equal(e.msg, "malformed answer from vmqd: doctor's \"worst\" "
+						   "is not PASS, WARN or FAIL");
+		json_object_put(result);
+	}
+}
+
+/* --- watch: intervals, rates, samples ---------------------------------------- */
+
+static void test_parse_seconds(void **state)
+{
+	static const struct {
+		const char *s;
+		int err;
+		unsigned int ms;
+	} cases[] = {
+		{ "1", 0, 1000 },
+		{ "2", 0, 2000 },
+		{ "0.5", 0, 500 },
+		{ "0.1", 0, 100 },
+		{ "1.25", 0, 1250 },
+		{ "0.125", 0, 125 },
+		{ "007", 0, 7000 },
+		{ "86400", 0, 86400000 },
+		{ "86400.000", 0, 86400000 },
+		{ "0.099", -ERANGE, 0 },
+		{ "0", -ERANGE, 0 },
+		{ "0.0", -ERANGE, 0 },
+		{ "86400.001", -ERANGE, 0 },
+		{ "99999999999999999999999", -ERANGE, 0 },
+		{ "", -EINVAL, 0 },
+		{ ".5", -EINVAL, 0 },
+		{ "5.", -EINVAL, 0 },
+		{ "1.0001", -EINVAL, 0 },
+		{ "-1", -EINVAL, 0 },
+		{ "+1", -EINVAL, 0 },
+		{ " 1", -EINVAL, 0 },
+		{ "1 ", -EINVAL, 0 },
+		{ "1s", -EINVAL, 0 },
+		{ "1e3", -EINVAL, 0 },
+		{ "0x10", -EINVAL, 0 },
+		{ "inf", -EINVAL, 0 },
+		{ "nan", -EINVAL, 0 },
+		{ "1,5", -EINVAL, 0 },
+		{ "1..5", -EINVAL, 0 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned int ms = 0;
+		int err = ctl_parse_seconds(cases[i].s, &ms);
+
+		if (err != cases[i].err || (!err && ms != cases[i].ms))
+			fail_msg("\"%s\": %d, %u ms; want %d, %u ms", cases[i].s, err, ms,
+				 cases[i].err, cases[i].ms);
+	}
+}
+
+static void expect_json(struct json_object *got, const char *want_text)
+{
+	struct json_object *want = parse_json(want_text);
+
+	if (!json_object_equal(got, want))
+		fail_msg("\n got  %s\n want %s", ctl_json_text(got), want_text);
+	json_object_put(want);
+}
+
+#define RATES_PREV                                                                                 \
+	"{\"devs\": [{\"dev\": \"eth0\", \"queues\": ["                                            \
+	"  {\"id\": 0, \"txq\": \"auto\", \"packets\": 100, \"bytes\": 10000,"                     \
+	"   \"fallback_packets\": 4, \"fallback_bytes\": 400},"                                    \
+	"  {\"id\": 7, \"txq\": 3, \"packets\": 1000, \"bytes\": 100000, \"fallback_packets\": 0," \
+	"   \"fallback_bytes\": 0}],"                                                              \
+	" \"txqs\": [{\"txq\": 0, \"packets\": 0, \"bytes\": 0, \"kernel\": {\"packets\": 50,"     \
+	"   \"bytes\": 5000}},"                                                                    \
+	"  {\"txq\": 3, \"packets\": 1000, \"bytes\": 100000},"                                    \
+	"  {\"txq\": 4, \"packets\": 10, \"bytes\": 1000, \"kernel\": {\"packets\": 10,"           \
+	"   \"bytes\": 1000}}],"                                                                   \
+	" \"kernel_choice\": {\"packets\": 100, \"bytes\": 10000},"                                \
+	" \"fallbacks\": {\"not_live\": {\"packets\": 4, \"bytes\": 400}}},"                       \
+	" {\"dev\": \"gone0\", \"queues\": [], \"txqs\": []}]}"
+
+/* Two seconds later: queue 7 sent 2000 more, queue 9 is new, queue 0's
+ * counters went down (a reset), eth1 is new, TX queue 3 gained kernel
+ * counters, TX queue 4 was reset. */
+#define RATES_CUR                                                                                  \
+	"{\"devs\": [{\"dev\": \"eth1\", \"queues\": [{\"id\": 0, \"packets\": 5, \"bytes\": 5,"   \
+	"   \"fallback_packets\": 0}], \"txqs\": [{\"txq\": 0, \"packets\": 5, \"bytes\": 5}]},"   \
+	" {\"dev\": \"eth0\", \"queues\": ["                                                       \
+	"  {\"id\": 0, \"txq\": \"auto\", \"packets\": 10, \"bytes\": 1000,"                       \
+	"   \"fallback_packets\": 6, \"fallback_bytes\": 600},"                                    \
+	"  {\"id\": 9, \"txq\": 4, \"packets\": 3, \"bytes\": 300, \"fallback_packets\": 1,"       \
+	"   \"fallback_bytes\": 100},"                                                             \
+	"  {\"id\": 7, \"txq\": 3, \"packets\": 3000, \"bytes\": 300000, \"fallback_packets\": 0," \
+	"   \"fallback_bytes\": 0}],"                                                              \
+	" \"txqs\": [{\"txq\": 0, \"packets\": 0, \"bytes\": 0, \"kernel\": {\"packets\": 150,"    \
+	"   \"bytes\": 15000}, \"bql_inflight\": 0},"                                              \
+	"  {\"txq\": 3, \"packets\": 3000, \"bytes\": 300000, \"kernel\": {\"packets\": 7,"        \
+	"   \"bytes\": 700}},"                                                                     \
+	"  {\"txq\": 4, \"packets\": 3, \"bytes\": 300, \"kernel\": {\"packets\": 3, \"bytes\": "  \
+	"300}}],"                                                                                  \
+	" \"kernel_choice\": {\"packets\": 101, \"bytes\": 10100},"                                \
+	" \"fallbacks\": {\"not_live\": {\"packets\": 6, \"bytes\": 600},"                         \
+	"  \"bad_group\": {\"packets\": 1, \"bytes\": 100}}}]}"
+
+static void test_stats_rates(void **state)
+{
+	struct json_object *prev = parse_json(RATES_PREV), *cur = parse_json(RATES_CUR);
+
+	(void)state;
+	assert_int_equal(ctl_stats_rates(cur, prev, 2.0), 0);
+	expect_json(
+		cur,
+		/* eth1 has no earlier sample: no rates at all */
+		"{\"devs\": [{\"dev\": \"eth1\", \"queues\": [{\"id\": 0, \"packets\": 5, "
+		"\"bytes\": 5,"
+		"   \"fallback_packets\": 0}], \"txqs\": [{\"txq\": 0, \"packets\": 5, \"bytes\": "
+		"5}]},"
+		" {\"dev\": \"eth0\", \"queues\": ["
+		/* packets and bytes went down: reset, no rate; fallbacks went up */
+		"  {\"id\": 0, \"txq\": \"auto\", \"packets\": 10, \"bytes\": 1000,"
+		"   \"fallback_packets\": 6, \"fallback_bytes\": 600, \"fallback_packets_per_s\": "
+		"1.0},"
+		/* not listed before: it had nothing */
+		"  {\"id\": 9, \"txq\": 4, \"packets\": 3, \"bytes\": 300, \"fallback_packets\": 1,"
+		"   \"fallback_bytes\": 100, \"packets_per_s\": 1.5, \"bytes_per_s\": 150.0,"
+		"   \"fallback_packets_per_s\": 0.5},"
+		"  {\"id\": 7, \"txq\": 3, \"packets\": 3000, \"bytes\": 300000, "
+		"\"fallback_packets\": 0,"
+		"   \"fallback_bytes\": 0, \"packets_per_s\": 1000.0, \"bytes_per_s\": 100000.0,"
+		"   \"fallback_packets_per_s\": 0.0}],"
+		" \"txqs\": [{\"txq\": 0, \"packets\": 0, \"bytes\": 0, \"kernel\": {\"packets\": "
+		"150,"
+		"   \"bytes\": 15000}, \"bql_inflight\": 0, \"packets_per_s\": 0.0,"
+		"   \"bytes_per_s\": 0.0, \"kernel_packets_per_s\": 50.0, \"kernel_bytes_per_s\": "
+		"5000.0},"
+		/* kernel counters new: no kernel rate */
+		"  {\"txq\": 3, \"packets\": 3000, \"bytes\": 300000, \"kernel\": {\"packets\": 7,"
+		"   \"bytes\": 700}, \"packets_per_s\": 1000.0, \"bytes_per_s\": 100000.0},"
+		/* everything reset */
+		"  {\"txq\": 4, \"packets\": 3, \"bytes\": 300, \"kernel\": {\"packets\": 3, "
+		"\"bytes\": 300}}],"
+		" \"kernel_choice\": {\"packets\": 101, \"bytes\": 10100, \"packets_per_s\": 0.5,"
+		"   \"bytes_per_s\": 50.0},"
+		/* a reason new in this sample: no earlier figure */
+		" \"fallbacks\": {\"not_live\": {\"packets\": 6, \"bytes\": 600, "
+		"\"packets_per_s\": 1.0,"
+		"   \"bytes_per_s\": 100.0}, \"bad_group\": {\"packets\": 1, \"bytes\": 100}}}]}");
+	/* what -j prints: three decimals, not seventeen digits */
+	assert_non_null(strstr(ctl_json_text(cur), "\"packets_per_s\":1.500,"));
+	json_object_put(cur);
+	json_object_put(prev);
+}
+
+/* No earlier sample, or no time between: nothing added. */
+static void test_stats_rates_none(void **state)
+{
+	struct json_object *prev = parse_json(RATES_PREV), *cur = parse_json(RATES_CUR);
+
+	(void)state;
+	assert_int_equal(ctl_stats_rates(cur, NULL, 2.0), 0);
+	assert_int_equal(ctl_stats_rates(cur, prev, 0.0), 0);
+	assert_int_equal(ctl_stats_rates(cur, prev, -1.0), 0);
+	expect_json(cur, RATES_CUR);
+	json_object_put(cur);
+	json_object_put(prev);
+}
+
+/* Counters near 2^64 keep their precision in the subtraction. */
+static void test_stats_rates_u64(void **state)
+{
+	struct json_object *prev =
+		parse_json("{\"devs\": [{\"dev\": \"e\", \"queues\": [{\"id\": 1,"
+			   " \"packets\": 18446744073709551610}]}]}");
+	struct json_object *cur = parse_json("{\"devs\": [{\"dev\": \"e\", \"queues\": [{\"id\": 1,"
+					     " \"packets\": 18446744073709551615}]}]}");
+
+	(void)state;
+	assert_int_equal(ctl_stats_rates(cur, prev, 0.5), 0);
+	expect_json(cur, "{\"devs\": [{\"dev\": \"e\", \"queues\": [{\"id\": 1,"
+			 " \"packets\": 18446744073709551615, \"packets_per_s\": 10.0}]}]}");
+	json_object_put(cur);
+	json_object_put(prev);
+}
+
+static char *print_sample(const char *sample_text, unsigned int every_ms)
+{
+	struct json_object *sample = parse_json(sample_text);
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	assert_int_equal(ctl_stats_print_sample(f, sample, every_ms), 0);
+	fclose(f);
+	json_object_put(sample);
+	return text;
+}
+
+static void expect_sample(const char *sample, unsigned int every_ms, const char *want)
+{
+	char *got = print_sample(sample, every_ms);
+
+	if (strcmp(got, want))
+		fail_msg("sample:\n--- got\n%s--- want\n%s---", got, want);
+	free(got);
+}
+
+static void test_print_watch_samples(void **state)
+{
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	/* the first: totals */
+	expect_sample(
+		"{\"time\": 86400.75, \"interval\": null, \"devs\": [{\"dev\": \"eth0\","
+		" \"queues\": [{\"id\": 7, \"txq\": 3, \"packets\": 10, \"bytes\": 1000,"
+		" \"fallback_packets\": 0}], \"txqs\": []}]}",
+		500,
+		"1970-01-02 00:00:00 +0000  every 0.5 s, totals (rates from the next sample on)\n"
+		"dev eth0\n"
+		"  ID  VM  TARGET  PACKETS  BYTES  FALLBACKS\n"
+		"   7  -   txq 3        10   1000          0\n");
+	/* then rates; "-" where there is none */
+	expect_sample(
+		"{\"time\": 86401.25, \"interval\": 0.5, \"devs\": [{\"dev\": \"eth0\","
+		" \"queues\": [{\"id\": 7, \"txq\": 3, \"packets\": 30, \"bytes\": 3000,"
+		" \"packets_per_s\": 40.0, \"bytes_per_s\": 4000.0, \"fallback_packets_per_s\": "
+		"0.0},"
+		" {\"id\": 8, \"txq\": 2}],"
+		" \"txqs\": [{\"txq\": 3, \"packets\": 30, \"bytes\": 3000, \"packets_per_s\": "
+		"40.0,"
+		" \"bytes_per_s\": 4000.0, \"kernel_packets_per_s\": 44.0, \"kernel_bytes_per_s\": "
+		"4400.0,"
+		" \"bql_inflight\": 1514}],"
+		" \"kernel_choice\": {\"packets\": 1, \"bytes\": 60, \"packets_per_s\": 0.333,"
+		" \"bytes_per_s\": 20.0}}]}",
+		2000,
+		"1970-01-02 00:00:01 +0000  every 2 s, rates over the last 0.500 s\n"
+		"dev eth0\n"
+		"  ID  VM  TARGET  PKTS/S  BYTES/S  FALLBACKS/S\n"
+		"   7  -   txq 3     40.0   4000.0          0.0\n"
+		"   8  -   txq 2        -        -            -\n"
+		"\n"
+		"  TXQ  PKTS/S  BYTES/S  KERNEL PKTS/S  KERNEL BYTES/S  INFLIGHT\n"
+		"    3    40.0   4000.0           44.0          4400.0      1514\n"
+		"\n"
+		"  UNSTEERED      PKTS/S  BYTES/S\n"
+		"  kernel choice     0.3     20.0\n");
+	/* no device: the header alone */
+	expect_sample("{\"time\": 0, \"interval\": 1, \"devs\": []}", 1000,
+		      "1970-01-01 00:00:00 +0000  every 1 s, rates over the last 1.000 s\n");
 }
 
 static void test_print_ping(void **state)
@@ -566,6 +920,63 @@ static void test_main_errors(void **state)
 	run_free(&r);
 }
 
+/* -w and -c: strict values, and only where they mean something. */
+static void test_main_watch_options(void **state)
+{
+	static const struct {
+		const char *line, *err;
+	} cases[] = {
+		{ "-w 1 queue show", "vmqctl: --watch works only with stats, not queue (vmqctl -w "
+				     "SECONDS stats [DEV])\n" },
+		{ "-w 1 doctor eth0",
+		  "vmqctl: --watch works only with stats, not doctor (vmqctl -w "
+		  "SECONDS stats [DEV])\n" },
+		{ "-w 1 -b x", "vmqctl: --watch does not go with -b FILE\n" },
+		{ "-c 3 stats", "vmqctl: --count needs --watch SECONDS\n" },
+		{ "-w 0 stats", "vmqctl: --watch \"0\": out of range (0.1..86400 seconds)\n" },
+		{ "--watch=0.05 stats",
+		  "vmqctl: --watch \"0.05\": out of range (0.1..86400 seconds)\n" },
+		{ "-w 1x stats",
+		  "vmqctl: --watch \"1x\": not a number of seconds (N or N.NNN, such "
+		  "as 2 or 0.5)\n" },
+		{ "-w -1 stats",
+		  "vmqctl: --watch \"-1\": not a number of seconds (N or N.NNN, such "
+		  "as 2 or 0.5)\n" },
+		{ "-w", "vmqctl: option \"-w\" needs a value\n" },
+		{ "-w 1 -c 0 stats", "vmqctl: --count \"0\": out of range (1..4294967295)\n" },
+		{ "-w 1 -c 4294967296 stats",
+		  "vmqctl: --count \"4294967296\": out of range (1..4294967295)\n" },
+		{ "-w 1 -c 12abc stats", "vmqctl: --count \"12abc\": not a number\n" },
+		/* the first bad option is the one reported */
+		{ "-w x -c y stats", "vmqctl: --watch \"x\": not a number of seconds (N or N.NNN, "
+				     "such as 2 or 0.5)\n" },
+		{ "-c y -w x stats", "vmqctl: --count \"y\": not a number\n" },
+		{ "-w 1 stats eth0 -j", "vmqctl: stats show: option \"-j\" goes before OBJECT "
+					"(vmqctl [OPTIONS] OBJECT ...)\n" },
+	};
+	struct run r;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		run(&r, cases[i].line);
+		if (r.status != 1 || strcmp(r.out, "") || strcmp(r.err, cases[i].err))
+			fail_msg("\"%s\": status %d\nstdout: %s\nstderr: %s\nwant stderr: %s",
+				 cases[i].line, r.status, r.out, r.err, cases[i].err);
+		run_free(&r);
+	}
+	/* -j: the same error, as JSON */
+	run(&r, "-j -w 1 queue show");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "{\"error\":{\"errno\":22,\"message\":\"--watch works only with "
+				   "stats, not queue (vmqctl -w SECONDS stats [DEV])\"}}\n");
+	run_free(&r);
+	/* help is help, watching or not */
+	run(&r, "-w 1 stats help");
+	assert_int_equal(r.status, 0);
+	assert_non_null(strstr(r.out, "Usage: vmqctl [OPTIONS] stats COMMAND"));
+	run_free(&r);
+}
+
 static void test_main_help_and_version(void **state)
 {
 	struct run r;
@@ -605,6 +1016,15 @@ int main(void)
 		cmocka_unit_test(test_print_group_show),
 		cmocka_unit_test(test_print_stats),
 		cmocka_unit_test(test_print_ping),
+		cmocka_unit_test(test_print_stats_kernel_and_degraded),
+		cmocka_unit_test(test_print_doctor),
+		cmocka_unit_test(test_doctor_status),
+		cmocka_unit_test(test_parse_seconds),
+		cmocka_unit_test(test_stats_rates),
+		cmocka_unit_test(test_stats_rates_none),
+		cmocka_unit_test(test_stats_rates_u64),
+		cmocka_unit_test(test_print_watch_samples),
+		cmocka_unit_test(test_main_watch_options),
 		cmocka_unit_test(test_main_errors),
 		cmocka_unit_test(test_main_help_and_version),
 	};

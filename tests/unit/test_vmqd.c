@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <bpf/libbpf.h>
 
 #include "vmq_test.h"
 #include "vmqd/vmqd.h"
@@ -339,6 +340,126 @@ static void test_vanished_uplink(void **state)
 	free(text);
 }
 
+static bool ingress_filter(const char *ifname);
+
+/* Whether the device has a clsact qdisc. */
+static bool hook_on(const char *ifname)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = (int)if_nametoindex(ifname),
+			    .attach_point = BPF_TC_EGRESS);
+	int err = bpf_tc_hook_create(&hook);
+
+	if (!err) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return err == -EEXIST;
+}
+
+static struct json_object *result_of(const char *line)
+{
+	struct json_object *resp = call(line), *result = NULL;
+
+	assert_true(json_object_object_get_ex(resp, "result", &result));
+	json_object_get(result);
+	json_object_put(resp);
+	return result;
+}
+
+/* Queue `id` of lw0 as queue show has it, as canonical text. */
+static char *queue_text(int id)
+{
+	char line[160];
+	struct json_object *res, *q;
+	char *text;
+
+	snprintf(line, sizeof(line), REQ("queue", "show", "{\"dev\":\"lw0\",\"id\":%d}"), id);
+	res = result_of(line);
+	q = json_object_array_get_idx(json_object_object_get(res, "queues"), 0);
+	text = strdup(json_object_to_json_string_ext(q, JSON_C_TO_STRING_PLAIN));
+	json_object_put(res);
+	return text;
+}
+
+/* Link events: TX queues shrink and grow back (ethtool -L), the device
+ * goes away and comes back. */
+static void test_link_events(void **state)
+{
+	int fd = vmqd_linkwatch_open();
+	struct vmq_queue_entry e;
+	struct vmqd_dev *dev;
+	char *text;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(vmq_test_veth("lw0", "lw1", 8), 0);
+	expect_ok(REQ("dev", "attach", "{\"dev\":\"lw0\",\"default_txq\":0}"));
+	expect_ok(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":5,\"txq\":6,\"vm\":\"a\"}"));
+	expect_ok(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":7,\"txq\":2}"));
+	expect_ok(REQ("group", "add", "{\"dev\":\"lw0\",\"id\":2,\"txqs\":[1,7]}"));
+	expect_ok(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":6,\"group\":2}"));
+	dev = vmqd_find_dev(d, "lw0");
+	vmqd_linkwatch_read(fd, d); /* whatever setting up queued */
+
+	/* Shrink to 4 TX queues: 5 (txq 6) and 6 (group over 1,7) degrade. */
+	assert_int_equal(system("ethtool -L lw0 tx 4"), 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_int_equal(dev->ntxqs, 4);
+	assert_int_equal(vmq_queue_read(&dev->dp, 5, &e), 0);
+	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
+	assert_int_equal(e.target, 0); /* the default queue's TX queue */
+	assert_string_equal((text = queue_text(5)),
+			    "{\"dev\":\"lw0\",\"id\":5,\"txq\":0,\"vm\":\"a\",\"degraded\":true,"
+			    "\"want_txq\":6}");
+	free(text);
+	assert_string_equal((text = queue_text(6)), "{\"dev\":\"lw0\",\"id\":6,\"txq\":0,"
+						    "\"degraded\":true,\"want_group\":2}");
+	free(text);
+	assert_string_equal((text = queue_text(7)), "{\"dev\":\"lw0\",\"id\":7,\"txq\":2}");
+	free(text);
+	assert_int_equal(vmqd_degraded_count(dev), 2);
+	/* A degraded queue exists: it cannot be added over. */
+	expect_error(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":5,\"txq\":1}"), EEXIST,
+		     "already exists");
+
+	/* Back to 8: both restored, names kept. */
+	assert_int_equal(system("ethtool -L lw0 tx 8"), 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_int_equal(dev->ntxqs, 8);
+	assert_string_equal((text = queue_text(5)),
+			    "{\"dev\":\"lw0\",\"id\":5,\"txq\":6,\"vm\":\"a\"}");
+	free(text);
+	assert_string_equal((text = queue_text(6)), "{\"dev\":\"lw0\",\"id\":6,\"group\":2}");
+	free(text);
+	assert_int_equal(vmqd_degraded_count(dev), 0);
+
+	/* The device goes: kept, marked missing. */
+	assert_int_equal(system("ip link del lw0"), 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_true(dev->missing);
+	text = show("dev");
+	assert_non_null(strstr(text, "\"state\":\"missing\""));
+	free(text);
+
+	/* It comes back under its name: attached again, queues as they were. */
+	assert_int_equal(vmq_test_veth("lw0", "lw1", 8), 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_false(dev->missing);
+	assert_int_equal(dev->dp.ifindex, (int)if_nametoindex("lw0"));
+	{
+		bool attached = false;
+
+		assert_int_equal(vmq_dev_is_attached(&dev->dp, &attached), 0);
+		assert_true(attached);
+	}
+	assert_string_equal((text = queue_text(5)),
+			    "{\"dev\":\"lw0\",\"id\":5,\"txq\":6,\"vm\":\"a\"}");
+	free(text);
+	expect_ok(REQ("dev", "detach", "{\"dev\":\"lw0\"}"));
+	assert_false(ingress_filter("lw0") || hook_on("lw0"));
+	close(fd);
+}
+
 static bool ingress_filter(const char *ifname)
 {
 	__u32 id = 0;
@@ -441,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_groups),
 		cmocka_unit_test(test_restart_adopts_state_and_metadata),
 		cmocka_unit_test(test_vanished_uplink),
+		cmocka_unit_test(test_link_events),
 		cmocka_unit_test(test_ports),
 		cmocka_unit_test(test_detach_restores_xps_and_device),
 	};

@@ -56,6 +56,14 @@ int vmq_tc_attached_prog_id(int ifindex, enum vmq_tc_point point, __u32 *prog_id
 int vmq_prog_id(int prog_fd, __u32 *id);
 int vmq_tc_foreign_filters(int ifindex, unsigned int *count);
 
+/* nl.c: rtnetlink dumps. */
+struct nlmsghdr;
+struct rtattr;
+int vmq_nl_tc_dump(int type, int ifindex, __u32 parent,
+		   int (*fn)(const struct nlmsghdr *nh, void *ctx), void *ctx);
+const struct rtattr *vmq_nl_attr(const struct nlmsghdr *nh, size_t hdrlen, unsigned short type);
+const struct rtattr *vmq_nl_nested(const struct rtattr *parent, unsigned short type);
+
 /* dev.c */
 void vmq_dev_init(struct vmq_dev *dev);
 int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
@@ -86,7 +94,17 @@ int vmq_txq_stats_read_all(const struct vmq_dev *dev, struct vmq_counter *sums);
 int vmq_txq_stats_read(const struct vmq_dev *dev, __u32 slot, struct vmq_counter *sum);
 int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum);
 
-/* netdev.c: sysfs facts and XPS. */
+/* netdev.c: sysfs facts, XPS, the kernel's per-TX-queue figures. */
+struct vmq_txq_kernel {
+	bool has_counters; /* mq class counters (root qdisc mq) */
+	bool has_bql;	   /* the driver does BQL */
+	__u64 packets;
+	__u64 bytes;
+	__u64 bql_inflight; /* bytes queued to the device, not yet completed */
+};
+
+int vmq_netdev_txq_kernel(const char *ifname, int ifindex, unsigned int ntxqs,
+			  struct vmq_txq_kernel *out);
 int vmq_netdev_txqs(const char *ifname, unsigned int *ntxqs);
 int vmq_xps_read(const char *ifname, unsigned int txq, struct vmq_xps_saved *xps);
 bool vmq_xps_text_set(const char *text);

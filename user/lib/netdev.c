@@ -12,6 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <linux/gen_stats.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 
 #include "libvmq.h"
 
@@ -170,4 +174,70 @@ int vmq_xps_cleared_count(const struct vmq_dev *dev, unsigned int *count)
 		    (vmq_xps_text_set(saved.cpus) || vmq_xps_text_set(saved.rxqs)))
 			(*count)++;
 	return err == -ENOENT ? 0 : err;
+}
+
+/* mq's classes are its TX queues: class X:(q+1) is TX queue q. */
+struct mq_classes {
+	unsigned int ntxqs;
+	struct vmq_txq_kernel *out;
+};
+
+static int mq_class(const struct nlmsghdr *nh, void *arg)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	const struct rtattr *kind = vmq_nl_attr(nh, sizeof(*tc), TCA_KIND);
+	const struct rtattr *stats = vmq_nl_attr(nh, sizeof(*tc), TCA_STATS2);
+	const struct rtattr *basic = stats ? vmq_nl_nested(stats, TCA_STATS_BASIC) : NULL;
+	const struct rtattr *pkt64 = stats ? vmq_nl_nested(stats, TCA_STATS_PKT64) : NULL;
+	struct mq_classes *c = arg;
+	struct gnet_stats_basic b;
+	__u32 q = TC_H_MIN(tc->tcm_handle) - 1;
+
+	if (nh->nlmsg_type != RTM_NEWTCLASS || tc->tcm_parent != TC_H_ROOT || !kind ||
+	    strcmp(RTA_DATA(kind), "mq") || !basic || RTA_PAYLOAD(basic) < 12 || q >= c->ntxqs)
+		return 0;
+	memcpy(&b.bytes, RTA_DATA(basic), sizeof(b.bytes));
+	memcpy(&b.packets, (const char *)RTA_DATA(basic) + 8, sizeof(b.packets));
+	c->out[q].has_counters = true;
+	c->out[q].bytes = b.bytes;
+	c->out[q].packets = b.packets;
+	/* 32-bit packets wrap: the 64-bit attribute, where the kernel has it. */
+	if (pkt64 && RTA_PAYLOAD(pkt64) >= sizeof(__u64))
+		memcpy(&c->out[q].packets, RTA_DATA(pkt64), sizeof(__u64));
+	return 0;
+}
+
+static bool read_u64_file(const char *path, __u64 *v)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return sscanf(buf, "%llu", (unsigned long long *)v) == 1;
+}
+
+/*
+ * The kernel's own figures of TX queues 0..ntxqs-1: mq class counters when
+ * the root qdisc is mq, BQL's bytes in flight where the driver has BQL.
+ */
+int vmq_netdev_txq_kernel(const char *ifname, int ifindex, unsigned int ntxqs,
+			  struct vmq_txq_kernel *out)
+{
+	struct mq_classes c = { .ntxqs = ntxqs, .out = out };
+	char path[PATH_MAX];
+
+	memset(out, 0, ntxqs * sizeof(*out));
+	for (unsigned int q = 0; q < ntxqs; q++) {
+		snprintf(path, sizeof(path),
+			 "/sys/class/net/%s/queues/tx-%u/byte_queue_limits/inflight", ifname, q);
+		out[q].has_bql = read_u64_file(path, &out[q].bql_inflight);
+	}
+	return vmq_nl_tc_dump(RTM_GETTCLASS, ifindex, 0, mq_class, &c);
 }

@@ -91,69 +91,33 @@ int vmq_prog_id(int prog_fd, __u32 *id)
 	return 0;
 }
 
-/* Counts the filter entries on one clsact direction that are not vmq's
- * (a u32 filter dumps its hash table as an entry too), through
- * an RTM_GETTFILTER dump: libbpf's tc API can only look up a filter it is
- * told the handle of. */
-static int count_foreign_filters(int sock, int ifindex, __u32 parent, unsigned int *count)
+static bool is_ours(const struct tcmsg *tc)
 {
-	struct {
-		struct nlmsghdr nh;
-		struct tcmsg tc;
-	} req = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETTFILTER,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1 },
-		.tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex, .tcm_parent = parent },
-	};
-	char buf[16384];
+	return tc->tcm_handle == VMQ_TC_HANDLE && TC_H_MAJ(tc->tcm_info) >> 16 == VMQ_TC_PRIORITY;
+}
 
-	if (send(sock, &req, req.nh.nlmsg_len, 0) < 0)
-		return -errno;
-	for (;;) {
-		ssize_t len = recv(sock, buf, sizeof(buf), 0);
-		struct nlmsghdr *nh;
+/* Counts filter entries that are not vmq's (a u32 filter dumps its hash
+ * table as an entry too); handle 0 is a chain's head, not a filter. */
+static int count_foreign(const struct nlmsghdr *nh, void *ctx)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nh);
 
-		if (len < 0)
-			return -errno;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			struct tcmsg *tc = NLMSG_DATA(nh);
-
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				int err = ((struct nlmsgerr *)NLMSG_DATA(nh))->error;
-
-				/* No clsact, or no device: nothing foreign there. */
-				return err == -EINVAL || err == -ENOENT || err == -ENODEV ? 0 : err;
-			}
-			/* Handle 0 is a chain's head, not a filter. */
-			if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle)
-				continue;
-			if (tc->tcm_handle == VMQ_TC_HANDLE &&
-			    TC_H_MAJ(tc->tcm_info) >> 16 == VMQ_TC_PRIORITY)
-				continue;
-			(*count)++;
-		}
-	}
+	if (nh->nlmsg_type == RTM_NEWTFILTER && tc->tcm_handle && !is_ours(tc))
+		(*(unsigned int *)ctx)++;
+	return 0;
 }
 
 /* Whether the device's clsact carries filters other than vmq's, in either
  * direction: then a clsact vmq created is no longer vmq's alone to remove. */
 int vmq_tc_foreign_filters(int ifindex, unsigned int *count)
 {
-	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	int err;
 
 	*count = 0;
-	if (sock < 0)
-		return -errno;
-	err = count_foreign_filters(sock, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), count);
+	err = vmq_nl_tc_dump(RTM_GETTFILTER, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+			     count_foreign, count);
 	if (!err)
-		err = count_foreign_filters(sock, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
-					    count);
-	close(sock);
+		err = vmq_nl_tc_dump(RTM_GETTFILTER, ifindex,
+				     TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), count_foreign, count);
 	return err;
 }

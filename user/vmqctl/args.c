@@ -262,6 +262,18 @@ static int add_member(struct json_object *args, const struct ctl_param *p, const
 	return 0;
 }
 
+/* "stats eth0 -w 1": options come before OBJECT, and this says so. */
+static int misplaced_option(const char *word, struct ctl_err *e)
+{
+	char q[CTL_QUOTE_SIZE];
+
+	if (!ctl_option_word(word))
+		return 0;
+	return ctl_err_set(e, EINVAL,
+			   "option \"%s\" goes before OBJECT (vmqctl [OPTIONS] OBJECT ...)",
+			   ctl_quote(word, q, sizeof(q)));
+}
+
 static int parse_words(const struct ctl_param *params, int argc, char **argv,
 		       struct json_object *args, struct ctl_err *e)
 {
@@ -278,13 +290,17 @@ static int parse_words(const struct ctl_param *params, int argc, char **argv,
 	for (p = params; p->arg && !p->arg->keyword; p++) {
 		if (i >= argc || find_keyword(params, argv[i]))
 			continue;
-		err = add_member(args, p, argv[i++], e);
+		err = misplaced_option(argv[i], e);
+		if (!err)
+			err = add_member(args, p, argv[i++], e);
 		if (err)
 			return err;
 		given[p - params] = true;
 	}
 	while (i < argc) {
 		p = find_keyword(params, argv[i]);
+		if (!p && misplaced_option(argv[i], e))
+			return -EINVAL;
 		if (!p)
 			return ctl_err_set(e, EINVAL, "unknown argument \"%s\"",
 					   ctl_quote(argv[i], q, sizeof(q)));

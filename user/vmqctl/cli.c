@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* One run of vmqctl: options, then one command or a batch. */
+/* One run of vmqctl: options, then one command, a batch, or a watch. */
 #include <errno.h>
 #include <string.h>
 
@@ -32,12 +32,23 @@ static void print_help(FILE *out, const struct ctl_call *call)
 		ctl_help_all(out);
 }
 
-static int run_one(struct ctl_ctx *ctx, int argc, char **argv)
+/* --watch repeats "stats show" and nothing else. */
+static int check_watch(const struct ctl_call *call, const struct ctl_opts *opts, struct ctl_err *e)
+{
+	if (!opts->watch_ms || call->obj == &ctl_object_stats)
+		return 0;
+	return ctl_err_set(e, EINVAL,
+			   "--watch works only with stats, not %s (vmqctl -w SECONDS stats [DEV])",
+			   call->obj->name);
+}
+
+/* The exit status: 0, 1 on any error, or what the command's result says. */
+static int run_one(struct ctl_ctx *ctx, const struct ctl_opts *opts, int argc, char **argv)
 {
 	struct json_object *resp = NULL, *result;
 	struct ctl_call call;
 	struct ctl_err e = { 0 };
-	int err;
+	int err, status = 0;
 
 	err = ctl_resolve(argc, argv, &call, &e);
 	if (err)
@@ -46,9 +57,23 @@ static int run_one(struct ctl_ctx *ctx, int argc, char **argv)
 		print_help(ctx->out, &call);
 		goto out;
 	}
+	err = check_watch(&call, opts, &e);
+	if (err)
+		goto out;
+	if (opts->watch_ms) {
+		status = ctl_watch(ctx, &call, opts);
+		goto out;
+	}
 	err = ctl_execute(ctx, &call, &resp, &result, &e);
 	if (err)
 		goto out;
+	if (call.cmd->status) {
+		status = call.cmd->status(result, &e);
+		if (status < 0) {
+			err = status;
+			goto out;
+		}
+	}
 	err = ctl_print_result(ctx, call.cmd, result);
 	if (err)
 		ctl_err_set(&e, -err, "cannot print the result: %s", strerror(-err));
@@ -57,7 +82,7 @@ out:
 		ctl_report(ctx, &e);
 	json_object_put(resp);
 	ctl_call_release(&call);
-	return err ? 1 : 0;
+	return err ? 1 : status;
 }
 
 int ctl_main(int argc, char **argv, FILE *out, FILE *err)
@@ -84,14 +109,22 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err)
 			    ctl_quote(argv[first], q, sizeof(q)));
 		ctl_report(&ctx, &e);
 		status = 1;
+	} else if (opts.batch && opts.watch_ms) {
+		ctl_err_set(&e, EINVAL, "--watch does not go with -b FILE");
+		ctl_report(&ctx, &e);
+		status = 1;
+	} else if (opts.count && !opts.watch_ms) {
+		ctl_err_set(&e, EINVAL, "--count needs --watch SECONDS");
+		ctl_report(&ctx, &e);
+		status = 1;
 	} else if (opts.batch) {
 		status = ctl_batch(&ctx, opts.batch);
 	} else {
-		status = run_one(&ctx, argc - first, argv + first);
+		status = run_one(&ctx, &opts, argc - first, argv + first);
 	}
 	ctl_conn_close(&ctx.conn);
 	/* A result that never reached its reader is a failure ("vmqctl ... > /dev/full"). */
-	if (fflush(out) && !status) {
+	if (fflush(out) && status != 1) {
 		fprintf(err, "vmqctl: write error: %s\n", strerror(errno));
 		status = 1;
 	}

@@ -52,16 +52,40 @@ void ctl_fmt_count(struct json_object *obj, const char *key, char *buf, size_t s
 
 void ctl_fmt_target(struct json_object *queue, char *buf, size_t size)
 {
+	struct json_object *degraded = member(queue, "degraded", json_type_boolean);
 	const char *word = ctl_jstr(queue, "txq");
 
-	if (word) /* "auto": queue 0 leaves the choice to the kernel */
+	/* Degraded: its TX queue is gone (the device has fewer now) and it
+	 * uses the default queue until it comes back; show what it wants. */
+	if (degraded && json_object_get_boolean(degraded)) {
+		if (member(queue, "want_txq", json_type_int))
+			snprintf(buf, size, "txq %s (degraded)", ctl_jnum(queue, "want_txq"));
+		else if (member(queue, "want_group", json_type_int))
+			snprintf(buf, size, "group %s (degraded)", ctl_jnum(queue, "want_group"));
+		else
+			snprintf(buf, size, "degraded");
+	} else if (word) { /* "auto": queue 0 leaves the choice to the kernel */
 		snprintf(buf, size, "%s", word);
-	else if (member(queue, "txq", json_type_int))
+	} else if (member(queue, "txq", json_type_int)) {
 		snprintf(buf, size, "txq %s", ctl_jnum(queue, "txq"));
-	else if (member(queue, "group", json_type_int))
+	} else if (member(queue, "group", json_type_int)) {
 		snprintf(buf, size, "group %s", ctl_jnum(queue, "group"));
-	else
+	} else {
 		snprintf(buf, size, "-");
+	}
+}
+
+/* A number member as a rate with one decimal, else "-". */
+const char *ctl_fmt_rate(struct json_object *obj, const char *key, char *buf, size_t size)
+{
+	struct json_object *val;
+
+	if (!json_object_object_get_ex(obj, key, &val) ||
+	    !(json_object_is_type(val, json_type_double) ||
+	      json_object_is_type(val, json_type_int)))
+		return "-";
+	snprintf(buf, size, "%.1f", json_object_get_double(val));
+	return buf;
 }
 
 char *ctl_fmt_int_list(struct json_object *arr)

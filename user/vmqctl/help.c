@@ -142,8 +142,9 @@ void ctl_help_all(FILE *out)
 	print_options(out);
 	fputs("\nOBJECT and COMMAND may be shortened to any unambiguous prefix (vmqctl q sh).\n"
 	      "\"vmqctl OBJECT help\" describes the arguments of OBJECT's commands.\n"
-	      "Exit status: 0 on success, 1 on any error (usage, connection, or refused by "
-	      "vmqd).\n",
+	      "Options go before OBJECT: vmqctl -j -w 1 stats eth0 (^C ends the watch).\n"
+	      "Exit status: 0 on success, 1 on any error (usage, connection, or refused by\n"
+	      "vmqd); doctor's is its worst check's: 0 PASS, 2 WARN, 1 FAIL.\n",
 	      out);
 }
 

@@ -11,6 +11,7 @@ const struct ctl_object *const ctl_objects[] = {
 	&ctl_object_group,
 	&ctl_object_port,
 	&ctl_object_stats,
+	&ctl_object_doctor,
 	&ctl_object_daemon,
 	NULL,
 };

@@ -43,8 +43,11 @@ struct json_object *ctl_jobject(struct json_object *obj, const char *key);
 const char *ctl_jnum(struct json_object *obj, const char *key);
 /* A count: an integer member, or the length of an array member; else "-". */
 void ctl_fmt_count(struct json_object *obj, const char *key, char *buf, size_t size);
-/* Where a queue steers: "txq 3", "group 2", "auto", or "-". */
+/* Where a queue steers: "txq 3", "group 2", "auto", "txq 6 (degraded)"
+ * (wants TX queue 6, gone for now), or "-". */
 void ctl_fmt_target(struct json_object *queue, char *buf, size_t size);
+/* A number member as a rate, "1234.5"; "-" when absent. Returns buf or "-". */
+const char *ctl_fmt_rate(struct json_object *obj, const char *key, char *buf, size_t size);
 /* An array of integers as "1,2,3", "-" when empty; NULL when out of memory. */
 char *ctl_fmt_int_list(struct json_object *arr);
 

@@ -88,6 +88,9 @@ struct ctl_cmd {
 	int (*check)(struct json_object *args, struct ctl_err *e);
 	/* Text form of the result; NULL: print nothing (mutating commands). */
 	int (*print)(FILE *out, struct json_object *result);
+	/* Exit status a successful answer stands for (doctor: its verdict),
+	 * or -errno for a result that does not say; NULL: 0. */
+	int (*status)(struct json_object *result, struct ctl_err *e);
 };
 
 struct ctl_object {
@@ -106,6 +109,7 @@ extern const struct ctl_object ctl_object_group;
 extern const struct ctl_object ctl_object_port;
 extern const struct ctl_object ctl_object_stats;
 extern const struct ctl_object ctl_object_daemon;
+extern const struct ctl_object ctl_object_doctor;
 extern const struct ctl_object *const ctl_objects[]; /* ends with NULL */
 
 /* --- from argv to a request (dispatch.c) ---------------------------------- */
@@ -161,7 +165,17 @@ struct ctl_opts {
 	const char *batch;
 	bool help;
 	bool version;
+	unsigned int watch_ms; /* --watch: the period; 0: not watching */
+	__u32 count;	       /* --count: samples before stopping; 0: until a signal */
 };
+
+/* --watch SECONDS: a decimal number of seconds, at most 3 decimals. */
+#define CTL_WATCH_MIN_MS 100
+#define CTL_WATCH_MAX_MS (86400 * 1000)
+/* 0 and *ms, -EINVAL (not such a number) or -ERANGE (outside min..max). */
+int ctl_parse_seconds(const char *s, unsigned int *ms);
+/* The option word names: "-w" or "--watch" (also "--watch=1"); NULL if none. */
+const struct ctl_option *ctl_option_word(const char *word);
 
 /* Fills ctx's json and socket_path and opts: the index of OBJECT in argv,
  * or -errno. */
@@ -175,6 +189,10 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err);
 int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_object **resp,
 		struct json_object **result, struct ctl_err *e);
 int ctl_batch(struct ctl_ctx *ctx, const char *path);
+/* --watch: sends call->req every opts->watch_ms over one connection and
+ * prints each sample, until opts->count samples or SIGINT/SIGTERM (exit 0).
+ * Returns the exit status, 0 or 1. */
+int ctl_watch(struct ctl_ctx *ctx, const struct ctl_call *call, const struct ctl_opts *opts);
 /* Splits line in place on blanks: number of words, or -E2BIG past max. */
 int ctl_split_words(char *line, char **words, int max);
 
@@ -186,6 +204,23 @@ const char *ctl_json_text(struct json_object *obj);
 void ctl_print_json(FILE *out, struct json_object *obj);
 int ctl_print_result(const struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
 		     struct json_object *result);
+
+/* --- stats over time (stats.c) ------------------------------------------- */
+
+/*
+ * Adds rates to cur, a "stats show" result, from the counters of prev, the
+ * result elapsed seconds before it: "packets_per_s", "bytes_per_s" on each
+ * queue, TX queue, "kernel_choice" and fallback reason, plus
+ * "fallback_packets_per_s" on queues and "kernel_packets_per_s",
+ * "kernel_bytes_per_s" on TX queues with kernel counters. An entry missing
+ * from prev had zero counters (vmqd lists only nonzero ones), unless its
+ * device is missing too; a counter that went down was reset and gets no
+ * rate, nor do kernel counters prev lacks. 0 or -ENOMEM.
+ */
+int ctl_stats_rates(struct json_object *cur, struct json_object *prev, double elapsed);
+/* A watch sample, {"time", "interval", "devs"}, as text: a header line
+ * with the time, then the tables, of rates once "interval" is set. */
+int ctl_stats_print_sample(FILE *out, struct json_object *sample, unsigned int every_ms);
 
 void ctl_help_all(FILE *out);
 void ctl_help_object(FILE *out, const struct ctl_object *obj);

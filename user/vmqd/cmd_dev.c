@@ -45,6 +45,9 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	json_object_object_add(o, "pin_dir", json_object_new_string(dev->dp.pin_dir));
 	json_object_object_add(o, "live_queues", json_object_new_int((int32_t)live));
 	json_object_object_add(o, "groups", json_object_new_int((int32_t)groups));
+	json_object_object_add(o, "state", json_object_new_string(dev->missing ? "missing" : "ok"));
+	json_object_object_add(o, "degraded_queues",
+			       json_object_new_int((int32_t)vmqd_degraded_count(dev)));
 	free(entries);
 	return o;
 }
@@ -157,6 +160,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		goto undo;
 	}
 	attached = true;
+	dev->ntxqs = ntxqs;
 	err = vmqd_add_dev(d, dev);
 	if (err) {
 		reply_error(r, ENOMEM, "%s: out of memory", what);

@@ -28,6 +28,21 @@ static int ports_ready(struct vmqd *d, struct vmqd_reply *r, const char *what)
 	return 0;
 }
 
+/* The "port" argument: an existing interface; `what` becomes "port NAME". */
+static int req_port(struct json_object *args, const char *cmd, char *what, size_t size,
+		    struct vmqd_reply *r, const char **port, unsigned int *ifindex)
+{
+	int err = req_name(args, "port", IF_NAMESIZE - 1, cmd, r, port);
+
+	if (err)
+		return err;
+	snprintf(what, size, "port %s", *port);
+	*ifindex = if_nametoindex(*port);
+	if (!*ifindex)
+		return reply_error(r, ENODEV, "%s: no such device", what);
+	return 0;
+}
+
 static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmq_queue_entry q;
@@ -38,13 +53,9 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = req_name(args, "port", IF_NAMESIZE - 1, "port bind", r, &port);
+	err = req_port(args, "port bind", what, sizeof(what), r, &port, &ifindex);
 	if (err)
 		return err;
-	snprintf(what, sizeof(what), "port %s", port);
-	ifindex = if_nametoindex(port);
-	if (!ifindex)
-		return reply_error(r, ENODEV, "%s: no such device", what);
 	if (vmqd_find_dev(d, port))
 		return reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port", what);
 	err = req_dev(d, args, what, r, &uplink);
@@ -75,13 +86,9 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	char what[64];
 	int err;
 
-	err = req_name(args, "port", IF_NAMESIZE - 1, "port unbind", r, &port);
+	err = req_port(args, "port unbind", what, sizeof(what), r, &port, &ifindex);
 	if (err)
 		return err;
-	snprintf(what, sizeof(what), "port %s", port);
-	ifindex = if_nametoindex(port);
-	if (!ifindex)
-		return reply_error(r, ENODEV, "%s: no such device", what);
 	if (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &entry))
 		return reply_error(r, ENOENT, "%s: not bound", what);
 	err = vmq_port_unbind(&d->ports, ifindex);

@@ -125,6 +125,8 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 
 static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
+	struct vmq_queue_meta meta;
+	unsigned int changed;
 	struct vmq_queue_entry e = {}, cur;
 	struct vmqd_dev *dev;
 	char what[64];
@@ -148,6 +150,17 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	err = vmq_queue_write(&dev->dp, id, e);
 	if (err)
 		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
+	/* Set by hand, it is no longer waiting for its old TX queue. */
+	if (!vmq_queue_meta_read(&dev->dp, id, &meta) && (meta.flags & VMQ_META_F_DEGRADED)) {
+		meta.flags &= ~VMQ_META_F_DEGRADED;
+		if (meta.vm[0] || meta.name[0])
+			vmq_queue_meta_write(&dev->dp, id, &meta);
+		else
+			vmq_queue_meta_delete(&dev->dp, id);
+	}
+	/* Degraded queues follow the default queue. */
+	if (id == VMQ_DEFAULT_QUEUE)
+		vmqd_reconcile(dev, &changed);
 	log_debug("%s: set", what);
 	r->result = json_object_new_object();
 	return 0;
@@ -197,6 +210,8 @@ static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 			json_object_object_add(o, "vm", json_object_new_string(meta.vm));
 		if (meta.name[0])
 			json_object_object_add(o, "name", json_object_new_string(meta.name));
+		if (meta.flags & VMQ_META_F_DEGRADED)
+			json_degraded(&meta, o);
 	}
 	return o;
 }

@@ -40,9 +40,13 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64(id));
-		if (!vmq_queue_meta_read(&dev->dp, id, &meta) && meta.vm[0])
-			json_object_object_add(o, "vm", json_object_new_string(meta.vm));
 		json_entry_target(&entries[id], o);
+		if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
+			if (meta.vm[0])
+				json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+			if (meta.flags & VMQ_META_F_DEGRADED)
+				json_degraded(&meta, o);
+		}
 		counter_json(s->packets, s->bytes, o);
 		json_object_object_add(o, "fallback_packets",
 				       json_object_new_uint64(s->fallback_packets));
@@ -52,6 +56,44 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 	}
 	free(entries);
 	free(stats);
+	return err;
+}
+
+/* Every TX queue of the device, and any beyond it vmq still counted, with
+ * the kernel's own figures next to vmq's where the device has them. */
+static int txqs_json(struct vmqd_dev *dev, const struct vmq_counter *slots,
+		     struct json_object *list)
+{
+	struct vmq_txq_kernel *kernel = NULL;
+	unsigned int ntxqs = 0;
+	int err;
+
+	if (vmq_netdev_txqs(dev->dp.ifname, &ntxqs))
+		ntxqs = 0; /* the device is gone: vmq's counters still stand */
+	if (ntxqs > VMQ_TXQ_MAX)
+		ntxqs = VMQ_TXQ_MAX;
+	kernel = calloc(ntxqs ? ntxqs : 1, sizeof(*kernel));
+	if (!kernel)
+		return -ENOMEM;
+	err = ntxqs ? vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, kernel) : 0;
+	for (__u32 q = 0; !err && q < VMQ_TXQ_MAX; q++) {
+		struct json_object *t;
+
+		if (q >= ntxqs && !slots[q].packets)
+			continue;
+		t = json_object_new_object();
+		json_object_object_add(t, "txq", json_object_new_int64(q));
+		counter_json(slots[q].packets, slots[q].bytes, t);
+		if (q < ntxqs && kernel[q].has_counters)
+			json_object_object_add(t, "kernel",
+					       counter_json(kernel[q].packets, kernel[q].bytes,
+							    json_object_new_object()));
+		if (q < ntxqs && kernel[q].has_bql)
+			json_object_object_add(t, "bql_inflight",
+					       json_object_new_uint64(kernel[q].bql_inflight));
+		json_object_array_add(list, t);
+	}
+	free(kernel);
 	return err;
 }
 
@@ -70,14 +112,8 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 		err = queues_json(dev, queues);
 	if (!err)
 		err = vmq_txq_stats_read_all(&dev->dp, slots);
-	for (__u32 q = 0; !err && q < VMQ_TXQ_MAX; q++) {
-		if (!slots[q].packets)
-			continue;
-		struct json_object *t = json_object_new_object();
-
-		json_object_object_add(t, "txq", json_object_new_int64(q));
-		json_object_array_add(txqs, counter_json(slots[q].packets, slots[q].bytes, t));
-	}
+	if (!err)
+		err = txqs_json(dev, slots, txqs);
 	if (!err)
 		json_object_object_add(o, "kernel_choice",
 				       counter_json(slots[VMQ_TXQ_SLOT_KERNEL].packets,

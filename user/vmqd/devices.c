@@ -84,6 +84,7 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 	struct vmqd_dev *dev = calloc(1, sizeof(*dev));
 	struct vmq_dev_info info;
 	bool attached = false;
+	unsigned int changed;
 	int err;
 
 	if (!dev)
@@ -108,6 +109,10 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 		free(dev);
 		return err;
 	}
+	/* The TX queues may have changed while no daemon watched. */
+	err = vmqd_reconcile(dev, &changed);
+	if (err)
+		log_warn("dev %s: cannot reconcile its queues: %s", ifname, strerror(-err));
 	log_info("dev %s: adopted (%u queue IDs, mark mask 0x%08x)", ifname, dev->dp.nr_queues,
 		 dev->dp.cfg.mark_mask);
 	return 0;

@@ -29,9 +29,10 @@ const struct vmqd_command vmqd_daemon_commands[] = {
 };
 
 static const struct vmqd_object objects[] = {
-	{ "dev", vmqd_dev_commands },	  { "queue", vmqd_queue_commands },
-	{ "group", vmqd_group_commands }, { "port", vmqd_port_commands },
-	{ "stats", vmqd_stats_commands }, { "daemon", vmqd_daemon_commands },
+	{ "dev", vmqd_dev_commands },	    { "queue", vmqd_queue_commands },
+	{ "group", vmqd_group_commands },   { "port", vmqd_port_commands },
+	{ "stats", vmqd_stats_commands },   { "doctor", vmqd_doctor_commands },
+	{ "daemon", vmqd_daemon_commands },
 };
 
 static const char *req_string(struct json_object *req, const char *key)

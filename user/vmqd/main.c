@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "proto.h"
 #include "server.h"
 #include "vmqd.h"
@@ -30,13 +31,17 @@ static void usage(FILE *f)
 		"  -b, --bpffs-dir DIR    pin directory on a bpffs (default %s);\n"
 		"                         a bpffs is mounted there when it is not on one\n"
 		"  -g, --group NAME       let members of group NAME use the socket (mode 0660)\n"
+		"  -m, --metrics [ADDR:]PORT\n"
+		"                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
+		"                         (ADDR: IPv4, or IPv6 in brackets; default %s);\n"
+		"                         off unless given\n"
 		"  -v, --verbose          debug messages, libbpf's included\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          print the version\n"
 		"\n"
 		"SIGTERM or SIGINT stops the daemon; programs and maps stay attached and pinned,\n"
 		"and the next vmqd adopts them.\n",
-		VMQ_SOCKET_DEFAULT, VMQ_BPFFS_DIR_DEFAULT);
+		VMQ_SOCKET_DEFAULT, VMQ_BPFFS_DIR_DEFAULT, VMQD_METRICS_ADDR_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -45,6 +50,7 @@ int main(int argc, char **argv)
 		{ "socket", required_argument, NULL, 's' },
 		{ "bpffs-dir", required_argument, NULL, 'b' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "metrics", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -53,11 +59,15 @@ int main(int argc, char **argv)
 	const char *socket_path = VMQ_SOCKET_DEFAULT, *bpffs_dir = VMQ_BPFFS_DIR_DEFAULT;
 	const char *group = NULL;
 	enum vmqd_log_level level = VMQD_LOG_INFO;
+	struct vmqd_metrics_addr metrics_addr;
+	struct vmqd_metrics *metrics = NULL;
+	bool want_metrics = false;
 	struct vmqd_server server;
+	char why[160];
 	struct vmqd d;
 	int opt, err;
 
-	while ((opt = getopt_long(argc, argv, "s:b:g:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:b:g:m:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket_path = optarg;
@@ -67,6 +77,14 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			group = optarg;
+			break;
+		case 'm':
+			if (vmqd_metrics_parse_addr(optarg, &metrics_addr, why, sizeof(why))) {
+				fprintf(stderr, "vmqd: --metrics \"%s\": %s; try \"vmqd --help\"\n",
+					optarg, why);
+				return 1;
+			}
+			want_metrics = true;
 			break;
 		case 'v':
 			level = VMQD_LOG_DEBUG;
@@ -105,7 +123,19 @@ int main(int argc, char **argv)
 	if (!err)
 		err = vmqd_server_open(&server, socket_path, group);
 	if (!err) {
-		err = vmqd_server_run(&server, &d);
+		server.watch_fd = vmqd_linkwatch_open();
+		server.on_watch = vmqd_linkwatch_read;
+		if (server.watch_fd < 0)
+			log_warn("no link events (%s): TX queue changes go unnoticed",
+				 strerror(-server.watch_fd));
+		/* After the server: its thread must inherit SIGTERM/SIGINT blocked. */
+		if (want_metrics)
+			err = vmqd_metrics_start(&metrics, &d, &metrics_addr);
+		if (!err)
+			err = vmqd_server_run(&server, &d);
+		vmqd_metrics_stop(metrics);
+		if (server.watch_fd >= 0)
+			close(server.watch_fd);
 		vmqd_server_close(&server);
 	}
 	vmqd_fini(&d);

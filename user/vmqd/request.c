@@ -131,3 +131,14 @@ struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct js
 	}
 	return o;
 }
+
+/* A degraded queue: flagged, with the target it waits to get back. */
+struct json_object *json_degraded(const struct vmq_queue_meta *meta, struct json_object *o)
+{
+	json_object_object_add(o, "degraded", json_object_new_boolean(1));
+	if (meta->want.state == VMQ_QUEUE_GROUP)
+		json_object_object_add(o, "want_group", json_object_new_int(meta->want.target));
+	else if (meta->want.state == VMQ_QUEUE_TXQ)
+		json_object_object_add(o, "want_txq", json_object_new_int(meta->want.target));
+	return o;
+}

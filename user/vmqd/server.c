@@ -95,7 +95,7 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->listen_fd = s->signal_fd = -1;
+	s->listen_fd = s->signal_fd = s->watch_fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	if (group) {
@@ -355,7 +355,7 @@ static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
 
 int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 {
-	struct pollfd fds[VMQD_CLIENTS_MAX + 2];
+	struct pollfd fds[VMQD_CLIENTS_MAX + 3];
 
 	log_info("serving %s", s->path);
 	for (;;) {
@@ -366,6 +366,8 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 		fds[n++] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = s->listen_fd,
 					    .events = s->nclients < VMQD_CLIENTS_MAX ? POLLIN : 0 };
+		/* fd -1 is ignored by poll: no watch, no event. */
+		fds[n++] = (struct pollfd){ .fd = s->watch_fd, .events = POLLIN };
 		for (size_t i = 0; i < nclients; i++) {
 			struct vmqd_client *c = s->clients[i];
 			short ev = 0;
@@ -392,10 +394,12 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 		}
 		/* Walk backwards: dropping a client moves the last one into its slot. */
 		for (size_t i = nclients; i-- > 0;)
-			if (!serve_client(s->clients[i], d, fds[i + 2].revents))
+			if (!serve_client(s->clients[i], d, fds[i + 3].revents))
 				client_free(s, i);
 		if (fds[1].revents & POLLIN)
 			accept_clients(s);
+		if ((fds[2].revents & POLLIN) && s->on_watch)
+			s->on_watch(s->watch_fd, d);
 	}
 }
 

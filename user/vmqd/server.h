@@ -20,6 +20,9 @@ struct vmqd_server {
 	gid_t grant_gid;
 	struct vmqd_client *clients[VMQD_CLIENTS_MAX];
 	size_t nclients;
+	/* One more descriptor the loop watches (link events), and its reader. */
+	int watch_fd;
+	void (*on_watch)(int fd, struct vmqd *d);
 };
 
 int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group);

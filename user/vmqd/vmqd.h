@@ -12,6 +12,8 @@
  * entry, so a restarted daemon knows exactly what the old one knew. */
 struct vmqd_dev {
 	struct vmq_dev dp;
+	unsigned int ntxqs; /* TX queues at the last look, to notice a change */
+	bool missing;	    /* the device went away; its state waits for it */
 };
 
 struct vmqd {
@@ -50,6 +52,15 @@ extern const struct vmqd_command vmqd_group_commands[];
 extern const struct vmqd_command vmqd_stats_commands[];
 extern const struct vmqd_command vmqd_daemon_commands[];
 extern const struct vmqd_command vmqd_port_commands[];
+extern const struct vmqd_command vmqd_doctor_commands[];
+
+/* reconcile.c */
+int vmqd_reconcile(struct vmqd_dev *dev, unsigned int *changed);
+unsigned int vmqd_degraded_count(struct vmqd_dev *dev);
+
+/* linkwatch.c */
+int vmqd_linkwatch_open(void);
+void vmqd_linkwatch_read(int fd, struct vmqd *d);
 
 /* cmd_stats.c */
 int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_object **out,
@@ -89,5 +100,6 @@ int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsig
 
 /* json helpers */
 struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
+struct json_object *json_degraded(const struct vmq_queue_meta *meta, struct json_object *o);
 
 #endif /* VMQD_H */

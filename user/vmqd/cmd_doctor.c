@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * doctor run: what silently defeats steering on one uplink, each check
+ * PASS, WARN or FAIL with one line of detail, then an active probe that
+ * sends marked frames through the device and reads which TX queue the
+ * kernel used.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+
+#include "vmqd.h"
+
+enum status { PASS, WARN, FAIL };
+static const char *const status_names[] = { "PASS", "WARN", "FAIL" };
+
+#define PROBE_FRAMES	    8	   /* per probed queue */
+#define PROBE_QUEUES	    16	   /* queues probed at most: queue 0 and a sample */
+#define PROBE_ETHERTYPE	    0x88b5 /* IEEE 802 local experimental: dropped by any receiver */
+#define BPF_TCX_EGRESS_TYPE 47 /* enum bpf_attach_type, kernel 6.6+; absent from older headers */
+
+struct report {
+	struct json_object *checks;
+	enum status worst;
+};
+
+__attribute__((format(printf, 4, 5))) static void check(struct report *rep, const char *name,
+							enum status st, const char *fmt, ...)
+{
+	struct json_object *c = json_object_new_object();
+	char detail[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	json_object_object_add(c, "name", json_object_new_string(name));
+	json_object_object_add(c, "status", json_object_new_string(status_names[st]));
+	json_object_object_add(c, "detail", json_object_new_string(detail));
+	json_object_array_add(rep->checks, c);
+	if (st > rep->worst)
+		rep->worst = st;
+}
+
+static void check_pins(struct report *rep, struct vmqd_dev *dev)
+{
+	char path[PATH_MAX + 64];
+	bool attached = false;
+
+	snprintf(path, sizeof(path), "%s/%s", dev->dp.pin_dir, VMQ_PIN_PROG);
+	if (access(path, F_OK)) {
+		check(rep, "pins", FAIL,
+		      "%s is missing: the data plane would not survive "
+		      "vmqd; detach and attach again",
+		      path);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s/vmq_queues", dev->dp.pin_dir, VMQ_PIN_MAPS);
+	if (access(path, F_OK)) {
+		check(rep, "pins", FAIL, "%s is missing", path);
+		return;
+	}
+	if (vmq_dev_is_attached(&dev->dp, &attached) || !attached) {
+		check(rep, "pins", FAIL, "the pinned program is not the filter on %s egress",
+		      dev->dp.ifname);
+		return;
+	}
+	check(rep, "pins", PASS, "program and maps pinned in %s, program attached, adopted",
+	      dev->dp.pin_dir);
+}
+
+static void check_xps(struct report *rep, struct vmqd_dev *dev, unsigned int ntxqs)
+{
+	unsigned int set = 0, first = 0;
+
+	for (unsigned int q = 0; q < ntxqs; q++) {
+		struct vmq_xps_saved x;
+
+		if (!vmq_xps_read(dev->dp.ifname, q, &x) &&
+		    (vmq_xps_text_set(x.cpus) || vmq_xps_text_set(x.rxqs)) && !set++)
+			first = q;
+	}
+	if (set) {
+		check(rep, "xps", FAIL,
+		      "XPS is set on %u TX queue(s), first tx-%u: it "
+		      "outranks vmq (detach and attach again to clear it)",
+		      set, first);
+		return;
+	}
+	check(rep, "xps", PASS, "no XPS map on the %u TX queues", ntxqs);
+}
+
+static void check_txqs(struct report *rep, struct vmqd_dev *dev, unsigned int ntxqs,
+		       const struct vmq_queue_entry *entries)
+{
+	unsigned int beyond = 0, first = 0, degraded = vmqd_degraded_count(dev);
+
+	for (__u32 id = 0; id < dev->dp.nr_queues; id++) {
+		const struct vmq_queue_entry *e = &entries[id];
+		struct vmq_group_entry g;
+		bool out = e->state == VMQ_QUEUE_TXQ && e->target >= ntxqs;
+
+		if (e->state == VMQ_QUEUE_GROUP && !vmq_group_read(&dev->dp, e->target, &g))
+			for (__u16 i = 0; i < g.ntxqs; i++)
+				out |= g.txqs[i] >= ntxqs;
+		if (out && !beyond++)
+			first = id;
+	}
+	if (beyond) {
+		check(rep, "txq-range", FAIL,
+		      "%u queue(s) steer beyond the %u TX queues, "
+		      "first queue %u: the kernel wraps them onto other TX queues",
+		      beyond, ntxqs, first);
+		return;
+	}
+	if (degraded) {
+		check(rep, "txq-range", FAIL,
+		      "%u queue(s) degraded: their TX queues are gone (%u now), their packets "
+		      "leave on the default queue until the TX queues come back",
+		      degraded, ntxqs);
+		return;
+	}
+	check(rep, "txq-range", PASS, "every queue's TX queue exists (%u TX queues)", ntxqs);
+}
+
+struct filter_scan {
+	unsigned int before, after;
+	__u32 first_pref;
+};
+
+static int scan_filter(const struct nlmsghdr *nh, void *arg)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	struct filter_scan *f = arg;
+	__u32 pref = TC_H_MAJ(tc->tcm_info) >> 16;
+
+	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle ||
+	    (tc->tcm_handle == VMQ_TC_HANDLE && pref == VMQ_TC_PRIORITY))
+		return 0;
+	if (pref <= VMQ_TC_PRIORITY)
+		f->before++;
+	else if (!f->after++)
+		f->first_pref = pref;
+	return 0;
+}
+
+static void check_filters(struct report *rep, struct vmqd_dev *dev)
+{
+	struct filter_scan f = {};
+	__u32 ids[8], count = 8, flags = 0;
+
+	/* tcx programs (kernel 6.6+) run before every clsact filter. */
+	if (!bpf_prog_query(dev->dp.ifindex, BPF_TCX_EGRESS_TYPE, 0, &flags, ids, &count) &&
+	    count) {
+		check(rep, "filters", FAIL,
+		      "%u tcx egress program(s) run before vmq's filter "
+		      "and may set queue_mapping or end the egress hook",
+		      count);
+		return;
+	}
+	if (vmq_nl_tc_dump(RTM_GETTFILTER, dev->dp.ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
+			   scan_filter, &f)) {
+		check(rep, "filters", WARN, "cannot list egress filters");
+		return;
+	}
+	if (f.before) {
+		check(rep, "filters", FAIL,
+		      "%u egress filter(s) share pref %u with vmq's "
+		      "and may run first",
+		      f.before, VMQ_TC_PRIORITY);
+		return;
+	}
+	if (f.after) {
+		check(rep, "filters", WARN,
+		      "%u egress filter(s) run after vmq's (first pref "
+		      "%u): one that sets queue_mapping overrides vmq",
+		      f.after, f.first_pref);
+		return;
+	}
+	check(rep, "filters", PASS, "vmq's is the only egress filter");
+}
+
+/* One probe frame: to a locally administered address nobody has. */
+static int probe_socket(struct vmqd_dev *dev, __u32 mark, struct sockaddr_ll *to)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(PROBE_ETHERTYPE));
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	*to = (struct sockaddr_ll){ .sll_family = AF_PACKET,
+				    .sll_protocol = htons(PROBE_ETHERTYPE),
+				    .sll_ifindex = dev->dp.ifindex,
+				    .sll_halen = ETH_ALEN,
+				    .sll_addr = { 0x02, 0x76, 0x6d, 0x71, 0x00, 0x01 } };
+	return fd;
+}
+
+static int send_probes(struct vmqd_dev *dev, __u32 id)
+{
+	unsigned char frame[ETH_ZLEN] = { 0x02, 0x76, 0x6d, 0x71, 0x00, 0x01 };
+	struct sockaddr_ll to;
+	__u32 mark = (id << dev->dp.cfg.mark_shift) & dev->dp.cfg.mark_mask;
+	int fd = probe_socket(dev, mark, &to), err = 0;
+
+	if (fd < 0)
+		return fd;
+	frame[12] = PROBE_ETHERTYPE >> 8;
+	frame[13] = PROBE_ETHERTYPE & 0xff;
+	memcpy(frame + ETH_HLEN, "vmq doctor probe", 16);
+	for (int i = 0; i < PROBE_FRAMES && !err; i++)
+		if (sendto(fd, frame, sizeof(frame), 0, (struct sockaddr *)&to, sizeof(to)) < 0)
+			err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Whether TX queue q is one the entry may send on. */
+static bool expected(struct vmqd_dev *dev, const struct vmq_queue_entry *e, __u32 q)
+{
+	struct vmq_group_entry g;
+
+	if (e->state == VMQ_QUEUE_TXQ)
+		return e->target == q;
+	if (e->state == VMQ_QUEUE_GROUP && !vmq_group_read(&dev->dp, e->target, &g))
+		for (__u16 i = 0; i < g.ntxqs; i++)
+			if (g.txqs[i] == q)
+				return true;
+	return false;
+}
+
+/* Probes one queue: every frame must show up on an expected TX queue. */
+static int probe_one(struct vmqd_dev *dev, __u32 id, const struct vmq_queue_entry *e,
+		     unsigned int ntxqs, struct vmq_txq_kernel *before,
+		     struct vmq_txq_kernel *after, char *why, size_t size)
+{
+	const struct timespec settle = { .tv_nsec = 20 * 1000 * 1000 };
+	__u64 on_expected = 0, elsewhere = 0;
+	__u32 where = 0;
+	int err = vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, before);
+
+	if (!err)
+		err = send_probes(dev, id);
+	nanosleep(&settle, NULL); /* let the qdiscs dequeue */
+	if (!err)
+		err = vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, after);
+	if (err)
+		return err;
+	for (__u32 q = 0; q < ntxqs; q++) {
+		__u64 delta = after[q].packets - before[q].packets;
+
+		if (expected(dev, e, q)) {
+			on_expected += delta;
+		} else if (delta) {
+			elsewhere += delta;
+			where = q;
+		}
+	}
+	/* Other traffic may add to any queue; the probe's own frames must
+	 * all be on an expected one. */
+	if (on_expected >= PROBE_FRAMES)
+		return 0;
+	snprintf(why, size, "queue %u: %d frames sent, %llu on its TX queue(s)%s", id, PROBE_FRAMES,
+		 (unsigned long long)on_expected, elsewhere ? ", others seen on" : "");
+	if (elsewhere)
+		snprintf(why + strlen(why), size - strlen(why), " tx-%u", where);
+	return 1;
+}
+
+static void check_probe(struct report *rep, struct vmqd_dev *dev, unsigned int ntxqs,
+			const struct vmq_queue_entry *entries)
+{
+	struct vmq_txq_kernel *before = calloc(ntxqs, sizeof(*before));
+	struct vmq_txq_kernel *after = calloc(ntxqs, sizeof(*after));
+	unsigned int probed = 0, failed = 0;
+	char why[160] = "";
+	int err = before && after ? 0 : -ENOMEM;
+
+	if (!err)
+		err = vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, before);
+	if (!err && (!ntxqs || !before[0].has_counters)) {
+		check(rep, "probe", WARN,
+		      "no per-TX-queue counters on %s (root qdisc is not mq): "
+		      "cannot see which TX queue the kernel used",
+		      dev->dp.ifname);
+		goto out;
+	}
+	for (__u32 id = 0; !err && id < dev->dp.nr_queues && probed < PROBE_QUEUES; id++) {
+		const struct vmq_queue_entry *e = &entries[id];
+		char one[160];
+		int bad;
+
+		if (e->state != VMQ_QUEUE_TXQ && e->state != VMQ_QUEUE_GROUP)
+			continue;
+		bad = probe_one(dev, id, e, ntxqs, before, after, one, sizeof(one));
+		if (bad < 0)
+			err = bad;
+		else if (bad && !failed++)
+			memcpy(why, one, sizeof(why));
+		probed++;
+	}
+	if (err)
+		check(rep, "probe", WARN, "cannot probe: %s", strerror(-err));
+	else if (failed)
+		check(rep, "probe", FAIL,
+		      "%u of %u probed queue(s) did not leave where vmq sent "
+		      "them (%s): something ranks above vmq, such as the driver's own queue "
+		      "selection",
+		      failed, probed, why);
+	else if (!probed)
+		check(rep, "probe", PASS, "no queue with a fixed TX queue or group to probe");
+	else
+		check(rep, "probe", PASS,
+		      "%u queue(s) probed with %d marked frames each: all "
+		      "left on their TX queues",
+		      probed, PROBE_FRAMES);
+out:
+	free(before);
+	free(after);
+}
+
+static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct report rep = { .checks = json_object_new_array(), .worst = PASS };
+	struct vmq_queue_entry *entries = NULL;
+	struct vmqd_dev *dev;
+	unsigned int ntxqs = 0;
+	int err = req_dev(d, args, "doctor", r, &dev);
+
+	if (err) {
+		json_object_put(rep.checks);
+		return err;
+	}
+	if (dev->missing || vmq_netdev_txqs(dev->dp.ifname, &ntxqs)) {
+		check(&rep, "device", FAIL,
+		      "%s is gone; its queues wait, pinned, for it to come "
+		      "back",
+		      dev->dp.ifname);
+		goto done;
+	}
+	check(&rep, "device", PASS, "%s has %u TX queues", dev->dp.ifname, ntxqs);
+	entries = calloc(dev->dp.nr_queues, sizeof(*entries));
+	if (!entries || vmq_queue_read_all(&dev->dp, entries)) {
+		json_object_put(rep.checks);
+		free(entries);
+		return reply_error(r, EIO, "doctor %s: cannot read its queues", dev->dp.ifname);
+	}
+	check_pins(&rep, dev);
+	check_xps(&rep, dev, ntxqs);
+	check_txqs(&rep, dev, ntxqs, entries);
+	check_filters(&rep, dev);
+	check_probe(&rep, dev, ntxqs, entries);
+done:
+	free(entries);
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
+	json_object_object_add(r->result, "checks", rep.checks);
+	json_object_object_add(r->result, "worst", json_object_new_string(status_names[rep.worst]));
+	return 0;
+}
+
+static const char *const run_keys[] = { "dev", NULL };
+
+const struct vmqd_command vmqd_doctor_commands[] = {
+	{ "run", doctor_run, run_keys },
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Link events (rtnetlink RTNLGRP_LINK): a managed uplink whose TX queue
+ * count changes is reconciled; one that goes away is kept, marked missing,
+ * and attached again when a device of its name comes back (a driver
+ * reload, a re-created veth): its queues, groups and names are still
+ * pinned, so nothing has to be configured twice.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
+
+#include "log.h"
+#include "vmqd.h"
+
+int vmqd_linkwatch_open(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK };
+	int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, NETLINK_ROUTE);
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static struct vmqd_dev *find_by_ifindex(struct vmqd *d, int ifindex)
+{
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (!d->devs[i]->missing && d->devs[i]->dp.ifindex == ifindex)
+			return d->devs[i];
+	return NULL;
+}
+
+static struct vmqd_dev *find_missing(struct vmqd *d, const char *ifname)
+{
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (d->devs[i]->missing && !strcmp(d->devs[i]->dp.ifname, ifname))
+			return d->devs[i];
+	return NULL;
+}
+
+static void txqs_changed(struct vmqd_dev *dev)
+{
+	unsigned int ntxqs, before = dev->ntxqs, changed = 0;
+	int err;
+
+	if (vmq_netdev_txqs(dev->dp.ifname, &ntxqs) || ntxqs == dev->ntxqs)
+		return;
+	log_warn("dev %s: TX queues %u -> %u", dev->dp.ifname, before, ntxqs);
+	err = vmqd_reconcile(dev, &changed);
+	if (err)
+		log_err("dev %s: cannot reconcile its queues: %s", dev->dp.ifname, strerror(-err));
+	else
+		log_info("dev %s: reconciled, %u queue(s) changed", dev->dp.ifname, changed);
+}
+
+/* The device is back under its old name, with a new ifindex. */
+static void came_back(struct vmqd_dev *dev, int ifindex)
+{
+	struct vmq_dev_info info;
+	unsigned int ntxqs = 0, cleared = 0, changed = 0;
+	int err;
+
+	dev->dp.ifindex = ifindex;
+	err = vmq_dev_info_read(&dev->dp, &info);
+	if (!err) {
+		/* Its clsact went with the old device: whatever we make now is ours. */
+		info.flags &= ~VMQ_DEV_F_HOOK_CREATED;
+		err = vmq_dev_info_write(&dev->dp, &info);
+	}
+	if (!err)
+		err = vmq_netdev_txqs(dev->dp.ifname, &ntxqs);
+	if (!err)
+		err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
+	if (!err)
+		err = vmq_dev_attach(&dev->dp);
+	if (err) {
+		log_err("dev %s: back, but cannot attach again: %s", dev->dp.ifname,
+			strerror(-err));
+		return;
+	}
+	dev->missing = false;
+	dev->ntxqs = ntxqs;
+	err = vmqd_reconcile(dev, &changed);
+	log_info("dev %s: back (ifindex %d, %u TX queues): attached again%s", dev->dp.ifname,
+		 ifindex, ntxqs, err ? ", but its queues are not reconciled" : "");
+}
+
+static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	const struct rtattr *name = vmq_nl_attr(nh, sizeof(*ifi), IFLA_IFNAME);
+	struct vmqd_dev *dev = find_by_ifindex(d, ifi->ifi_index);
+
+	if (nh->nlmsg_type == RTM_DELLINK && dev) {
+		dev->missing = true;
+		log_warn("dev %s: removed; its queues stay pinned and it is attached again if it "
+			 "comes back (\"vmqctl dev detach %s\" forgets it)",
+			 dev->dp.ifname, dev->dp.ifname);
+	} else if (nh->nlmsg_type == RTM_NEWLINK && dev) {
+		txqs_changed(dev);
+	} else if (nh->nlmsg_type == RTM_NEWLINK && name &&
+		   (dev = find_missing(d, RTA_DATA(name)))) {
+		came_back(dev, ifi->ifi_index);
+	}
+}
+
+/* Reads what the socket has; called when it is readable. */
+void vmqd_linkwatch_read(int fd, struct vmqd *d)
+{
+	char buf[16384];
+
+	for (;;) {
+		ssize_t len = recv(fd, buf, sizeof(buf), 0);
+		struct nlmsghdr *nh;
+
+		if (len < 0 && errno == ENOBUFS) {
+			/* Events were lost: look at every device instead. */
+			log_warn("link events overran; checking every device");
+			for (size_t i = 0; i < d->ndevs; i++)
+				if (!d->devs[i]->missing)
+					txqs_changed(d->devs[i]);
+			continue;
+		}
+		if (len <= 0)
+			return;
+		pthread_mutex_lock(&d->lock);
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
+		     nh = NLMSG_NEXT(nh, len))
+			if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_DELLINK)
+				link_event(d, nh);
+		pthread_mutex_unlock(&d->lock);
+	}
+}

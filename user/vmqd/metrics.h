@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Prometheus exposition: `vmqd --metrics [ADDR:]PORT` serves GET /metrics
+ * in the text format 0.0.4 through libmicrohttpd, on a thread of its own.
+ * The figures are the `stats show` result (vmqd_stats_collect), taken under
+ * d->lock and rendered by vmqd_metrics_render.
+ */
+#ifndef VMQD_METRICS_H
+#define VMQD_METRICS_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "vmqd.h"
+
+#define VMQD_METRICS_PATH	  "/metrics"
+#define VMQD_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define VMQD_METRICS_ADDR_DEFAULT "127.0.0.1"
+
+/* Where to listen. */
+struct vmqd_metrics_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[64]; /* "127.0.0.1:9300", "[::1]:9300": for messages */
+};
+
+struct vmqd_metrics;
+
+/* [ADDR:]PORT: ADDR an IPv4 address or an IPv6 one in brackets (default
+ * 127.0.0.1), PORT plain decimal 1..65535. Returns 0, or -EINVAL with the
+ * reason, quoting the bad part, in why. */
+int vmqd_metrics_parse_addr(const char *arg, struct vmqd_metrics_addr *out, char *why,
+			    size_t why_len);
+
+/* Binds, listens and starts the HTTP thread. Call with SIGTERM and SIGINT
+ * blocked (after vmqd_server_open): the thread inherits the mask, so the
+ * signals still reach the server's signalfd. Logs its failures; returns 0
+ * or -errno. */
+int vmqd_metrics_start(struct vmqd_metrics **out, struct vmqd *d,
+		       const struct vmqd_metrics_addr *addr);
+
+/* The port actually bound (the one asked for, unless that was 0). */
+unsigned int vmqd_metrics_port(const struct vmqd_metrics *m);
+
+/* Stops the thread (an answer in progress finishes first), closes every
+ * socket. NULL is a no-op. */
+void vmqd_metrics_stop(struct vmqd_metrics *m);
+
+/* The exposition text of a `stats show` result ({"devs": [...]}). Fields
+ * that are absent or not numbers are left out, not guessed. Returns 0 with
+ * *text (NUL-terminated, caller frees) and *len, or -ENOMEM. */
+int vmqd_metrics_render(struct json_object *stats, char **text, size_t *len);
+
+#endif /* VMQD_METRICS_H */
