@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * vmq_port: tc ingress on a VM's host-side port (tap, veth, macvtap). The
+ * vmq_port: tc ingress on a VM's host-side port (tap or veth). The
  * virtual switch's half of VMQ: every packet the VM sends is stamped with
  * its port's queue ID in the uplink's mark bits, other mark bits kept. It
  * runs in the host namespace, where the mark survives routing or bridging

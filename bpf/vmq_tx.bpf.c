@@ -116,7 +116,8 @@ static __always_inline __u32 resolve(struct __sk_buff *skb, __u32 id, struct vmq
 		*txq = VMQ_TXQ_SLOT_KERNEL;
 		return STEERED;
 	default:
-		/* Queue 0 always exists: never written, it is the kernel's choice. */
+		/* Queue 0 always exists: left unwritten (the bpftool path), it is
+		 * the kernel's choice. */
 		if (id == VMQ_DEFAULT_QUEUE) {
 			*txq = VMQ_TXQ_SLOT_KERNEL;
 			return STEERED;

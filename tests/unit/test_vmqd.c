@@ -398,12 +398,17 @@ static void test_link_events(void **state)
 	expect_ok(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":7,\"txq\":2}"));
 	expect_ok(REQ("group", "add", "{\"dev\":\"lw0\",\"id\":2,\"txqs\":[1,7]}"));
 	expect_ok(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":6,\"group\":2}"));
+	assert_int_equal(vmq_test_veth("lwp", "lwq", 1), 0);
+	expect_ok(REQ("port", "bind", "{\"port\":\"lwp\",\"dev\":\"lw0\",\"queue\":7}"));
 	dev = vmqd_find_dev(d, "lw0");
 	vmqd_linkwatch_read(fd, d); /* whatever setting up queued */
 
-	/* Shrink to 4 TX queues: 5 (txq 6) and 6 (group over 1,7) degrade. */
+	/* Shrink to 4 TX queues: 5 (txq 6) and 6 (group over 1,7) degrade.
+	 * Drivers re-apply XPS when channels change: it must go again. */
+	write_sys("/sys/class/net/lw0/queues/tx-1/xps_cpus", "1");
 	assert_int_equal(system("ethtool -L lw0 tx 4"), 0);
 	vmqd_linkwatch_read(fd, d);
+	assert_false(vmq_xps_text_set(read_sys("/sys/class/net/lw0/queues/tx-1/xps_cpus")));
 	assert_int_equal(dev->ntxqs, 4);
 	assert_int_equal(vmq_queue_read(&dev->dp, 5, &e), 0);
 	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
@@ -418,9 +423,12 @@ static void test_link_events(void **state)
 	assert_string_equal((text = queue_text(7)), "{\"dev\":\"lw0\",\"id\":7,\"txq\":2}");
 	free(text);
 	assert_int_equal(vmqd_degraded_count(dev), 2);
-	/* A degraded queue exists: it cannot be added over. */
+	/* A degraded queue exists: it cannot be added over, and its group
+	 * cannot be deleted under it. */
 	expect_error(REQ("queue", "add", "{\"dev\":\"lw0\",\"id\":5,\"txq\":1}"), EEXIST,
 		     "already exists");
+	expect_error(REQ("group", "del", "{\"dev\":\"lw0\",\"id\":2}"), EBUSY,
+		     "group 2 on lw0: still has member queues [6]");
 
 	/* Back to 8: both restored, names kept. */
 	assert_int_equal(system("ethtool -L lw0 tx 8"), 0);
@@ -441,10 +449,25 @@ static void test_link_events(void **state)
 	assert_non_null(strstr(text, "\"state\":\"missing\""));
 	free(text);
 
-	/* It comes back under its name: attached again, queues as they were. */
+	/* vmqd restarts while it is gone: adopted as missing. */
+	vmqd_fini(d);
+	assert_int_equal(vmqd_init(d, root), 0);
+	assert_int_equal(vmqd_adopt_all(d), 0);
+	dev = vmqd_find_dev(d, "lw0");
+	assert_non_null(dev);
+	assert_true(dev->missing);
+
+	/* It comes back under its name: attached again, queues as they were,
+	 * its port binding following it to the new ifindex. */
 	assert_int_equal(vmq_test_veth("lw0", "lw1", 8), 0);
 	vmqd_linkwatch_read(fd, d);
 	assert_false(dev->missing);
+	{
+		struct vmq_port_entry pe;
+
+		assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("lwp"), &pe), 0);
+		assert_int_equal(pe.uplink_ifindex, if_nametoindex("lw0"));
+	}
 	assert_int_equal(dev->dp.ifindex, (int)if_nametoindex("lw0"));
 	{
 		bool attached = false;
@@ -455,8 +478,10 @@ static void test_link_events(void **state)
 	assert_string_equal((text = queue_text(5)),
 			    "{\"dev\":\"lw0\",\"id\":5,\"txq\":6,\"vm\":\"a\"}");
 	free(text);
+	assert_true(ingress_filter("lwp"));
 	expect_ok(REQ("dev", "detach", "{\"dev\":\"lw0\"}"));
 	assert_false(ingress_filter("lw0") || hook_on("lw0"));
+	assert_false(ingress_filter("lwp"));
 	close(fd);
 }
 

@@ -66,9 +66,8 @@ static int set_names(struct vmq_dev *dev, const char *pin_root, const char *ifna
 
 	if (strlen(ifname) >= sizeof(dev->ifname))
 		return -ENAMETOOLONG;
+	/* 0 when absent: adoption takes it as "missing", loading refuses. */
 	ifindex = if_nametoindex(ifname);
-	if (!ifindex)
-		return -ENODEV;
 	strcpy(dev->ifname, ifname);
 	dev->ifindex = (int)ifindex;
 	n = snprintf(dev->pin_dir, sizeof(dev->pin_dir), "%s/%s", pin_root, ifname);
@@ -190,6 +189,8 @@ int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 	if (nr_queues > VMQ_QUEUES_MAX || nr_queues < 1)
 		return -ERANGE;
 	err = set_names(dev, pin_root, ifname);
+	if (!err && !dev->ifindex)
+		err = -ENODEV;
 	if (err)
 		return err;
 	err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);

@@ -68,6 +68,7 @@ const struct rtattr *vmq_nl_nested(const struct rtattr *parent, unsigned short t
 void vmq_dev_init(struct vmq_dev *dev);
 int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 		 const struct vmq_load_opts *opts);
+/* A pinned device that is absent is adopted with ifindex 0. */
 int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname);
 int vmq_dev_attach(struct vmq_dev *dev);
 int vmq_dev_detach(struct vmq_dev *dev);

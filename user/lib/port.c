@@ -126,7 +126,13 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 	}
 	if (created) {
 		entry.flags |= VMQ_PORT_F_HOOK_CREATED;
-		bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY);
+		if (bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY)) {
+			/* Without the record, unbind would leave our clsact behind. */
+			err = -errno;
+			vmq_tc_detach((int)ifindex, VMQ_TC_INGRESS, true);
+			bpf_map_delete_elem(ports->map_fd, &ifindex);
+			return err;
+		}
 	}
 	return 0;
 }

@@ -8,7 +8,7 @@
 static const struct ctl_arg arg_port = {
 	.key = "port",
 	.metavar = "PORT",
-	.help = "the VM's host-side port (tap, veth, macvtap)",
+	.help = "the VM's host-side port (tap or veth)",
 	.type = CTL_ARG_DEV,
 };
 

@@ -189,14 +189,15 @@ static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 
 	if (err)
 		return err;
-	err = vmqd_unbind_uplink_ports(d, dev);
-	if (err)
-		return reply_error(r, -err, "dev %s: cannot unbind its ports: %s", dev->dp.ifname,
-				   strerror(-err));
+	/* The uplink first: if that fails, nothing has changed. */
 	err = vmq_dev_detach(&dev->dp);
 	if (err)
 		return reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,
 				   strerror(-err));
+	/* Its ports have nothing left to stamp for; a stale stamp does no harm. */
+	err = vmqd_unbind_uplink_ports(d, dev);
+	if (err)
+		log_warn("dev %s: its ports not all unbound: %s", dev->dp.ifname, strerror(-err));
 	err = vmq_xps_restore(&dev->dp);
 	if (err)
 		log_warn("dev %s: XPS not fully restored: %s", dev->dp.ifname, strerror(-err));

@@ -273,9 +273,10 @@ static int probe_one(struct vmqd_dev *dev, __u32 id, const struct vmq_queue_entr
 			where = q;
 		}
 	}
-	/* Other traffic may add to any queue; the probe's own frames must
-	 * all be on an expected one. */
-	if (on_expected >= PROBE_FRAMES)
+	/* Other traffic may add to any queue: at least the probe's frames on
+	 * an expected one, and fewer than that elsewhere. On a busy device a
+	 * PASS is weaker; a FAIL is not. */
+	if (on_expected >= PROBE_FRAMES && elsewhere < PROBE_FRAMES)
 		return 0;
 	snprintf(why, size, "queue %u: %d frames sent, %llu on its TX queue(s)%s", id, PROBE_FRAMES,
 		 (unsigned long long)on_expected, elsewhere ? ", others seen on" : "");

@@ -33,9 +33,17 @@ static int members_json(struct vmqd_dev *dev, struct json_object **members)
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
 		members[g] = NULL;
 	for (__u32 id = 0; !err && id < dev->dp.nr_queues; id++) {
+		struct vmq_queue_meta meta;
 		__u16 g = entries[id].target;
 
-		if (entries[id].state != VMQ_QUEUE_GROUP || g >= VMQ_GROUPS_MAX)
+		/* A degraded queue is still a member: it wants the group back. */
+		if (entries[id].state != VMQ_QUEUE_GROUP &&
+		    !vmq_queue_meta_read(&dev->dp, id, &meta) &&
+		    (meta.flags & VMQ_META_F_DEGRADED) && meta.want.state == VMQ_QUEUE_GROUP)
+			g = meta.want.target;
+		else if (entries[id].state != VMQ_QUEUE_GROUP)
+			continue;
+		if (g >= VMQ_GROUPS_MAX)
 			continue;
 		if (!members[g])
 			members[g] = json_object_new_array();
@@ -160,8 +168,7 @@ static int show_dev(struct vmqd_dev *dev, struct json_object *list, struct vmqd_
 		json_object_array_add(list, o);
 	}
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
-		if (!err)
-			json_object_put(members[g]);
+		json_object_put(members[g]);
 	if (err)
 		return reply_error(r, -err, "group show on %s: %s", dev->dp.ifname, strerror(-err));
 	return 0;

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/bpf.h>
+
 #include "log.h"
 #include "proto.h"
 #include "vmqd.h"
@@ -178,9 +180,10 @@ static int pick_port(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 	return 0;
 }
 
-static int unbind_picked(struct vmqd *d,
-			 bool (*match)(__u32 ifindex, const struct vmq_port_entry *e, __u32 arg),
-			 __u32 arg)
+static int for_picked(struct vmqd *d,
+		      bool (*match)(__u32 ifindex, const struct vmq_port_entry *e, __u32 arg),
+		      __u32 arg, int (*act)(struct vmqd *d, __u32 ifindex, __u32 act_arg),
+		      __u32 act_arg)
 {
 	struct port_pick *p;
 	int err;
@@ -194,9 +197,22 @@ static int unbind_picked(struct vmqd *d,
 	p->arg = arg;
 	err = vmq_port_for_each(&d->ports, pick_port, p);
 	for (size_t i = 0; !err && i < p->n; i++)
-		err = vmq_port_unbind(&d->ports, p->ports[i]);
+		err = act(d, p->ports[i], act_arg);
 	free(p);
 	return err;
+}
+
+static int unbind(struct vmqd *d, __u32 ifindex, __u32 unused)
+{
+	(void)unused;
+	return vmq_port_unbind(&d->ports, ifindex);
+}
+
+static int unbind_picked(struct vmqd *d,
+			 bool (*match)(__u32 ifindex, const struct vmq_port_entry *e, __u32 arg),
+			 __u32 arg)
+{
+	return for_picked(d, match, arg, unbind, 0);
 }
 
 static bool of_uplink(__u32 ifindex, const struct vmq_port_entry *e, __u32 uplink)
@@ -218,6 +234,25 @@ static bool vanished(__u32 ifindex, const struct vmq_port_entry *e, __u32 unused
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink)
 {
 	return unbind_picked(d, of_uplink, (__u32)uplink->dp.ifindex);
+}
+
+static int rebase(struct vmqd *d, __u32 ifindex, __u32 new_uplink)
+{
+	struct vmq_port_entry e;
+	int err = vmq_port_get(&d->ports, ifindex, &e);
+
+	e.uplink_ifindex = new_uplink;
+	if (!err && bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
+		err = -errno;
+	return err;
+}
+
+/* An uplink came back with a new ifindex: its ports follow it. */
+int vmqd_ports_rebase(struct vmqd *d, __u32 old_ifindex, __u32 new_ifindex)
+{
+	if (old_ifindex == new_ifindex)
+		return 0;
+	return for_picked(d, of_uplink, old_ifindex, rebase, new_ifindex);
 }
 
 /* A port whose device is gone (its VM destroyed) took its filter with it;

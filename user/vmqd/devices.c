@@ -3,6 +3,8 @@
  * attach, removed by detach. */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,8 +19,10 @@ int vmqd_init(struct vmqd *d, const char *bpffs_dir)
 	memset(d, 0, sizeof(*d));
 	pthread_mutex_init(&d->lock, NULL);
 	vmq_ports_init(&d->ports);
-	if (strlen(bpffs_dir) >= sizeof(d->bpffs_dir))
+	if (strlen(bpffs_dir) >= sizeof(d->bpffs_dir)) {
+		log_err("--bpffs-dir %s: path too long", bpffs_dir);
 		return -ENAMETOOLONG;
+	}
 	strcpy(d->bpffs_dir, bpffs_dir);
 	err = vmq_bpffs_ensure(bpffs_dir, &mounted);
 	if (err) {
@@ -95,12 +99,23 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 		return err;
 	}
 	err = vmq_dev_info_read(&dev->dp, &info);
-	if (!err)
+	if (!err && !dev->dp.ifindex) {
+		/* Gone while no daemon watched: kept, and attached when it returns. */
+		dev->missing = true;
+		dev->dp.ifindex = (int)info.ifindex;
+		log_warn("dev %s: pinned but absent; attached again when it comes back", ifname);
+	} else if (!err && info.ifindex && (int)info.ifindex != dev->dp.ifindex) {
+		/* Re-created while no daemon watched: its filter went with the old one. */
+		log_warn("dev %s: re-created (ifindex %u -> %d); attaching again", ifname,
+			 info.ifindex, dev->dp.ifindex);
+		err = vmqd_dev_came_back(d, dev, (int)info.ifindex);
+	} else if (!err) {
 		err = vmq_dev_is_attached(&dev->dp, &attached);
-	if (!err && !attached && (info.flags & VMQ_DEV_F_ATTACHED)) {
-		/* The filter went away (device re-created?): put it back. */
-		log_warn("dev %s: pinned but not attached; attaching again", ifname);
-		err = vmq_dev_attach(&dev->dp);
+		if (!err && !attached && (info.flags & VMQ_DEV_F_ATTACHED)) {
+			/* The filter went away: put it back. */
+			log_warn("dev %s: pinned but not attached; attaching again", ifname);
+			err = vmq_dev_attach(&dev->dp);
+		}
 	}
 	if (!err)
 		err = vmqd_add_dev(d, dev);
@@ -110,7 +125,7 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 		return err;
 	}
 	/* The TX queues may have changed while no daemon watched. */
-	err = vmqd_reconcile(dev, &changed);
+	err = dev->missing ? 0 : vmqd_reconcile(dev, &changed);
 	if (err)
 		log_warn("dev %s: cannot reconcile its queues: %s", ifname, strerror(-err));
 	log_info("dev %s: adopted (%u queue IDs, mark mask 0x%08x)", ifname, dev->dp.nr_queues,
@@ -120,27 +135,28 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 
 int vmqd_adopt_all(struct vmqd *d)
 {
+	char ports[PATH_MAX + sizeof(VMQ_PORTS_PIN_DIR)];
 	struct dirent *de;
-	DIR *dir = opendir(d->bpffs_dir);
+	DIR *dir;
+	int err;
 
+	/* Port bindings first: an uplink that changed ifindex rebases them. */
+	snprintf(ports, sizeof(ports), "%s/%s", d->bpffs_dir, VMQ_PORTS_PIN_DIR);
+	if (!access(ports, F_OK)) {
+		err = vmq_ports_open(&d->ports, d->bpffs_dir);
+		if (err)
+			log_warn("port bindings pinned under %s not adopted: %s", ports,
+				 strerror(-err));
+		else
+			log_info("port bindings adopted");
+	}
+	dir = opendir(d->bpffs_dir);
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		int err;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
+		    !strcmp(de->d_name, VMQ_PORTS_PIN_DIR))
 			continue;
-		if (!strcmp(de->d_name, VMQ_PORTS_PIN_DIR)) {
-			err = vmq_ports_open(&d->ports, d->bpffs_dir);
-			if (err)
-				log_warn("port bindings pinned under %s/%s not adopted: %s",
-					 d->bpffs_dir, de->d_name, strerror(-err));
-			else
-				log_info("port bindings adopted");
-			if (!err && vmqd_prune_ports(d))
-				log_warn("bindings of vanished ports not all removed");
-			continue;
-		}
 		err = adopt_one(d, de->d_name);
 		/* One bad uplink must not cost the others their daemon. */
 		if (err)
@@ -148,5 +164,7 @@ int vmqd_adopt_all(struct vmqd *d)
 				 d->bpffs_dir, strerror(-err));
 	}
 	closedir(dir);
+	if (d->ports.map_fd >= 0 && vmqd_prune_ports(d))
+		log_warn("bindings of vanished ports not all removed");
 	return 0;
 }

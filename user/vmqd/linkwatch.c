@@ -50,12 +50,19 @@ static struct vmqd_dev *find_missing(struct vmqd *d, const char *ifname)
 
 static void txqs_changed(struct vmqd_dev *dev)
 {
-	unsigned int ntxqs, before = dev->ntxqs, changed = 0;
+	unsigned int ntxqs, before = dev->ntxqs, changed = 0, cleared = 0;
 	int err;
 
 	if (vmq_netdev_txqs(dev->dp.ifname, &ntxqs) || ntxqs == dev->ntxqs)
 		return;
 	log_warn("dev %s: TX queues %u -> %u", dev->dp.ifname, before, ntxqs);
+	/* Drivers re-apply default XPS maps when their channels change. */
+	err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
+	if (err)
+		log_err("dev %s: cannot clear XPS: %s", dev->dp.ifname, strerror(-err));
+	else if (cleared)
+		log_warn("dev %s: XPS came back on %u TX queue(s): cleared", dev->dp.ifname,
+			 cleared);
 	err = vmqd_reconcile(dev, &changed);
 	if (err)
 		log_err("dev %s: cannot reconcile its queues: %s", dev->dp.ifname, strerror(-err));
@@ -63,14 +70,17 @@ static void txqs_changed(struct vmqd_dev *dev)
 		log_info("dev %s: reconciled, %u queue(s) changed", dev->dp.ifname, changed);
 }
 
-/* The device is back under its old name, with a new ifindex. */
-static void came_back(struct vmqd_dev *dev, int ifindex)
+/*
+ * The device is back under its old name: dev->dp.ifindex is its new index,
+ * old_ifindex the one its pinned state and port bindings still name.
+ */
+int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 {
 	struct vmq_dev_info info;
 	unsigned int ntxqs = 0, cleared = 0, changed = 0;
+	bool xps = false;
 	int err;
 
-	dev->dp.ifindex = ifindex;
 	err = vmq_dev_info_read(&dev->dp, &info);
 	if (!err) {
 		/* Its clsact went with the old device: whatever we make now is ours. */
@@ -79,20 +89,44 @@ static void came_back(struct vmqd_dev *dev, int ifindex)
 	}
 	if (!err)
 		err = vmq_netdev_txqs(dev->dp.ifname, &ntxqs);
-	if (!err)
+	if (!err) {
 		err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
+		xps = true;
+	}
 	if (!err)
 		err = vmq_dev_attach(&dev->dp);
 	if (err) {
+		if (xps)
+			vmq_xps_restore(&dev->dp);
 		log_err("dev %s: back, but cannot attach again: %s", dev->dp.ifname,
 			strerror(-err));
-		return;
+		return err;
 	}
 	dev->missing = false;
 	dev->ntxqs = ntxqs;
+	if (vmqd_ports_rebase(d, (__u32)old_ifindex, (__u32)dev->dp.ifindex))
+		log_warn("dev %s: its port bindings still name the old device", dev->dp.ifname);
 	err = vmqd_reconcile(dev, &changed);
 	log_info("dev %s: back (ifindex %d, %u TX queues): attached again%s", dev->dp.ifname,
-		 ifindex, ntxqs, err ? ", but its queues are not reconciled" : "");
+		 dev->dp.ifindex, ntxqs, err ? ", but its queues are not reconciled" : "");
+	return 0;
+}
+
+/* What a lost event would have said about dev: gone, back, or resized. */
+static void recheck(struct vmqd *d, struct vmqd_dev *dev)
+{
+	int now = (int)if_nametoindex(dev->dp.ifname), old = dev->dp.ifindex;
+
+	if (!now) {
+		dev->missing = true;
+	} else if (dev->missing || now != old) {
+		dev->missing = true;
+		dev->dp.ifindex = now;
+		if (vmqd_dev_came_back(d, dev, old))
+			dev->dp.ifindex = old;
+	} else {
+		txqs_changed(dev);
+	}
 }
 
 static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
@@ -110,7 +144,17 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 		txqs_changed(dev);
 	} else if (nh->nlmsg_type == RTM_NEWLINK && name &&
 		   (dev = find_missing(d, RTA_DATA(name)))) {
-		came_back(dev, ifi->ifi_index);
+		int old = dev->dp.ifindex;
+
+		dev->dp.ifindex = ifi->ifi_index;
+		if (vmqd_dev_came_back(d, dev, old))
+			dev->dp.ifindex = old;
+	} else if (nh->nlmsg_type == RTM_DELLINK && d->ports.map_fd >= 0) {
+		/* A bound port's VM is gone: so is its filter, and its binding. */
+		struct vmq_port_entry e;
+
+		if (!vmq_port_get(&d->ports, (__u32)ifi->ifi_index, &e))
+			vmq_port_unbind(&d->ports, (__u32)ifi->ifi_index);
 	}
 }
 
@@ -126,9 +170,10 @@ void vmqd_linkwatch_read(int fd, struct vmqd *d)
 		if (len < 0 && errno == ENOBUFS) {
 			/* Events were lost: look at every device instead. */
 			log_warn("link events overran; checking every device");
+			pthread_mutex_lock(&d->lock);
 			for (size_t i = 0; i < d->ndevs; i++)
-				if (!d->devs[i]->missing)
-					txqs_changed(d->devs[i]);
+				recheck(d, d->devs[i]);
+			pthread_mutex_unlock(&d->lock);
 			continue;
 		}
 		if (len <= 0)

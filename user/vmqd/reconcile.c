@@ -26,8 +26,9 @@ static bool entry_fits(const struct vmq_dev *dp, const struct vmq_queue_entry *e
 	case VMQ_QUEUE_TXQ:
 		return e->target < ntxqs;
 	case VMQ_QUEUE_GROUP:
+		/* A group deleted meanwhile is nothing to come back to. */
 		if (vmq_group_read(dp, e->target, &g) || !g.ntxqs)
-			return true; /* no group: the program falls back by itself */
+			return false;
 		for (__u16 i = 0; i < g.ntxqs; i++)
 			if (g.txqs[i] >= ntxqs)
 				return false;

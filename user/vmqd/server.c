@@ -67,8 +67,8 @@ static int claim_path(const char *path)
 	struct stat st;
 	int fd, err = 0;
 
-	if (lstat(path, &st) && errno == ENOENT)
-		return 0;
+	if (lstat(path, &st))
+		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISSOCK(st.st_mode)) {
 		log_err("%s: exists and is not a socket", path);
 		return -EEXIST;
@@ -287,7 +287,8 @@ static int process_lines(struct vmqd_client *c, struct vmqd *d)
 	}
 	memmove(c->in, c->in + start, c->in_len - start);
 	c->in_len -= start;
-	if (c->in_len >= VMQ_REQUEST_MAX) {
+	/* Full, and no line ends in it: a request beyond the limit. */
+	if (c->in_len >= VMQ_REQUEST_MAX && !memchr(c->in, '\n', c->in_len)) {
 		queue_error(c, E2BIG, "request: longer than 65536 bytes");
 		c->closing = true;
 	}

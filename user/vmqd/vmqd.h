@@ -61,6 +61,7 @@ unsigned int vmqd_degraded_count(struct vmqd_dev *dev);
 /* linkwatch.c */
 int vmqd_linkwatch_open(void);
 void vmqd_linkwatch_read(int fd, struct vmqd *d);
+int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex);
 
 /* cmd_stats.c */
 int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_object **out,
@@ -69,6 +70,7 @@ int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_
 /* cmd_port.c */
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
 int vmqd_prune_ports(struct vmqd *d);
+int vmqd_ports_rebase(struct vmqd *d, __u32 old_ifindex, __u32 new_ifindex);
 
 /* dispatch.c: one request line in, one response line out (caller frees);
  * *malformed says the line was not a JSON object at all. */
