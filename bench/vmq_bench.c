@@ -2,15 +2,45 @@
 /*
  * vmq-bench: per-packet cost of vmq_tx under BPF_PROG_TEST_RUN, against an
  * empty tc program loaded in the same run (r0 = -1 (TC_ACT_UNSPEC); exit:
- * the same verdict as vmq_tx). Runs alternate empty, vmq, empty, vmq...
- * for several rounds; the table gives medians. It prints figures and never
- * fails on time: only a real error (load, map write, a path that does not
- * go where it should) exits non-zero.
+ * the same verdict as vmq_tx). It prints figures and never fails on time:
+ * only a real error (load, map write, a path that does not go where it
+ * should) exits non-zero.
+ *
+ * Three instances of vmq_tx, by live VM queues (the default queue 0 is
+ * live in all three and not counted):
+ *   1      map of 16 IDs, ID 1 live
+ *   4096   map of 8192 IDs, IDs 1..4096 live (what 4096 `queue add` need)
+ *   65535  map of 65536 IDs (VMQ_QUEUES_MAX), IDs 1..65535 live
+ * and two ways of choosing the packet's queue ID:
+ *   same ID  one packet repeated: the tested ID (1, 4096, 65535) on the
+ *            direct, group and fallback (that ID freed) paths. Whatever
+ *            the map size, the same entry and counters stay in L1: this is
+ *            the instruction cost of the path.
+ *   random   direct path, a different live ID for every run: a wrapper
+ *            program writes skb->mark = 1 + hash(run number) % live, then
+ *            tail-calls vmq_tx. The baseline is the same wrapper
+ *            tail-calling the empty program. This one shows what the
+ *            queue count does to the caches (queue entries: 4 bytes per
+ *            ID; per-queue counters: 32 bytes per ID per CPU).
+ * Each round runs every case's baseline then the case itself, back to
+ * back; ratios are taken per round and the tables give medians over the
+ * rounds. Two clocks: the kernel's average (opts.duration, whole ns) and
+ * the thread's CPU time / runs (finer; includes the one syscall, spread
+ * over the runs). Goals are judged on the CPU-time ratios.
+ *
+ * Helper modes for bench/run.sh (no benchmark run):
+ *   --pin-empty PATH  pins the same empty program at PATH (on a bpffs), for
+ *                     the end-to-end control run with empty tc programs
+ *   --hold-stats      turns on the kernel's BPF run-time statistics
+ *                     (BPF_ENABLE_STATS) and holds them on until killed;
+ *                     they go off when this process exits, however it does
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +57,16 @@
 
 #include "libvmq.h"
 
-#define DEFAULT_REPEAT 10000000U
-#define DEFAULT_ROUNDS 7U
-#define DEFAULT_JSON   "build/bench/bench.json"
-#define SMALL_QUEUES   16U			 /* map of the 1-live-queue instance */
-#define LARGE_QUEUES   VMQ_QUEUES_DEFAULT	 /* 4096, every ID live */
-#define TESTED_SMALL   1U			 /* the one live VM queue */
-#define TESTED_LARGE   (VMQ_QUEUES_DEFAULT - 1U) /* the last ID */
+#define DEFAULT_REPEAT 2000000U
+#define DEFAULT_ROUNDS 15U
+#define DEFAULT_JSON   "build/bench/vmq-bench.json"
 #define BENCH_GROUP    1U
 #define BENCH_TXQ      3U
 #define VERIFY_REPEAT  1000
+#define NINST	       3U
+#define NPATHS	       3U
+#define NCASES	       (NINST * NPATHS + NINST) /* same ID, then random */
+#define FLAT_GOAL      1.02
 
 struct udp_pkt {
 	struct ethhdr eth;
@@ -64,32 +94,76 @@ static const double path_goals[] = {
 	[PATH_FALLBACK] = 0,
 };
 
+struct instance {
+	const char *name;
+	__u32 nr_queues; /* map size */
+	__u32 live;	 /* live VM queues: IDs 1..live */
+	struct vmq_dev dev;
+	int ring_fd, ring_map_fd;	      /* wrapper -> vmq_tx */
+	int ring_empty_fd, ring_empty_map_fd; /* wrapper -> empty */
+};
+
+static struct instance insts[NINST] = {
+	{ .name = "1", .nr_queues = 16, .live = 1 },
+	{ .name = "4096", .nr_queues = 8192, .live = 4096 },
+	{ .name = "65535", .nr_queues = VMQ_QUEUES_MAX, .live = VMQ_QUEUES_MAX - 1 },
+};
+
 struct bench_case {
 	enum bench_path path;
-	unsigned int live; /* live queue IDs in the instance */
-	struct vmq_dev *dev;
-	__u32 id; /* the queue ID in the mark */
+	int random; /* 0: same ID; 1: random live ID per run (wrapper) */
+	struct instance *inst;
+	__u32 id; /* the tested ID: in the mark (same ID), its entry set per case */
 	struct vmq_queue_entry entry;
-	double *ns;	 /* per round: vmq_tx, ns/packet (kernel's figure) */
-	double *cpu;	 /* per round: vmq_tx, ns/packet (thread CPU time) */
-	double *empty;	 /* per round: the empty run just before, kernel */
-	double *empty_c; /* ... and CPU time */
+	int prog_fd, base_fd;
+	/* per round */
+	double *ns, *cpu;   /* the case: kernel ns/run, CPU ns/run */
+	double *bns, *bcpu; /* its baseline, just before */
 };
 
 struct result {
-	double ns, ns_min, ns_max, cpu, empty, empty_cpu;
+	double ns, ns_min, ns_max, cpu, cpu_min, cpu_max; /* medians, min, max */
+	double bns, bcpu;				  /* baseline medians */
+	double ratio, ratio_min, ratio_max; /* paired CPU-time ratio case / baseline */
+	double ratio_ns;		    /* paired kernel-ns ratio */
 };
 
 static char sandbox_dir[64];
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* SIGINT, SIGTERM, SIGHUP: stop at the next test run (no SA_RESTART, so
+ * one in progress returns EINTR) and clean up the sandbox on the way out. */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+static void inst_init(void)
+{
+	for (size_t i = 0; i < NINST; i++) {
+		vmq_dev_init(&insts[i].dev);
+		insts[i].ring_fd = -1;
+		insts[i].ring_map_fd = -1;
+		insts[i].ring_empty_fd = -1;
+		insts[i].ring_empty_map_fd = -1;
+	}
+}
 
 /* A private netns and mountns with its own bpffs, like the unit tests:
  * whatever the benchmark pins vanishes with it. */
 static int sandbox_enter(void)
 {
-	if (geteuid() != 0) {
-		fprintf(stderr, "vmq-bench: needs root (BPF, namespaces)\n");
-		return -EPERM;
-	}
 	if (unshare(CLONE_NEWNET | CLONE_NEWNS)) {
 		fprintf(stderr, "vmq-bench: unshare: %s\n", strerror(errno));
 		return -errno;
@@ -121,17 +195,114 @@ static void sandbox_leave(void)
 	}
 }
 
+/* One CPU for the whole run: the last one this process may use. */
+static int pin_cpu(void)
+{
+	cpu_set_t set;
+	int cpu = -1;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -1;
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &set))
+			cpu = c;
+	if (cpu < 0)
+		return -1;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -1 : cpu;
+}
+
+#define INSN(c, d, s, o, i)                                                                        \
+	((struct bpf_insn){ .code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i) })
+#define ALU32_K(op, d, k) INSN(BPF_ALU | (op) | BPF_K, d, 0, 0, k)
+#define ALU32_X(op, d, s) INSN(BPF_ALU | (op) | BPF_X, d, s, 0, 0)
+#define MOV64_X(d, s)	  INSN(BPF_ALU64 | BPF_MOV | BPF_X, d, s, 0, 0)
+#define MOV64_K(d, k)	  INSN(BPF_ALU64 | BPF_MOV | BPF_K, d, 0, 0, k)
+#define LDX_W(d, s, off)  INSN(BPF_LDX | BPF_MEM | BPF_W, d, s, off, 0)
+#define STX_W(d, s, off)  INSN(BPF_STX | BPF_MEM | BPF_W, d, s, off, 0)
+#define EXIT_INSN()	  INSN(BPF_JMP | BPF_EXIT, 0, 0, 0, 0)
+#define CALL(f)		  INSN(BPF_JMP | BPF_CALL, 0, 0, 0, f)
+#define SKB_OFF(field)	  ((short)offsetof(struct __sk_buff, field))
+#define LD_MAP_FD(d, fd)                                                                           \
+	INSN(BPF_LD | BPF_DW | BPF_IMM, d, BPF_PSEUDO_MAP_FD, 0, fd), INSN(0, 0, 0, 0, 0)
+
+static int load_insns(const char *name, const struct bpf_insn *insns, size_t n)
+{
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, name, "GPL", insns, n, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
 /* r0 = -1 (TC_ACT_UNSPEC); exit */
 static int load_empty(void)
 {
 	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = TC_ACT_UNSPEC },
-		{ .code = BPF_JMP | BPF_EXIT },
+		MOV64_K(BPF_REG_0, TC_ACT_UNSPEC),
+		EXIT_INSN(),
 	};
-	int fd = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "vmq_empty", "GPL", insns,
-			       sizeof(insns) / sizeof(insns[0]), NULL);
 
-	return fd < 0 ? -errno : fd;
+	return load_insns("vmq_empty", insns, sizeof(insns) / sizeof(insns[0]));
+}
+
+/*
+ * The random-ID wrapper: n = ++cb[0] (kept in the skb across runs);
+ * mark = 1 + fmix32(n) % live; tail call to slot 0 of a one-slot program
+ * array holding `target`. Returns TC_ACT_OK if the tail call fails, which
+ * run_prog() reports (the target returns TC_ACT_UNSPEC). The caller keeps
+ * *map_fd open: a program array loses its entries with its last user
+ * reference.
+ */
+static int load_ring(__u32 live, int target_fd, int *map_fd_out)
+{
+	const __u32 key = 0;
+	int map_fd, fd, err;
+
+	map_fd = bpf_map_create(BPF_MAP_TYPE_PROG_ARRAY, "vmq_bench_jmp", sizeof(__u32),
+				sizeof(__u32), 1, NULL);
+	if (map_fd < 0)
+		return -errno;
+	{
+		const struct bpf_insn insns[] = {
+			MOV64_X(BPF_REG_6, BPF_REG_1),
+			LDX_W(BPF_REG_2, BPF_REG_6, SKB_OFF(cb[0])),
+			ALU32_K(BPF_ADD, BPF_REG_2, 1),
+			STX_W(BPF_REG_6, BPF_REG_2, SKB_OFF(cb[0])),
+			/* murmur3 fmix32 */
+			ALU32_X(BPF_MOV, BPF_REG_3, BPF_REG_2),
+			ALU32_K(BPF_RSH, BPF_REG_3, 16),
+			ALU32_X(BPF_XOR, BPF_REG_2, BPF_REG_3),
+			ALU32_K(BPF_MUL, BPF_REG_2, (int)0x85ebca6bU),
+			ALU32_X(BPF_MOV, BPF_REG_3, BPF_REG_2),
+			ALU32_K(BPF_RSH, BPF_REG_3, 13),
+			ALU32_X(BPF_XOR, BPF_REG_2, BPF_REG_3),
+			ALU32_K(BPF_MUL, BPF_REG_2, (int)0xc2b2ae35U),
+			ALU32_X(BPF_MOV, BPF_REG_3, BPF_REG_2),
+			ALU32_K(BPF_RSH, BPF_REG_3, 16),
+			ALU32_X(BPF_XOR, BPF_REG_2, BPF_REG_3),
+			ALU32_K(BPF_MOD, BPF_REG_2, (int)live),
+			ALU32_K(BPF_ADD, BPF_REG_2, 1),
+			STX_W(BPF_REG_6, BPF_REG_2, SKB_OFF(mark)),
+			MOV64_X(BPF_REG_1, BPF_REG_6),
+			LD_MAP_FD(BPF_REG_2, map_fd),
+			MOV64_K(BPF_REG_3, 0),
+			CALL(BPF_FUNC_tail_call),
+			MOV64_K(BPF_REG_0, TC_ACT_OK),
+			EXIT_INSN(),
+		};
+
+		fd = load_insns("vmq_bench_ring", insns, sizeof(insns) / sizeof(insns[0]));
+	}
+	if (fd >= 0 && bpf_map_update_elem(map_fd, &key, &target_fd, BPF_ANY)) {
+		err = -errno;
+		close(fd);
+		fd = err;
+	}
+	if (fd < 0)
+		close(map_fd);
+	else
+		*map_fd_out = map_fd;
+	return fd;
 }
 
 /* 64 bytes: 10.0.0.1:10000 -> 10.0.0.2:4789, UDP. */
@@ -187,54 +358,101 @@ static int run_prog(int prog_fd, const struct udp_pkt *pkt, __u32 mark, int repe
 	return 0;
 }
 
-static int set_queue(const struct vmq_dev *dev, __u32 id, __u16 state, __u16 target)
-{
-	struct vmq_queue_entry e = { .state = state, .target = target };
-
-	return vmq_queue_write(dev, id, e);
-}
-
-/* ID 0 on TX queue 0; group BENCH_GROUP over TX queues 0-3; IDs 1 to
- * live - 1 on TX queues by ID (the tested one is set per case). */
-static int prepare(const struct vmq_dev *dev, unsigned int live)
+/* ID 0 on TX queue 0; group BENCH_GROUP over TX queues 0-3; IDs 1..live on
+ * TX queues by ID (the tested one is set per case). One batch update: the
+ * benchmark's own instance, no packet is in flight. */
+static int prepare(const struct instance *in)
 {
 	static const __u16 txqs[] = { 0, 1, 2, 3 };
+	__u32 n = in->live + 1, *keys;
+	struct vmq_queue_entry *vals;
 	int err;
 
-	err = vmq_group_write(dev, BENCH_GROUP, txqs, 4);
-	if (!err)
-		err = set_queue(dev, VMQ_DEFAULT_QUEUE, VMQ_QUEUE_TXQ, 0);
-	for (__u32 id = 1; !err && id < live; id++)
-		err = set_queue(dev, id, VMQ_QUEUE_TXQ, (__u16)(id % 64));
+	err = vmq_group_write(&in->dev, BENCH_GROUP, txqs, 4);
+	if (err)
+		return err;
+	keys = calloc(n, sizeof(*keys));
+	vals = calloc(n, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (__u32 id = 0; id < n; id++) {
+		keys[id] = id;
+		vals[id] = (struct vmq_queue_entry){ VMQ_QUEUE_TXQ, (__u16)(id % 64) };
+	}
+	if (bpf_map_update_batch(in->dev.queues_fd, keys, vals, &n, NULL))
+		err = -errno;
+	else if (n != in->live + 1)
+		err = -EIO;
+out:
+	free(keys);
+	free(vals);
 	return err;
 }
 
-/* The case's path really is taken: its counter moves by exactly the runs. */
+static int txq_total(const struct vmq_dev *dev, __u64 *total)
+{
+	struct vmq_counter sums[VMQ_TXQ_SLOTS];
+	int err = vmq_txq_stats_read_all(dev, sums);
+
+	*total = 0;
+	for (size_t i = 0; !err && i < VMQ_TXQ_SLOTS; i++)
+		*total += sums[i].packets;
+	return err;
+}
+
+static int fallback_total(const struct vmq_dev *dev, __u64 *total)
+{
+	struct vmq_counter c;
+	int err = 0;
+
+	*total = 0;
+	for (__u32 r = 0; !err && r < VMQ_FALLBACK_REASONS; r++) {
+		err = vmq_fallback_read(dev, r, &c);
+		*total += c.packets;
+	}
+	return err;
+}
+
+/* The case's path really is taken: its counters move by exactly the runs.
+ * Random IDs: every run sent on some TX queue, none fell back. */
 static int verify(const struct bench_case *c, const struct udp_pkt *pkt)
 {
+	const struct vmq_dev *dev = &c->inst->dev;
 	struct vmq_queue_stats qb, qa;
-	struct vmq_counter fb, fa;
+	__u64 fb, fa, tb, ta;
 	int err;
 
-	err = vmq_queue_write(c->dev, c->id, c->entry);
+	err = vmq_queue_write(dev, c->id, c->entry);
 	if (!err)
-		err = vmq_queue_stats_read(c->dev, c->id, &qb);
+		err = run_prog(c->base_fd, pkt, c->id, VERIFY_REPEAT, NULL, NULL);
 	if (!err)
-		err = vmq_fallback_read(c->dev, VMQ_FALLBACK_NOT_LIVE, &fb);
+		err = vmq_queue_stats_read(dev, c->id, &qb);
 	if (!err)
-		err = run_prog(c->dev->prog_fd, pkt, c->id, VERIFY_REPEAT, NULL, NULL);
+		err = fallback_total(dev, &fb);
 	if (!err)
-		err = vmq_queue_stats_read(c->dev, c->id, &qa);
+		err = txq_total(dev, &tb);
 	if (!err)
-		err = vmq_fallback_read(c->dev, VMQ_FALLBACK_NOT_LIVE, &fa);
+		err = run_prog(c->prog_fd, pkt, c->id, VERIFY_REPEAT, NULL, NULL);
+	if (!err)
+		err = vmq_queue_stats_read(dev, c->id, &qa);
+	if (!err)
+		err = fallback_total(dev, &fa);
+	if (!err)
+		err = txq_total(dev, &ta);
 	if (err)
 		return err;
+	if (ta - tb != VERIFY_REPEAT)
+		return -EPROTO;
+	if (c->random)
+		return fa == fb ? 0 : -EPROTO;
 	if (c->path == PATH_FALLBACK)
 		return qa.fallback_packets - qb.fallback_packets == VERIFY_REPEAT &&
-				       fa.packets - fb.packets == VERIFY_REPEAT
+				       fa - fb == VERIFY_REPEAT
 			       ? 0
 			       : -EPROTO;
-	return qa.packets - qb.packets == VERIFY_REPEAT && fa.packets == fb.packets ? 0 : -EPROTO;
+	return qa.packets - qb.packets == VERIFY_REPEAT && fa == fb ? 0 : -EPROTO;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -276,13 +494,37 @@ static double max_of(const double *v, size_t n)
 	return m;
 }
 
+/* Median over rounds of a[r] / b[r]; min and max too. */
+static double paired(const double *a, const double *b, size_t n, double *mn, double *mx)
+{
+	double *q = calloc(n, sizeof(*q));
+	double m;
+
+	if (!q || !n) {
+		free(q);
+		return 0;
+	}
+	for (size_t r = 0; r < n; r++)
+		q[r] = b[r] > 0 ? a[r] / b[r] : 0;
+	m = median(q, n);
+	if (mn)
+		*mn = min_of(q, n);
+	if (mx)
+		*mx = max_of(q, n);
+	free(q);
+	return m;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: vmq-bench [--repeat N] [--rounds N] [--json PATH] [--help]\n"
-		"  --repeat N   runs per BPF_PROG_TEST_RUN (default %u)\n"
-		"  --rounds N   alternations of empty and vmq_tx per case (default %u)\n"
-		"  --json PATH  where to write the figures (default %s)\n"
+		"usage: vmq-bench [--repeat N] [--rounds N] [--json PATH]\n"
+		"       vmq-bench --pin-empty PATH | --hold-stats | --help\n"
+		"  --repeat N        runs per BPF_PROG_TEST_RUN (default %u)\n"
+		"  --rounds N        rounds; each runs every case after its baseline (default %u)\n"
+		"  --json PATH       where to write the figures (default %s)\n"
+		"  --pin-empty PATH  pin the empty tc program at PATH (on a bpffs) and exit\n"
+		"  --hold-stats      turn on BPF run-time stats until killed\n"
 		"Needs root. Prints figures; never fails on time.\n",
 		DEFAULT_REPEAT, DEFAULT_ROUNDS, DEFAULT_JSON);
 }
@@ -302,9 +544,65 @@ static int mkdir_parent(const char *path)
 	return vmq_mkdir_p(dir, 0755);
 }
 
-static int write_json(const char *path, unsigned int repeat, unsigned int rounds,
-		      const struct bench_case *cases, const struct result *res, size_t ncases,
-		      double empty, double empty_cpu)
+static const struct bench_case *find_case(const struct bench_case *cases, enum bench_path path,
+					  int random, size_t inst)
+{
+	for (size_t i = 0; i < NCASES; i++)
+		if (cases[i].path == path && cases[i].random == random &&
+		    cases[i].inst == &insts[inst])
+			return &cases[i];
+	return NULL;
+}
+
+struct flat {
+	double ratio, ratio_min, ratio_max; /* paired CPU-time ratio, 65535 over 1 */
+	double ratio_ns;		    /* the same, kernel ns */
+};
+
+/* Direct path at 65535 live queues over 1 live queue, per round. */
+static void flatness(const struct bench_case *cases, int random, __u32 rounds, struct flat *f)
+{
+	const struct bench_case *one = find_case(cases, PATH_DIRECT, random, 0);
+	const struct bench_case *big = find_case(cases, PATH_DIRECT, random, NINST - 1);
+
+	f->ratio = paired(big->cpu, one->cpu, rounds, &f->ratio_min, &f->ratio_max);
+	f->ratio_ns = paired(big->ns, one->ns, rounds, NULL, NULL);
+}
+
+static void json_case(FILE *f, const struct bench_case *c, const struct result *r)
+{
+	double goal = c->random ? 0 : path_goals[c->path];
+
+	fprintf(f,
+		"    {\"path\": \"%s\", \"ids\": \"%s\", \"live_queues\": %u, \"map_entries\": "
+		"%u, ",
+		path_names[c->path], c->random ? "random" : "same", c->inst->live,
+		c->inst->nr_queues);
+	if (c->random)
+		fprintf(f, "\"queue_id\": null, ");
+	else
+		fprintf(f, "\"queue_id\": %u, ", c->id);
+	fprintf(f, "\"ns_median\": %.2f, \"ns_min\": %.2f, \"ns_max\": %.2f, ", r->ns, r->ns_min,
+		r->ns_max);
+	fprintf(f, "\"cpu_ns_median\": %.3f, \"cpu_ns_min\": %.3f, \"cpu_ns_max\": %.3f, ", r->cpu,
+		r->cpu_min, r->cpu_max);
+	fprintf(f, "\"baseline\": \"%s\", \"baseline_ns_median\": %.2f, ",
+		c->random ? "wrapper + tail call + empty" : "empty", r->bns);
+	fprintf(f, "\"baseline_cpu_ns_median\": %.3f, \"above_baseline_cpu_ns\": %.3f, ", r->bcpu,
+		r->cpu - r->bcpu);
+	fprintf(f,
+		"\"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": %.4f, \"ratio_ns\": %.4f, ",
+		r->ratio, r->ratio_min, r->ratio_max, r->ratio_ns);
+	if (goal > 0)
+		fprintf(f, "\"goal_ratio\": %.2f, \"within_goal\": %s}", goal,
+			r->ratio <= goal ? "true" : "false");
+	else
+		fprintf(f, "\"goal_ratio\": null, \"within_goal\": null}");
+}
+
+static int write_json(const char *path, unsigned int repeat, unsigned int rounds, int cpu,
+		      const struct bench_case *cases, const struct result *res, double empty,
+		      double empty_cpu, const struct flat *flat)
 {
 	FILE *f;
 	int err = mkdir_parent(path);
@@ -317,30 +615,27 @@ static int write_json(const char *path, unsigned int repeat, unsigned int rounds
 	fprintf(f, "{\n");
 	fprintf(f, "  \"tool\": \"vmq-bench\",\n");
 	fprintf(f, "  \"method\": \"BPF_PROG_TEST_RUN\",\n");
-	fprintf(f, "  \"repeat\": %u,\n  \"rounds\": %u,\n", repeat, rounds);
+	fprintf(f, "  \"repeat\": %u,\n  \"rounds\": %u,\n  \"cpu\": %d,\n", repeat, rounds, cpu);
 	fprintf(f, "  \"packet_bytes\": %zu,\n", sizeof(struct udp_pkt));
 	fprintf(f, "  \"empty_program\": \"r0 = -1; exit\",\n");
 	fprintf(f, "  \"empty_ns_median\": %.2f,\n", empty);
 	fprintf(f, "  \"empty_cpu_ns_median\": %.3f,\n", empty_cpu);
+	fprintf(f,
+		"  \"ratio_basis\": \"per round, CPU time of the case / its baseline; median\",\n");
 	fprintf(f, "  \"cases\": [\n");
-	for (size_t i = 0; i < ncases; i++) {
-		const struct result *r = &res[i];
-		double goal = path_goals[cases[i].path];
-
-		fprintf(f, "    {\"path\": \"%s\", \"live_queues\": %u, \"queue_id\": %u, ",
-			path_names[cases[i].path], cases[i].live, cases[i].id);
-		fprintf(f, "\"ns_median\": %.2f, \"ns_min\": %.2f, \"ns_max\": %.2f, ", r->ns,
-			r->ns_min, r->ns_max);
-		fprintf(f, "\"ratio\": %.3f, \"cpu_ns_median\": %.3f, \"cpu_ratio\": %.3f, ",
-			r->ns / empty, r->cpu, r->cpu / empty_cpu);
-		fprintf(f, "\"paired_empty_ns_median\": %.2f, ", r->empty);
-		if (goal > 0)
-			fprintf(f, "\"goal_ratio\": %.2f, \"within_goal\": %s}", goal,
-				r->ns / empty <= goal ? "true" : "false");
-		else
-			fprintf(f, "\"goal_ratio\": null, \"within_goal\": null}");
-		fprintf(f, "%s\n", i + 1 < ncases ? "," : "");
+	for (size_t i = 0; i < NCASES; i++) {
+		json_case(f, &cases[i], &res[i]);
+		fprintf(f, "%s\n", i + 1 < NCASES ? "," : "");
 	}
+	fprintf(f, "  ],\n  \"flatness\": [\n");
+	for (int r = 0; r < 2; r++)
+		fprintf(f,
+			"    {\"ids\": \"%s\", \"path\": \"direct\", \"from_live\": 1, "
+			"\"to_live\": %u, \"ratio\": %.4f, \"ratio_min\": %.4f, \"ratio_max\": "
+			"%.4f, \"ratio_ns\": %.4f, \"goal_ratio\": %.2f, \"within_goal\": %s}%s\n",
+			r ? "random" : "same", insts[NINST - 1].live, flat[r].ratio,
+			flat[r].ratio_min, flat[r].ratio_max, flat[r].ratio_ns, FLAT_GOAL,
+			flat[r].ratio <= FLAT_GOAL ? "true" : "false", r ? "" : ",");
 	fprintf(f, "  ]\n}\n");
 	if (fclose(f))
 		return -errno;
@@ -358,42 +653,139 @@ static int parse_count(const char *opt, const char *s, __u32 max, __u32 *out)
 	return err;
 }
 
+static int pin_empty(const char *path)
+{
+	int fd = load_empty();
+
+	if (fd < 0) {
+		fprintf(stderr, "vmq-bench: loading the empty program: %s\n", strerror(-fd));
+		return 1;
+	}
+	if (bpf_obj_pin(fd, path)) {
+		fprintf(stderr, "vmq-bench: pinning at %s: %s\n", path, strerror(errno));
+		close(fd);
+		return 1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int hold_stats(void)
+{
+	int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+
+	if (fd < 0) {
+		fprintf(stderr, "vmq-bench: BPF_ENABLE_STATS: %s\n", strerror(-fd));
+		return 1;
+	}
+	printf("stats on\n");
+	fflush(stdout);
+	for (;;)
+		pause(); /* SIGTERM ends the process; the kernel closes fd */
+}
+
+static void print_tables(const struct bench_case *cases, const struct result *res, __u32 repeat,
+			 __u32 rounds, int cpu, double empty, double empty_cpu,
+			 const struct flat *flat)
+{
+	printf("empty tc program (r0 = -1; exit): median %.1f ns/packet (CPU time %.2f ns)\n\n",
+	       empty, empty_cpu);
+	printf("Same ID (one packet repeated):\n");
+	printf("%-9s %5s %5s %6s %6s %6s %8s %7s %15s %s\n", "path", "live", "ID", "ns", "min",
+	       "max", "cpu ns", "+empty", "x empty", "goal");
+	for (size_t i = 0; i < NCASES; i++) {
+		const struct bench_case *c = &cases[i];
+		const struct result *q = &res[i];
+		double goal = path_goals[c->path];
+		char goal_text[32], ratio_text[32];
+
+		if (c->random)
+			continue;
+		if (goal > 0)
+			snprintf(goal_text, sizeof(goal_text), "%.2fx %s", goal,
+				 q->ratio <= goal ? "met" : "MISSED");
+		else
+			snprintf(goal_text, sizeof(goal_text), "-");
+		snprintf(ratio_text, sizeof(ratio_text), "%.3fx (%.2f-%.2f)", q->ratio,
+			 q->ratio_min, q->ratio_max);
+		printf("%-9s %5u %5u %6.1f %6.1f %6.1f %8.2f %7.2f %15s %s\n", path_names[c->path],
+		       c->inst->live, c->id, q->ns, q->ns_min, q->ns_max, q->cpu, q->cpu - q->bcpu,
+		       ratio_text, goal_text);
+	}
+	printf("\nRandom live ID per packet (direct path; wrapper sets the mark, tail-calls):\n");
+	printf("%-9s %5s %6s %8s %10s %8s %15s\n", "path", "live", "ns", "cpu ns", "base cpu",
+	       "+base", "x base");
+	for (size_t i = 0; i < NCASES; i++) {
+		const struct bench_case *c = &cases[i];
+		const struct result *q = &res[i];
+		char ratio_text[32];
+
+		if (!c->random)
+			continue;
+		snprintf(ratio_text, sizeof(ratio_text), "%.3fx (%.2f-%.2f)", q->ratio,
+			 q->ratio_min, q->ratio_max);
+		printf("%-9s %5u %6.1f %8.2f %10.2f %8.2f %15s\n", path_names[c->path],
+		       c->inst->live, q->ns, q->cpu, q->bcpu, q->cpu - q->bcpu, ratio_text);
+	}
+	printf("\nFlat across queue counts (direct, %u live over 1 live, per-round CPU-time ratio; "
+	       "goal %.2fx):\n",
+	       insts[NINST - 1].live, FLAT_GOAL);
+	for (int r = 0; r < 2; r++)
+		printf("  %-6s IDs: %.3fx (rounds %.3f-%.3f; kernel ns %.3fx) %s\n",
+		       r ? "random" : "same", flat[r].ratio, flat[r].ratio_min, flat[r].ratio_max,
+		       flat[r].ratio_ns, flat[r].ratio <= FLAT_GOAL ? "met" : "MISSED");
+	printf("\n%u rounds x %u runs per case, pinned to CPU %d. ns: the kernel's average per run "
+	       "(whole ns), median;\ncpu ns: thread CPU time / runs, median; +empty / +base: cpu "
+	       "ns "
+	       "above the baseline; x empty /\nx base: per-round CPU-time ratio, median (min-max). "
+	       "Goals are reported, not asserted.\nSame ID, group path: the flow hash is computed "
+	       "on the first run and cached in the skb.\n",
+	       rounds, repeat, cpu);
+}
+
 int main(int argc, char **argv)
 {
+	enum { O_REPEAT = 1, O_ROUNDS, O_JSON, O_PIN, O_HOLD };
 	static const struct option longopts[] = {
-		{ "repeat", required_argument, NULL, 'r' },
-		{ "rounds", required_argument, NULL, 'n' },
-		{ "json", required_argument, NULL, 'j' },
+		{ "repeat", required_argument, NULL, O_REPEAT },
+		{ "rounds", required_argument, NULL, O_ROUNDS },
+		{ "json", required_argument, NULL, O_JSON },
+		{ "pin-empty", required_argument, NULL, O_PIN },
+		{ "hold-stats", no_argument, NULL, O_HOLD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	__u32 repeat = DEFAULT_REPEAT, rounds = DEFAULT_ROUNDS;
-	const char *json = DEFAULT_JSON;
-	struct vmq_load_opts small_opts = { .nr_queues = SMALL_QUEUES };
-	struct vmq_load_opts large_opts = { .nr_queues = LARGE_QUEUES };
-	struct vmq_dev small, large;
-	struct bench_case cases[6];
-	struct result res[6];
-	const size_t ncases = sizeof(cases) / sizeof(cases[0]);
+	const char *json = DEFAULT_JSON, *pin_path = NULL;
+	struct bench_case cases[NCASES];
+	struct result res[NCASES];
+	struct flat flat[2];
 	double *all_empty = NULL, *all_empty_c = NULL, empty, empty_cpu;
 	double *store = NULL;
 	char root[PATH_MAX];
 	struct udp_pkt pkt;
-	int empty_fd = -1;
-	int err = 0, opt;
+	size_t nempty = 0;
+	int empty_fd = -1, cpu;
+	int err = 0, opt, hold = 0;
 
 	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (opt) {
-		case 'r':
+		case O_REPEAT:
 			if (parse_count("--repeat", optarg, INT_MAX, &repeat))
 				return 2;
 			break;
-		case 'n':
+		case O_ROUNDS:
 			if (parse_count("--rounds", optarg, 10000, &rounds))
 				return 2;
 			break;
-		case 'j':
+		case O_JSON:
 			json = optarg;
+			break;
+		case O_PIN:
+			pin_path = optarg;
+			break;
+		case O_HOLD:
+			hold = 1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -407,13 +799,22 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (geteuid() != 0) {
+		fprintf(stderr, "vmq-bench: needs root (BPF, namespaces)\n");
+		return 1;
+	}
+	libbpf_set_print(NULL);
+	if (pin_path)
+		return pin_empty(pin_path);
+	if (hold)
+		return hold_stats();
 
-	vmq_dev_init(&small);
-	vmq_dev_init(&large);
+	inst_init();
+	catch_signals();
 	err = sandbox_enter();
 	if (err)
 		return 1;
-	libbpf_set_print(NULL);
+	cpu = pin_cpu();
 
 	empty_fd = load_empty();
 	if (empty_fd < 0) {
@@ -421,34 +822,47 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmq-bench: loading the empty program: %s\n", strerror(-err));
 		goto out;
 	}
-	snprintf(root, sizeof(root), "%s/small", sandbox_dir);
-	err = vmq_dev_load(&small, root, "lo", &small_opts);
-	if (!err) {
-		snprintf(root, sizeof(root), "%s/large", sandbox_dir);
-		err = vmq_dev_load(&large, root, "lo", &large_opts);
-	}
-	if (err) {
-		fprintf(stderr, "vmq-bench: loading vmq_tx: %s\n", strerror(-err));
-		goto out;
-	}
-	err = prepare(&small, 1);
-	if (!err)
-		err = prepare(&large, LARGE_QUEUES);
-	if (err) {
-		fprintf(stderr, "vmq-bench: writing queues: %s\n", strerror(-err));
-		goto out;
+	for (size_t i = 0; i < NINST; i++) {
+		struct instance *in = &insts[i];
+		struct vmq_load_opts o = { .nr_queues = in->nr_queues };
+
+		snprintf(root, sizeof(root), "%s/i%zu", sandbox_dir, i);
+		err = vmq_dev_load(&in->dev, root, "lo", &o);
+		if (err) {
+			fprintf(stderr, "vmq-bench: loading vmq_tx with %u queue IDs: %s\n",
+				in->nr_queues, strerror(-err));
+			goto out;
+		}
+		err = prepare(in);
+		if (err) {
+			fprintf(stderr, "vmq-bench: writing %u queues: %s\n", in->live,
+				strerror(-err));
+			goto out;
+		}
+		in->ring_fd = load_ring(in->live, in->dev.prog_fd, &in->ring_map_fd);
+		in->ring_empty_fd = in->ring_fd < 0
+					    ? in->ring_fd
+					    : load_ring(in->live, empty_fd, &in->ring_empty_map_fd);
+		if (in->ring_fd < 0 || in->ring_empty_fd < 0) {
+			err = in->ring_fd < 0 ? in->ring_fd : in->ring_empty_fd;
+			fprintf(stderr, "vmq-bench: loading the random-ID wrapper: %s\n",
+				strerror(-err));
+			goto out;
+		}
 	}
 
-	/* Small: one live VM queue (besides the default queue 0) in a map of
-	 * 16; its fallback is that ID freed. Large: all 4096 IDs live, the
-	 * last one tested; its fallback is that ID freed (4095 left live). */
-	for (size_t i = 0; i < ncases; i++) {
+	/* Same ID: per instance direct, group, fallback (the tested ID freed;
+	 * the others stay live). Random: per instance, direct. */
+	for (size_t i = 0; i < NCASES; i++) {
 		struct bench_case *c = &cases[i];
 
-		c->path = (enum bench_path)(i % 3);
-		c->live = i < 3 ? 1 : LARGE_QUEUES;
-		c->dev = i < 3 ? &small : &large;
-		c->id = i < 3 ? TESTED_SMALL : TESTED_LARGE;
+		memset(c, 0, sizeof(*c));
+		c->random = i >= NINST * NPATHS;
+		c->path = c->random ? PATH_DIRECT : (enum bench_path)(i % NPATHS);
+		c->inst = &insts[c->random ? i - NINST * NPATHS : i / NPATHS];
+		c->id = c->inst->live;
+		c->prog_fd = c->random ? c->inst->ring_fd : c->inst->dev.prog_fd;
+		c->base_fd = c->random ? c->inst->ring_empty_fd : empty_fd;
 		switch (c->path) {
 		case PATH_DIRECT:
 			c->entry = (struct vmq_queue_entry){ VMQ_QUEUE_TXQ, BENCH_TXQ };
@@ -462,27 +876,28 @@ int main(int argc, char **argv)
 		}
 	}
 
-	store = calloc(ncases * 4 * rounds, sizeof(*store));
-	all_empty = calloc(ncases * rounds, sizeof(*all_empty));
-	all_empty_c = calloc(ncases * rounds, sizeof(*all_empty_c));
+	store = calloc((size_t)NCASES * 4 * rounds, sizeof(*store));
+	all_empty = calloc((size_t)NCASES * rounds, sizeof(*all_empty));
+	all_empty_c = calloc((size_t)NCASES * rounds, sizeof(*all_empty_c));
 	if (!store || !all_empty || !all_empty_c) {
 		err = -ENOMEM;
 		fprintf(stderr, "vmq-bench: out of memory\n");
 		goto out;
 	}
-	for (size_t i = 0; i < ncases; i++) {
+	for (size_t i = 0; i < NCASES; i++) {
 		cases[i].ns = store + (i * 4 + 0) * rounds;
 		cases[i].cpu = store + (i * 4 + 1) * rounds;
-		cases[i].empty = store + (i * 4 + 2) * rounds;
-		cases[i].empty_c = store + (i * 4 + 3) * rounds;
+		cases[i].bns = store + (i * 4 + 2) * rounds;
+		cases[i].bcpu = store + (i * 4 + 3) * rounds;
 	}
 
 	build_udp(&pkt);
-	for (size_t i = 0; i < ncases; i++) {
+	for (size_t i = 0; i < NCASES; i++) {
 		err = verify(&cases[i], &pkt);
 		if (err) {
-			fprintf(stderr, "vmq-bench: %s path with %u live queues: %s\n",
-				path_names[cases[i].path], cases[i].live,
+			fprintf(stderr, "vmq-bench: %s path (%s IDs) with %u live queues: %s\n",
+				path_names[cases[i].path], cases[i].random ? "random" : "same",
+				cases[i].inst->live,
 				err == -EPROTO ? "the counters say another path was taken"
 					       : strerror(-err));
 			goto out;
@@ -494,58 +909,54 @@ int main(int argc, char **argv)
 	       repeat, rounds, sizeof(pkt));
 	fflush(stdout);
 	for (__u32 r = 0; r < rounds; r++) {
-		for (size_t i = 0; i < ncases; i++) {
+		for (size_t i = 0; i < NCASES; i++) {
 			struct bench_case *c = &cases[i];
 
-			err = vmq_queue_write(c->dev, c->id, c->entry);
+			err = interrupted ? -EINTR
+					  : vmq_queue_write(&c->inst->dev, c->id, c->entry);
 			if (!err)
-				err = run_prog(empty_fd, &pkt, c->id, (int)repeat, &c->empty[r],
-					       &c->empty_c[r]);
+				err = run_prog(c->base_fd, &pkt, c->id, (int)repeat, &c->bns[r],
+					       &c->bcpu[r]);
 			if (!err)
-				err = run_prog(c->dev->prog_fd, &pkt, c->id, (int)repeat, &c->ns[r],
+				err = run_prog(c->prog_fd, &pkt, c->id, (int)repeat, &c->ns[r],
 					       &c->cpu[r]);
 			if (err) {
-				fprintf(stderr, "vmq-bench: test run: %s\n", strerror(-err));
+				if (interrupted)
+					fprintf(stderr, "vmq-bench: interrupted\n");
+				else
+					fprintf(stderr, "vmq-bench: test run: %s\n",
+						strerror(-err));
 				goto out;
 			}
-			all_empty[r * ncases + i] = c->empty[r];
-			all_empty_c[r * ncases + i] = c->empty_c[r];
+			if (!c->random) {
+				all_empty[nempty] = c->bns[r];
+				all_empty_c[nempty++] = c->bcpu[r];
+			}
 		}
 	}
 
-	empty = median(all_empty, ncases * rounds);
-	empty_cpu = median(all_empty_c, ncases * rounds);
-	printf("empty tc program (r0 = -1; exit): median %.1f ns/packet (CPU time %.2f ns)\n\n",
-	       empty, empty_cpu);
-	printf("%-9s %5s %6s %6s %6s %7s %8s %8s %6s\n", "path", "live", "ns", "min", "max",
-	       "x empty", "cpu ns", "x empty", "goal");
-	for (size_t i = 0; i < ncases; i++) {
+	empty = median(all_empty, nempty);
+	empty_cpu = median(all_empty_c, nempty);
+	for (size_t i = 0; i < NCASES; i++) {
 		struct bench_case *c = &cases[i];
 		struct result *q = &res[i];
-		double goal = path_goals[c->path];
-		char goal_text[32];
 
 		q->ns = median(c->ns, rounds);
 		q->ns_min = min_of(c->ns, rounds);
 		q->ns_max = max_of(c->ns, rounds);
 		q->cpu = median(c->cpu, rounds);
-		q->empty = median(c->empty, rounds);
-		q->empty_cpu = median(c->empty_c, rounds);
-		if (goal > 0)
-			snprintf(goal_text, sizeof(goal_text), "%.2fx %s", goal,
-				 q->ns / empty <= goal ? "met" : "MISSED");
-		else
-			snprintf(goal_text, sizeof(goal_text), "-");
-		printf("%-9s %5u %6.1f %6.1f %6.1f %6.2fx %8.2f %7.2fx %s\n", path_names[c->path],
-		       c->live, q->ns, q->ns_min, q->ns_max, q->ns / empty, q->cpu,
-		       q->cpu / empty_cpu, goal_text);
+		q->cpu_min = min_of(c->cpu, rounds);
+		q->cpu_max = max_of(c->cpu, rounds);
+		q->bns = median(c->bns, rounds);
+		q->bcpu = median(c->bcpu, rounds);
+		q->ratio = paired(c->cpu, c->bcpu, rounds, &q->ratio_min, &q->ratio_max);
+		q->ratio_ns = paired(c->ns, c->bns, rounds, NULL, NULL);
 	}
-	printf("\nns: the kernel's average per run (whole ns), median of the rounds; cpu ns: "
-	       "thread CPU time / runs.\n");
-	printf("Goals are reported, not asserted. One packet repeated: the group path's flow "
-	       "hash is\ncomputed on the first run and cached in the skb for the rest.\n");
+	flatness(cases, 0, rounds, &flat[0]);
+	flatness(cases, 1, rounds, &flat[1]);
+	print_tables(cases, res, repeat, rounds, cpu, empty, empty_cpu, flat);
 
-	err = write_json(json, repeat, rounds, cases, res, ncases, empty, empty_cpu);
+	err = write_json(json, repeat, rounds, cpu, cases, res, empty, empty_cpu, flat);
 	if (err)
 		fprintf(stderr, "vmq-bench: writing %s: %s\n", json, strerror(-err));
 	else
@@ -556,12 +967,19 @@ out:
 	free(all_empty_c);
 	if (empty_fd >= 0)
 		close(empty_fd);
-	if (small.prog_fd >= 0)
-		vmq_dev_unpin(&small);
-	if (large.prog_fd >= 0)
-		vmq_dev_unpin(&large);
-	vmq_dev_close(&small);
-	vmq_dev_close(&large);
+	for (size_t i = 0; i < NINST; i++) {
+		if (insts[i].ring_fd >= 0)
+			close(insts[i].ring_fd);
+		if (insts[i].ring_empty_fd >= 0)
+			close(insts[i].ring_empty_fd);
+		if (insts[i].ring_map_fd >= 0)
+			close(insts[i].ring_map_fd);
+		if (insts[i].ring_empty_map_fd >= 0)
+			close(insts[i].ring_empty_map_fd);
+		if (insts[i].dev.prog_fd >= 0)
+			vmq_dev_unpin(&insts[i].dev);
+		vmq_dev_close(&insts[i].dev);
+	}
 	sandbox_leave();
 	return err ? 1 : 0;
 }

@@ -1,0 +1,402 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+"""bench/report.py: the figures of `make bench`, from bench/run.sh's raw records.
+
+  report.py maps PINDIR PID          vmq's BPF maps (pinned under PINDIR, or held
+                                     by process PID) as a JSON list, from bpftool
+  report.py render RAW MICRO OUT     prints the table, writes the JSON file OUT
+
+RAW holds one record per line, fields separated by single spaces:
+  meta KEY VALUE...                  machine and run facts
+  e2e ROUND MODE RX NS RUN WAIT D0,..,D7
+                                     one end-to-end window: packets received at
+                                     the wire, its length (ns), the sender's CPU
+                                     time and run-queue wait in it (ns), and the
+                                     uplink's per-TX-queue packet deltas
+  bpfstat MODE NAME CNT NS           BPF run-time stats in the attribution window
+  ctl OP T0 T1                       one vmqctl invocation ($EPOCHREALTIME before
+                                     and after)
+  batch OP REP T0 T1                 one `vmqctl -b` of 4096 lines
+  rss LABEL RSS HWM ANON FILE       vmqd VmRSS, VmHWM, RssAnon, RssFile (kB)
+  live N                             live queues (`dev show`) after the batch
+
+Goals are reported, never asserted: this script exits non-zero only when its
+input is missing or malformed.
+"""
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+
+GOAL_DIRECT = 1.10
+GOAL_FLAT = 1.02
+GOAL_E2E = 0.98
+GOAL_BATCH_S = 0.5
+GOAL_RSS_KB = 8 * 1024
+
+
+def bpftool_json(*args):
+    out = subprocess.run(["bpftool", "-j", *args], capture_output=True, text=True)
+    if out.returncode:
+        return None
+    return json.loads(out.stdout)
+
+
+def cmd_maps(pindir, pid):
+    """Maps pinned under pindir and maps process pid holds, once each."""
+    ids, pinned = [], {}
+    for root, _dirs, files in os.walk(pindir):
+        for f in sorted(files):
+            path = os.path.join(root, f)
+            m = bpftool_json("map", "show", "pinned", path)
+            if isinstance(m, dict) and "id" in m:
+                pinned[m["id"]] = os.path.relpath(path, pindir)
+                if m["id"] not in ids:
+                    ids.append(m["id"])
+    held = set()
+    fdinfo = "/proc/%s/fdinfo" % pid
+    for fd in sorted(os.listdir(fdinfo), key=int):
+        try:
+            with open(os.path.join(fdinfo, fd)) as h:
+                text = h.read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            if line.startswith("map_id:"):
+                mid = int(line.split()[1])
+                held.add(mid)
+                if mid not in ids:
+                    ids.append(mid)
+    maps = []
+    for mid in ids:
+        m = bpftool_json("map", "show", "id", str(mid))
+        if not isinstance(m, dict):
+            sys.exit("report.py: bpftool map show id %d failed" % mid)
+        maps.append({
+            "id": mid,
+            "name": m.get("name", ""),
+            "type": m.get("type", ""),
+            "max_entries": m.get("max_entries", 0),
+            "bytes_key": m.get("bytes_key", 0),
+            "bytes_value": m.get("bytes_value", 0),
+            "bytes_memlock": m.get("bytes_memlock", 0),
+            "pinned": pinned.get(mid),
+            "held_by_vmqd": mid in held,
+        })
+    json.dump(maps, sys.stdout, indent=1)
+    print()
+
+
+def pct(values, p):
+    """Nearest-rank percentile."""
+    s = sorted(values)
+    return s[max(0, math.ceil(p / 100.0 * len(s)) - 1)]
+
+
+def med(values):
+    return statistics.median(values) if values else None
+
+
+def parse_raw(path):
+    raw = {"meta": {}, "e2e": [], "bpfstat": [], "ctl": {}, "batch": {}, "rss": {}, "live": None}
+    with open(path) as h:
+        for n, line in enumerate(h, 1):
+            f = line.rstrip("\n").split(" ")
+            if not f or not f[0]:
+                continue
+            try:
+                kind = f[0]
+                if kind == "meta":
+                    raw["meta"][f[1]] = " ".join(f[2:])
+                elif kind == "e2e":
+                    raw["e2e"].append({
+                        "round": int(f[1]), "mode": f[2], "rx_packets": int(f[3]),
+                        "ns": int(f[4]), "sender_run_ns": int(f[5]),
+                        "sender_wait_ns": int(f[6]),
+                        "txq_packets": [int(x) for x in f[7].split(",")],
+                    })
+                elif kind == "bpfstat":
+                    raw["bpfstat"].append({"mode": f[1], "prog": f[2], "run_cnt": int(f[3]),
+                                           "run_time_ns": int(f[4])})
+                elif kind == "ctl":
+                    raw["ctl"].setdefault(f[1], []).append(
+                        (float(f[3]) - float(f[2])) * 1000.0)
+                elif kind == "batch":
+                    raw["batch"].setdefault(f[1], []).append(float(f[4]) - float(f[3]))
+                elif kind == "rss":
+                    raw["rss"][f[1]] = {"rss_kb": int(f[2]), "hwm_kb": int(f[3]),
+                                        "anon_kb": int(f[4]), "file_kb": int(f[5])}
+                elif kind == "live":
+                    raw["live"] = int(f[1])
+                else:
+                    raise ValueError("unknown record " + kind)
+            except (IndexError, ValueError) as e:
+                sys.exit("report.py: %s line %d: %s: %r" % (path, n, e, line))
+    return raw
+
+
+def e2e_summary(raw):
+    modes = {}
+    rounds = {}
+    for w in raw["e2e"]:
+        w["pps"] = w["rx_packets"] * 1e9 / w["ns"]
+        w["pps_per_cpu_s"] = w["rx_packets"] * 1e9 / w["sender_run_ns"] if w["sender_run_ns"] else 0
+        w["sender_cpu_share"] = w["sender_run_ns"] / w["ns"]
+        modes.setdefault(w["mode"], []).append(w)
+        rounds.setdefault(w["round"], {})[w["mode"]] = w
+    out = {"windows": raw["e2e"], "modes": {}}
+    for mode, ws in modes.items():
+        out["modes"][mode] = {
+            "rounds": len(ws),
+            "pps_median": med([w["pps"] for w in ws]),
+            "pps_min": min(w["pps"] for w in ws),
+            "pps_max": max(w["pps"] for w in ws),
+            "pps_per_cpu_s_median": med([w["pps_per_cpu_s"] for w in ws]),
+            "sender_cpu_share_median": med([w["sender_cpu_share"] for w in ws]),
+            "ns_per_packet_cpu_median": med([w["sender_run_ns"] / w["rx_packets"]
+                                             for w in ws if w["rx_packets"]]),
+        }
+
+    def ratios(a, b):
+        m = out["modes"]
+        if a not in m or b not in m:
+            return None
+        paired = [r[a]["pps"] / r[b]["pps"] for r in rounds.values() if a in r and b in r]
+        paired_cpu = [r[a]["pps_per_cpu_s"] / r[b]["pps_per_cpu_s"]
+                      for r in rounds.values() if a in r and b in r]
+        return {
+            "ratio": med(paired),
+            "ratio_basis": "per round: %s pps / %s pps (adjacent windows); median" % (a, b),
+            "ratio_p25": pct(paired, 25), "ratio_p75": pct(paired, 75),
+            "ratio_min": min(paired), "ratio_max": max(paired), "ratios": paired,
+            "ratio_of_medians": m[a]["pps_median"] / m[b]["pps_median"],
+            "per_cpu_ratio": med(paired_cpu),
+        }
+
+    out["vmq_over_off"] = ratios("vmq", "off")
+    out["empty_over_off"] = ratios("empty", "off")
+    out["vmq_over_empty"] = ratios("vmq", "empty")
+    out["uplink_over_off"] = ratios("uplink", "off")
+    att = {}
+    for s in raw["bpfstat"]:
+        att.setdefault(s["mode"], {})[s["prog"]] = {
+            "run_cnt": s["run_cnt"], "run_time_ns": s["run_time_ns"],
+            "ns_per_run": s["run_time_ns"] / s["run_cnt"] if s["run_cnt"] else None}
+    out["bpf_run_time"] = att
+    return out
+
+
+def render(raw_path, micro_path, out_path):
+    raw = parse_raw(raw_path)
+    with open(micro_path) as h:
+        micro = json.load(h)
+    maps_path = os.path.join(os.path.dirname(raw_path), "maps.json")
+    with open(maps_path) as h:
+        maps = json.load(h)
+    meta = raw["meta"]
+    e2e = e2e_summary(raw)
+    lines = []
+    goals = []
+
+    def say(s=""):
+        lines.append(s)
+
+    def goal(name, value, text, met):
+        goals.append({"goal": name, "value": value, "target": text, "met": met})
+        return "%-9s %s" % (text, "met" if met else "MISSED")
+
+    say("vmq benchmark  %s" % meta.get("date", ""))
+    say("machine: %s CPUs, %s, kernel %s; load average %s at start, %s at end" % (
+        meta.get("nproc", "?"), meta.get("cpu", "?"), meta.get("kernel", "?"),
+        meta.get("load_start", "?"), meta.get("load_end", "?")))
+    say()
+
+    # --- data plane --------------------------------------------------------
+    cases = micro["cases"]
+
+    def case(path, ids, live):
+        for c in cases:
+            if c["path"] == path and c["ids"] == ids and c["live_queues"] == live:
+                return c
+        sys.exit("report.py: no %s/%s/%d case in %s" % (path, ids, live, micro_path))
+
+    lives = sorted({c["live_queues"] for c in cases})
+    say("DATA PLANE  vmq_tx per packet, BPF_PROG_TEST_RUN, CPU ns (kernel ns); "
+        "%d rounds x %d runs" % (micro["rounds"], micro["repeat"]))
+    say("%-36s %14s %14s %14s  %s" % ("live VM queues", *("%d" % l for l in lives), "goal"))
+    say("%-36s %14s" % ("empty tc program", "%.2f (%.0f)" % (micro["empty_cpu_ns_median"],
+                                                              micro["empty_ns_median"])))
+    for path in ("direct", "group", "fallback"):
+        row = [case(path, "same", l) for l in lives]
+        say("%-36s %14s %14s %14s" % ("%s, same ID" % path,
+                                       *("%.2f (%.0f)" % (c["cpu_ns_median"], c["ns_median"])
+                                         for c in row)))
+        worst = max(c["ratio"] for c in row)
+        g = ""
+        if path == "direct":
+            g = goal("direct path / empty program", worst, "<= %.2fx" % GOAL_DIRECT,
+                     worst <= GOAL_DIRECT)
+        say("%-36s %14s %14s %14s  %s" % ("  x empty (per-round ratio), +ns",
+                                           *("%.3fx %+.1f" % (c["ratio"],
+                                                               c["above_baseline_cpu_ns"])
+                                             for c in row), g))
+    row = [case("direct", "random", l) for l in lives]
+    say("%-36s %14s %14s %14s" % ("direct, random live ID per packet",
+                                   *("%.2f (%.0f)" % (c["cpu_ns_median"], c["ns_median"])
+                                     for c in row)))
+    say("%-36s %14s %14s %14s" % ("  above its baseline (wrapper+empty)",
+                                   *("+%.2f" % c["above_baseline_cpu_ns"] for c in row)))
+    for fl in micro["flatness"]:
+        say("%-36s %14s %14s %14s  %s  (rounds %.2f-%.2f)" % (
+            "flat: direct, %d over 1, %s ID" % (fl["to_live"], fl["ids"]),
+            "", "", "%.3fx" % fl["ratio"],
+            goal("flat across queue counts (%s ID)" % fl["ids"], fl["ratio"],
+                 "<= %.2fx" % GOAL_FLAT, fl["ratio"] <= GOAL_FLAT),
+            fl["ratio_min"], fl["ratio_max"]))
+    say()
+
+    # --- end to end --------------------------------------------------------
+    m = e2e["modes"]
+    say("END TO END  1 VM, unpaced UDP (64 B payload, 4 flows) -> host routing -> uplink "
+        "(8 TX queues, mq) -> wire;")
+    say("            packets received at the wire per second, median of %d rounds x %s s "
+        "(min-max); the modes" % (m["off"]["rounds"], meta.get("e2e_seconds", "?")))
+    say("            alternate under one running sender, ratios are taken within a round")
+    labels = {"off": "without vmq", "empty": "empty tc programs at vmq's two hooks",
+              "vmq": "with vmq (attached, port bound)",
+              "uplink": "vmq on the uplink only, no port hook"}
+    for mode in ("off", "empty", "vmq", "uplink"):
+        if mode in m:
+            say("%-36s %14s  (%.0f-%.0f)  %.0f ns CPU/packet" % (
+                labels[mode], "%.0f pps" % m[mode]["pps_median"], m[mode]["pps_min"],
+                m[mode]["pps_max"], m[mode]["ns_per_packet_cpu_median"]))
+    r = e2e["vmq_over_off"]
+    say("%-36s %14s  %s" % (
+        "ratio with / without vmq", "%.3f" % r["ratio"],
+        goal("end-to-end ratio with/without vmq", r["ratio"], ">= %.2f" % GOAL_E2E,
+             r["ratio"] >= GOAL_E2E)))
+    say("%-36s %14s  quartiles %.3f-%.3f, range %.3f-%.3f; ratio of the medians %.3f" % (
+        "  (median of the per-round ratios)", "", r["ratio_p25"], r["ratio_p75"],
+        r["ratio_min"], r["ratio_max"], r["ratio_of_medians"]))
+    say("%-36s %14s  (packets per CPU-second of the sender, softirq included)" % (
+        "  same, per sender CPU-second", "%.3f" % r["per_cpu_ratio"]))
+    if e2e["empty_over_off"]:
+        say("%-36s %14s  vmq / empty programs: %.3f" % (
+            "  empty tc programs / without", "%.3f" % e2e["empty_over_off"]["ratio"],
+            e2e["vmq_over_empty"]["ratio"]))
+    if e2e["uplink_over_off"]:
+        x = e2e["uplink_over_off"]
+        say("%-36s %14s  quartiles %.3f-%.3f" % (
+            "  uplink only / without", "%.3f" % x["ratio"], x["ratio_p25"],
+            x["ratio_p75"]))
+    att = e2e["bpf_run_time"]
+    floor = None
+    if "empty" in att:
+        runs = [v["ns_per_run"] for v in att["empty"].values() if v["ns_per_run"] is not None]
+        floor = med(runs) if runs else None
+    if "vmq" in att:
+        parts = []
+        for p, v in sorted(att["vmq"].items()):
+            if v["ns_per_run"] is None:
+                continue
+            parts.append("%s %.1f" % (p, v["ns_per_run"]) +
+                         (" (+%.1f)" % (v["ns_per_run"] - floor) if floor is not None else ""))
+        say("%-36s %s ns per packet" % ("  BPF run-time stats in that path", ", ".join(parts)))
+        if floor is not None:
+            say("%-36s %s  (+: above the empty program at the same hooks, %.1f ns: the "
+                "stats' own clock reads)" % ("", "", floor))
+    say()
+
+    # --- control plane -----------------------------------------------------
+    ctl = {}
+    say("CONTROL PLANE  vmqctl -> vmqd over the Unix socket; each figure includes "
+        "starting the vmqctl process")
+    for op, label in (("set", "vmqctl queue set (one op)"), ("ping", "vmqctl daemon ping (floor)")):
+        v = raw["ctl"].get(op)
+        if not v:
+            continue
+        ctl[op] = {"n": len(v), "p50_ms": pct(v, 50), "p99_ms": pct(v, 99),
+                   "min_ms": min(v), "max_ms": max(v), "samples_ms": v}
+        say("%-36s %14s  p99 %.2f ms  (min %.2f, max %.2f; n=%d)" % (
+            label, "p50 %.2f ms" % ctl[op]["p50_ms"], ctl[op]["p99_ms"], min(v), max(v), len(v)))
+    for op in ("add", "del"):
+        v = raw["batch"].get(op)
+        if not v:
+            continue
+        ctl["batch_" + op] = {"lines": 4096, "runs_s": v, "median_s": med(v)}
+        g = ""
+        if op == "add":
+            g = goal("4096 queue adds (one vmqctl -b)", med(v), "< %.1f s" % GOAL_BATCH_S,
+                     med(v) < GOAL_BATCH_S)
+        say("%-36s %14s  runs %s  %s" % (
+            "vmqctl -b, 4096 queue %s" % op, "%.3f s" % med(v),
+            " ".join("%.3f" % x for x in v), g))
+    say()
+
+    # --- memory ------------------------------------------------------------
+    rss = raw["rss"]
+    say("MEMORY  4096 queues added, map of %s queue IDs, %s possible CPUs" % (
+        meta.get("map_ids", "?"), meta.get("possible_cpus", "?")))
+    q = rss.get("queues")
+    if q:
+        say("%-36s %14s  %s" % (
+            "vmqd resident (VmRSS)", "%.2f MiB" % (q["rss_kb"] / 1024.0),
+            goal("vmqd resident memory", q["rss_kb"], "< 8 MiB", q["rss_kb"] < GOAL_RSS_KB)))
+        say("%-36s %14s  anonymous %.2f, file-backed %.2f; peak (VmHWM) %.2f" % (
+            "", "", q["anon_kb"] / 1024.0, q["file_kb"] / 1024.0, q["hwm_kb"] / 1024.0))
+        say("%-36s %14s  at start %.2f MiB (anonymous %.2f), attached %.2f" % (
+            "", "", rss["start"]["rss_kb"] / 1024.0, rss["start"]["anon_kb"] / 1024.0,
+            rss["attached"]["rss_kb"] / 1024.0))
+    total = sum(x["bytes_memlock"] for x in maps)
+    say("%-36s %14s  in %d maps:" % ("BPF maps (memlock)", "%.2f MiB" % (total / 1048576.0),
+                                      len(maps)))
+    for x in sorted(maps, key=lambda x: -x["bytes_memlock"]):
+        say("  %-34s %14s  %s, %d entries x %d B" % (
+            x["name"], "%.1f KiB" % (x["bytes_memlock"] / 1024.0), x["type"],
+            x["max_entries"], x["bytes_value"]))
+    say()
+    say("Goals: %d of %d met. Figures only: a missed goal never fails `make bench`." % (
+        sum(1 for g in goals if g["met"]), len(goals)))
+
+    doc = {
+        "tool": "make bench",
+        "date": meta.get("date"),
+        "machine": {k: meta.get(k) for k in ("nproc", "possible_cpus", "cpu", "kernel",
+                                             "load_start", "load_end")},
+        "goals": goals,
+        "dataplane": micro,
+        "end_to_end": dict(e2e, seconds=float(meta.get("e2e_seconds", "0")),
+                           sender_cpu=meta.get("sender_cpu")),
+        "control_plane": ctl,
+        "memory": {
+            "map_queue_ids": int(meta.get("map_ids", "0")),
+            "live_queues": raw["live"],
+            "vmqd_kb": rss,
+            "maps": maps,
+            "maps_memlock_total_bytes": total,
+        },
+        "table": lines,
+    }
+    os.makedirs(os.path.dirname(os.path.abspath(out_path)), exist_ok=True)
+    tmp = out_path + ".tmp"
+    with open(tmp, "w") as h:
+        json.dump(doc, h, indent=1)
+        h.write("\n")
+    os.replace(tmp, out_path)
+    print("\n".join(lines))
+    print("JSON: %s" % out_path)
+
+
+def main(argv):
+    if len(argv) == 4 and argv[1] == "maps":
+        cmd_maps(argv[2], argv[3])
+    elif len(argv) == 5 and argv[1] == "render":
+        render(argv[2], argv[3], argv[4])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

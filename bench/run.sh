@@ -1,0 +1,356 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#
+# make bench: every figure of docs/PERFORMANCE.md in one run (about 2.5 min).
+#
+#   data plane     build/bench/vmq-bench (BPF_PROG_TEST_RUN): vmq_tx against
+#                  an empty tc program, direct/group/fallback at 1, 4096 and
+#                  65535 live queues; same ID and a random live ID per packet
+#   end to end     the namespace host of tests/integration/topology.sh: one
+#                  VM sends unpaced UDP through the host's routing to the
+#                  uplink (8 TX queues, mq) and the wire, from one sender
+#                  running throughout; packets received at the wire per
+#                  second, in rounds of one window per mode (the order
+#                  rotates), the mode changed under the running sender:
+#                    off    no vmq at all (no clsact on the port or uplink)
+#                    empty  the empty tc program at vmq's two hooks (the
+#                           port's ingress, the uplink's egress): the cost
+#                           of the hooks alone
+#                    vmq    vmqctl dev attach + queue add + port bind
+#                    uplink vmq_tx on the uplink only (no port bound: the
+#                           VM's packets leave on the default queue), what
+#                           vmq would cost with one hook instead of two
+#                  then one window per mode with the kernel's BPF run-time
+#                  statistics on, for the programs' own ns per packet
+#   control plane  vmqd in the host namespace: N single `vmqctl queue set`
+#                  (and `daemon ping`, the floor) timed end to end, process
+#                  start included; `vmqctl -b` with 4096 `queue add` lines
+#   memory         vmqd VmRSS and vmq's BPF maps (memlock) with 4096 queues
+#
+# One table on stdout, one JSON file ($BUILD/bench/bench.json, or
+# VMQ_BENCH_JSON); progress and the detailed data-plane table on stderr.
+# A benchmark never fails on time: it exits non-zero only on a real error
+# (a tool fails, traffic does not go where it should). Everything it
+# creates (namespaces, bpffs, pins, processes, files) is removed on exit,
+# also on ^C, through tests/integration/lib.sh's trap.
+#
+# Knobs (environment): VMQ_BENCH_E2E_ROUNDS (20), VMQ_BENCH_E2E_SECONDS (1),
+# VMQ_BENCH_CTL_N (200), VMQ_BENCH_MICRO_ARGS (e.g. "--rounds 5"),
+# VMQ_BENCH_JSON, VMQ_BENCH_RAW (a directory to keep the raw records in).
+# shellcheck disable=SC2034 # globals for lib.sh
+export LC_ALL=C # $EPOCHREALTIME with a '.'
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/integration/lib.sh
+. "$here/../tests/integration/lib.sh"
+# shellcheck source=tests/integration/topology.sh
+. "$here/../tests/integration/topology.sh"
+
+E2E_ROUNDS=${VMQ_BENCH_E2E_ROUNDS:-20}
+E2E_SECONDS=${VMQ_BENCH_E2E_SECONDS:-1}
+E2E_WARMUP=0.5 # the sender, once
+E2E_SETTLE=0.2 # after each change of mode
+CTL_N=${VMQ_BENCH_CTL_N:-200}
+BATCH_REPS=3
+NQUEUES=4096
+MAP_IDS=8192 # IDs 1..4096 and the default queue 0
+JSON_OUT=${VMQ_BENCH_JSON:-$BUILD/bench/bench.json}
+DEFAULT_TXQ=7
+VM_QUEUE=1
+VM_TXQ=1
+
+vmqt_init bpftool taskset
+vmqt_need_python
+vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend" "$BUILD/bench/vmq-bench"
+RAW=$VMQT_TMP/raw.txt
+: >"$RAW"
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+rec() { printf '%s\n' "$*" >>"$RAW"; }
+
+# --- the machine ---------------------------------------------------------------
+possible_cpus() { # "0-1,4" -> 3
+	awk -F, '{ n = 0; for (i = 1; i <= NF; i++) { split($i, r, "-"); n += (r[2] == "" ? 1 : r[2] - r[1] + 1) } print n }' \
+		/sys/devices/system/cpu/possible
+}
+rec meta date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+rec meta nproc "$(nproc)"
+rec meta possible_cpus "$(possible_cpus)"
+rec meta cpu "$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+rec meta kernel "$(uname -r)"
+rec meta load_start "$(cut -d' ' -f1-3 /proc/loadavg)"
+rec meta e2e_seconds "$E2E_SECONDS"
+rec meta map_ids "$MAP_IDS"
+
+# --- data plane: vmq-bench ------------------------------------------------------
+log "data plane: vmq-bench (BPF_PROG_TEST_RUN; about 30 s)"
+# shellcheck disable=SC2086 # knobs, word-split on purpose
+"$BUILD/bench/vmq-bench" --json "$VMQT_TMP/micro.json" ${VMQ_BENCH_MICRO_ARGS:-} | sed 's/^/  | /' >&2
+
+# --- the host -----------------------------------------------------------------------
+log "building the namespace host (1 VM, uplink with 8 TX queues, wire); starting vmqd"
+vmqt_topo_host 1
+vmqt_vm_add 1
+vmqt_bpffs_mount
+# shellcheck disable=SC2119 # no vmqd options
+vmqt_topo_vmqd_start
+HNS=$VMQT_HOST_NS
+DEV=$VMQT_HOST_DEV
+PORT=vmqtap1
+VMD=$VMQT_VMQD_PID
+rss_hwm() { # "VmRSS VmHWM RssAnon RssFile" of vmqd, kB
+	awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 } $1 == "RssAnon:" { a = $2 }
+		$1 == "RssFile:" { f = $2 } END { print r, h, a, f }' "/proc/$VMD/status"
+}
+rec rss start "$(rss_hwm)"
+EMPTY_PIN=$VMQT_BPFFS/bench_empty
+vmqt_run "$BUILD/bench/vmq-bench" --pin-empty "$EMPTY_PIN" >/dev/null
+
+# --- end to end ---------------------------------------------------------------------
+SENDER_CPU=$(($(nproc) - 1))
+rec meta sender_cpu "$SENDER_CPU"
+
+mode_on() {
+	local spec d hook
+	case $1 in
+	off) ;;
+	empty)
+		for spec in "$DEV egress" "$PORT ingress"; do
+			read -r d hook <<<"$spec"
+			vmqt_run tc -n "$HNS" qdisc add dev "$d" clsact
+			vmqt_run tc -n "$HNS" filter add dev "$d" "$hook" pref 1 bpf da pinned "$EMPTY_PIN"
+		done
+		;;
+	vmq | uplink)
+		vmqt_ctl dev attach "$DEV" default-txq "$DEFAULT_TXQ" >/dev/null
+		vmqt_ctl queue add "$DEV" id "$VM_QUEUE" txq "$VM_TXQ" vm vm1 >/dev/null
+		[ "$1" = uplink ] || vmqt_ctl port bind "$PORT" dev "$DEV" queue "$VM_QUEUE" >/dev/null
+		;;
+	esac
+}
+
+# Back to nothing: no clsact left on the port or the uplink.
+mode_off() {
+	local d q
+	case $1 in
+	off) ;;
+	empty)
+		vmqt_run tc -n "$HNS" qdisc del dev "$DEV" clsact
+		vmqt_run tc -n "$HNS" qdisc del dev "$PORT" clsact
+		;;
+	vmq)
+		vmqt_ctl port unbind "$PORT" >/dev/null
+		vmqt_ctl dev detach "$DEV" >/dev/null
+		;;
+	uplink)
+		vmqt_ctl dev detach "$DEV" >/dev/null
+		;;
+	esac
+	for d in "$DEV" "$PORT"; do
+		q=$(vmqt_run tc -n "$HNS" qdisc show dev "$d")
+		if grep -q clsact <<<"$q"; then
+			vmqt_fail "after mode $1: clsact still on $d:$(printf '\n%s' "$q" | sed 's/^/   | /')"
+		fi
+	done
+}
+
+# Runs in the wire namespace: packets received, and the sender's CPU time
+# and run-queue wait (/proc/PID/schedstat, ns), over SECONDS.
+SAMPLER='
+import sys, time
+dev, pid, secs = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def snap():
+    t = time.monotonic_ns()
+    with open("/sys/class/net/%s/statistics/rx_packets" % dev) as h:
+        rx = int(h.read())
+    with open("/proc/%s/schedstat" % pid) as h:
+        run, wait = (int(x) for x in h.read().split()[:2])
+    return (rx, t, run, wait)
+a = snap()
+time.sleep(secs)
+b = snap()
+print(" ".join(str(y - x) for x, y in zip(a, b)))
+'
+
+# The sender: one unpaced vmq-udpsend in VM 1, pinned to $SENDER_CPU, for
+# the whole end-to-end part; the modes change under it.
+sender_start() {
+	ip netns exec "${VMQT_VM_NS[1]}" taskset -c "$SENDER_CPU" "$BUILD/tests/vmq-udpsend" \
+		--dst "$VMQT_WIRE_IP" --port 9 --count 1000000000000 --flows 4 --src-port-base 30000 \
+		>"$VMQT_TMP/sender.out" 2>&1 &
+	SENDER_PID=$!
+	VMQT_PIDS+=("$SENDER_PID")
+	sleep "$E2E_WARMUP"
+}
+sender_alive() {
+	kill -0 "$SENDER_PID" 2>/dev/null ||
+		vmqt_fail "vmq-udpsend stopped:$(sed 's/^/   | /' "$VMQT_TMP/sender.out")"
+}
+sender_stop() {
+	kill -TERM "$SENDER_PID"
+	{ wait "$SENDER_PID"; } 2>/dev/null || true
+	vmqt_forget_pid "$SENDER_PID"
+}
+
+# e2e_window MODE: $E2E_SETTLE after the mode change, one window of
+# $E2E_SECONDS; sets E2E_OUT to "RX NS RUN WAIT D0,..,D7". With vmq, every
+# packet of the window must have left on VM 1's TX queue (uplink only: on
+# the default queue's).
+e2e_window() {
+	local mode=$1 before after out d q want
+	local -a dq
+	sleep "$E2E_SETTLE"
+	sender_alive
+	before=$(vmqt_up_counts 0)
+	out=$(vmqt_in "$VMQT_WIRE_NS" taskset -c 0 "$VMQT_PY" -c "$SAMPLER" "$VMQT_WIRE_DEV" \
+		"$SENDER_PID" "$E2E_SECONDS")
+	after=$(vmqt_up_counts 0)
+	sender_alive
+	d=$(vmqt_txq_delta "$before" "$after")
+	[[ $out =~ ^[1-9][0-9]*\ [0-9]+\ [0-9]+\ [0-9]+$ ]] ||
+		vmqt_fail "mode $mode: the sampler read '$out' (no packets at the wire?)"
+	case $mode in
+	vmq) want=$VM_TXQ ;;
+	uplink) want=$DEFAULT_TXQ ;; # unmarked: the default queue
+	*) want="" ;;
+	esac
+	if [ -n "$want" ]; then
+		read -r -a dq <<<"$d"
+		for q in "${!dq[@]}"; do
+			[ "$q" -eq "$want" ] || [ "${dq[q]}" -eq 0 ] ||
+				vmqt_fail "mode $mode: packets on TX queue $q, expected all on $want (per TX queue: $d)"
+		done
+		[ "${dq[want]}" -gt 0 ] || vmqt_fail "mode $mode: nothing on TX queue $want (per TX queue: $d)"
+	fi
+	E2E_OUT="$out ${d// /,}"
+}
+
+MODES=(off empty vmq uplink)
+log "end to end: $E2E_ROUNDS rounds of ${MODES[*]}, $E2E_SECONDS s each (sender on CPU $SENDER_CPU)"
+sender_start
+for ((r = 1; r <= E2E_ROUNDS; r++)); do
+	line=""
+	for ((k = 0; k < ${#MODES[@]}; k++)); do
+		mode=${MODES[(r + k) % ${#MODES[@]}]}
+		mode_on "$mode"
+		e2e_window "$mode"
+		mode_off "$mode"
+		rec e2e "$r" "$mode" "$E2E_OUT"
+		read -r rx ns _ <<<"$E2E_OUT"
+		line+=" $mode $((rx * 1000000000 / ns))"
+	done
+	log "  round $r:$line pps"
+done
+
+# The programs' own cost in that path: BPF run-time statistics, on only
+# while `vmq-bench --hold-stats` runs (they cost time themselves).
+prog_stats() { # PINNED_PROG: "RUN_CNT RUN_TIME_NS"
+	vmqt_run bpftool -j prog show pinned "$1" |
+		vmqt_json '"%d %d" % (j.get("run_cnt", 0), j.get("run_time_ns", 0))'
+}
+log "end to end: one window per mode with BPF run-time statistics on"
+"$BUILD/bench/vmq-bench" --hold-stats >"$VMQT_TMP/stats.out" 2>&1 &
+HOLD_PID=$!
+VMQT_PIDS+=("$HOLD_PID")
+for i in $(seq 50); do
+	! grep -q '^stats on$' "$VMQT_TMP/stats.out" || break
+	kill -0 "$HOLD_PID" 2>/dev/null || vmqt_fail "vmq-bench --hold-stats:$(sed 's/^/   | /' "$VMQT_TMP/stats.out")"
+	sleep 0.1
+done
+grep -q '^stats on$' "$VMQT_TMP/stats.out" || vmqt_fail "vmq-bench --hold-stats did not start"
+for mode in vmq empty; do
+	mode_on "$mode"
+	if [ "$mode" = vmq ]; then
+		progs=("vmq_tx_egress $VMQT_PINS/$DEV/vmq_tx_egress"
+			"vmq_port_ingress $VMQT_PINS/vmq_port_bindings/vmq_port_ingress")
+	else
+		progs=("empty $EMPTY_PIN")
+	fi
+	declare -A s0=()
+	sleep "$E2E_SETTLE"
+	for p in "${progs[@]}"; do
+		read -r name path <<<"$p"
+		vmqt_assert_file "pinned $name" "$path"
+		s0[$name]=$(prog_stats "$path")
+	done
+	e2e_window "$mode"
+	for p in "${progs[@]}"; do
+		read -r name path <<<"$p"
+		read -r c0 t0 <<<"${s0[$name]}"
+		read -r c1 t1 <<<"$(prog_stats "$path")"
+		rec bpfstat "$mode" "$name" $((c1 - c0)) $((t1 - t0))
+	done
+	unset s0
+	mode_off "$mode"
+done
+kill -TERM "$HOLD_PID"
+{ wait "$HOLD_PID"; } 2>/dev/null || true
+vmqt_forget_pid "$HOLD_PID"
+sender_stop
+
+# --- control plane ----------------------------------------------------------------------
+log "control plane: $CTL_N x vmqctl queue set, $CTL_N x vmqctl daemon ping, $BATCH_REPS x vmqctl -b of $NQUEUES queue add"
+vmqt_ctl dev attach "$DEV" default-txq "$DEFAULT_TXQ" queues "$MAP_IDS" >/dev/null
+rec rss attached "$(rss_hwm)"
+vmqt_ctl queue add "$DEV" id "$VM_QUEUE" txq "$VM_TXQ" vm vm1 >/dev/null
+
+# ctl_once OP ARGS...: one vmqctl, timed from before its fork to after its exit.
+CTL_ERR=$VMQT_TMP/ctl.err
+ctl_once() {
+	local op=$1 t0 t1 rc=0
+	shift
+	t0=$EPOCHREALTIME
+	"$BUILD/vmqctl" -s "$VMQT_SOCK" "$@" >/dev/null 2>"$CTL_ERR" || rc=$?
+	t1=$EPOCHREALTIME
+	if [ "$rc" -ne 0 ] || [ -s "$CTL_ERR" ]; then
+		vmqt_fail "vmqctl $*: exit $rc:$(sed 's/^/   | /' "$CTL_ERR")"
+	fi
+	[ "$op" = - ] || rec ctl "$op" "$t0" "$t1"
+}
+for i in 1 2 3 4 5; do # warm-up, not recorded
+	ctl_once - queue set "$DEV" id "$VM_QUEUE" txq $((i % 8))
+	ctl_once - daemon ping
+done
+for ((i = 0; i < CTL_N; i++)); do
+	ctl_once set queue set "$DEV" id "$VM_QUEUE" txq $((i % 8))
+done
+for ((i = 0; i < CTL_N; i++)); do
+	ctl_once ping daemon ping
+done
+vmqt_ctl queue del "$DEV" id "$VM_QUEUE" >/dev/null
+
+for ((i = 1; i <= NQUEUES; i++)); do
+	printf 'queue add %s id %d txq %d vm vm%d\n' "$DEV" "$i" $((i % 8)) "$i"
+done >"$VMQT_TMP/add.batch"
+for ((i = 1; i <= NQUEUES; i++)); do
+	printf 'queue del %s id %d\n' "$DEV" "$i"
+done >"$VMQT_TMP/del.batch"
+batch_once() { # OP REP FILE
+	local t0 t1 rc=0
+	t0=$EPOCHREALTIME
+	"$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$3" >"$VMQT_TMP/batch.out" 2>"$CTL_ERR" || rc=$?
+	t1=$EPOCHREALTIME
+	if [ "$rc" -ne 0 ] || [ -s "$CTL_ERR" ] || [ -s "$VMQT_TMP/batch.out" ]; then
+		vmqt_fail "vmqctl -b ($1 x $NQUEUES): exit $rc:$(sed 's/^/   | /' "$VMQT_TMP/batch.out" "$CTL_ERR")"
+	fi
+	rec batch "$1" "$2" "$t0" "$t1"
+}
+for ((rep = 1; rep <= BATCH_REPS; rep++)); do
+	batch_once add "$rep" "$VMQT_TMP/add.batch"
+	[ "$rep" -eq "$BATCH_REPS" ] || batch_once del "$rep" "$VMQT_TMP/del.batch"
+done
+live=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["live_queues"]')
+vmqt_assert_eq "live queues after the batch" "$NQUEUES" "$live"
+rec live "$live"
+
+# --- memory: 4096 queues, VM 1's port bound ---------------------------------------
+log "memory: vmqd VmRSS, BPF maps"
+vmqt_ctl port bind "$PORT" dev "$DEV" queue "$VM_QUEUE" >/dev/null
+rec rss queues "$(rss_hwm)"
+vmqt_run "$VMQT_PY" "$here/report.py" maps "$VMQT_PINS" "$VMD" >"$VMQT_TMP/maps.json"
+
+rec meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "${VMQ_BENCH_RAW:-}" ]; then # keep the raw records: report.py render re-reads them
+	mkdir -p "$VMQ_BENCH_RAW"
+	cp "$RAW" "$VMQT_TMP/micro.json" "$VMQT_TMP/maps.json" "$VMQ_BENCH_RAW/"
+fi
+"$VMQT_PY" "$here/report.py" render "$RAW" "$VMQT_TMP/micro.json" "$JSON_OUT"
