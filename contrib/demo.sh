@@ -89,6 +89,8 @@ for n in 1 2 3; do
 		$((RATE * SECONDS_EACH)) "$got"
 done
 echo "    Each VM's traffic left on its own TX queue."
+echo "    vmqctl doctor checks what could defeat that, then probes with marked frames:"
+ctl doctor "$VMQT_HOST_DEV"
 
 say "4. Live migration: \"web\" keeps sending while its queue is freed"
 wire_before=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
