@@ -6,6 +6,8 @@
 #
 #   stats       vmq's per-TX-queue counters equal the kernel's mq class
 #               counters that `stats` reports beside them
+#   --watch     three JSON samples; the last gives queue 10 the rate its VM
+#               sends at
 #   doctor      PASS on the healthy device (its active probe included),
 #               exit 0
 #   XPS         set behind vmq's back on tx-3: doctor FAIL (xps), exit 1
@@ -67,6 +69,19 @@ vmqt_assert_eq "TX queues listed by stats" "[0,1,2,3,4,5,6,7]" "$listed"
 vmqt_assert_eq "packets on txq 6, vmq and kernel" "$N" \
 	"$(vmqt_json '[t["kernel"]["packets"] for t in j["devs"][0]["txqs"] if t["txq"] == 6][0]' <<<"$stats")"
 vmqt_ok "stats: vmq's per-TX-queue counters equal the kernel's on all 8 TX queues"
+
+# --- watch mode: rates from a real daemon while a VM sends ---------------------------
+vmqt_vm_send_bg 1 0 "$VMQT_TMP/watch-sender.out" --count 3000 --rate 1000 --flows 2
+sender=$VMQT_BG_PID
+samples=$(vmqt_ctl -j -w 0.5 -c 3 stats "$DEV")
+vmqt_bg_wait "watch sender" "$sender" "$VMQT_TMP/watch-sender.out" "sent 3000"
+vmqt_assert_eq "watch samples" 3 "$(vmqt_json -l 'len(j)' <<<"$samples")"
+vmqt_assert_eq "first sample has no rates" "null" \
+	"$(vmqt_json -l '[q.get("packets_per_s") for q in j[0]["devs"][0]["queues"] if q["id"] == 10][0]' <<<"$samples")"
+rate=$(vmqt_json -l '[q["packets_per_s"] for q in j[2]["devs"][0]["queues"] if q["id"] == 10][0]' <<<"$samples")
+# Paced at 1000/s: the measured rate of queue 10 is in the hundreds, not 0.
+vmqt_assert_match "queue 10's rate while its VM sends 1000/s (got $rate)" '^[1-9][0-9]{2,3}(\.[0-9]+)?$' "$rate"
+vmqt_ok "stats --watch: 3 samples, queue 10 at $rate packets/s"
 
 # --- doctor on a healthy device ----------------------------------------------------
 out=$(doctor PASS)
