@@ -57,8 +57,8 @@
 
 #include "libvmq.h"
 
-#define DEFAULT_REPEAT 2000000U
-#define DEFAULT_ROUNDS 15U
+#define DEFAULT_REPEAT 10000000U
+#define DEFAULT_ROUNDS 5U
 #define DEFAULT_JSON   "build/bench/vmq-bench.json"
 #define BENCH_GROUP    1U
 #define BENCH_TXQ      3U
