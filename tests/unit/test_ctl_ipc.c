@@ -113,7 +113,7 @@ struct fake;
 typedef const char *(*fake_answer_fn)(struct fake *f, struct json_object *req);
 
 struct fake {
-	char dir[64];
+	char dir[96];
 	char path[108];	 /* the socket */
 	char batch[128]; /* a batch file for the test to write */
 	int lfd;
@@ -276,6 +276,26 @@ static void *serve(void *arg)
 	}
 }
 
+/* Every fake daemon's directory lives under one per-run directory, which
+ * the group teardown removes whole: also after a failed assertion. */
+static char scratch[64];
+
+static int scratch_make(void **state)
+{
+	(void)state;
+	snprintf(scratch, sizeof(scratch), "/tmp/vmqctl-test-XXXXXX");
+	return mkdtemp(scratch) ? 0 : -1;
+}
+
+static int scratch_remove(void **state)
+{
+	char cmd[96];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf -- '%s'", scratch);
+	return system(cmd);
+}
+
 static void fake_start(struct fake *f, fake_answer_fn answer)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
@@ -283,7 +303,7 @@ static void fake_start(struct fake *f, fake_answer_fn answer)
 	memset(f, 0, sizeof(*f));
 	f->answer = answer;
 	f->main_thread = pthread_self();
-	snprintf(f->dir, sizeof(f->dir), "/tmp/vmqctl-test-XXXXXX");
+	snprintf(f->dir, sizeof(f->dir), "%s/fake-XXXXXX", scratch);
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/vmqd.sock", f->dir);
 	snprintf(f->batch, sizeof(f->batch), "%s/batch", f->dir);
@@ -1054,5 +1074,5 @@ int main(void)
 		cmocka_unit_test(test_watch_error),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, scratch_make, scratch_remove);
 }
