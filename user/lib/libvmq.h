@@ -55,6 +55,8 @@ int vmq_tc_detach(int ifindex, enum vmq_tc_point point, bool destroy_hook);
 int vmq_tc_attached_prog_id(int ifindex, enum vmq_tc_point point, __u32 *prog_id);
 int vmq_prog_id(int prog_fd, __u32 *id);
 int vmq_tc_foreign_filters(int ifindex, unsigned int *count);
+struct tcmsg;
+bool vmq_tc_is_ours(const struct tcmsg *tc);
 
 /* nl.c: rtnetlink dumps. */
 struct nlmsghdr;
@@ -85,6 +87,7 @@ int vmq_queue_read_all(const struct vmq_dev *dev, struct vmq_queue_entry *entrie
 int vmq_queue_meta_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_meta *meta);
 int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id);
+int vmq_queue_meta_store(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_group_read(const struct vmq_dev *dev, __u32 gid, struct vmq_group_entry *group);
 int vmq_group_write(const struct vmq_dev *dev, __u32 gid, const __u16 *txqs, __u16 ntxqs);
 int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);
@@ -137,5 +140,6 @@ int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n);
 __u32 vmq_mask_shift(__u32 mask);
 bool vmq_mask_valid(__u32 mask);
 __u32 vmq_mask_ids(__u32 mask);
+__u32 vmq_mark_of(const struct vmq_config *cfg, __u32 id);
 
 #endif /* LIBVMQ_H */

@@ -64,6 +64,14 @@ int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_q
 	return bpf_map_update_elem(dev->queue_meta_fd, &id, meta, BPF_ANY) ? -errno : 0;
 }
 
+/* Keeps an entry only while it says something: names, or a flag. */
+int vmq_queue_meta_store(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta)
+{
+	if (meta->vm[0] || meta->name[0] || meta->flags)
+		return vmq_queue_meta_write(dev, id, meta);
+	return vmq_queue_meta_delete(dev, id);
+}
+
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id)
 {
 	if (bpf_map_delete_elem(dev->queue_meta_fd, &id) && errno != ENOENT)

@@ -63,6 +63,12 @@ __u32 vmq_mask_ids(__u32 mask)
 	return ids > 0xffffffffULL ? 0xffffffffU : (__u32)ids;
 }
 
+/* The mark bits that carry queue ID `id` under a configuration. */
+__u32 vmq_mark_of(const struct vmq_config *cfg, __u32 id)
+{
+	return (id << cfg->mark_shift) & cfg->mark_mask;
+}
+
 /* Nonzero and contiguous: shifted down, the bits are 2^n - 1. */
 bool vmq_mask_valid(__u32 mask)
 {

@@ -101,7 +101,7 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 		  const struct vmq_dev *uplink)
 {
 	struct vmq_port_entry old, entry = {
-		.mark_value = (queue_id << uplink->cfg.mark_shift) & uplink->cfg.mark_mask,
+		.mark_value = vmq_mark_of(&uplink->cfg, queue_id),
 		.mark_mask = uplink->cfg.mark_mask,
 		.queue_id = queue_id,
 		.uplink_ifindex = (__u32)uplink->ifindex,

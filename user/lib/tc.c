@@ -91,7 +91,8 @@ int vmq_prog_id(int prog_fd, __u32 *id)
 	return 0;
 }
 
-static bool is_ours(const struct tcmsg *tc)
+/* Whether a dumped filter is vmq's: its handle at its priority. */
+bool vmq_tc_is_ours(const struct tcmsg *tc)
 {
 	return tc->tcm_handle == VMQ_TC_HANDLE && TC_H_MAJ(tc->tcm_info) >> 16 == VMQ_TC_PRIORITY;
 }
@@ -102,7 +103,7 @@ static int count_foreign(const struct nlmsghdr *nh, void *ctx)
 {
 	const struct tcmsg *tc = NLMSG_DATA(nh);
 
-	if (nh->nlmsg_type == RTM_NEWTFILTER && tc->tcm_handle && !is_ours(tc))
+	if (nh->nlmsg_type == RTM_NEWTFILTER && tc->tcm_handle && !vmq_tc_is_ours(tc))
 		(*(unsigned int *)ctx)++;
 	return 0;
 }

@@ -146,8 +146,7 @@ static int scan_filter(const struct nlmsghdr *nh, void *arg)
 	struct filter_scan *f = arg;
 	__u32 pref = TC_H_MAJ(tc->tcm_info) >> 16;
 
-	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle ||
-	    (tc->tcm_handle == VMQ_TC_HANDLE && pref == VMQ_TC_PRIORITY))
+	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle || vmq_tc_is_ours(tc))
 		return 0;
 	if (pref <= VMQ_TC_PRIORITY)
 		f->before++;
@@ -217,7 +216,7 @@ static int send_probes(struct vmqd_dev *dev, __u32 id)
 {
 	unsigned char frame[ETH_ZLEN] = { 0x02, 0x76, 0x6d, 0x71, 0x00, 0x01 };
 	struct sockaddr_ll to;
-	__u32 mark = (id << dev->dp.cfg.mark_shift) & dev->dp.cfg.mark_mask;
+	__u32 mark = vmq_mark_of(&dev->dp.cfg, id);
 	int fd = probe_socket(dev, mark, &to), err = 0;
 
 	if (fd < 0)

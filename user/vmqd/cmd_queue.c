@@ -110,8 +110,7 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return err;
 	/* Metadata first: a queue is never live without its names. */
-	err = meta.vm[0] || meta.name[0] ? vmq_queue_meta_write(&dev->dp, id, &meta)
-					 : vmq_queue_meta_delete(&dev->dp, id);
+	err = vmq_queue_meta_store(&dev->dp, id, &meta);
 	if (!err)
 		err = vmq_queue_write(&dev->dp, id, e);
 	if (err) {
@@ -153,10 +152,7 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	/* Set by hand, it is no longer waiting for its old TX queue. */
 	if (!vmq_queue_meta_read(&dev->dp, id, &meta) && (meta.flags & VMQ_META_F_DEGRADED)) {
 		meta.flags &= ~VMQ_META_F_DEGRADED;
-		if (meta.vm[0] || meta.name[0])
-			vmq_queue_meta_write(&dev->dp, id, &meta);
-		else
-			vmq_queue_meta_delete(&dev->dp, id);
+		vmq_queue_meta_store(&dev->dp, id, &meta);
 	}
 	/* Degraded queues follow the default queue. */
 	if (id == VMQ_DEFAULT_QUEUE)
