@@ -244,6 +244,32 @@ vmqt_clear_xps() {
 		done' sh "$dev" >/dev/null
 }
 
+# vmqt_uplink_link DEV IP WIRE_NS WIRE_DEV WIRE_IP NTXQ: a veth pair from
+# DEV in the host namespace to WIRE_DEV in WIRE_NS (a new namespace, IPv6
+# off by default there), NTXQ queues each way, IPv6 off on both ends before
+# they come up, addresses on a /24, static neighbours both ways (no ARP), an
+# mq root on DEV and its XPS cleared, then both ends up.
+vmqt_uplink_link() {
+	local dev=$1 ip=$2 wns=$3 wdev=$4 wip=$5 nq=$6 mac wmac
+	vmqt_in "$wns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$dev" numtxqueues "$nq" numrxqueues "$nq" \
+		type veth peer name "$wdev" netns "$wns" numtxqueues "$nq" numrxqueues "$nq"
+	VMQT_LINKS+=("$VMQT_HOST_NS $dev")
+	vmqt_in "$VMQT_HOST_NS" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
+	vmqt_in "$wns" sysctl -qw "net.ipv6.conf.$wdev.disable_ipv6=1"
+	vmqt_run ip -n "$VMQT_HOST_NS" addr add "$ip/24" dev "$dev"
+	vmqt_run ip -n "$wns" addr add "$wip/24" dev "$wdev"
+	mac=$(vmqt_mac "$VMQT_HOST_NS" "$dev")
+	wmac=$(vmqt_mac "$wns" "$wdev")
+	vmqt_run ip -n "$VMQT_HOST_NS" neigh replace "$wip" lladdr "$wmac" dev "$dev" nud permanent
+	vmqt_run ip -n "$wns" neigh replace "$ip" lladdr "$mac" dev "$wdev" nud permanent
+	vmqt_run tc -n "$VMQT_HOST_NS" qdisc add dev "$dev" root handle 1: mq
+	vmqt_clear_xps "$VMQT_HOST_NS" "$dev"
+	vmqt_run ip -n "$VMQT_HOST_NS" link set dev "$dev" up
+	vmqt_run ip -n "$wns" link set dev "$wdev" up
+}
+
 # vmqt_veth_pair [NTXQ]: two namespaces joined by a veth pair (NTXQ >= 2:
 # mq refuses a single-queue device).
 #   host side: $VMQT_HOST_NS / $VMQT_HOST_DEV / $VMQT_HOST_IP (mq root, no XPS)
@@ -252,7 +278,7 @@ vmqt_clear_xps() {
 # links come up, so not one router solicitation leaves), and a static
 # neighbour entry for the other end, so no ARP.
 vmqt_veth_pair() {
-	local nq=${1:-8} ns
+	local nq=${1:-8}
 	_vmqt_is_uint "$nq" && [ "$nq" -ge 2 ] || vmqt_fail "vmqt_veth_pair: NTXQ must be >= 2 (mq), got '$nq'"
 	VMQT_NTXQ=$nq
 	vmqt_netns_add host
@@ -263,28 +289,10 @@ vmqt_veth_pair() {
 	VMQT_WIRE_DEV=vmqwire0
 	VMQT_HOST_IP=192.0.2.1
 	VMQT_WIRE_IP=192.0.2.2
-	for ns in "$VMQT_HOST_NS" "$VMQT_WIRE_NS"; do
-		vmqt_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
-			net.ipv6.conf.default.disable_ipv6=1 >/dev/null
-	done
-	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$VMQT_HOST_DEV" \
-		numtxqueues "$nq" numrxqueues "$nq" type veth \
-		peer name "$VMQT_WIRE_DEV" netns "$VMQT_WIRE_NS" numtxqueues "$nq" numrxqueues "$nq"
-	VMQT_LINKS+=("$VMQT_HOST_NS $VMQT_HOST_DEV")
-	vmqt_in "$VMQT_HOST_NS" sysctl -qw "net.ipv6.conf.$VMQT_HOST_DEV.disable_ipv6=1"
-	vmqt_in "$VMQT_WIRE_NS" sysctl -qw "net.ipv6.conf.$VMQT_WIRE_DEV.disable_ipv6=1"
-	vmqt_run ip -n "$VMQT_HOST_NS" addr add "$VMQT_HOST_IP/24" dev "$VMQT_HOST_DEV"
-	vmqt_run ip -n "$VMQT_WIRE_NS" addr add "$VMQT_WIRE_IP/24" dev "$VMQT_WIRE_DEV"
-	VMQT_HOST_MAC=$(vmqt_mac "$VMQT_HOST_NS" "$VMQT_HOST_DEV")
-	VMQT_WIRE_MAC=$(vmqt_mac "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV")
-	vmqt_run ip -n "$VMQT_HOST_NS" neigh replace "$VMQT_WIRE_IP" lladdr "$VMQT_WIRE_MAC" \
-		dev "$VMQT_HOST_DEV" nud permanent
-	vmqt_run ip -n "$VMQT_WIRE_NS" neigh replace "$VMQT_HOST_IP" lladdr "$VMQT_HOST_MAC" \
-		dev "$VMQT_WIRE_DEV" nud permanent
-	vmqt_run tc -n "$VMQT_HOST_NS" qdisc add dev "$VMQT_HOST_DEV" root handle 1: mq
-	vmqt_clear_xps "$VMQT_HOST_NS" "$VMQT_HOST_DEV"
-	vmqt_run ip -n "$VMQT_HOST_NS" link set dev "$VMQT_HOST_DEV" up
-	vmqt_run ip -n "$VMQT_WIRE_NS" link set dev "$VMQT_WIRE_DEV" up
+	vmqt_in "$VMQT_HOST_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
+	vmqt_uplink_link "$VMQT_HOST_DEV" "$VMQT_HOST_IP" "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" \
+		"$VMQT_WIRE_IP" "$nq"
 }
 
 # --- counters ------------------------------------------------------------

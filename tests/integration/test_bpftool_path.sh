@@ -24,7 +24,6 @@ vmqt_need_file "$OBJ" "$SEND"
 
 N=200            # datagrams per case
 FLOWS=4          # sockets per case, distinct source ports
-PORT=9           # nobody listens: the wire side counts Udp NoPorts
 DEFAULT_TXQ=7    # queue 0's TX queue: distinctive, so fallbacks show
 
 vmqt_veth_pair 8
@@ -99,50 +98,15 @@ vmqt_ok 'bpftool map dump vmq_queues shows named fields: {"key":300,"value":{"st
 # --- traffic ---------------------------------------------------------------
 declare -a EXPECT_TOTAL
 for ((q = 0; q < NQ; q++)); do EXPECT_TOTAL[q]=0; done
-SENT_TOTAL=0
-CASE=0
 
-# send_case WHAT MARK|- EXPECTED_TXQ: sends N datagrams over FLOWS flows
-# from the host namespace; all of them must leave on EXPECTED_TXQ, and
-# arrive at the wire side.
+# send_case WHAT MARK|- EXPECTED_TXQ: N datagrams over FLOWS flows from the
+# host namespace (lib.sh's vmqt_send: all must leave and reach the wire
+# side); all of them must leave on EXPECTED_TXQ.
 send_case() {
-	local what=$1 mark=$2 want=$3 before after rx0 rx1 np0 np1 out q sum
-	local -a b a markarg=()
-	[ "$mark" = - ] || markarg=(--mark "$mark")
-	before=$(vmqt_txq_counts "$HNS" "$DEV" "$NQ")
-	rx0=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
-	np0=$(vmqt_snmp "$VMQT_WIRE_NS" Udp NoPorts)
-	out=$(vmqt_in "$HNS" "$SEND" --dst "$VMQT_WIRE_IP" --port "$PORT" --count "$N" \
-		--flows "$FLOWS" --src-port-base $((40000 + CASE * FLOWS)) "${markarg[@]}" \
-		--bind-dev "$DEV")
-	vmqt_assert_eq "$what: vmq-udpsend output" "sent $N" "$out"
-	CASE=$((CASE + 1))
-	read -r -a b <<<"$before"
-	# Wait until every datagram has left the qdisc (normally at once).
-	for _ in $(seq 50); do
-		after=$(vmqt_txq_counts "$HNS" "$DEV" "$NQ")
-		read -r -a a <<<"$after"
-		sum=0
-		for ((q = 0; q < NQ; q++)); do sum=$((sum + a[q] - b[q])); done
-		[ "$sum" -lt "$N" ] || break
-		sleep 0.1
-	done
-	for ((q = 0; q < NQ; q++)); do
-		if [ "$q" -eq "$want" ]; then
-			vmqt_assert_eq "$what: packets on TX queue $q (mq class 1:$(printf %x $((q + 1))))" \
-				"$N" "$((a[q] - b[q]))"
-		else
-			vmqt_assert_eq "$what: packets on TX queue $q, not the expected $want (before: $before, after: $after)" \
-				0 "$((a[q] - b[q]))"
-		fi
-	done
-	rx1=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
-	np1=$(vmqt_snmp "$VMQT_WIRE_NS" Udp NoPorts)
-	vmqt_assert_eq "$what: packets received by $VMQT_WIRE_DEV" "$N" "$((rx1 - rx0))"
-	vmqt_assert_eq "$what: datagrams reaching UDP on the wire side (Udp NoPorts)" \
-		"$N" "$((np1 - np0))"
+	local what=$1 mark=$2 want=$3
+	vmqt_send "$what" "$mark" "$N" "$FLOWS"
+	vmqt_assert_on_txq "$what" "$want" "$N"
 	EXPECT_TOTAL[want]=$((EXPECT_TOTAL[want] + N))
-	SENT_TOTAL=$((SENT_TOTAL + N))
 	vmqt_ok "$what: $N/$N on TX queue $want, $N received"
 }
 
@@ -174,7 +138,7 @@ got=$(vmqt_percpu_sum "$MAPS/vmq_txq_stats" 1024 packets)
 vmqt_assert_eq "vmq_txq_stats[1024] (left to the kernel)" 0 "$got"
 tx=$(vmqt_dev_stat "$HNS" "$DEV" tx_packets)
 vmqt_assert_eq "tx_packets of $DEV since it came up (any stray ARP/IPv6 would show)" \
-	"$SENT_TOTAL" "$tx"
+	"$VMQT_SENT_TOTAL" "$tx"
 vmqt_ok "per-TX-queue totals: mq = vmq_txq_stats = expected ($final); $DEV sent $tx, all from the test"
 
 vmqt_assert_eq "vmq_fallbacks[not live]" $((2 * N)) "$(vmqt_percpu_sum "$MAPS/vmq_fallbacks" 0 packets)"

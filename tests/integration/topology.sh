@@ -60,7 +60,7 @@ _vmqt_wire_rpf_off() {
 # vmqt_veth_pair's (8 TX queues, mq root, XPS cleared, IPv6 off before the
 # links exist, static neighbours on both ends, rp_filter off on the wire).
 vmqt_uplink_add() {
-	local k=$1 nq=8 ns dev wdev net hmac wmac
+	local k=$1 nq=8 ns dev wdev net
 	if ! _vmqt_is_uint "$k" || [ "$k" -lt 1 ] || [ "$k" -ge "${#VMQT_UP_NET[@]}" ]; then
 		vmqt_fail "vmqt_uplink_add: K must be 1..$((${#VMQT_UP_NET[@]} - 1)), got '$k'"
 	fi
@@ -70,23 +70,8 @@ vmqt_uplink_add() {
 	wdev=vmqwire$k
 	vmqt_netns_add "wire$k"
 	ns=$VMQT_LAST_NS
-	vmqt_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$dev" numtxqueues "$nq" numrxqueues "$nq" type veth \
-		peer name "$wdev" netns "$ns" numtxqueues "$nq" numrxqueues "$nq"
-	VMQT_LINKS+=("$VMQT_HOST_NS $dev")
-	vmqt_in "$VMQT_HOST_NS" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1"
-	vmqt_in "$ns" sysctl -qw "net.ipv6.conf.$wdev.disable_ipv6=1"
-	vmqt_run ip -n "$VMQT_HOST_NS" addr add "$net.1/24" dev "$dev"
-	vmqt_run ip -n "$ns" addr add "$net.2/24" dev "$wdev"
-	hmac=$(vmqt_mac "$VMQT_HOST_NS" "$dev")
-	wmac=$(vmqt_mac "$ns" "$wdev")
-	vmqt_run ip -n "$VMQT_HOST_NS" neigh replace "$net.2" lladdr "$wmac" dev "$dev" nud permanent
-	vmqt_run ip -n "$ns" neigh replace "$net.1" lladdr "$hmac" dev "$wdev" nud permanent
-	vmqt_run tc -n "$VMQT_HOST_NS" qdisc add dev "$dev" root handle 1: mq
-	vmqt_clear_xps "$VMQT_HOST_NS" "$dev"
+	vmqt_uplink_link "$dev" "$net.1" "$ns" "$wdev" "$net.2" "$nq"
 	_vmqt_wire_rpf_off "$ns" "$wdev"
-	vmqt_run ip -n "$VMQT_HOST_NS" link set dev "$dev" up
-	vmqt_run ip -n "$ns" link set dev "$wdev" up
 	VMQT_UP_DEV[k]=$dev
 	VMQT_UP_IP[k]=$net.1
 	VMQT_UP_WIRE_NS[k]=$ns
