@@ -165,6 +165,18 @@ static void test_attach_validates(void **state)
 		ERANGE, "dev up0: queues 4096 do not fit mark-mask 0xff0000 (256 IDs)");
 	expect_error(REQ("queue", "add", "{\"dev\":\"up0\",\"id\":1,\"txq\":1}"), ENOENT,
 		     "dev up0: not attached");
+	/* Rejected after loading, pinning and clearing XPS: an ingress qdisc
+	 * where clsact goes would take the filter and never run it. The undo
+	 * path puts XPS back and removes the pins; the qdisc stays. */
+	assert_int_equal(system("tc qdisc add dev up0 ingress"), 0);
+	write_sys("/sys/class/net/up0/queues/tx-2/xps_cpus", "1");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\"}"), EOPNOTSUPP,
+		     "dev up0: has an ingress qdisc, which has no egress hook");
+	assert_true(vmq_xps_text_set(read_sys("/sys/class/net/up0/queues/tx-2/xps_cpus")));
+	assert_int_equal(system("tc qdisc show dev up0 | grep -q '^qdisc ingress ffff:'"), 0);
+	assert_int_equal(system("tc qdisc del dev up0 ingress"), 0);
+	write_sys("/sys/class/net/up0/queues/tx-2/xps_cpus", "0");
+
 	/* Nothing of the rejected attaches stayed behind: no device, no pins. */
 	assert_string_equal((after = show("dev")), before);
 	snprintf(pins, sizeof(pins), "%s/up0", root);

@@ -2,6 +2,8 @@
 /* clsact egress attachment through libbpf's netlink tc API (libbpf 1.1 has
  * no tcx links: brief, fact 7). */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/pkt_sched.h>
@@ -16,6 +18,18 @@
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, name, .ifindex = (idx),                                   \
 			    .attach_point =                                                        \
 				    (point) == VMQ_TC_INGRESS ? BPF_TC_INGRESS : BPF_TC_EGRESS)
+
+/* Finds the kind of the qdisc at clsact's place (ffff:, shared with the
+ * older ingress qdisc). */
+static int hook_kind(const struct nlmsghdr *nh, void *ctx)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nh);
+	const struct rtattr *kind = vmq_nl_attr(nh, sizeof(*tc), TCA_KIND);
+
+	if (nh->nlmsg_type == RTM_NEWQDISC && tc->tcm_parent == TC_H_CLSACT && kind)
+		snprintf(ctx, 16, "%s", (const char *)RTA_DATA(kind));
+	return 0;
+}
 
 /* Attaches prog_fd as vmq's filter (handle VMQ_TC_HANDLE, priority
  * VMQ_TC_PRIORITY), replacing ours in place if it is there. */
@@ -32,6 +46,17 @@ int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_
 		*hook_created = true;
 	else if (err != -EEXIST)
 		return err;
+	if (err == -EEXIST && point == VMQ_TC_EGRESS) {
+		char kind[16] = "";
+
+		/* An ingress qdisc there takes the filter but has no egress
+		 * hook: it would never run. */
+		err = vmq_nl_tc_dump(RTM_GETQDISC, ifindex, 0, hook_kind, kind);
+		if (err)
+			return err;
+		if (strcmp(kind, "clsact"))
+			return -EOPNOTSUPP;
+	}
 	err = bpf_tc_attach(&hook, &opts);
 	if (err && *hook_created) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;

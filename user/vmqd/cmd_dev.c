@@ -154,7 +154,14 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		goto undo;
 	}
 	err = vmq_dev_attach(&dev->dp);
-	if (err) {
+	if (err == -EOPNOTSUPP) {
+		reply_error(
+			r, EOPNOTSUPP,
+			"%s: has an ingress qdisc, which has no egress hook; vmq needs clsact "
+			"in its place (tc qdisc del dev %s ingress; tc qdisc add dev %s clsact)",
+			what, name, name);
+		goto undo;
+	} else if (err) {
 		reply_error(r, -err, "%s: cannot attach to clsact egress: %s", what,
 			    strerror(-err));
 		goto undo;
