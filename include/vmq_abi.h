@@ -103,6 +103,9 @@ struct vmq_dev_info {
 #define VMQ_META_NAME_LEN 32 /* NUL-terminated: at most 31 bytes */
 
 #define VMQ_META_F_DEGRADED 0x1U /* its TX queue vanished: `want` is what it was */
+#define VMQ_META_F_TXQ_AUTO 0x2U /* vmqd chose its TX queue ("txq any") */
+/* Created for a port ("queue auto"): freed with its binding. */
+#define VMQ_META_F_PORT_OWNED 0x4U
 
 struct vmq_queue_meta {
 	char vm[VMQ_META_NAME_LEN];

@@ -446,7 +446,9 @@ vmqt_vmqd_setup() {
 _vmqt_vmqd_setup_diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
 
 # vmqt_vmqd_start NS SOCK PINDIR [VMQD OPTIONS...]: starts vmqd in NS
-# (`ip netns exec` execs it: the pid is vmqd's) and waits until it answers
+# (`ip netns exec` execs it: the pid is vmqd's), its state file under
+# $VMQT_TMP, one per PINDIR, unless OPTIONS give -d (restarts on the same
+# pins share it; the host's /var/lib/vmq is never touched), and waits until it answers
 # `daemon ping` on SOCK. PINDIR should lie on a bpffs mounted outside the
 # namespace (vmqt_bpffs_mount): one vmqd mounts inside `ip netns exec`
 # vanishes with it. Sets VMQT_VMQD_PID and VMQT_VMQD_LOG (its stderr).
@@ -457,6 +459,10 @@ vmqt_vmqd_start() {
 	vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl"
 	VMQT_VMQD_N=$((VMQT_VMQD_N + 1))
 	VMQT_VMQD_LOG=$VMQT_TMP/vmqd-$VMQT_VMQD_N.log
+	case " $* " in
+	*" -d "* | *" --state-dir "* | *" --state-dir="*) ;;
+	*) set -- -d "$VMQT_TMP/state${pindir//\//_}" "$@" ;;
+	esac
 	ip netns exec "$ns" "$BUILD/vmqd" -s "$sock" -b "$pindir" "$@" 2>"$VMQT_VMQD_LOG" &
 	pid=$!
 	VMQT_PIDS+=("$pid")

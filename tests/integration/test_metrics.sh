@@ -78,7 +78,7 @@ vmqt_ok "--metrics $PORT: 127.0.0.1:$PORT only, vmqd's own; closed at SIGTERM (e
 for arg in 0 65536 abc 12abc -1 "+$PORT" "localhost:$PORT" "1.2.3:$PORT" "::1:$PORT" \
 	"[::1]$PORT" "127.0.0.1:" ":$PORT"; do
 	rc=0
-	out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -s "$VMQT_TMP/bad.sock" -b "$VMQT_PINS" \
+	out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -d "$VMQT_TMP/state-bad" -s "$VMQT_TMP/bad.sock" -b "$VMQT_PINS" \
 		--metrics "$arg" 2>&1) || rc=$?
 	vmqt_assert_eq "vmqd --metrics '$arg': exit status (output: $out)" 1 "$rc"
 	vmqt_assert_eq "vmqd --metrics '$arg': lines of output ($out)" 1 "$(wc -l <<<"$out")"
@@ -106,7 +106,7 @@ vmqt_ok "vmqd $MPID --metrics 127.0.0.1:$PORT; $DEV: queues ${QID[1]} (txq 1), $
 VMQT_BPFFS_MAIN=$VMQT_BPFFS
 vmqt_bpffs_mount
 rc=0
-out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -s "$VMQT_TMP/second.sock" -b "$VMQT_BPFFS/vmq" \
+out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -d "$VMQT_TMP/state-second" -s "$VMQT_TMP/second.sock" -b "$VMQT_BPFFS/vmq" \
 	--metrics "127.0.0.1:$PORT" 2>&1) || rc=$?
 VMQT_BPFFS=$VMQT_BPFFS_MAIN
 vmqt_assert_eq "a second vmqd on port $PORT: exit status (output: $out)" 1 "$rc"

@@ -288,7 +288,7 @@ vmqt_ok "vmqd --group $GRP: socket 660 root:$GRP; primary group $GRP let in, oth
 inode0=$(stat -c %i "$VMQT_SOCK")
 prog0=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
 rc=0
-timeout 10 ip netns exec "$HNS" "$BUILD/vmqd" -s "$VMQT_SOCK" -b "$PINS" >"$VMQT_TMP/second.out" 2>"$VMQT_TMP/second.err" || rc=$?
+timeout 10 ip netns exec "$HNS" "$BUILD/vmqd" -d "$VMQT_TMP/state-2" -s "$VMQT_SOCK" -b "$PINS" >"$VMQT_TMP/second.out" 2>"$VMQT_TMP/second.err" || rc=$?
 [ "$rc" -ne 124 ] || vmqt_fail "a second vmqd on $VMQT_SOCK was still running after 10 s (expected it to refuse)"
 [ "$rc" -ne 0 ] || vmqt_fail "a second vmqd on $VMQT_SOCK exited 0"
 vmqt_assert_match "the second vmqd's message" "$VMQT_SOCK: another vmqd is serving this socket" "$(cat "$VMQT_TMP/second.err")"
@@ -300,7 +300,7 @@ vmqt_ok "a second vmqd on the same socket: exit $rc, \"$(grep -o 'another vmqd.*
 # A path that is not a socket is not vmqd's to remove.
 echo "not a socket" >"$VMQT_TMP/precious"
 rc=0
-timeout 3 ip netns exec "$HNS" "$BUILD/vmqd" -s "$VMQT_TMP/precious" -b "$VMQT_BPFFS/vmq-third" \
+timeout 3 ip netns exec "$HNS" "$BUILD/vmqd" -d "$VMQT_TMP/state-3" -s "$VMQT_TMP/precious" -b "$VMQT_BPFFS/vmq-third" \
 	2>"$VMQT_TMP/third.err" || rc=$?
 if [ ! -f "$VMQT_TMP/precious" ] || [ "$(cat "$VMQT_TMP/precious")" != "not a socket" ]; then
 	mismatch "vmqd -s PATH, PATH a regular file: vmqd deleted the file and served a socket there (exit status $rc; 124: still serving when timeout stopped it): a mistyped -s destroys a file"

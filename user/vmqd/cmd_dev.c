@@ -45,6 +45,8 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	json_object_object_add(o, "pin_dir", json_object_new_string(dev->dp.pin_dir));
 	json_object_object_add(o, "live_queues", json_object_new_int((int32_t)live));
 	json_object_object_add(o, "groups", json_object_new_int((int32_t)groups));
+	if (dev->ports[0])
+		json_object_object_add(o, "ports", json_object_new_string(dev->ports));
 	json_object_object_add(o, "state", json_object_new_string(dev->missing ? "missing" : "ok"));
 	json_object_object_add(o, "degraded_queues",
 			       json_object_new_int((int32_t)vmqd_degraded_count(dev)));
@@ -242,8 +244,9 @@ static const char *const attach_keys[] = { "dev", "default_txq", "mark_mask", "q
 static const char *const dev_keys[] = { "dev", NULL };
 
 const struct vmqd_command vmqd_dev_commands[] = {
-	{ "attach", dev_attach, attach_keys },
-	{ "detach", dev_detach, dev_keys },
-	{ "show", dev_show, dev_keys },
-	{ NULL, NULL, NULL },
+	{ "attach", dev_attach, attach_keys, true },
+	{ "detach", dev_detach, dev_keys, true },
+	{ "show", dev_show, dev_keys, false },
+	{ "set", vmqd_dev_set, vmqd_dev_set_keys, true },
+	{ NULL, NULL, NULL, false },
 };

@@ -379,6 +379,6 @@ done:
 static const char *const run_keys[] = { "dev", NULL };
 
 const struct vmqd_command vmqd_doctor_commands[] = {
-	{ "run", doctor_run, run_keys },
-	{ NULL, NULL, NULL },
+	{ "run", doctor_run, run_keys, false },
+	{ NULL, NULL, NULL, false },
 };

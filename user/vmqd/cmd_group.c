@@ -202,8 +202,8 @@ static const char *const id_keys[] = { "dev", "id", NULL };
 static const char *const show_keys[] = { "dev", NULL };
 
 const struct vmqd_command vmqd_group_commands[] = {
-	{ "add", group_add, add_keys },
-	{ "del", group_del, id_keys },
-	{ "show", group_show, show_keys },
-	{ NULL, NULL, NULL },
+	{ "add", group_add, add_keys, true },
+	{ "del", group_del, id_keys, true },
+	{ "show", group_show, show_keys, false },
+	{ NULL, NULL, NULL, false },
 };

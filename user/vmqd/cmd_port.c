@@ -45,14 +45,91 @@ static int req_port(struct json_object *args, const char *cmd, char *what, size_
 	return 0;
 }
 
+static struct vmqd_dev *uplink_of(struct vmqd *d, const struct vmq_port_entry *e)
+{
+	for (size_t i = 0; i < d->ndevs; i++)
+		if (d->devs[i]->dp.ifindex == (int)e->uplink_ifindex)
+			return d->devs[i];
+	return NULL;
+}
+
+static bool queue_port_owned(struct vmqd_dev *uplink, __u32 id)
+{
+	struct vmq_queue_meta meta;
+
+	return uplink && id != VMQ_DEFAULT_QUEUE && !vmq_queue_meta_read(&uplink->dp, id, &meta) &&
+	       (meta.flags & VMQ_META_F_PORT_OWNED);
+}
+
+/* A binding's own queue ("queue auto") goes with the binding: 0, or the
+ * freed ID + 1 so callers can say which. */
+static long free_owned_queue(struct vmqd *d, const struct vmq_port_entry *e)
+{
+	struct vmqd_dev *uplink = uplink_of(d, e);
+
+	if (!queue_port_owned(uplink, e->queue_id))
+		return 0;
+	if (vmqd_queue_free(uplink, e->queue_id)) {
+		log_warn("queue %u on %s: created for a port, not freed with it", e->queue_id,
+			 uplink->dp.ifname);
+		return 0;
+	}
+	log_debug("queue %u on %s: freed with its port", e->queue_id, uplink->dp.ifname);
+	return (long)e->queue_id + 1;
+}
+
+/* "queue auto": a queue of the port's own, placed by "txq" (any unless
+ * told), labelled by "vm". A port already bound to its own queue on this
+ * uplink keeps it: the hook and the policy may both ask. */
+static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd_dev *uplink,
+			   const struct vmq_port_entry *old, const char *what, struct vmqd_reply *r,
+			   __u32 *id, bool *reused)
+{
+	struct json_object *qargs, *v;
+	struct vmq_queue_entry e;
+	int err;
+
+	*reused = false;
+	if (old && old->uplink_ifindex == (__u32)uplink->dp.ifindex &&
+	    queue_port_owned(uplink, old->queue_id)) {
+		*id = old->queue_id;
+		*reused = true;
+		return 0;
+	}
+	qargs = json_object_new_object();
+	if (!qargs)
+		return reply_error(r, ENOMEM, "%s: out of memory", what);
+	json_object_object_add(qargs, "dev", json_object_new_string(uplink->dp.ifname));
+	json_object_object_add(qargs, "id", json_object_new_string("auto"));
+	if (json_object_object_get_ex(args, "txq", &v))
+		json_object_object_add(qargs, "txq", json_object_get(v));
+	else
+		json_object_object_add(qargs, "txq", json_object_new_string("any"));
+	if (json_object_object_get_ex(args, "vm", &v))
+		json_object_object_add(qargs, "vm", json_object_get(v));
+	err = vmqd_queue_create(d, qargs, r, VMQ_META_F_PORT_OWNED, id, &e);
+	json_object_put(qargs);
+	if (err) {
+		/* Its message names the queue; say it was for this port. */
+		char msg[sizeof(r->message)];
+
+		memcpy(msg, r->message, sizeof(msg));
+		reply_error(r, r->err, "%s: %.190s", what, msg);
+	}
+	return err;
+}
+
 static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
+	struct vmq_port_entry old;
 	struct vmq_queue_entry q;
 	struct vmqd_dev *uplink;
+	bool auto_queue, had_old, reused = false;
 	const char *port;
 	unsigned int ifindex;
+	struct json_object *v;
 	char what[64];
-	__u32 id;
+	__u32 id = 0;
 	int err;
 
 	err = req_port(args, "port bind", what, sizeof(what), r, &port, &ifindex);
@@ -61,43 +138,85 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (vmqd_find_dev(d, port))
 		return reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port", what);
 	err = req_dev(d, args, what, r, &uplink);
-	if (!err)
-		err = req_u32(args, "queue", 0xffffffffU, what, r, &id);
 	if (err)
 		return err;
-	if (id >= uplink->dp.nr_queues || vmq_queue_read(&uplink->dp, id, &q) ||
-	    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE))
-		return reply_error(r, ENOENT, "%s: queue %u does not exist on %s", what, id,
-				   uplink->dp.ifname);
+	auto_queue = json_object_object_get_ex(args, "queue", &v) &&
+		     json_object_is_type(v, json_type_string) &&
+		     !strcmp(json_object_get_string(v), "auto");
+	if (!auto_queue && (req_has(args, "txq") || req_has(args, "vm")))
+		return reply_error(r, EINVAL, "%s: txq and vm go with \"queue auto\" only", what);
+	if (!auto_queue) {
+		err = req_u32(args, "queue", 0xffffffffU, what, r, &id);
+		if (err)
+			return err;
+		if (id >= uplink->dp.nr_queues || vmq_queue_read(&uplink->dp, id, &q) ||
+		    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE))
+			return reply_error(r, ENOENT, "%s: queue %u does not exist on %s", what, id,
+					   uplink->dp.ifname);
+	}
 	err = ports_ready(d, r, what);
 	if (err)
 		return err;
+	had_old = !vmq_port_get(&d->ports, ifindex, &old);
+	if (auto_queue) {
+		err = bind_auto_queue(d, args, uplink, had_old ? &old : NULL, what, r, &id,
+				      &reused);
+		if (err)
+			return err;
+	}
 	err = vmq_port_bind(&d->ports, ifindex, id, &uplink->dp);
-	if (err)
+	if (err) {
+		if (auto_queue && !reused)
+			vmqd_queue_free(uplink, id);
 		return reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
-	log_debug("%s: bound to queue %u on %s", what, id, uplink->dp.ifname);
+	}
+	/* Rebound elsewhere: the queue it owned has nobody left. */
+	if (had_old && (old.queue_id != id || old.uplink_ifindex != (__u32)uplink->dp.ifindex))
+		free_owned_queue(d, &old);
+	log_info("%s: bound to queue %u on %s%s", what, id, uplink->dp.ifname,
+		 auto_queue ? (reused ? " (its own, kept)" : " (its own, created)") : "");
 	r->result = json_object_new_object();
+	json_object_object_add(r->result, "queue", json_object_new_int64(id));
+	if (!vmq_queue_read(&uplink->dp, id, &q) && q.state == VMQ_QUEUE_TXQ)
+		json_object_object_add(r->result, "txq", json_object_new_int(q.target));
 	return 0;
+}
+
+/* Unbinds one port and frees its own queue; *freed is that ID + 1, or 0. */
+int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed)
+{
+	struct vmq_port_entry e;
+	int err;
+
+	*freed = 0;
+	if (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &e))
+		return -ENOENT;
+	err = vmq_port_unbind(&d->ports, ifindex);
+	if (!err)
+		*freed = free_owned_queue(d, &e);
+	return err;
 }
 
 static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct vmq_port_entry entry;
 	const char *port;
 	unsigned int ifindex;
 	char what[64];
+	long freed;
 	int err;
 
 	err = req_port(args, "port unbind", what, sizeof(what), r, &port, &ifindex);
 	if (err)
 		return err;
-	if (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &entry))
+	err = vmqd_port_release(d, ifindex, &freed);
+	if (err == -ENOENT)
 		return reply_error(r, ENOENT, "%s: not bound", what);
-	err = vmq_port_unbind(&d->ports, ifindex);
 	if (err)
 		return reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
-	log_debug("%s: unbound", what);
+	log_info("%s: unbound%s", what, freed ? ", its queue freed" : "");
 	r->result = json_object_new_object();
+	if (freed)
+		json_object_object_add(r->result, "freed_queue", json_object_new_int64(freed - 1));
 	return 0;
 }
 
@@ -204,8 +323,13 @@ static int for_picked(struct vmqd *d,
 
 static int unbind(struct vmqd *d, __u32 ifindex, __u32 unused)
 {
+	long freed;
+	int err = vmqd_port_release(d, ifindex, &freed);
+
 	(void)unused;
-	return vmq_port_unbind(&d->ports, ifindex);
+	if (!err && freed)
+		d->state_dirty = true;
+	return err == -ENOENT ? 0 : err;
 }
 
 static int unbind_picked(struct vmqd *d,
@@ -262,13 +386,13 @@ int vmqd_prune_ports(struct vmqd *d)
 	return unbind_picked(d, vanished, 0);
 }
 
-static const char *const bind_keys[] = { "port", "dev", "queue", NULL };
+static const char *const bind_keys[] = { "port", "dev", "queue", "txq", "vm", NULL };
 static const char *const unbind_keys[] = { "port", NULL };
 static const char *const show_keys[] = { "dev", NULL };
 
 const struct vmqd_command vmqd_port_commands[] = {
-	{ "bind", port_bind, bind_keys },
-	{ "unbind", port_unbind, unbind_keys },
-	{ "show", port_show, show_keys },
-	{ NULL, NULL, NULL },
+	{ "bind", port_bind, bind_keys, true },
+	{ "unbind", port_unbind, unbind_keys, true },
+	{ "show", port_show, show_keys, false },
+	{ NULL, NULL, NULL, false },
 };

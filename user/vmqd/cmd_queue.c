@@ -9,27 +9,52 @@
 #include "proto.h"
 #include "vmqd.h"
 
+static bool arg_is_word(struct json_object *args, const char *key, const char *word)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(args, key, &v) &&
+	       json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), word);
+}
+
 /*
- * Reads "txq N" or "group G" (exactly one) into an entry, validated against
- * the device as it is now. For the default queue, "txq auto" is allowed and
- * a group is not.
+ * Reads "txq N", "txq any" or "group G" (exactly one) into an entry,
+ * validated against the device as it is now. For the default queue, "txq
+ * auto" is allowed and a group is not. *placed says vmqd chose the TX queue.
  */
 static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id, const char *what,
-			struct vmqd_reply *r, struct vmq_queue_entry *e)
+			struct vmqd_reply *r, struct vmq_queue_entry *e, bool *placed)
 {
 	bool has_txq = req_has(args, "txq"), has_group = req_has(args, "group");
-	struct json_object *v;
 	unsigned int ntxqs;
 	__u32 n;
 	int err;
 
+	*placed = false;
 	if (has_txq == has_group)
 		return reply_error(r, EINVAL, "%s: give exactly one of txq or group", what);
 	if (has_txq) {
-		json_object_object_get_ex(args, "txq", &v);
-		if (id == VMQ_DEFAULT_QUEUE && json_object_is_type(v, json_type_string) &&
-		    !strcmp(json_object_get_string(v), "auto")) {
+		if (id == VMQ_DEFAULT_QUEUE && arg_is_word(args, "txq", "auto")) {
 			*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_KERNEL };
+			return 0;
+		}
+		if (arg_is_word(args, "txq", "any")) {
+			__u16 txq;
+
+			if (id == VMQ_DEFAULT_QUEUE)
+				return reply_error(
+					r, EINVAL,
+					"%s: the default queue takes a txq or auto, not any", what);
+			err = dev_txqs(dev, r, what, &ntxqs);
+			if (err)
+				return err;
+			err = vmqd_place_txq(dev, ntxqs < VMQ_TXQ_MAX ? ntxqs : VMQ_TXQ_MAX, id,
+					     &txq);
+			if (err)
+				return reply_error(r, -err, "%s: cannot place: %s", what,
+						   strerror(-err));
+			*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = txq };
+			*placed = true;
 			return 0;
 		}
 		err = req_u32(args, "txq", 0xffffffffU, what, r, &n);
@@ -61,16 +86,26 @@ static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id
 	return 0;
 }
 
-/* "queue ID on DEV", after checking ID against the map. */
-static int parse_id(struct vmqd_dev *dev, struct json_object *args, const char *cmd, char *what,
-		    size_t size, struct vmqd_reply *r, __u32 *id)
+/* "queue ID on DEV", after checking ID against the map; "id auto" takes
+ * the lowest free ID when allow_auto. */
+static int parse_id(struct vmqd_dev *dev, struct json_object *args, const char *cmd,
+		    bool allow_auto, char *what, size_t size, struct vmqd_reply *r, __u32 *id)
 {
 	int err;
 
 	snprintf(what, size, "queue %s on %s", cmd, dev->dp.ifname);
-	err = req_u32(args, "id", 0xffffffffU, what, r, id);
-	if (err)
-		return err;
+	if (allow_auto && arg_is_word(args, "id", "auto")) {
+		err = vmqd_lowest_free_id(dev, id);
+		if (err == -ENOSPC)
+			return reply_error(r, ENOSPC, "%s: no free queue ID (%s has IDs 0..%u)",
+					   what, dev->dp.ifname, dev->dp.nr_queues - 1);
+		if (err)
+			return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
+	} else {
+		err = req_u32(args, "id", 0xffffffffU, what, r, id);
+		if (err)
+			return err;
+	}
 	snprintf(what, size, "queue %u on %s", *id, dev->dp.ifname);
 	if (*id >= dev->dp.nr_queues)
 		return reply_error(r, ERANGE, "%s: id out of range (%s has queue IDs 0..%u)", what,
@@ -78,10 +113,39 @@ static int parse_id(struct vmqd_dev *dev, struct json_object *args, const char *
 	return 0;
 }
 
-static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+/* An optional argument that takes one of two words: *set says the second. */
+static int req_word(struct json_object *args, const char *key, const char *no, const char *yes,
+		    const char *what, struct vmqd_reply *r, bool *set)
+{
+	*set = false;
+	if (!req_has(args, key) || arg_is_word(args, key, no))
+		return 0;
+	if (!yes || !arg_is_word(args, key, yes))
+		return yes ? reply_error(r, EINVAL, "%s: %s must be \"%s\" or \"%s\"", what, key,
+					 no, yes)
+			   : reply_error(r, EINVAL, "%s: %s must be \"%s\"", what, key, no);
+	*set = true;
+	return 0;
+}
+
+static struct json_object *placed_json(__u32 id, const struct vmq_queue_entry *e)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	if (e->state == VMQ_QUEUE_TXQ)
+		json_object_object_add(o, "txq", json_object_new_int(e->target));
+	else if (e->state == VMQ_QUEUE_GROUP)
+		json_object_object_add(o, "group", json_object_new_int(e->target));
+	return o;
+}
+
+int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_reply *r,
+		      __u32 extra_flags, __u32 *out_id, struct vmq_queue_entry *out_entry)
 {
 	struct vmq_queue_meta meta = {};
 	struct vmq_queue_entry e = {}, cur;
+	bool placed = false, auto_placement = false, port_owned = false;
 	struct vmqd_dev *dev;
 	const char *s;
 	char what[64];
@@ -90,7 +154,7 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 
 	err = req_dev(d, args, "queue add", r, &dev);
 	if (!err)
-		err = parse_id(dev, args, "add", what, sizeof(what), r, &id);
+		err = parse_id(dev, args, "add", true, what, sizeof(what), r, &id);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
@@ -101,14 +165,22 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state != VMQ_QUEUE_FREE)
 		return reply_error(r, EEXIST, "%s: already exists", what);
-	err = parse_target(dev, args, id, what, r, &e);
+	err = parse_target(dev, args, id, what, r, &e, &placed);
 	if (!err && req_has(args, "vm") && !(err = req_name(args, "vm", VMQ_NAME_MAX, what, r, &s)))
 		strcpy(meta.vm, s);
 	if (!err && req_has(args, "name") &&
 	    !(err = req_name(args, "name", VMQ_NAME_MAX, what, r, &s)))
 		strcpy(meta.name, s);
+	if (!err)
+		err = req_word(args, "placement", "operator", "auto", what, r, &auto_placement);
+	if (!err)
+		err = req_word(args, "owner", "operator", "port", what, r, &port_owned);
 	if (err)
 		return err;
+	if (auto_placement && e.state != VMQ_QUEUE_TXQ)
+		return reply_error(r, EINVAL, "%s: placement auto needs a txq", what);
+	meta.flags = extra_flags | (placed || auto_placement ? VMQ_META_F_TXQ_AUTO : 0) |
+		     (port_owned ? VMQ_META_F_PORT_OWNED : 0);
 	/* Metadata first: a queue is never live without its names. */
 	err = vmq_queue_meta_store(&dev->dp, id, &meta);
 	if (!err)
@@ -118,13 +190,28 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	}
 	log_debug("%s: added", what);
-	r->result = json_object_new_object();
+	if (out_id)
+		*out_id = id;
+	if (out_entry)
+		*out_entry = e;
 	return 0;
+}
+
+static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct vmq_queue_entry e = {};
+	__u32 id = 0;
+	int err = vmqd_queue_create(d, args, r, 0, &id, &e);
+
+	if (!err)
+		r->result = placed_json(id, &e);
+	return err;
 }
 
 static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmq_queue_meta meta;
+	bool placed;
 	unsigned int changed;
 	struct vmq_queue_entry e = {}, cur;
 	struct vmqd_dev *dev;
@@ -134,7 +221,7 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 
 	err = req_dev(d, args, "queue set", r, &dev);
 	if (!err)
-		err = parse_id(dev, args, "set", what, sizeof(what), r, &id);
+		err = parse_id(dev, args, "set", false, what, sizeof(what), r, &id);
 	if (err)
 		return err;
 	err = vmq_queue_read(&dev->dp, id, &cur);
@@ -142,29 +229,48 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE)
 		return reply_error(r, ENOENT, "%s: does not exist", what);
-	err = parse_target(dev, args, id, what, r, &e);
+	err = parse_target(dev, args, id, what, r, &e, &placed);
 	if (err)
 		return err;
 	/* One store: packets see the old target or the new one. */
 	err = vmq_queue_write(&dev->dp, id, e);
 	if (err)
 		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
-	/* Set by hand, it is no longer waiting for its old TX queue. */
-	if (!vmq_queue_meta_read(&dev->dp, id, &meta) && (meta.flags & VMQ_META_F_DEGRADED)) {
-		meta.flags &= ~VMQ_META_F_DEGRADED;
-		vmq_queue_meta_store(&dev->dp, id, &meta);
+	/* Set by hand, it is no longer waiting for its old TX queue; and its
+	 * placement is now the operator's or vmqd's, as this request says. */
+	if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
+		__u32 flags = meta.flags & ~(VMQ_META_F_DEGRADED | VMQ_META_F_TXQ_AUTO);
+
+		flags |= placed ? VMQ_META_F_TXQ_AUTO : 0;
+		if (flags != meta.flags) {
+			meta.flags = flags;
+			vmq_queue_meta_store(&dev->dp, id, &meta);
+		}
 	}
 	/* Degraded queues follow the default queue. */
 	if (id == VMQ_DEFAULT_QUEUE)
 		vmqd_reconcile(dev, &changed);
 	log_debug("%s: set", what);
 	r->result = json_object_new_object();
+	if (e.state == VMQ_QUEUE_TXQ)
+		json_object_object_add(r->result, "txq", json_object_new_int(e.target));
 	return 0;
+}
+
+int vmqd_queue_free(struct vmqd_dev *dev, __u32 id)
+{
+	/* From this store on, packets carrying the ID leave on queue 0. */
+	int err =
+		vmq_queue_write(&dev->dp, id, (struct vmq_queue_entry){ .state = VMQ_QUEUE_FREE });
+
+	if (!err)
+		vmq_queue_meta_delete(&dev->dp, id);
+	return err;
 }
 
 static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct vmq_queue_entry cur, freed = { .state = VMQ_QUEUE_FREE };
+	struct vmq_queue_entry cur;
 	struct vmqd_dev *dev;
 	char what[64];
 	__u32 id;
@@ -172,7 +278,7 @@ static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 
 	err = req_dev(d, args, "queue del", r, &dev);
 	if (!err)
-		err = parse_id(dev, args, "del", what, sizeof(what), r, &id);
+		err = parse_id(dev, args, "del", false, what, sizeof(what), r, &id);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
@@ -182,11 +288,9 @@ static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE)
 		return reply_error(r, ENOENT, "%s: does not exist", what);
-	/* From this store on, packets carrying the ID leave on queue 0. */
-	err = vmq_queue_write(&dev->dp, id, freed);
+	err = vmqd_queue_free(dev, id);
 	if (err)
 		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
-	vmq_queue_meta_delete(&dev->dp, id);
 	log_debug("%s: deleted", what);
 	r->result = json_object_new_object();
 	return 0;
@@ -196,7 +300,7 @@ static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 				      const struct vmq_queue_entry *e)
 {
 	struct json_object *o = json_object_new_object();
-	struct vmq_queue_meta meta;
+	struct vmq_queue_meta meta = {};
 
 	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
 	json_object_object_add(o, "id", json_object_new_int64(id));
@@ -208,7 +312,11 @@ static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 			json_object_object_add(o, "name", json_object_new_string(meta.name));
 		if (meta.flags & VMQ_META_F_DEGRADED)
 			json_degraded(&meta, o);
+		if (meta.flags & VMQ_META_F_PORT_OWNED)
+			json_object_object_add(o, "owner", json_object_new_string("port"));
 	}
+	if (id && (meta.flags & VMQ_META_F_TXQ_AUTO))
+		json_object_object_add(o, "placement", json_object_new_string("auto"));
 	return o;
 }
 
@@ -273,12 +381,13 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	return 0;
 }
 
-static const char *const add_keys[] = { "dev", "id", "txq", "group", "vm", "name", NULL };
+static const char *const add_keys[] = { "dev",	"id",	     "txq",   "group", "vm",
+					"name", "placement", "owner", NULL };
 static const char *const set_keys[] = { "dev", "id", "txq", "group", NULL };
 static const char *const id_keys[] = { "dev", "id", NULL };
 
 const struct vmqd_command vmqd_queue_commands[] = {
-	{ "add", queue_add, add_keys }, { "set", queue_set, set_keys },
-	{ "del", queue_del, id_keys },	{ "show", queue_show, id_keys },
-	{ NULL, NULL, NULL },
+	{ "add", queue_add, add_keys, true }, { "set", queue_set, set_keys, true },
+	{ "del", queue_del, id_keys, true },  { "show", queue_show, id_keys, false },
+	{ NULL, NULL, NULL, false },
 };

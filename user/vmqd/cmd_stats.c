@@ -182,6 +182,6 @@ static int stats_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 static const char *const show_keys[] = { "dev", NULL };
 
 const struct vmqd_command vmqd_stats_commands[] = {
-	{ "show", stats_show, show_keys },
-	{ NULL, NULL, NULL },
+	{ "show", stats_show, show_keys, false },
+	{ NULL, NULL, NULL, false },
 };

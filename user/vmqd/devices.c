@@ -40,12 +40,14 @@ void vmqd_fini(struct vmqd *d)
 {
 	for (size_t i = 0; i < d->ndevs; i++) {
 		vmq_dev_close(&d->devs[i]->dp);
+		free(d->devs[i]->load_prev);
 		free(d->devs[i]);
 	}
 	free(d->devs);
 	d->devs = NULL;
 	d->ndevs = 0;
 	vmq_ports_close(&d->ports);
+	vmqd_state_fini(d);
 }
 
 struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname)
@@ -76,6 +78,7 @@ void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev)
 		memmove(&d->devs[i], &d->devs[i + 1], (d->ndevs - i - 1) * sizeof(*d->devs));
 		d->ndevs--;
 		vmq_dev_close(&dev->dp);
+		free(dev->load_prev);
 		free(dev);
 		return;
 	}

@@ -23,9 +23,42 @@ static int daemon_ping(struct vmqd *d, struct json_object *args, struct vmqd_rep
 
 static const char *const no_keys[] = { NULL };
 
+/* The running state as the requests that rebuild it: the state file's
+ * contents, and what "vmqctl save" prints. */
+static int daemon_save(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct json_object *requests;
+	int err;
+
+	(void)args;
+	err = vmqd_state_snapshot(d, &requests);
+	if (err)
+		return reply_error(r, -err, "daemon save: %s", strerror(-err));
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "requests", requests);
+	return 0;
+}
+
+static int daemon_sync(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	int err;
+
+	(void)args;
+	if (!d->state_dir)
+		return reply_error(r, EOPNOTSUPP, "daemon sync: vmqd keeps no state file");
+	err = vmqd_state_flush(d, true);
+	if (err)
+		return reply_error(r, -err, "daemon sync: cannot write %s/%s: %s", d->state_dir,
+				   VMQD_STATE_FILE, strerror(-err));
+	r->result = json_object_new_object();
+	return 0;
+}
+
 const struct vmqd_command vmqd_daemon_commands[] = {
-	{ "ping", daemon_ping, no_keys },
-	{ NULL, NULL, NULL },
+	{ "ping", daemon_ping, no_keys, false },
+	{ "save", daemon_save, no_keys, false },
+	{ "sync", daemon_sync, no_keys, false },
+	{ NULL, NULL, NULL, false },
 };
 
 static const struct vmqd_object objects[] = {
@@ -44,7 +77,8 @@ static const char *req_string(struct json_object *req, const char *key)
 	return json_object_get_string(v);
 }
 
-static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *r)
+static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *r,
+		    const struct vmqd_command **cmd)
 {
 	const char *object = req_string(req, "object"), *command = req_string(req, "command");
 	struct json_object *version, *args = NULL;
@@ -77,9 +111,51 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 			json_object_object_add(req, "args", args);
 		}
 		err = req_check_keys(args, c->keys, what, r);
+		*cmd = c;
 		return err ? err : c->handler(d, args, r);
 	}
 	return reply_error(r, EINVAL, "unknown object \"%.32s\"", object);
+}
+
+/* Runs req; a change that succeeded marks the state file out of date. */
+static int run(struct vmqd *d, struct json_object *req, struct vmqd_reply *r)
+{
+	const struct vmqd_command *cmd = NULL;
+	int err = dispatch(d, req, r, &cmd);
+
+	if (!err && cmd && cmd->mutates)
+		d->state_dirty = true;
+	return err;
+}
+
+int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **result, char *message,
+	     size_t size)
+{
+	struct vmqd_reply r = {};
+	int err;
+
+	json_object_object_add(req, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	err = run(d, req, &r);
+	if (err) {
+		json_object_put(r.result);
+		snprintf(message, size, "%s", r.message);
+		return -r.err;
+	}
+	if (result)
+		*result = r.result ? r.result : json_object_new_object();
+	else
+		json_object_put(r.result);
+	return 0;
+}
+
+/* "sync": false defers the state file to a later request or "daemon sync":
+ * a batch pays for one write, not one per line. */
+static bool wants_sync(struct json_object *req)
+{
+	struct json_object *v;
+
+	return !json_object_object_get_ex(req, "sync", &v) ||
+	       !json_object_is_type(v, json_type_boolean) || json_object_get_boolean(v);
 }
 
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
@@ -91,8 +167,8 @@ struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
 		reply_error(&r, EINVAL, "request: not valid JSON");
 	else if (!json_object_is_type(req, json_type_object))
 		reply_error(&r, EINVAL, "request: not a JSON object");
-	else
-		dispatch(d, req, &r);
+	else if (!run(d, req, &r) && d->state_dirty && wants_sync(req))
+		vmqd_state_flush(d, false);
 	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));
 	json_object_object_add(resp, "ok", json_object_new_boolean(!r.err));
 	if (r.err) {

@@ -149,12 +149,21 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 		dev->dp.ifindex = ifi->ifi_index;
 		if (vmqd_dev_came_back(d, dev, old))
 			dev->dp.ifindex = old;
+	} else if (nh->nlmsg_type == RTM_NEWLINK && name) {
+		/* A new link (or news of one): the state file's requests that
+		 * wait for it, then the port policies. */
+		vmqd_state_link_appeared(d, RTA_DATA(name));
+		vmqd_policy_apply(d, RTA_DATA(name));
 	} else if (nh->nlmsg_type == RTM_DELLINK && d->ports.map_fd >= 0) {
-		/* A bound port's VM is gone: so is its filter, and its binding. */
-		struct vmq_port_entry e;
+		/* A bound port's VM is gone: so is its filter, its binding and
+		 * the queue it was given. */
+		long freed;
 
-		if (!vmq_port_get(&d->ports, (__u32)ifi->ifi_index, &e))
-			vmq_port_unbind(&d->ports, (__u32)ifi->ifi_index);
+		if (!vmqd_port_release(d, (__u32)ifi->ifi_index, &freed)) {
+			d->state_dirty = true;
+			log_info("port #%d: gone; unbound%s", ifi->ifi_index,
+				 freed ? ", its queue freed" : "");
+		}
 	}
 }
 
@@ -183,6 +192,7 @@ void vmqd_linkwatch_read(int fd, struct vmqd *d)
 		     nh = NLMSG_NEXT(nh, len))
 			if (nh->nlmsg_type == RTM_NEWLINK || nh->nlmsg_type == RTM_DELLINK)
 				link_event(d, nh);
+		vmqd_state_flush(d, false);
 		pthread_mutex_unlock(&d->lock);
 	}
 }

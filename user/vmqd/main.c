@@ -16,6 +16,8 @@
 #include "server.h"
 #include "vmqd.h"
 
+#define VMQD_STATE_DIR_DEFAULT "/var/lib/vmq"
+
 #ifndef VMQ_VERSION
 #define VMQ_VERSION "0.1"
 #endif
@@ -30,6 +32,9 @@ static void usage(FILE *f)
 		"  -s, --socket PATH      control socket (default %s)\n"
 		"  -b, --bpffs-dir DIR    pin directory on a bpffs (default %s);\n"
 		"                         a bpffs is mounted there when it is not on one\n"
+		"  -d, --state-dir DIR    keep the desired state in DIR/" VMQD_STATE_FILE
+		" (default %s),\n"
+		"                         restored at start when no pins exist (a host reboot)\n"
 		"  -g, --group NAME       let members of group NAME use the socket (mode 0660)\n"
 		"  -m, --metrics [ADDR:]PORT\n"
 		"                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
@@ -41,7 +46,8 @@ static void usage(FILE *f)
 		"\n"
 		"SIGTERM or SIGINT stops the daemon; programs and maps stay attached and pinned,\n"
 		"and the next vmqd adopts them.\n",
-		VMQ_SOCKET_DEFAULT, VMQ_BPFFS_DIR_DEFAULT, VMQD_METRICS_ADDR_DEFAULT);
+		VMQ_SOCKET_DEFAULT, VMQ_BPFFS_DIR_DEFAULT, VMQD_STATE_DIR_DEFAULT,
+		VMQD_METRICS_ADDR_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -49,6 +55,7 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "bpffs-dir", required_argument, NULL, 'b' },
+		{ "state-dir", required_argument, NULL, 'd' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -57,7 +64,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = VMQ_SOCKET_DEFAULT, *bpffs_dir = VMQ_BPFFS_DIR_DEFAULT;
-	const char *group = NULL;
+	const char *group = NULL, *state_dir = VMQD_STATE_DIR_DEFAULT;
 	enum vmqd_log_level level = VMQD_LOG_INFO;
 	struct vmqd_metrics_addr metrics_addr;
 	struct vmqd_metrics *metrics = NULL;
@@ -65,15 +72,18 @@ int main(int argc, char **argv)
 	struct vmqd_server server;
 	char why[160];
 	struct vmqd d;
-	int opt, err;
+	int opt, err, watch_fd;
 
-	while ((opt = getopt_long(argc, argv, "s:b:g:m:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:b:d:g:m:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket_path = optarg;
 			break;
 		case 'b':
 			bpffs_dir = optarg;
+			break;
+		case 'd':
+			state_dir = optarg;
 			break;
 		case 'g':
 			group = optarg;
@@ -110,34 +120,44 @@ int main(int argc, char **argv)
 		log_err("must run as root (BPF, tc, sysfs)");
 		return 1;
 	}
-	if (bpffs_dir[0] != '/') {
-		log_err("--bpffs-dir %s: must be an absolute path", bpffs_dir);
+	if (bpffs_dir[0] != '/' || state_dir[0] != '/') {
+		log_err("%s %s: must be an absolute path",
+			bpffs_dir[0] != '/' ? "--bpffs-dir" : "--state-dir",
+			bpffs_dir[0] != '/' ? bpffs_dir : state_dir);
 		return 1;
 	}
 	err = vmqd_init(&d, bpffs_dir);
 	if (err)
 		return 1;
-	err = vmqd_adopt_all(&d);
-	if (err)
-		log_err("%s: cannot read pinned devices: %s", bpffs_dir, strerror(-err));
-	if (!err)
-		err = vmqd_server_open(&server, socket_path, group);
+	d.state_dir = state_dir;
+	/* Before the restore: a device that appears meanwhile is an event
+	 * waiting in the socket, not a miss. */
+	watch_fd = vmqd_linkwatch_open();
+	if (watch_fd < 0)
+		log_warn("no link events (%s): TX queue changes, new ports and devices the state "
+			 "file waits for go unnoticed",
+			 strerror(-watch_fd));
+	/* The socket first: a second vmqd must stop before it touches pins or
+	 * the state file. */
+	err = vmqd_server_open(&server, socket_path, group);
 	if (!err) {
-		server.watch_fd = vmqd_linkwatch_open();
+		err = vmqd_adopt_all(&d);
+		if (err)
+			log_err("%s: cannot read pinned devices: %s", bpffs_dir, strerror(-err));
+		if (!err)
+			err = vmqd_state_restore(&d, d.ndevs || d.ports.map_fd >= 0);
+		server.watch_fd = watch_fd;
 		server.on_watch = vmqd_linkwatch_read;
-		if (server.watch_fd < 0)
-			log_warn("no link events (%s): TX queue changes go unnoticed",
-				 strerror(-server.watch_fd));
 		/* After the server: its thread must inherit SIGTERM/SIGINT blocked. */
-		if (want_metrics)
+		if (!err && want_metrics)
 			err = vmqd_metrics_start(&metrics, &d, &metrics_addr);
 		if (!err)
 			err = vmqd_server_run(&server, &d);
 		vmqd_metrics_stop(metrics);
-		if (server.watch_fd >= 0)
-			close(server.watch_fd);
 		vmqd_server_close(&server);
 	}
+	if (watch_fd >= 0)
+		close(watch_fd);
 	vmqd_fini(&d);
 	return err ? 1 : 0;
 }

@@ -354,6 +354,13 @@ static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
 	return t - c->last <= IDLE_TIMEOUT_S;
 }
 
+static void flush_state(struct vmqd *d)
+{
+	pthread_mutex_lock(&d->lock);
+	vmqd_state_flush(d, false);
+	pthread_mutex_unlock(&d->lock);
+}
+
 int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 {
 	struct pollfd fds[VMQD_CLIENTS_MAX + 3];
@@ -361,7 +368,7 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 	log_info("serving %s", s->path);
 	for (;;) {
 		size_t n = 0, nclients = s->nclients;
-		bool pending = false;
+		bool pending = false, gone = false;
 		int ready;
 
 		fds[n++] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
@@ -390,13 +397,21 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 			if (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
 				log_info("signal %u: exiting; the data plane stays attached",
 					 si.ssi_signo);
+				flush_state(d);
 				return 0;
 			}
 		}
 		/* Walk backwards: dropping a client moves the last one into its slot. */
-		for (size_t i = nclients; i-- > 0;)
-			if (!serve_client(s->clients[i], d, fds[i + 3].revents))
+		for (size_t i = nclients; i-- > 0;) {
+			if (!serve_client(s->clients[i], d, fds[i + 3].revents)) {
 				client_free(s, i);
+				gone = true;
+			}
+		}
+		/* Changes sent with "sync": false whose client left, or went quiet,
+		 * without "daemon sync". */
+		if (gone || !ready)
+			flush_state(d);
 		if (fds[1].revents & POLLIN)
 			accept_clients(s);
 		if ((fds[2].revents & POLLIN) && s->on_watch)

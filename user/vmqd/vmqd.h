@@ -8,12 +8,27 @@
 
 #include "libvmq.h"
 
+#define VMQD_PORTS_POLICY_MAX 256
+#define VMQD_STATE_FILE	      "vmqd.state"
+
 /* One managed uplink. The maps are the state: nothing here duplicates an
  * entry, so a restarted daemon knows exactly what the old one knew. */
 struct vmqd_dev {
 	struct vmq_dev dp;
 	unsigned int ntxqs; /* TX queues at the last look, to notice a change */
 	bool missing;	    /* the device went away; its state waits for it */
+	/* Port policy: shell patterns, comma-separated; "" when none. Not in
+	 * any map: it lives here and in the state file. */
+	char ports[VMQD_PORTS_POLICY_MAX];
+	/* TX queue counters at the last placement, for "recent load". */
+	struct vmq_counter *load_prev;
+	double load_prev_time;
+};
+
+/* A request restored from the state file that waits for a device (an
+ * uplink or a port) to appear. */
+struct vmqd_pending {
+	struct json_object *req; /* {"object", "command", "args"} */
 };
 
 struct vmqd {
@@ -24,6 +39,12 @@ struct vmqd {
 	struct vmqd_dev **devs;
 	size_t ndevs;
 	struct vmq_ports ports; /* map_fd < 0 until a port is bound or adopted */
+	/* Persistence: NULL state_dir keeps no state file (unit tests). */
+	const char *state_dir;
+	bool state_dirty; /* a change succeeded since the file was written */
+	struct vmqd_pending *pending;
+	size_t npending;
+	bool restoring; /* replaying the state file: no rewrite per request */
 };
 
 /* What a handler answers: a result object, or an errno and one line. */
@@ -39,6 +60,7 @@ struct vmqd_command {
 	const char *name;
 	vmqd_handler handler;
 	const char *const *keys; /* the argument names it accepts; NULL-terminated */
+	bool mutates;		 /* success changes the state the file keeps */
 };
 
 struct vmqd_object {
@@ -71,6 +93,40 @@ int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
 int vmqd_prune_ports(struct vmqd *d);
 int vmqd_ports_rebase(struct vmqd *d, __u32 old_ifindex, __u32 new_ifindex);
+/* Unbinds a port and frees the queue it owned; *freed: that ID + 1, or 0.
+ * -ENOENT when it is not bound. */
+int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed);
+
+/* cmd_queue.c: "queue add" for callers that add flags (port bind auto);
+ * fills r on failure. */
+int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_reply *r,
+		      __u32 extra_flags, __u32 *id, struct vmq_queue_entry *entry);
+int vmqd_queue_free(struct vmqd_dev *dev, __u32 id);
+
+/* placement.c */
+int vmqd_lowest_free_id(struct vmqd_dev *dev, __u32 *id);
+int vmqd_place_txq(struct vmqd_dev *dev, unsigned int ntxqs, __u32 exclude_id, __u16 *txq);
+
+/* policy.c: port policies, and "dev set" that sets them */
+int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r);
+extern const char *const vmqd_dev_set_keys[];
+bool vmqd_policy_matches(const char *policy, const char *ifname);
+/* A link appeared (or exists when a policy is set): binds it when a policy
+ * matches. 1 if bound, 0 if no policy wants it, -errno. */
+int vmqd_policy_apply(struct vmqd *d, const char *ifname);
+
+/* state.c: the state file */
+int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests);
+int vmqd_state_flush(struct vmqd *d, bool force);
+/* At start, after adoption: loads and checks the file (refusing a corrupt
+ * one), then restores what the pins do not hold. */
+int vmqd_state_restore(struct vmqd *d, bool adopted);
+/* A link of this name appeared: retries the requests waiting for it. */
+void vmqd_state_link_appeared(struct vmqd *d, const char *ifname);
+void vmqd_state_fini(struct vmqd *d);
+/* Runs one request as if a client had sent it (policies, restore). */
+int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **result, char *message,
+	     size_t size);
 
 /* dispatch.c: one request line in, one response line out (caller frees);
  * *malformed says the line was not a JSON object at all. */

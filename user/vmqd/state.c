@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The state file: the desired state as the requests that rebuild it, so a
+ * host reboot (which empties the bpffs) forgets nothing. The pins stay the
+ * truth while they exist; the file is rewritten from them after every
+ * change, atomically (temporary file, fsync, rename, fsync of the
+ * directory): a crash at any moment leaves the old file or the new one.
+ *
+ * Format (docs/state.md): one JSON object per line,
+ *   {"vmq_state": 1, "requests": N}
+ *   N request lines {"object", "command", "args"[, "pending": true]}
+ *   {"end": N}
+ * A file that breaks this is refused whole, never overwritten.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "vmqd.h"
+
+#define STATE_VERSION 1
+
+static struct json_object *request(const char *object, const char *command,
+				   struct json_object *args)
+{
+	struct json_object *req = json_object_new_object();
+
+	json_object_object_add(req, "object", json_object_new_string(object));
+	json_object_object_add(req, "command", json_object_new_string(command));
+	json_object_object_add(req, "args", args);
+	return req;
+}
+
+static struct json_object *dev_args(const struct vmqd_dev *dev)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "dev", json_object_new_string(dev->dp.ifname));
+	return args;
+}
+
+/* A degraded entry is saved as what it waits for: that is the intent. */
+static struct vmq_queue_entry intended(const struct vmq_queue_entry *e,
+				       const struct vmq_queue_meta *meta, bool has_meta)
+{
+	if (has_meta && (meta->flags & VMQ_META_F_DEGRADED))
+		return meta->want;
+	return *e;
+}
+
+static void add_target(struct json_object *args, const struct vmq_queue_entry *e)
+{
+	if (e->state == VMQ_QUEUE_TXQ)
+		json_object_object_add(args, "txq", json_object_new_int(e->target));
+	else if (e->state == VMQ_QUEUE_GROUP)
+		json_object_object_add(args, "group", json_object_new_int(e->target));
+	else
+		json_object_object_add(args, "txq", json_object_new_string("auto"));
+}
+
+static int snapshot_dev(struct vmqd_dev *dev, struct json_object *out)
+{
+	struct vmq_queue_entry *entries = calloc(dev->dp.nr_queues, sizeof(*entries));
+	struct json_object *args;
+	struct vmq_queue_meta meta;
+	int err = entries ? vmq_queue_read_all(&dev->dp, entries) : -ENOMEM;
+	bool has_meta;
+
+	if (err) {
+		free(entries);
+		return err;
+	}
+	args = dev_args(dev);
+	has_meta = !vmq_queue_meta_read(&dev->dp, 0, &meta);
+	{
+		struct vmq_queue_entry def = intended(&entries[0], &meta, has_meta);
+
+		if (def.state == VMQ_QUEUE_TXQ)
+			json_object_object_add(args, "default_txq",
+					       json_object_new_int(def.target));
+		else
+			json_object_object_add(args, "default_txq", json_object_new_string("auto"));
+	}
+	json_object_object_add(args, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
+	json_object_object_add(args, "queues", json_object_new_int64(dev->dp.nr_queues));
+	json_object_array_add(out, request("dev", "attach", args));
+	if (dev->ports[0]) {
+		args = dev_args(dev);
+		json_object_object_add(args, "ports", json_object_new_string(dev->ports));
+		json_object_array_add(out, request("dev", "set", args));
+	}
+	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++) {
+		struct vmq_group_entry ge;
+		struct json_object *txqs;
+
+		if (vmq_group_read(&dev->dp, g, &ge) || !ge.ntxqs)
+			continue;
+		args = dev_args(dev);
+		json_object_object_add(args, "id", json_object_new_int64(g));
+		txqs = json_object_new_array();
+		for (__u16 i = 0; i < ge.ntxqs && i < VMQ_GROUP_TXQS_MAX; i++)
+			json_object_array_add(txqs, json_object_new_int(ge.txqs[i]));
+		json_object_object_add(args, "txqs", txqs);
+		json_object_array_add(out, request("group", "add", args));
+	}
+	for (__u32 id = 1; id < dev->dp.nr_queues; id++) {
+		struct vmq_queue_entry e;
+
+		if (entries[id].state == VMQ_QUEUE_FREE)
+			continue;
+		memset(&meta, 0, sizeof(meta));
+		has_meta = !vmq_queue_meta_read(&dev->dp, id, &meta);
+		e = intended(&entries[id], &meta, has_meta);
+		args = dev_args(dev);
+		json_object_object_add(args, "id", json_object_new_int64(id));
+		add_target(args, &e);
+		if (meta.vm[0])
+			json_object_object_add(args, "vm", json_object_new_string(meta.vm));
+		if (meta.name[0])
+			json_object_object_add(args, "name", json_object_new_string(meta.name));
+		if ((meta.flags & VMQ_META_F_TXQ_AUTO) && e.state == VMQ_QUEUE_TXQ)
+			json_object_object_add(args, "placement", json_object_new_string("auto"));
+		if (meta.flags & VMQ_META_F_PORT_OWNED)
+			json_object_object_add(args, "owner", json_object_new_string("port"));
+		json_object_array_add(out, request("queue", "add", args));
+	}
+	free(entries);
+	return 0;
+}
+
+struct ports_ctx {
+	struct vmqd *d;
+	struct json_object *out;
+};
+
+static int snapshot_port(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
+{
+	struct ports_ctx *ctx = arg;
+	struct json_object *args;
+	const char *uplink = NULL;
+	char port[IF_NAMESIZE];
+
+	/* A port that vanished is pruned; an uplink that is missing still
+	 * has its name. */
+	if (!if_indextoname(ifindex, port))
+		return 0;
+	for (size_t i = 0; i < ctx->d->ndevs; i++)
+		if (ctx->d->devs[i]->dp.ifindex == (int)e->uplink_ifindex)
+			uplink = ctx->d->devs[i]->dp.ifname;
+	if (!uplink)
+		return 0;
+	args = json_object_new_object();
+	json_object_object_add(args, "port", json_object_new_string(port));
+	json_object_object_add(args, "dev", json_object_new_string(uplink));
+	json_object_object_add(args, "queue", json_object_new_int64(e->queue_id));
+	json_object_array_add(ctx->out, request("port", "bind", args));
+	return 0;
+}
+
+int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
+{
+	struct json_object *out = json_object_new_array();
+	struct ports_ctx ctx = { .d = d, .out = out };
+	int err = out ? 0 : -ENOMEM;
+
+	for (size_t i = 0; !err && i < d->ndevs; i++)
+		err = snapshot_dev(d->devs[i], out);
+	if (!err && d->ports.map_fd >= 0)
+		err = vmq_port_for_each(&d->ports, snapshot_port, &ctx);
+	for (size_t i = 0; !err && i < d->npending; i++) {
+		struct json_object *req = json_object_get(d->pending[i].req);
+
+		json_object_array_add(out, req);
+	}
+	if (err) {
+		json_object_put(out);
+		return err;
+	}
+	*requests = out;
+	return 0;
+}
+
+/* --- writing ------------------------------------------------------------- */
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int render(struct json_object *requests, char **text, size_t *len)
+{
+	size_t n = json_object_array_length(requests);
+	FILE *f = open_memstream(text, len);
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	fprintf(f, "{\"vmq_state\":%d,\"requests\":%zu}\n", STATE_VERSION, n);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\n",
+			json_object_to_json_string_ext(json_object_array_get_idx(requests, i),
+						       JSON_C_TO_STRING_PLAIN));
+	fprintf(f, "{\"end\":%zu}\n", n);
+	if (ferror(f))
+		err = -ENOMEM;
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	return err;
+}
+
+static int write_atomically(const char *dir, const char *text, size_t len)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd, dfd, err;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, VMQD_STATE_FILE) >= (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, VMQD_STATE_FILE) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	err = vmq_mkdir_p(dir, 0700);
+	if (err)
+		return err;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	err = write_all(fd, text, len);
+	if (!err && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	/* The rename itself must reach the disk. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	if (fsync(dfd))
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+int vmqd_state_flush(struct vmqd *d, bool force)
+{
+	struct json_object *requests;
+	size_t len = 0;
+	char *text = NULL;
+	int err;
+
+	if (!d->state_dir || d->restoring || (!force && !d->state_dirty))
+		return 0;
+	err = vmqd_state_snapshot(d, &requests);
+	if (!err) {
+		err = render(requests, &text, &len);
+		json_object_put(requests);
+	}
+	if (!err)
+		err = write_atomically(d->state_dir, text, len);
+	free(text);
+	if (err) {
+		log_err("%s/%s: cannot write the state file: %s", d->state_dir, VMQD_STATE_FILE,
+			strerror(-err));
+		return err;
+	}
+	d->state_dirty = false;
+	return 0;
+}
+
+/* --- reading -------------------------------------------------------------- */
+
+static bool is_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string);
+}
+
+static int64_t int_of(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+/* Parses one line; NULL unless it is a JSON object and nothing more. */
+static struct json_object *parse_line(const char *line, size_t len)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o;
+
+	if (!tok)
+		return NULL;
+	o = json_tokener_parse_ex(tok, line, (int)len);
+	if (o && ((size_t)json_tokener_get_parse_end(tok) != len ||
+		  !json_object_is_type(o, json_type_object))) {
+		json_object_put(o);
+		o = NULL;
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+/*
+ * Loads the file into an array of requests. -ENOENT when there is none;
+ * -EINVAL for a broken one, with *bad_line and why set.
+ */
+static int load(const char *path, struct json_object **requests, int *bad_line, char *why,
+		size_t size)
+{
+	FILE *f = fopen(path, "re");
+	struct json_object *out = NULL;
+	size_t cap = 0;
+	char *line = NULL;
+	ssize_t len;
+	int64_t expect = -1;
+	int lineno = 0, err = 0;
+	bool ended = false;
+
+	if (!f)
+		return -errno;
+	out = json_object_new_array();
+	while (!err && (len = getline(&line, &cap, f)) >= 0) {
+		struct json_object *o;
+
+		lineno++;
+		if (!len || line[len - 1] != '\n') {
+			snprintf(why, size, "truncated (no end of line)");
+			err = -EINVAL;
+			break;
+		}
+		line[--len] = '\0';
+		if (ended) {
+			snprintf(why, size, "data after the end line");
+			err = -EINVAL;
+			break;
+		}
+		o = parse_line(line, (size_t)len);
+		if (!o) {
+			snprintf(why, size, "not a JSON object");
+			err = -EINVAL;
+		} else if (lineno == 1) {
+			expect = int_of(o, "requests");
+			if (int_of(o, "vmq_state") != STATE_VERSION || expect < 0) {
+				snprintf(why, size, "not a vmqd state file of version %d",
+					 STATE_VERSION);
+				err = -EINVAL;
+			}
+			json_object_put(o);
+		} else if (json_object_object_get_ex(o, "end", NULL)) {
+			if (int_of(o, "end") != expect ||
+			    (int64_t)json_object_array_length(out) != expect) {
+				snprintf(why, size, "end line says %lld requests, the file has %zu",
+					 (long long)int_of(o, "end"),
+					 json_object_array_length(out));
+				err = -EINVAL;
+			}
+			ended = true;
+			json_object_put(o);
+		} else if (!is_string(o, "object") || !is_string(o, "command") ||
+			   (json_object_object_get_ex(o, "args", NULL) &&
+			    !json_object_is_type(json_object_object_get(o, "args"),
+						 json_type_object))) {
+			snprintf(why, size, "not a request (object, command, args)");
+			json_object_put(o);
+			err = -EINVAL;
+		} else {
+			json_object_array_add(out, o);
+		}
+	}
+	if (!err && !ended) {
+		lineno++;
+		snprintf(why, size, lineno == 1 ? "empty" : "truncated (no end line)");
+		err = -EINVAL;
+	}
+	free(line);
+	fclose(f);
+	if (err) {
+		*bad_line = lineno;
+		json_object_put(out);
+		return err;
+	}
+	*requests = out;
+	return 0;
+}
+
+static bool names(struct json_object *req, const char *ifname)
+{
+	struct json_object *args = json_object_object_get(req, "args");
+
+	return (is_string(args, "dev") &&
+		!strcmp(json_object_get_string(json_object_object_get(args, "dev")), ifname)) ||
+	       (is_string(args, "port") &&
+		!strcmp(json_object_get_string(json_object_object_get(args, "port")), ifname));
+}
+
+static int pend(struct vmqd *d, struct json_object *req)
+{
+	struct vmqd_pending *p = reallocarray(d->pending, d->npending + 1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	d->pending = p;
+	json_object_object_add(req, "pending", json_object_new_boolean(1));
+	d->pending[d->npending++].req = json_object_get(req);
+	return 0;
+}
+
+/* A copy without the envelope fields vmqd_run adds or the file carries. */
+static struct json_object *bare(struct json_object *req)
+{
+	struct json_object *copy = NULL;
+
+	if (json_object_deep_copy(req, &copy, NULL))
+		return NULL;
+	json_object_object_del(copy, "pending");
+	json_object_object_del(copy, "version");
+	return copy;
+}
+
+/* Runs one saved request: 1 applied, 0 still waiting for a device, -errno
+ * refused for another reason (logged). */
+static int replay(struct vmqd *d, struct json_object *req, const char *where)
+{
+	struct json_object *run = bare(req);
+	char message[256] = "";
+	int err;
+
+	if (!run)
+		return -ENOMEM;
+	err = vmqd_run(d, run, NULL, message, sizeof(message));
+	json_object_put(run);
+	if (!err)
+		return 1;
+	if (err == -ENODEV)
+		return 0;
+	log_warn("%s: not restored: %s", where, message);
+	return err;
+}
+
+static void pending_drop(struct vmqd *d, size_t i)
+{
+	json_object_put(d->pending[i].req);
+	memmove(&d->pending[i], &d->pending[i + 1], (d->npending - i - 1) * sizeof(*d->pending));
+	d->npending--;
+}
+
+void vmqd_state_link_appeared(struct vmqd *d, const char *ifname)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < d->npending;) {
+		struct json_object *req = d->pending[i].req;
+		char where[64];
+		int rc;
+
+		if (!names(req, ifname)) {
+			i++;
+			continue;
+		}
+		snprintf(where, sizeof(where), "%s %s (waited for %s)",
+			 json_object_get_string(json_object_object_get(req, "object")),
+			 json_object_get_string(json_object_object_get(req, "command")), ifname);
+		rc = replay(d, req, where);
+		if (rc) {
+			if (rc > 0)
+				log_info("%s: restored", where);
+			pending_drop(d, i);
+			any = true;
+		} else {
+			i++;
+		}
+	}
+	if (any)
+		d->state_dirty = true;
+}
+
+int vmqd_state_restore(struct vmqd *d, bool adopted)
+{
+	struct json_object *requests = NULL;
+	char path[PATH_MAX], why[128] = "";
+	size_t n, restored = 0;
+	int bad_line = 0, err;
+
+	if (!d->state_dir)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", d->state_dir, VMQD_STATE_FILE);
+	err = load(path, &requests, &bad_line, why, sizeof(why));
+	if (err == -ENOENT) {
+		log_info("%s: no state file yet; it is written at the first change", path);
+		return adopted ? vmqd_state_flush(d, true) : 0;
+	}
+	if (err == -EINVAL) {
+		log_err("%s:%d: %s; refusing to start (the file is left as it is: repair or "
+			"remove it)",
+			path, bad_line, why);
+		return err;
+	}
+	if (err) {
+		log_err("%s: cannot read: %s", path, strerror(-err));
+		return err;
+	}
+	n = json_object_array_length(requests);
+	d->restoring = true;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *req = json_object_array_get_idx(requests, i);
+		struct json_object *pending = json_object_object_get(req, "pending");
+		bool policy =
+			!strcmp(json_object_get_string(json_object_object_get(req, "object")),
+				"dev") &&
+			!strcmp(json_object_get_string(json_object_object_get(req, "command")),
+				"set");
+		char where[PATH_MAX + 16];
+		int rc;
+
+		/* With pins, the pins are the truth: only what no map holds
+		 * (port policies, requests still waiting) comes from the file. */
+		if (adopted && !policy && !json_object_get_boolean(pending))
+			continue;
+		snprintf(where, sizeof(where), "%s:%zu", path, i + 2);
+		rc = replay(d, req, where);
+		if (rc > 0)
+			restored++;
+		else if (!rc && (err = pend(d, req)))
+			break;
+	}
+	d->restoring = false;
+	json_object_put(requests);
+	if (err)
+		return err;
+	log_info("%s: %zu request(s) restored, %zu waiting for their device", path, restored,
+		 d->npending);
+	return vmqd_state_flush(d, true);
+}
+
+void vmqd_state_fini(struct vmqd *d)
+{
+	for (size_t i = 0; i < d->npending; i++)
+		json_object_put(d->pending[i].req);
+	free(d->pending);
+	d->pending = NULL;
+	d->npending = 0;
+}
