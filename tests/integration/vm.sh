@@ -280,3 +280,22 @@ vmqt_vm_diag() {
 		echo "receiver $name: $(head -c 2000 "${VMQT_RX_FILE[$name]}" 2>&1)"
 	done
 }
+
+# --- waiting for vmqd ---------------------------------------------------------------------
+# vmqt_ctl_wait WHAT TIMEOUT EXPR ARGS...: repeats `vmqctl -j ARGS` until
+# the Python expression EXPR (j: its JSON) is true, TIMEOUT seconds at most
+# (vmqd reacts to links coming and going asynchronously). Prints the last
+# answer. Usable in $(...).
+vmqt_ctl_wait() {
+	local what=$1 timeout=$2 expr=$3 end out
+	shift 3
+	end=$((SECONDS + timeout))
+	while :; do
+		out=$(vmqt_ctl -j "$@")
+		[ "$(vmqt_json "bool($expr)" <<<"$out")" != true ] || break
+		[ "$SECONDS" -lt "$end" ] ||
+			vmqt_fail "$what: not within $timeout s; vmqctl -j $* says:$(printf '\n%s' "$out" | sed 's/^/   | /')"
+		sleep 0.1
+	done
+	printf '%s\n' "$out"
+}
