@@ -73,7 +73,7 @@ vmqt_uint "queue of vmqvm1" "$Q1"
 vmqt_uint "queue of vmqvm2" "$Q2"
 ((Q1 != 0 && Q2 != 0 && Q1 != Q2)) ||
 	vmqt_fail "policy: expected two distinct queues of their own, got vmqvm1 -> $Q1, vmqvm2 -> $Q2"
-queues=$(vmqt_ctl -j queue show dev "$DEV")
+queues=$(vmqt_ctl -j queue show "$DEV")
 qinfo() { # ID: "txq placement owner" of queue ID in $queues
 	vmqt_json "[' '.join(str(q.get(k, '-')) for k in ('txq', 'placement', 'owner')) for q in j['queues'] if q['id'] == $1]" <<<"$queues"
 }
@@ -154,7 +154,7 @@ vmqt_ok "vmqvm2 deleted: its binding and queue $Q2 freed (port show, queue show)
 vmqt_tap_add 3 vmqvm3
 ports=$(vmqt_ctl_wait "the policy binding vmqvm3" 5 '"vmqvm3" in [p["port"] for p in j["ports"] if p["state"] == "live"]' port show)
 Q3=$(vmqt_json '[p["queue"] for p in j["ports"] if p["port"] == "vmqvm3"][0]' <<<"$ports")
-queues=$(vmqt_ctl -j queue show dev "$DEV")
+queues=$(vmqt_ctl -j queue show "$DEV")
 T3=$(vmqt_json "[q['txq'] for q in j['queues'] if q['id'] == $Q3][0]" <<<"$queues")
 vmqt_uint "txq of vmqvm3's queue $Q3" "$T3"
 ((T3 != T1 && T3 != DEFAULT_TXQ)) ||
