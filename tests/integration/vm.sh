@@ -32,6 +32,7 @@ VMQT_QEMU=qemu-system-x86_64
 declare -A VMQT_QEMU_PID=()   # NAME -> QEMU's pid (`ip netns exec` execs it)
 declare -A VMQT_QEMU_T0=()    # NAME -> wall-clock start time, s.ns
 declare -A VMQT_QEMU_LOG=()   # NAME -> its serial console log
+declare -A VMQT_QEMU_QMP=()   # NAME -> its QMP socket (vmqt_qmp)
 declare -A VMQT_RX_FILE=()    # receiver NAME -> its summary file (tests/tools/guest_rx.py)
 VMQT_QEMU_EXTRA=()            # more QEMU arguments for the next vmqt_qemu_start (then cleared)
 
@@ -82,9 +83,10 @@ vmqt_tap_del() {
 # vmqt_qemu_start NS TAP NAME MAC PARAMS...: boots the guest in NS on tap
 # TAP (virtio-net, MAC), in the background, kernel command line
 # "console=ttyS0 quiet ipv6.disable=1 panic=-1 PARAMS...", serial console
-# to $VMQT_TMP/qemu-NAME.log (QEMU's own output: .out beside it), plus
-# VMQT_QEMU_EXTRA's arguments. Sets VMQT_QEMU_PID[NAME] (registered: stopped
-# at exit) and VMQT_QEMU_T0[NAME]. Call directly, not in $(...).
+# to $VMQT_TMP/qemu-NAME.log (QEMU's own output: .out beside it), a QMP
+# socket $VMQT_TMP/qmp-NAME.sock (vmqt_qmp), plus VMQT_QEMU_EXTRA's
+# arguments. Sets VMQT_QEMU_PID[NAME] (registered: stopped at exit) and
+# VMQT_QEMU_T0[NAME]. Call directly, not in $(...).
 vmqt_qemu_start() {
 	local ns=$1 tap=$2 name=$3 mac=$4 log pid
 	shift 4
@@ -93,6 +95,7 @@ vmqt_qemu_start() {
 	log=$VMQT_TMP/qemu-$name.log
 	: >"$log"
 	VMQT_QEMU_LOG[$name]=$log
+	VMQT_QEMU_QMP[$name]=$VMQT_TMP/qmp-$name.sock
 	VMQT_QEMU_T0[$name]=$(date +%s.%N)
 	ip netns exec "$ns" "$VMQT_QEMU" -name "$name" -accel tcg -m 256 -smp 1 -nodefaults \
 		-no-user-config -display none -no-reboot -serial "file:$log" \
@@ -100,6 +103,7 @@ vmqt_qemu_start() {
 		-append "console=ttyS0 quiet ipv6.disable=1 panic=-1 $*" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
 		-device "virtio-net-pci,netdev=n0,mac=$mac,romfile=" \
+		-qmp "unix:${VMQT_QEMU_QMP[$name]},server=on,wait=off" \
 		"${VMQT_QEMU_EXTRA[@]}" >"$log.out" 2>&1 &
 	pid=$!
 	VMQT_QEMU_EXTRA=()
@@ -177,6 +181,43 @@ vmqt_qemu_kill() {
 	{ wait "$pid"; } 2>/dev/null || true
 	vmqt_forget_pid "$pid"
 	unset 'VMQT_QEMU_PID[$name]'
+}
+
+# vmqt_qmp NAME COMMAND [ARGUMENTS-JSON]: runs one QMP command on guest
+# NAME's QEMU (its QMP socket, capabilities negotiated first; events
+# skipped); prints its "return" as canonical JSON; fails on an error
+# answer. Usable in $(...).
+vmqt_qmp() {
+	local sock=${VMQT_QEMU_QMP[$1]:-} out rc=0
+	[ -n "$sock" ] || vmqt_fail "vmqt_qmp: no guest $1"
+	out=$("$VMQT_PY" -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+f = s.makefile("rw")
+def call(cmd, args=None):
+    req = {"execute": cmd}
+    if args is not None:
+        req["arguments"] = args
+    f.write(json.dumps(req) + "\n")
+    f.flush()
+    while True:
+        line = f.readline()
+        if not line:
+            sys.exit("QMP connection closed")
+        msg = json.loads(line)
+        if "error" in msg:
+            sys.exit("QMP %s: %s" % (cmd, msg["error"]))
+        if "return" in msg:
+            return msg["return"]
+json.loads(f.readline())  # the greeting
+call("qmp_capabilities")
+r = call(sys.argv[2], json.loads(sys.argv[3]) if len(sys.argv) > 3 else None)
+print(json.dumps(r, sort_keys=True, separators=(",", ":")))
+' "$sock" "${@:2}" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || vmqt_fail "QMP ${*:2} on guest $1: $out"
+	printf '%s\n' "$out"
 }
 
 # vmqt_guest_sent NAME: N of guest NAME's "vmq-guest: sent N" (fails if absent).

@@ -14,7 +14,9 @@ rename) with one JSON object:
                   "missing": numbers in 0..max not received,
                   "first_missing": the lowest of them (-1: none),
                   "first": wall-clock time of the first datagram (s),
-                  "last": of the last one, "sports": distinct source ports}}}
+                  "last": of the last one, "sports": distinct source ports,
+                  "max_gap": the longest time between two consecutive
+                  datagrams of the tag (s)}}}
 
 OUT exists (with no tags) as soon as the socket is bound. Runs until
 SIGTERM or SIGINT, then writes OUT a last time.
@@ -53,7 +55,7 @@ def main():
                 "missing": len(missing),
                 "first_missing": missing[0] if missing else -1,
                 "first": t["first"], "last": t["last"],
-                "sports": len(t["sports"]),
+                "sports": len(t["sports"]), "max_gap": t["max_gap"],
             }
         tmp = out + ".tmp"
         with open(tmp, "w") as f:
@@ -84,7 +86,8 @@ def main():
                 t = tags.get(tag)
                 if t is None:
                     t = tags[tag] = {"seen": bytearray(), "count": 0, "unique": 0,
-                                     "first": now, "last": now, "sports": set()}
+                                     "first": now, "last": now, "sports": set(),
+                                     "max_gap": 0.0}
                 if seq >= 1 << 24:
                     bad += 1
                     dirty = True
@@ -95,6 +98,7 @@ def main():
                 if not t["seen"][seq]:
                     t["seen"][seq] = 1
                     t["unique"] += 1
+                t["max_gap"] = max(t["max_gap"], now - t["last"])
                 t["last"] = now
                 t["sports"].add(addr[1])
                 dirty = True
