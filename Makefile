@@ -31,12 +31,13 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all test check lint deps clean install bench demo
+.PHONY: all test check lint deps clean install bench demo guest
 
 # Debian packages: build, tests, demo.
 DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
 	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux \
-	libmicrohttpd-dev curl python3-prometheus-client
+	libmicrohttpd-dev curl python3-prometheus-client \
+	qemu-system-x86 busybox-static cpio xz-utils
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -144,6 +145,11 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(abspath $(BUILD)) bash bench/run.sh
+
+# The integration tests' QEMU guest: $(BUILD)/guest/{vmlinuz,initrd.img}
+# (tests/guest/build.sh: does nothing when up to date).
+guest:
+	$(Q)bash tests/guest/build.sh $(BUILD)/guest
 
 # --- housekeeping -------------------------------------------------------
 deps:
