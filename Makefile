@@ -38,6 +38,8 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config
 	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux \
 	libmicrohttpd-dev curl python3-prometheus-client \
 	qemu-system-x86 busybox-static cpio xz-utils
+# The libvirt hook's test runs a real libvirtd and QEMU (TCG).
+DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -172,6 +174,7 @@ install: all
 	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vmq/
 	install -m 0644 contrib/vmqd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -D -m 0755 contrib/libvirt/qemu $(DESTDIR)/etc/libvirt/hooks/qemu.d/vmq
 
 clean:
 	rm -rf $(BUILD)
