@@ -191,11 +191,29 @@ undo: /* a rejected attach leaves the device as it found it */
 	return -r->err;
 }
 
+/* An uplink the state file restores once it appears: detaching it drops
+ * what waits for it. */
+static bool forget_pending(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	const char *name = json_object_get_string(json_object_object_get(args, "dev"));
+	size_t n = name ? vmqd_state_forget(d, "dev", name) : 0;
+
+	if (!n)
+		return false;
+	log_info("dev %s: %zu request(s) waiting for it forgotten", name, n);
+	r->err = 0;
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "forgotten", json_object_new_int64((int64_t)n));
+	return true;
+}
+
 static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmqd_dev *dev;
 	int err = req_dev(d, args, "dev detach", r, &dev);
 
+	if (err == -ENODEV && forget_pending(d, args, r))
+		return 0;
 	if (err)
 		return err;
 	/* The uplink first: if that fails, nothing has changed. */

@@ -199,13 +199,21 @@ int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed)
 
 static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	const char *port;
+	const char *port = NULL;
 	unsigned int ifindex;
 	char what[64];
 	long freed;
 	int err;
 
 	err = req_port(args, "port unbind", what, sizeof(what), r, &port, &ifindex);
+	if (err == -ENODEV && port && vmqd_state_forget(d, "port", port)) {
+		/* A binding the state file restores once the port appears. */
+		log_info("%s: its waiting binding forgotten", what);
+		r->err = 0;
+		r->result = json_object_new_object();
+		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
+		return 0;
+	}
 	if (err)
 		return err;
 	err = vmqd_port_release(d, ifindex, &freed);

@@ -465,6 +465,26 @@ static void pending_drop(struct vmqd *d, size_t i)
 	d->npending--;
 }
 
+size_t vmqd_state_forget(struct vmqd *d, const char *key, const char *ifname)
+{
+	size_t dropped = 0;
+
+	for (size_t i = 0; i < d->npending;) {
+		struct json_object *args = json_object_object_get(d->pending[i].req, "args");
+
+		if (is_string(args, key) &&
+		    !strcmp(json_object_get_string(json_object_object_get(args, key)), ifname)) {
+			pending_drop(d, i);
+			dropped++;
+		} else {
+			i++;
+		}
+	}
+	if (dropped)
+		d->state_dirty = true;
+	return dropped;
+}
+
 void vmqd_state_link_appeared(struct vmqd *d, const char *ifname)
 {
 	bool any = false;

@@ -123,6 +123,9 @@ int vmqd_state_flush(struct vmqd *d, bool force);
 int vmqd_state_restore(struct vmqd *d, bool adopted);
 /* A link of this name appeared: retries the requests waiting for it. */
 void vmqd_state_link_appeared(struct vmqd *d, const char *ifname);
+/* Drops the waiting requests whose args[key] is ifname ("dev detach" of
+ * an uplink that never came back, "port unbind" of such a port): how many. */
+size_t vmqd_state_forget(struct vmqd *d, const char *key, const char *ifname);
 void vmqd_state_fini(struct vmqd *d);
 /* Runs one request as if a client had sent it (policies, restore). */
 int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **result, char *message,
