@@ -124,6 +124,7 @@ struct fake {
 	int connections;
 	int requests;
 	char last_request[1024];
+	char log[16][512]; /* the first requests */
 	/* for answers that depend on more than the request */
 	const char *worst;     /* doctor's verdict */
 	int signal_at;	       /* request number that gets a signal sent... */
@@ -240,6 +241,8 @@ static void serve_connection(struct fake *f, int fd)
 			struct json_object *req = json_tokener_parse(line);
 			const char *answer;
 
+			if (f->requests < 16)
+				snprintf(f->log[f->requests], sizeof(f->log[0]), "%s", line);
 			f->requests++;
 			snprintf(f->last_request, sizeof(f->last_request), "%s", line);
 			answer = f->answer(f, req);
@@ -387,8 +390,8 @@ static void test_show_text_and_json(void **state)
 	fake_start(&f, answer_normal);
 	run(&r, &f, "queue show eth0");
 	expect(&r, 0,
-	       "DEV   ID  TARGET  VM    NAME\n"
-	       "eth0   7  txq 3   web1  -\n",
+	       "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
+	       "eth0   7  txq 3   web1  -     -       -\n",
 	       "");
 	run_free(&r);
 	run(&r, &f, "-j q sh");
@@ -565,9 +568,16 @@ static void test_batch_stops_at_first_error(void **state)
 	expect(&r, 1, "", "vmqctl: batch line 5: " QUEUE_17_ERROR "\n");
 	run_free(&r);
 	fake_stop(&f);
-	/* line 6 was never sent; all went over one connection */
-	assert_int_equal(f.requests, 3);
+	/* line 6 was never sent; all went over one connection; lines 3 and 4
+	 * were applied, so the state file is written */
+	assert_int_equal(f.requests, 4);
 	assert_int_equal(f.connections, 1);
+	assert_string_equal(f.log[0],
+			    "{\"version\":1,\"object\":\"queue\",\"command\":\"add\","
+			    "\"args\":{\"dev\":\"eth0\",\"id\":1,\"txq\":1},\"sync\":false}");
+	assert_non_null(strstr(f.log[2], "\"id\":17"));
+	assert_string_equal(f.log[3], "{\"version\":1,\"object\":\"daemon\",\"command\":"
+				      "\"sync\",\"args\":{}}");
 }
 
 static void test_batch_json(void **state)
@@ -600,8 +610,8 @@ static void test_batch_json(void **state)
 	run_free(&r);
 	run(&r, &f, "-b @");
 	expect(&r, 0,
-	       "DEV   ID  TARGET  VM    NAME\n"
-	       "eth0   7  txq 3   web1  -\n"
+	       "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
+	       "eth0   7  txq 3   web1  -     -       -\n"
 	       "vmqd pid 42, protocol version 1\n",
 	       "");
 	run_free(&r);
@@ -639,7 +649,8 @@ static void test_batch_parse_error_names_line(void **state)
 	       "");
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 1);
+	assert_int_equal(f.requests, 2); /* line 1, then daemon sync */
+	;
 }
 
 static void test_batch_cannot_start(void **state)
@@ -690,7 +701,7 @@ static void test_batch_4096_lines(void **state)
 	expect(&r, 0, "", "");
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 4096);
+	assert_int_equal(f.requests, 4096 + 1); /* and one daemon sync */
 	assert_int_equal(f.connections, 1);
 	print_message("4096 lines in %.3f s (sanitized build, fake vmqd)\n", elapsed);
 	assert_true(elapsed < 2.0);
@@ -717,7 +728,7 @@ static void test_batch_stdin(void **state)
 	expect(&r, 0, "", "");
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 2);
+	assert_int_equal(f.requests, 3);
 }
 
 /* --- doctor --------------------------------------------------------------- */
@@ -810,7 +821,7 @@ static void test_doctor_in_batch(void **state)
 	assert_non_null(strstr(r.out, "eth0: FAIL (2 checks"));
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 2);
+	assert_int_equal(f.requests, 3);
 }
 
 /* --- stats --watch ---------------------------------------------------------- */
