@@ -92,7 +92,11 @@ static int parse_u32(const struct ctl_arg *arg, const char *label, const char *s
 		words_list(arg->words, true, words, sizeof(words));
 	if (err == -EINVAL)
 		return ctl_err_set(e, EINVAL, "%s \"%s\": not a number%s%s", label,
-				   ctl_quote(s, q, sizeof(q)), words[0] ? " or " : "", words);
+				   ctl_quote(s, q, sizeof(q)),
+				   !words[0]		   ? ""
+				   : strstr(words, " or ") ? ", "
+							   : " or ",
+				   words);
 	if (err || *v < arg->min)
 		return ctl_err_set(e, ERANGE, "%s \"%s\": out of range (%u..%u)", label,
 				   ctl_quote(s, q, sizeof(q)), arg->min, arg->max);

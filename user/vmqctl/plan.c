@@ -520,6 +520,9 @@ static int diff_want(struct ctl_plan *plan, struct side *have, struct item **hav
 		/* A new device brings queue 0's target in its own dev attach. */
 		if (w->synth && !find(have_sorted, have->n, K_DEV, w->key))
 			return 0;
+		/* "ports none" where there is no policy: nothing to do */
+		if (w->kind == K_PORTS && !*ports_of(w))
+			return 0;
 		return add_want(plan,
 				w->kind == K_QUEUE0 && find(have_sorted, have->n, K_DEV, w->key)
 					? CTL_PLAN_CHANGE
@@ -618,7 +621,8 @@ int ctl_plan_make(struct json_object *want, struct json_object *have, bool prune
 		e->line = line;
 		return err;
 	}
-	qsort(plan->steps, plan->n, sizeof(*plan->steps), step_cmp);
+	if (plan->n)
+		qsort(plan->steps, plan->n, sizeof(*plan->steps), step_cmp);
 	return 0;
 }
 
