@@ -1107,6 +1107,10 @@ static const char *answer_state(struct fake *f, struct json_object *req)
 		return OK("{\"queue\":6,\"txq\":2}");
 	if (!strcmp(object, "port") && !strcmp(command, "unbind"))
 		return OK("{\"freed_queue\":6}");
+	if (!strcmp(object, "queue") && !strcmp(command, "set"))
+		return OK("{\"txq\":2}");
+	if (!strcmp(object, "dev") && !strcmp(command, "set"))
+		return OK("{\"bound\":[\"vnet0\",\"vnet1\"]}");
 	return answer_normal(f, req);
 }
 
@@ -1142,8 +1146,23 @@ static void test_auto_results(void **state)
 	run(&r, &f, "port bind vnet0 dev eth0 queue 7 txq 1");
 	expect(&r, 1, "", "vmqctl: port bind: \"txq\" only with \"queue auto\"\n");
 	run_free(&r);
+	run(&r, &f, "queue set eth0 id 7 txq any");
+	expect(&r, 0, "queue 7 on eth0: txq 2\n", "");
+	run_free(&r);
+	run(&r, &f, "queue set eth0 id 7 txq 1");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	run(&r, &f, "dev set eth0 ports vnet*");
+	expect(&r, 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n", "");
+	run_free(&r);
+	run(&r, &f, "dev set eth0 ports none");
+	expect(&r, 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n", "");
+	run_free(&r);
+	assert_string_equal(f.last_request,
+			    "{\"version\":1,\"object\":\"dev\",\"command\":\"set\",\"args\":{"
+			    "\"dev\":\"eth0\",\"ports\":\"\"}}");
 	fake_stop(&f);
-	assert_int_equal(f.requests, 6);
+	assert_int_equal(f.requests, 10);
 }
 
 static void test_save(void **state)

@@ -37,7 +37,7 @@ static const struct ctl_arg arg_ports = {
 	.keyword = "ports",
 	.key = "ports",
 	.metavar = "P[,P...]|none",
-	.help = "bind links named like a pattern to DEV, each with a queue of its own",
+	.help = "links to bind to DEV by name, each with its own queue",
 	.type = CTL_ARG_PATTERNS,
 };
 

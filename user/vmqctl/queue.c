@@ -46,8 +46,7 @@ static const struct ctl_arg arg_txq_set = {
 	.keyword = "txq",
 	.key = "txq",
 	.metavar = "N|any|auto",
-	.help = "TX queue to steer to, any (vmqd picks), or auto (queue 0 only: the kernel "
-		"picks)",
+	.help = "TX queue; any: vmqd picks; auto: the kernel (queue 0)",
 	.type = CTL_ARG_U32_OR_WORD,
 	.max = VMQ_TXQ_MAX - 1,
 	.words = any_auto_words,
@@ -92,7 +91,7 @@ static const struct ctl_arg arg_owner = {
 	.keyword = "owner",
 	.key = "owner",
 	.metavar = "port",
-	.help = "freed with the port it was made for (port bind ... queue auto)",
+	.help = "freed with the port it was made for (queue auto)",
 	.type = CTL_ARG_WORD,
 	.words = owner_words,
 };
