@@ -1090,6 +1090,15 @@ static const char *args_member(struct json_object *req, const char *key)
 	return arg_str(args, key);
 }
 
+/* A vmqd from before daemon save and sync. */
+static const char *answer_old_vmqd(struct fake *f, struct json_object *req)
+{
+	if (!strcmp(arg_str(req, "object"), "daemon") && strcmp(arg_str(req, "command"), "ping"))
+		return "{\"version\":1,\"ok\":false,\"error\":{\"errno\":22,\"message\":"
+		       "\"daemon: unknown command \\\"sync\\\"\"}}";
+	return answer_normal(f, req);
+}
+
 /* vmqd with the state above, choosing queue 5 on TX queue 3 for an "auto"
  * queue, queue 6 on TX queue 2 for a port's; queue 17 fails as always. */
 static const char *answer_state(struct fake *f, struct json_object *req)
@@ -1197,6 +1206,32 @@ static void test_save(void **state)
 	run_free(&r);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 3);
+}
+
+/* A "daemon sync" line of a batch is not "sync": false; a vmqd that does
+ * not know daemon sync (it has no state file) is no failure. */
+static void test_batch_sync_edges(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	write_file(f.batch, "daemon sync\n");
+	run(&r, &f, "-b @");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+	assert_string_equal(f.log[0], "{\"version\":1,\"object\":\"daemon\",\"command\":"
+				      "\"sync\",\"args\":{}}");
+	fake_start(&f, answer_old_vmqd);
+	write_file(f.batch, "queue add eth0 id 1 txq 1\n");
+	run(&r, &f, "-b @");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
 }
 
 /* vmqctl save | vmqctl apply --dry-run -: nothing to do. */
@@ -1393,6 +1428,7 @@ int main(void)
 		cmocka_unit_test(test_watch_error),
 		cmocka_unit_test(test_auto_results),
 		cmocka_unit_test(test_save),
+		cmocka_unit_test(test_batch_sync_edges),
 		cmocka_unit_test(test_apply_no_change),
 		cmocka_unit_test(test_apply_runs_plan),
 		cmocka_unit_test(test_apply_errors),

@@ -4,7 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "show.h"
 #include "vmqctl.h"
+
+static bool is_daemon_sync(struct json_object *req)
+{
+	const char *object = ctl_jstr(req, "object"), *command = ctl_jstr(req, "command");
+
+	return object && command && !strcmp(object, "daemon") && !strcmp(command, "sync");
+}
 
 int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_object **resp,
 		struct json_object **result, struct ctl_err *e)
@@ -18,8 +26,9 @@ int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_ob
 		if (err)
 			return err;
 	}
-	/* Applied now, written to the state file at the closing "daemon sync". */
-	if (ctx->nosync &&
+	/* Applied now, written to the state file at the closing "daemon sync"
+	 * (which itself is never "sync": false). */
+	if (ctx->nosync && !is_daemon_sync(call->req) &&
 	    json_object_object_add(call->req, "sync", json_object_new_boolean(false)))
 		return ctl_err_set(e, ENOMEM, "out of memory");
 	err = ctl_conn_call(&ctx->conn, call->req, resp, e);
@@ -41,6 +50,10 @@ int ctl_sync(struct ctl_ctx *ctx, struct ctl_err *e)
 	ctx->nosync = false;
 	err = ctl_execute(ctx, &call, &resp, &result, e);
 	ctx->nosync = nosync;
+	/* A vmqd from before "daemon sync" has no state file to write, and
+	 * ignored "sync": false: what it applied is as durable as it gets. */
+	if (err == -EINVAL && strstr(e->msg, "unknown command"))
+		err = 0;
 	if (err)
 		ctl_err_prefix(e, "daemon sync: ");
 	json_object_put(resp);
