@@ -307,6 +307,8 @@ static void test_plan_no_change(void **state)
 	expect_plan("dev attach eth0\ndev set eth0 ports none\n", "dev attach eth0\n", true,
 		    "kept 0\n");
 	expect_plan("", "", true, "kept 0\n");
+	expect_plan("dev attach eth0\n", "dev attach eth0\ndev set eth0 ports none\n", true,
+		    "kept 0\n");
 }
 
 /* New objects go in dependency order, whatever the file's order. */

@@ -603,7 +603,8 @@ int ctl_plan_make(struct json_object *want, struct json_object *have, bool prune
 	for (size_t i = 0; !err && i < h.n; i++) {
 		const struct item *it = &h.items[i];
 
-		if (it->match || it->kind == K_QUEUE0)
+		/* queue 0 cannot go; an empty policy is none already */
+		if (it->match || it->kind == K_QUEUE0 || (it->kind == K_PORTS && !*ports_of(it)))
 			continue;
 		if (!prune)
 			plan->kept++;
