@@ -124,6 +124,7 @@ struct fake {
 	int connections;
 	int requests;
 	char last_request[1024];
+	char log[16][512]; /* the first requests */
 	/* for answers that depend on more than the request */
 	const char *worst;     /* doctor's verdict */
 	int signal_at;	       /* request number that gets a signal sent... */
@@ -240,6 +241,8 @@ static void serve_connection(struct fake *f, int fd)
 			struct json_object *req = json_tokener_parse(line);
 			const char *answer;
 
+			if (f->requests < 16)
+				snprintf(f->log[f->requests], sizeof(f->log[0]), "%s", line);
 			f->requests++;
 			snprintf(f->last_request, sizeof(f->last_request), "%s", line);
 			answer = f->answer(f, req);
@@ -387,8 +390,8 @@ static void test_show_text_and_json(void **state)
 	fake_start(&f, answer_normal);
 	run(&r, &f, "queue show eth0");
 	expect(&r, 0,
-	       "DEV   ID  TARGET  VM    NAME\n"
-	       "eth0   7  txq 3   web1  -\n",
+	       "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
+	       "eth0   7  txq 3   web1  -     -       -\n",
 	       "");
 	run_free(&r);
 	run(&r, &f, "-j q sh");
@@ -565,9 +568,16 @@ static void test_batch_stops_at_first_error(void **state)
 	expect(&r, 1, "", "vmqctl: batch line 5: " QUEUE_17_ERROR "\n");
 	run_free(&r);
 	fake_stop(&f);
-	/* line 6 was never sent; all went over one connection */
-	assert_int_equal(f.requests, 3);
+	/* line 6 was never sent; all went over one connection; lines 3 and 4
+	 * were applied, so the state file is written */
+	assert_int_equal(f.requests, 4);
 	assert_int_equal(f.connections, 1);
+	assert_string_equal(f.log[0],
+			    "{\"version\":1,\"object\":\"queue\",\"command\":\"add\","
+			    "\"args\":{\"dev\":\"eth0\",\"id\":1,\"txq\":1},\"sync\":false}");
+	assert_non_null(strstr(f.log[2], "\"id\":17"));
+	assert_string_equal(f.log[3], "{\"version\":1,\"object\":\"daemon\",\"command\":"
+				      "\"sync\",\"args\":{}}");
 }
 
 static void test_batch_json(void **state)
@@ -600,8 +610,8 @@ static void test_batch_json(void **state)
 	run_free(&r);
 	run(&r, &f, "-b @");
 	expect(&r, 0,
-	       "DEV   ID  TARGET  VM    NAME\n"
-	       "eth0   7  txq 3   web1  -\n"
+	       "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
+	       "eth0   7  txq 3   web1  -     -       -\n"
 	       "vmqd pid 42, protocol version 1\n",
 	       "");
 	run_free(&r);
@@ -639,7 +649,8 @@ static void test_batch_parse_error_names_line(void **state)
 	       "");
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 1);
+	assert_int_equal(f.requests, 2); /* line 1, then daemon sync */
+	;
 }
 
 static void test_batch_cannot_start(void **state)
@@ -690,7 +701,7 @@ static void test_batch_4096_lines(void **state)
 	expect(&r, 0, "", "");
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 4096);
+	assert_int_equal(f.requests, 4096 + 1); /* and one daemon sync */
 	assert_int_equal(f.connections, 1);
 	print_message("4096 lines in %.3f s (sanitized build, fake vmqd)\n", elapsed);
 	assert_true(elapsed < 2.0);
@@ -717,7 +728,7 @@ static void test_batch_stdin(void **state)
 	expect(&r, 0, "", "");
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 2);
+	assert_int_equal(f.requests, 3);
 }
 
 /* --- doctor --------------------------------------------------------------- */
@@ -810,7 +821,7 @@ static void test_doctor_in_batch(void **state)
 	assert_non_null(strstr(r.out, "eth0: FAIL (2 checks"));
 	run_free(&r);
 	fake_stop(&f);
-	assert_int_equal(f.requests, 2);
+	assert_int_equal(f.requests, 3);
 }
 
 /* --- stats --watch ---------------------------------------------------------- */
@@ -1047,6 +1058,349 @@ static void test_watch_error(void **state)
 	fake_stop(&f);
 }
 
+/* --- automatic allocation, save, apply -------------------------------------- */
+
+#define OK(result) "{\"version\":1,\"ok\":true,\"result\":" result "}"
+
+/* What a vmqd with queue 5 and vnet0 on eth0, and eth1 not there yet, says. */
+#define SAVED                                                                                      \
+	"{\"requests\":["                                                                          \
+	"{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":\"eth0\","                   \
+	"\"default_txq\":\"auto\",\"mark_mask\":65535,\"queues\":4096}},"                          \
+	"{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\",\"id\":5,"           \
+	"\"txq\":3,\"vm\":\"web\",\"placement\":\"auto\",\"owner\":\"port\"}},"                    \
+	"{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":\"eth1\"},"                  \
+	"\"pending\":true},"                                                                       \
+	"{\"object\":\"port\",\"command\":\"bind\",\"args\":{\"port\":\"vnet0\",\"dev\":\"eth0\"," \
+	"\"queue\":5}}]}"
+
+#define SAVED_LINES                                                                                \
+	"dev attach eth0 default-txq auto mark-mask 0xffff queues 4096\n"                          \
+	"queue add eth0 id 5 txq 3 vm web placement auto owner port\n"                             \
+	"# pending: waits for its device to appear\n"                                              \
+	"dev attach eth1\n"                                                                        \
+	"port bind vnet0 dev eth0 queue 5\n"
+
+static const char *args_member(struct json_object *req, const char *key)
+{
+	struct json_object *args;
+
+	if (!json_object_object_get_ex(req, "args", &args))
+		return "";
+	return arg_str(args, key);
+}
+
+/* A vmqd from before daemon save and sync. */
+static const char *answer_old_vmqd(struct fake *f, struct json_object *req)
+{
+	if (!strcmp(arg_str(req, "object"), "daemon") && strcmp(arg_str(req, "command"), "ping"))
+		return "{\"version\":1,\"ok\":false,\"error\":{\"errno\":22,\"message\":"
+		       "\"daemon: unknown command \\\"sync\\\"\"}}";
+	return answer_normal(f, req);
+}
+
+/* vmqd with the state above, choosing queue 5 on TX queue 3 for an "auto"
+ * queue, queue 6 on TX queue 2 for a port's; queue 17 fails as always. */
+static const char *answer_state(struct fake *f, struct json_object *req)
+{
+	const char *object = arg_str(req, "object"), *command = arg_str(req, "command");
+
+	(void)f;
+	if (!strcmp(object, "daemon") && !strcmp(command, "save"))
+		return OK(SAVED);
+	if (!strcmp(object, "queue") && !strcmp(command, "add") &&
+	    !strcmp(args_member(req, "id"), "auto"))
+		return OK("{\"id\":5,\"txq\":3}");
+	if (!strcmp(object, "port") && !strcmp(command, "bind") &&
+	    !strcmp(args_member(req, "queue"), "auto"))
+		return OK("{\"queue\":6,\"txq\":2}");
+	if (!strcmp(object, "port") && !strcmp(command, "unbind"))
+		return OK("{\"freed_queue\":6}");
+	if (!strcmp(object, "queue") && !strcmp(command, "set"))
+		return OK("{\"txq\":2}");
+	if (!strcmp(object, "dev") && !strcmp(command, "set"))
+		return OK("{\"bound\":[\"vnet0\",\"vnet1\"]}");
+	return answer_normal(f, req);
+}
+
+static void test_auto_results(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_state);
+	run(&r, &f, "queue add eth0 id auto txq any vm web");
+	expect(&r, 0, "queue 5 on eth0: txq 3\n", "");
+	run_free(&r);
+	assert_string_equal(f.last_request,
+			    "{\"version\":1,\"object\":\"queue\",\"command\":\"add\",\"args\":{"
+			    "\"dev\":\"eth0\",\"id\":\"auto\",\"txq\":\"any\",\"vm\":\"web\"}}");
+	run(&r, &f, "-j queue add eth0 id auto txq any");
+	expect(&r, 0, "{\"id\":5,\"txq\":3}\n", "");
+	run_free(&r);
+	run(&r, &f, "port bind vnet0 dev eth0 queue auto vm web");
+	expect(&r, 0, "vnet0: queue 6 on eth0, txq 2\n", "");
+	run_free(&r);
+	run(&r, &f, "-j port bind vnet0 dev eth0 queue auto");
+	expect(&r, 0, "{\"queue\":6,\"txq\":2}\n", "");
+	run_free(&r);
+	run(&r, &f, "port unbind vnet0");
+	expect(&r, 0, "freed queue 6\n", "");
+	run_free(&r);
+	/* no choice left to vmqd: silent, like ip */
+	run(&r, &f, "port bind vnet0 dev eth0 queue 7");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	run(&r, &f, "port bind vnet0 dev eth0 queue 7 txq 1");
+	expect(&r, 1, "", "vmqctl: port bind: \"txq\" only with \"queue auto\"\n");
+	run_free(&r);
+	run(&r, &f, "queue set eth0 id 7 txq any");
+	expect(&r, 0, "queue 7 on eth0: txq 2\n", "");
+	run_free(&r);
+	run(&r, &f, "queue set eth0 id 7 txq 1");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	run(&r, &f, "dev set eth0 ports vnet*");
+	expect(&r, 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n", "");
+	run_free(&r);
+	run(&r, &f, "dev set eth0 ports none");
+	expect(&r, 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n", "");
+	run_free(&r);
+	assert_string_equal(f.last_request,
+			    "{\"version\":1,\"object\":\"dev\",\"command\":\"set\",\"args\":{"
+			    "\"dev\":\"eth0\",\"ports\":\"\"}}");
+	fake_stop(&f);
+	assert_int_equal(f.requests, 10);
+}
+
+static void test_save(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_state);
+	run(&r, &f, "save");
+	expect(&r, 0, SAVED_LINES, "");
+	run_free(&r);
+	run(&r, &f, "daemon save");
+	expect(&r, 0, SAVED_LINES, "");
+	run_free(&r);
+	run(&r, &f, "-j save");
+	expect(&r, 0,
+	       "{\"requests\":[{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":"
+	       "\"eth0\",\"default_txq\":\"auto\",\"mark_mask\":65535,\"queues\":4096}},"
+	       "{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\",\"id\":5,"
+	       "\"txq\":3,\"vm\":\"web\",\"placement\":\"auto\",\"owner\":\"port\"}},"
+	       "{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":\"eth1\"},"
+	       "\"pending\":true},"
+	       "{\"object\":\"port\",\"command\":\"bind\",\"args\":{\"port\":\"vnet0\",\"dev\":"
+	       "\"eth0\",\"queue\":5}}]}\n",
+	       "");
+	run_free(&r);
+	/* in a batch, save and apply are not commands */
+	write_file(f.batch, "save\n");
+	run(&r, &f, "-b @");
+	expect(&r, 1, "", "vmqctl: batch line 1: save is not a batch command\n");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 3);
+}
+
+/* A "daemon sync" line of a batch is not "sync": false; a vmqd that does
+ * not know daemon sync (it has no state file) is no failure. */
+static void test_batch_sync_edges(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_normal);
+	write_file(f.batch, "daemon sync\n");
+	run(&r, &f, "-b @");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+	assert_string_equal(f.log[0], "{\"version\":1,\"object\":\"daemon\",\"command\":"
+				      "\"sync\",\"args\":{}}");
+	fake_start(&f, answer_old_vmqd);
+	write_file(f.batch, "queue add eth0 id 1 txq 1\n");
+	run(&r, &f, "-b @");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+}
+
+/* vmqctl save | vmqctl apply --dry-run -: nothing to do. */
+static void test_apply_no_change(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_state);
+	write_file(f.batch, SAVED_LINES);
+	run(&r, &f, "apply --dry-run @");
+	expect(&r, 0, "# no change\n", "");
+	run_free(&r);
+	run(&r, &f, "apply @ --prune --dry-run");
+	expect(&r, 0, "# no change\n", "");
+	run_free(&r);
+	run(&r, &f, "-j apply --dry-run @");
+	expect(&r, 0, "{\"steps\":[],\"kept\":0}\n", "");
+	run_free(&r);
+	/* for real: nothing sent but daemon save, not even a sync */
+	run(&r, &f, "apply @");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 4);
+	assert_string_equal(
+		f.last_request,
+		"{\"version\":1,\"object\":\"daemon\",\"command\":\"save\",\"args\":{}}");
+}
+
+static void test_apply_runs_plan(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_state);
+	write_file(f.batch, "dev attach eth0\n"
+			    "port bind vnet9 dev eth0 queue 9\n"
+			    "queue add eth0 id 9 txq 1 vm db\n");
+	run(&r, &f, "apply --dry-run @");
+	expect(&r, 0,
+	       "queue add eth0 id 9 txq 1 vm db\n"
+	       "port bind vnet9 dev eth0 queue 9\n"
+	       "# kept: 3 objects vmqd has and FILE lacks (--prune removes them)\n",
+	       "");
+	run_free(&r);
+	run(&r, &f, "apply --prune --dry-run @");
+	expect(&r, 0,
+	       "port unbind vnet0\n"
+	       "dev detach eth1\n"
+	       "queue add eth0 id 9 txq 1 vm db\n"
+	       "port bind vnet9 dev eth0 queue 9\n",
+	       "");
+	run_free(&r);
+	run(&r, &f, "-j apply --dry-run @");
+	expect(&r, 0,
+	       "{\"steps\":[{\"op\":\"add\",\"line\":\"queue add eth0 id 9 txq 1 vm db\","
+	       "\"request\":{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\","
+	       "\"id\":9,\"txq\":1,\"vm\":\"db\"}}},{\"op\":\"add\",\"line\":\"port bind vnet9 "
+	       "dev eth0 queue 9\",\"request\":{\"object\":\"port\",\"command\":\"bind\","
+	       "\"args\":{\"port\":\"vnet9\",\"dev\":\"eth0\",\"queue\":9}}}],\"kept\":3}\n",
+	       "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 3); /* daemon save, three times */
+
+	/* for real: one connection, "sync": false, one daemon sync at the end */
+	fake_start(&f, answer_state);
+	write_file(f.batch, "dev attach eth0\n"
+			    "port bind vnet9 dev eth0 queue 9\n"
+			    "queue add eth0 id 9 txq 1 vm db\n");
+	run(&r, &f, "apply @");
+	expect(&r, 0, "", "");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.connections, 1);
+	assert_int_equal(f.requests, 4);
+	assert_string_equal(f.log[1],
+			    "{\"version\":1,\"object\":\"queue\",\"command\":\"add\","
+			    "\"args\":{\"dev\":\"eth0\",\"id\":9,\"txq\":1,\"vm\":\"db\"},"
+			    "\"sync\":false}");
+	assert_string_equal(f.log[2], "{\"version\":1,\"object\":\"port\",\"command\":\"bind\","
+				      "\"args\":{\"port\":\"vnet9\",\"dev\":\"eth0\",\"queue\":9},"
+				      "\"sync\":false}");
+	assert_string_equal(f.log[3], "{\"version\":1,\"object\":\"daemon\",\"command\":\"sync\","
+				      "\"args\":{}}");
+}
+
+static void test_apply_errors(void **state)
+{
+	struct fake f;
+	struct run r;
+
+	(void)state;
+	fake_start(&f, answer_state);
+	/* a bad line: nothing sent at all */
+	write_file(f.batch, "dev attach eth0\nqueue add eth0 id x txq 1\n");
+	run(&r, &f, "apply @");
+	assert_int_equal(r.status, 1);
+	assert_string_equal(r.out, "");
+	assert_non_null(strstr(r.err, "/batch:2: queue add: id \"x\": not a number or \"auto\"\n"));
+	run_free(&r);
+	run(&r, &f, "apply /nonexistent/state");
+	expect(&r, 1, "",
+	       "vmqctl: apply: cannot open /nonexistent/state: No such file or directory\n");
+	run_free(&r);
+	write_file(f.batch, "# state\nqueue del eth0 id 5\n");
+	run(&r, &f, "apply --dry-run @");
+	assert_int_equal(r.status, 1);
+	assert_non_null(strstr(r.err, "/batch:2: \"queue del\": not a state line"));
+	run_free(&r);
+	assert_int_equal(f.requests, 1); /* the last one's daemon save */
+	/* the second step fails: named, the first is kept and synced */
+	write_file(f.batch, SAVED_LINES "queue add eth0 id 16 txq 1\nqueue add eth0 id 17 txq 9\n");
+	run(&r, &f, "apply @");
+	expect(&r, 1, "",
+	       "vmqctl: apply: step 2 of 2 (queue add eth0 id 17 txq 9): " QUEUE_17_ERROR "\n");
+	run_free(&r);
+	fake_stop(&f);
+	assert_int_equal(f.requests, 1 + 4);
+	assert_string_equal(
+		f.last_request,
+		"{\"version\":1,\"object\":\"daemon\",\"command\":\"sync\",\"args\":{}}");
+}
+
+/* -s PATH, else $VMQ_SOCKET when set and not empty, else the default. */
+static void test_socket_path(void **state)
+{
+	char *argv[] = { "vmqctl", "daemon", "ping" };
+	size_t olen, elen;
+	char *out_text, *err_text;
+	FILE *out, *err;
+	struct fake f;
+	struct run r;
+	int status;
+
+	(void)state;
+	unsetenv("VMQ_SOCKET");
+	assert_string_equal(ctl_socket_path(NULL), VMQ_SOCKET_DEFAULT);
+	assert_string_equal(ctl_socket_path("/x.sock"), "/x.sock");
+	setenv("VMQ_SOCKET", "", 1);
+	assert_string_equal(ctl_socket_path(NULL), VMQ_SOCKET_DEFAULT);
+	setenv("VMQ_SOCKET", "/env.sock", 1);
+	assert_string_equal(ctl_socket_path(NULL), "/env.sock");
+	assert_string_equal(ctl_socket_path("/x.sock"), "/x.sock");
+
+	fake_start(&f, answer_normal);
+	setenv("VMQ_SOCKET", f.path, 1);
+	out = open_memstream(&out_text, &olen);
+	err = open_memstream(&err_text, &elen);
+	status = ctl_main(3, argv, out, err);
+	fclose(out);
+	fclose(err);
+	assert_int_equal(status, 0);
+	assert_string_equal(out_text, "vmqd pid 42, protocol version 1\n");
+	free(out_text);
+	free(err_text);
+	/* -s wins over the environment */
+	setenv("VMQ_SOCKET", "/nonexistent/vmqd.sock", 1);
+	run(&r, &f, "daemon ping");
+	expect(&r, 0, "vmqd pid 42, protocol version 1\n", "");
+	run_free(&r);
+	unsetenv("VMQ_SOCKET");
+	fake_stop(&f);
+	assert_int_equal(f.requests, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1072,6 +1426,13 @@ int main(void)
 		cmocka_unit_test(test_watch_signals),
 		cmocka_unit_test(test_watch_keeps_ignored_sigint),
 		cmocka_unit_test(test_watch_error),
+		cmocka_unit_test(test_auto_results),
+		cmocka_unit_test(test_save),
+		cmocka_unit_test(test_batch_sync_edges),
+		cmocka_unit_test(test_apply_no_change),
+		cmocka_unit_test(test_apply_runs_plan),
+		cmocka_unit_test(test_apply_errors),
+		cmocka_unit_test(test_socket_path),
 	};
 
 	return cmocka_run_group_tests(tests, scratch_make, scratch_remove);

@@ -85,6 +85,36 @@ static const struct request_case requests[] = {
 	{ "da p", "daemon", "ping", "{}" },
 	{ "st", "stats", "show", "{}" },
 	{ "do eth0", "doctor", "run", "{\"dev\": \"eth0\"}" },
+	/* automatic allocation */
+	{ "queue add eth0 id auto txq any vm web", "queue", "add",
+	  "{\"dev\": \"eth0\", \"id\": \"auto\", \"txq\": \"any\", \"vm\": \"web\"}" },
+	{ "queue add eth0 id 5 txq 3 placement auto owner port", "queue", "add",
+	  "{\"dev\": \"eth0\", \"id\": 5, \"txq\": 3, \"placement\": \"auto\", \"owner\": "
+	  "\"port\"}" },
+	{ "queue add eth0 id auto group 2 placement operator", "queue", "add",
+	  "{\"dev\": \"eth0\", \"id\": \"auto\", \"group\": 2, \"placement\": \"operator\"}" },
+	{ "queue set eth0 id 7 txq any", "queue", "set",
+	  "{\"dev\": \"eth0\", \"id\": 7, \"txq\": \"any\"}" },
+	{ "port bind vnet0 dev eth0 queue 5", "port", "bind",
+	  "{\"port\": \"vnet0\", \"dev\": \"eth0\", \"queue\": 5}" },
+	{ "port bind vnet0 dev eth0 queue auto", "port", "bind",
+	  "{\"port\": \"vnet0\", \"dev\": \"eth0\", \"queue\": \"auto\"}" },
+	{ "port bind vnet0 vm web txq any dev eth0 queue auto", "port", "bind",
+	  "{\"port\": \"vnet0\", \"dev\": \"eth0\", \"queue\": \"auto\", \"txq\": \"any\", "
+	  "\"vm\": \"web\"}" },
+	{ "port bind vnet0 dev eth0 queue auto txq 3", "port", "bind",
+	  "{\"port\": \"vnet0\", \"dev\": \"eth0\", \"queue\": \"auto\", \"txq\": 3}" },
+	{ "dev set eth0 ports vnet*,tap[0-9]*", "dev", "set",
+	  "{\"dev\": \"eth0\", \"ports\": \"vnet*,tap[0-9]*\"}" },
+	{ "dev set eth0 ports none", "dev", "set", "{\"dev\": \"eth0\", \"ports\": \"\"}" },
+	{ "daemon save", "daemon", "save", "{}" },
+	{ "daemon sync", "daemon", "sync", "{}" },
+	/* vmqctl's own: save, apply (flags before or after FILE) */
+	{ "save", "save", "run", "{}" },
+	{ "apply state.batch", "apply", "run", "{\"file\": \"state.batch\"}" },
+	{ "apply --dry-run --prune -", "apply", "run",
+	  "{\"file\": \"-\", \"dry_run\": true, \"prune\": true}" },
+	{ "apply - --prune", "apply", "run", "{\"file\": \"-\", \"prune\": true}" },
 };
 
 static void test_requests(void **state)
@@ -152,7 +182,8 @@ static const struct bad_case bad[] = {
 	  "queue add: txq \"1024\": out of range (0..1023)" },
 	{ "queue add eth0 id 1 group 256", ERANGE,
 	  "queue add: group \"256\": out of range (0..255)" },
-	{ "queue add eth0 id 0 txq auto", EINVAL, "queue add: txq \"auto\": not a number" },
+	{ "queue add eth0 id 0 txq auto", EINVAL,
+	  "queue add: txq \"auto\": not a number or \"any\"" },
 	{ "queue set eth0 id 3 txq auto", EINVAL, "queue set: txq \"auto\": only for queue 0" },
 	{ "dev attach eth0 queues 0", ERANGE, "dev attach: queues \"0\": out of range (1..65536)" },
 	{ "dev attach eth0 queues 65537", ERANGE,
@@ -184,7 +215,7 @@ static const struct bad_case bad[] = {
 	{ "queue set eth0 id 1 group 2 txq 1", EINVAL,
 	  "queue set: \"group\" and \"txq\" exclude each other" },
 	{ "queue add eth0 id 1 id 2 txq 1", EINVAL, "queue add: \"id\" given twice" },
-	{ "queue add eth0 id 1 txq", EINVAL, "queue add: \"txq\" needs a value (txq N)" },
+	{ "queue add eth0 id 1 txq", EINVAL, "queue add: \"txq\" needs a value (txq N|any)" },
 	{ "queue add eth0 id 1 txq 1 vm 0123456789012345678901234567890X", EINVAL,
 	  "queue add: vm \"0123456789012345678901234567890X\": longer than 31 bytes" },
 	{ "queue add eth0 id 1 txq 1 vm web1 name 0123456789012345678901234567890X", EINVAL,
@@ -220,6 +251,37 @@ static const struct bad_case bad[] = {
 	  "group add: txqs \"1,1\": names a TX queue twice" },
 	{ "group add eth0 id 1 txqs 1,1024", ERANGE,
 	  "group add: txqs \"1,1024\": TX queue out of range (0..1023)" },
+	/* automatic allocation */
+	{ "queue add eth0 id autox txq 1", EINVAL,
+	  "queue add: id \"autox\": not a number or \"auto\"" },
+	{ "queue add eth0 id 1 txq anyx", EINVAL,
+	  "queue add: txq \"anyx\": not a number or \"any\"" },
+	{ "queue set eth0 id 1 txq x", EINVAL,
+	  "queue set: txq \"x\": not a number, \"any\" or \"auto\"" },
+	{ "queue add eth0 id 1 txq 1 placement bogus", EINVAL,
+	  "queue add: placement \"bogus\": not \"operator\" or \"auto\"" },
+	{ "queue add eth0 id 1 txq 1 owner vm", EINVAL, "queue add: owner \"vm\": not \"port\"" },
+	{ "queue add eth0 id 1 group 1 placement auto", EINVAL,
+	  "queue add: placement \"auto\": only with \"txq N|any\"" },
+	{ "port bind vnet0 dev eth0 queue 5 txq 1", EINVAL,
+	  "port bind: \"txq\" only with \"queue auto\"" },
+	{ "port bind vnet0 dev eth0 queue 5 vm web", EINVAL,
+	  "port bind: \"vm\" only with \"queue auto\"" },
+	{ "port bind vnet0 dev eth0 queue any", EINVAL,
+	  "port bind: queue \"any\": not a number or \"auto\"" },
+	{ "dev set eth0", EINVAL, "dev set: missing \"ports P[,P...]\"" },
+	{ "dev set eth0 ports a,,b", EINVAL,
+	  "dev set: ports \"a,,b\": an empty pattern (P[,P...], or none)" },
+	{ "dev set eth0 ports vnet*,", EINVAL,
+	  "dev set: ports \"vnet*,\": an empty pattern (P[,P...], or none)" },
+	{ "dev set eth0 ports a/b", EINVAL,
+	  "dev set: ports \"a/b\": not shell patterns of interface names (P[,P...], or none)" },
+	{ "daemon sync now", EINVAL, "daemon sync: unknown argument \"now\"" },
+	{ "save now", EINVAL, "save run: unknown argument \"now\"" },
+	{ "apply", EINVAL, "apply run: missing FILE" },
+	{ "apply a b", EINVAL, "apply run: unknown argument \"b\"" },
+	{ "apply --dry-run --dry-run a", EINVAL, "apply run: \"--dry-run\" given twice" },
+	{ "s", EINVAL, "object \"s\" is ambiguous: stats, save" },
 	{ "group add eth0 id 1 txqs 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", E2BIG,
 	  "group add: txqs \"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16\": more than 16 TX queues" },
 };
@@ -335,8 +397,9 @@ static void test_help_lists_every_command(void **state)
 		"dev attach DEV [default-txq N|auto] [mark-mask MASK] [queues N]",
 		"dev detach DEV",
 		"dev show [DEV]",
-		"queue add DEV id ID (txq N | group G) [vm NAME] [name NAME]",
-		"queue set DEV id ID (txq N|auto | group G)",
+		"  queue add DEV id ID|auto (txq N|any | group G) [vm NAME] [name NAME]\n"
+		"    [placement operator|auto] [owner port]\n",
+		"queue set DEV id ID (txq N|any|auto | group G)",
 		"queue del DEV id ID",
 		"queue show [DEV] [id ID]",
 		"group add DEV id G txqs N[,N...]",
@@ -345,6 +408,14 @@ static void test_help_lists_every_command(void **state)
 		"stats [show] [DEV]",
 		"doctor [run] DEV",
 		"daemon ping",
+		"daemon save",
+		"daemon sync",
+		"dev set DEV ports P[,P...]|none",
+		"port bind PORT dev DEV queue ID|auto [txq N|any] [vm NAME]",
+		"port unbind PORT",
+		"save [run]",
+		"apply [run] FILE [--dry-run] [--prune]",
+		"$VMQ_SOCKET",
 		"-j, --json",
 		"-w, --watch SECONDS",
 		"-c, --count N",
@@ -355,9 +426,12 @@ static void test_help_lists_every_command(void **state)
 		"Exit status: 0",
 		"0 PASS, 2 WARN, 1 FAIL",
 	};
-	char *help = capture(print_all, NULL);
+	char *help = capture(print_all, NULL), *flat = strdup(help);
 
 	(void)state;
+	/* A long synopsis goes on over lines indented by 4. */
+	for (char *p = flat; (p = strstr(p, "\n    ["));)
+		memmove(p, p + 4, strlen(p + 4) + 1), *p = ' ';
 	for (size_t i = 0; ctl_objects[i]; i++) {
 		for (const struct ctl_cmd *c = ctl_objects[i]->cmds; c->name; c++) {
 			char *syn = NULL;
@@ -366,7 +440,7 @@ static void test_help_lists_every_command(void **state)
 
 			ctl_synopsis(s, ctl_objects[i], c);
 			fclose(s);
-			if (!strstr(help, syn) || !strstr(help, c->help))
+			if (!strstr(flat, syn) || !strstr(help, c->help))
 				fail_msg("help lacks \"%s\"", syn);
 			free(syn);
 		}
@@ -377,6 +451,7 @@ static void test_help_lists_every_command(void **state)
 	for (char *line = help, *nl; (nl = strchr(line, '\n')); line = nl + 1)
 		if (nl - line > 79)
 			fail_msg("help line wider than 79 columns: %.*s", (int)(nl - line), line);
+	free(flat);
 	free(help);
 }
 
@@ -388,8 +463,12 @@ static void test_help_object_describes_arguments(void **state)
 	assert_non_null(strstr(help, "Usage: vmqctl [OPTIONS] queue COMMAND"));
 	assert_non_null(strstr(help, "  id ID                 queue ID, 0 being the default queue "
 				     "(0..65535)\n"));
-	assert_non_null(strstr(help, "  txq N                 TX queue to steer to (0..1023)\n"));
-	assert_non_null(strstr(help, "  txq N|auto "));
+	assert_non_null(strstr(help,
+			       "  txq N|any             TX queue to steer to, or any: vmqd picks "
+			       "the least used\n"
+			       "                        (0..1023, or any)\n"));
+	assert_non_null(strstr(help, "  txq N|any|auto "));
+	assert_non_null(strstr(help, "  placement operator|auto"));
 	/* each argument once, though four commands take DEV and id */
 	assert_null(strstr(strstr(help, "\n  DEV  ") + 1, "\n  DEV  "));
 	assert_null(strstr(strstr(help, "\n  id ID  ") + 1, "\n  id ID  "));
@@ -408,7 +487,7 @@ static char *print_text(const char *object, const char *command, const char *res
 
 	assert_non_null(cmd);
 	assert_non_null(cmd->print);
-	assert_int_equal(cmd->print(f, obj), 0);
+	assert_int_equal(cmd->print(f, NULL, obj), 0);
 	fclose(f);
 	json_object_put(obj);
 	return text;
@@ -432,10 +511,10 @@ static void test_print_queue_show(void **state)
 		    " {\"dev\": \"eth0\", \"id\": 7, \"txq\": 3, \"vm\": \"web1\", \"name\": "
 		    "\"web1-tx\"},"
 		    " {\"dev\": \"eth10\", \"id\": 4095, \"group\": 2, \"vm\": \"db\"}]}",
-		    "DEV      ID  TARGET   VM    NAME\n"
-		    "eth0      0  auto     -     -\n"
-		    "eth0      7  txq 3    web1  web1-tx\n"
-		    "eth10  4095  group 2  db    -\n");
+		    "DEV      ID  TARGET   VM    NAME     PLACED  OWNER\n"
+		    "eth0      0  auto     -     -        -       -\n"
+		    "eth0      7  txq 3    web1  web1-tx  -       -\n"
+		    "eth10  4095  group 2  db    -        -       -\n");
 	/* nothing at all for nothing */
 	expect_text("queue", "show", "{\"queues\": []}", "");
 }
@@ -452,10 +531,10 @@ static void test_print_dev_show(void **state)
 		" \"live_queues\": 3, \"groups\": 1},"
 		" {\"dev\": \"ens1f0\", \"txqs\": 64, \"queues\": 65536, \"mark_mask\": 16711680,"
 		" \"default_txq\": 5, \"attached\": false, \"live_queues\": 1, \"groups\": [1, "
-		"2]}]}",
-		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS\n"
-		"eth0       8    4096  0xffff    auto     yes          3       1\n"
-		"ens1f0    64   65536  0xff0000  5        no           1       2\n");
+		"2], \"ports\": \"vnet*,tap*\"}]}",
+		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS\n"
+		"eth0       8    4096  0xffff    auto     yes          3       1  -\n"
+		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*\n");
 }
 
 static void test_print_group_show(void **state)

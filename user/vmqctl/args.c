@@ -6,9 +6,11 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "libvmq.h"
+#include "show.h"
 #include "vmqctl.h"
 
 const struct ctl_arg ctl_arg_dev = {
@@ -53,16 +55,48 @@ static int check_name(const char *label, const char *s, struct ctl_err *e)
 	return 0;
 }
 
+/* "\"auto\"", "\"any\" or \"auto\"", "\"a\", \"b\" or \"c\"" (quoted: for
+ * messages) or the same unquoted (for help). */
+static void words_list(const char *const *words, bool quoted, char *buf, size_t size)
+{
+	size_t n = 0, len = 0;
+	const char *qm = quoted ? "\"" : "";
+
+	while (words && words[n])
+		n++;
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s%s%s",
+					!i	     ? ""
+					: i + 1 == n ? " or "
+						     : ", ",
+					qm, words[i], qm);
+}
+
+static bool is_word(const struct ctl_arg *arg, const char *s)
+{
+	for (const char *const *w = arg->words; w && *w; w++)
+		if (!strcmp(*w, s))
+			return true;
+	return false;
+}
+
 static int parse_u32(const struct ctl_arg *arg, const char *label, const char *s, __u32 *v,
 		     struct ctl_err *e)
 {
 	int err = vmq_parse_u32(s, arg->max, v);
-	char q[CTL_QUOTE_SIZE];
+	char q[CTL_QUOTE_SIZE], words[128] = "";
 
+	/* A word-like mistake ("autox") is told the words; "12abc" is not. */
+	if (arg->type == CTL_ARG_U32_OR_WORD && isalpha((unsigned char)s[0]))
+		words_list(arg->words, true, words, sizeof(words));
 	if (err == -EINVAL)
-		return ctl_err_set(e, EINVAL, "%s \"%s\": not a number%s", label,
+		return ctl_err_set(e, EINVAL, "%s \"%s\": not a number%s%s", label,
 				   ctl_quote(s, q, sizeof(q)),
-				   arg->type == CTL_ARG_U32_OR_AUTO ? " or \"auto\"" : "");
+				   !words[0]		   ? ""
+				   : strstr(words, " or ") ? ", "
+							   : " or ",
+				   words);
 	if (err || *v < arg->min)
 		return ctl_err_set(e, ERANGE, "%s \"%s\": out of range (%u..%u)", label,
 				   ctl_quote(s, q, sizeof(q)), arg->min, arg->max);
@@ -115,6 +149,47 @@ static int parse_txq_list(const char *label, const char *s, struct json_object *
 	return 0;
 }
 
+static int parse_word(const struct ctl_arg *arg, const char *label, const char *s,
+		      struct ctl_err *e)
+{
+	char q[CTL_QUOTE_SIZE], words[128];
+
+	if (is_word(arg, s))
+		return 0;
+	words_list(arg->words, true, words, sizeof(words));
+	return ctl_err_set(e, EINVAL, "%s \"%s\": not %s", label, ctl_quote(s, q, sizeof(q)),
+			   words);
+}
+
+/* Interface names cannot hold '/', ':' or blanks: a pattern with them
+ * matches nothing, so it is a mistake. "none" is the empty policy. */
+static int parse_patterns(const char *label, const char *s, struct json_object **val,
+			  struct ctl_err *e)
+{
+	char q[CTL_QUOTE_SIZE];
+	size_t len = strlen(s);
+
+	ctl_quote(s, q, sizeof(q));
+	if (!strcmp(s, "none")) {
+		*val = json_object_new_string("");
+		return 0;
+	}
+	if (len > CTL_PATTERNS_MAX)
+		return ctl_err_set(e, E2BIG, "%s \"%s\": longer than %d bytes", label, q,
+				   CTL_PATTERNS_MAX);
+	for (const char *p = s; *p; p++)
+		if (!isgraph((unsigned char)*p) || *p == '/' || *p == ':')
+			return ctl_err_set(e, EINVAL,
+					   "%s \"%s\": not shell patterns of interface names "
+					   "(P[,P...], or none)",
+					   label, q);
+	if (!len || s[0] == ',' || s[len - 1] == ',' || strstr(s, ",,"))
+		return ctl_err_set(e, EINVAL, "%s \"%s\": an empty pattern (P[,P...], or none)",
+				   label, q);
+	*val = json_object_new_string(s);
+	return 0;
+}
+
 /* Checks one value and makes its JSON form; errors name it by label. */
 static int parse_value(const struct ctl_arg *arg, const char *s, struct json_object **val,
 		       struct ctl_err *e)
@@ -131,10 +206,15 @@ static int parse_value(const struct ctl_arg *arg, const char *s, struct json_obj
 		if (!err)
 			*val = json_object_new_string(s);
 		break;
-	case CTL_ARG_U32_OR_AUTO:
-		if (!strcmp(s, "auto")) {
+	case CTL_ARG_WORD:
+		err = parse_word(arg, label, s, e);
+		if (!err)
+			*val = json_object_new_string(s);
+		break;
+	case CTL_ARG_U32_OR_WORD:
+		if (is_word(arg, s)) {
 			err = 0;
-			*val = json_object_new_string("auto");
+			*val = json_object_new_string(s);
 			break;
 		}
 		/* fall through */
@@ -151,6 +231,18 @@ static int parse_value(const struct ctl_arg *arg, const char *s, struct json_obj
 	case CTL_ARG_TXQ_LIST:
 		err = parse_txq_list(label, s, val, e);
 		break;
+	case CTL_ARG_PATTERNS:
+		err = parse_patterns(label, s, val, e);
+		break;
+	case CTL_ARG_FLAG:
+		err = 0;
+		*val = json_object_new_boolean(true);
+		break;
+	case CTL_ARG_PATH:
+		err = *s ? 0 : ctl_err_set(e, EINVAL, "%s \"\": empty file name", label);
+		if (!err)
+			*val = json_object_new_string(s);
+		break;
 	default:
 		err = ctl_err_set(e, EINVAL, "%s: unknown argument type", label);
 	}
@@ -164,6 +256,9 @@ static int parse_value(const struct ctl_arg *arg, const char *s, struct json_obj
 
 void ctl_arg_describe_values(const struct ctl_arg *arg, char *buf, size_t size)
 {
+	char words[128];
+
+	words_list(arg->words, false, words, sizeof(words));
 	switch (arg->type) {
 	case CTL_ARG_DEV:
 		snprintf(buf, size, "1..%d bytes", IF_NAMESIZE - 1);
@@ -174,8 +269,21 @@ void ctl_arg_describe_values(const struct ctl_arg *arg, char *buf, size_t size)
 	case CTL_ARG_U32:
 		snprintf(buf, size, "%u..%u", arg->min, arg->max);
 		break;
-	case CTL_ARG_U32_OR_AUTO:
-		snprintf(buf, size, "%u..%u, or auto", arg->min, arg->max);
+	case CTL_ARG_U32_OR_WORD:
+		snprintf(buf, size, "%u..%u, or %s", arg->min, arg->max, words);
+		break;
+	case CTL_ARG_WORD:
+		snprintf(buf, size, "%s", words);
+		break;
+	case CTL_ARG_PATTERNS:
+		snprintf(buf, size, "fnmatch patterns, at most %d bytes; none clears",
+			 CTL_PATTERNS_MAX);
+		break;
+	case CTL_ARG_FLAG:
+		snprintf(buf, size, "%s", "");
+		break;
+	case CTL_ARG_PATH:
+		snprintf(buf, size, "a file, or - for stdin");
 		break;
 	case CTL_ARG_MASK:
 		snprintf(buf, size, "contiguous bits, hex 0x... or decimal");
@@ -220,8 +328,10 @@ static int missing_choice(const struct ctl_param *params, const struct ctl_param
 	for (const struct ctl_param *q = params; q->arg; q++) {
 		if (q->choice != p->choice)
 			continue;
-		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s %s\"",
-					len ? " or " : "", q->arg->keyword, q->arg->metavar);
+		/* The plain form: "txq N", not "txq N|any". */
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s\"%s %.*s\"",
+					len ? " or " : "", q->arg->keyword,
+					(int)strcspn(q->arg->metavar, "|"), q->arg->metavar);
 		if (len >= sizeof(list)) /* truncated: a table bug, still a message */
 			break;
 	}
@@ -240,8 +350,8 @@ static int check_required(const struct ctl_param *params, const bool *given, str
 		}
 		if (!p->arg->keyword)
 			return ctl_err_set(e, EINVAL, "missing %s", p->arg->metavar);
-		return ctl_err_set(e, EINVAL, "missing \"%s %s\"", p->arg->keyword,
-				   p->arg->metavar);
+		return ctl_err_set(e, EINVAL, "missing \"%s %.*s\"", p->arg->keyword,
+				   (int)strcspn(p->arg->metavar, "|"), p->arg->metavar);
 	}
 	return 0;
 }
@@ -274,50 +384,66 @@ static int misplaced_option(const char *word, struct ctl_err *e)
 			   ctl_quote(word, q, sizeof(q)));
 }
 
+/* Positionals come first in params: from, if it is one. */
+static const struct ctl_param *next_positional(const struct ctl_param *from)
+{
+	return from->arg && !from->arg->keyword ? from : NULL;
+}
+
+/*
+ * Positionals first, in order; then keywords. A flag takes no value, so
+ * positionals may follow flags ("apply --dry-run FILE"). A word that is one
+ * of this command's keywords is never a positional: "queue show id 3" has
+ * no DEV.
+ */
 static int parse_words(const struct ctl_param *params, int argc, char **argv,
 		       struct json_object *args, struct ctl_err *e)
 {
-	bool given[CTL_PARAMS_MAX] = { false };
-	const struct ctl_param *p, *rival;
+	bool given[CTL_PARAMS_MAX] = { false }, valued = false;
+	const struct ctl_param *p, *rival, *pos = params;
 	char q[CTL_QUOTE_SIZE];
 	int i = 0, err;
 
 	for (p = params; p->arg; p++)
 		if (p - params >= CTL_PARAMS_MAX)
 			return ctl_err_set(e, E2BIG, "too many parameters in the command table");
-	/* A word that is one of this command's keywords is not a positional:
-	 * "queue show id 3" has no DEV. */
-	for (p = params; p->arg && !p->arg->keyword; p++) {
-		if (i >= argc || find_keyword(params, argv[i]))
-			continue;
-		err = misplaced_option(argv[i], e);
-		if (!err)
-			err = add_member(args, p, argv[i++], e);
-		if (err)
-			return err;
-		given[p - params] = true;
-	}
 	while (i < argc) {
 		p = find_keyword(params, argv[i]);
-		if (!p && misplaced_option(argv[i], e))
-			return -EINVAL;
-		if (!p)
-			return ctl_err_set(e, EINVAL, "unknown argument \"%s\"",
-					   ctl_quote(argv[i], q, sizeof(q)));
+		if (!p) {
+			if (misplaced_option(argv[i], e))
+				return -EINVAL;
+			p = valued ? NULL : next_positional(pos);
+			if (!p)
+				return ctl_err_set(e, EINVAL, "unknown argument \"%s\"",
+						   ctl_quote(argv[i], q, sizeof(q)));
+			err = add_member(args, p, argv[i++], e);
+			if (err)
+				return err;
+			given[p - params] = true;
+			pos = p + 1;
+			continue;
+		}
 		if (given[p - params])
 			return ctl_err_set(e, EINVAL, "\"%s\" given twice", p->arg->keyword);
 		rival = rival_given(params, p, given);
 		if (rival)
 			return ctl_err_set(e, EINVAL, "\"%s\" and \"%s\" exclude each other",
 					   rival->arg->keyword, p->arg->keyword);
-		if (i + 1 >= argc)
-			return ctl_err_set(e, EINVAL, "\"%s\" needs a value (%s %s)",
-					   p->arg->keyword, p->arg->keyword, p->arg->metavar);
-		err = add_member(args, p, argv[i + 1], e);
+		if (p->arg->type == CTL_ARG_FLAG) {
+			err = add_member(args, p, "", e);
+			i++;
+		} else {
+			if (i + 1 >= argc)
+				return ctl_err_set(e, EINVAL, "\"%s\" needs a value (%s %s)",
+						   p->arg->keyword, p->arg->keyword,
+						   p->arg->metavar);
+			err = add_member(args, p, argv[i + 1], e);
+			i += 2;
+			valued = true;
+		}
 		if (err)
 			return err;
 		given[p - params] = true;
-		i += 2;
 	}
 	return check_required(params, given, e);
 }
@@ -336,5 +462,111 @@ int ctl_args_parse(const struct ctl_param *params, int argc, char **argv, struct
 		return err;
 	}
 	*args = obj;
+	return 0;
+}
+
+/* One value as the grammar writes it; NULL when it has no such form. */
+static char *format_value(const struct ctl_arg *arg, struct json_object *val)
+{
+	char *text = NULL;
+
+	if (json_object_is_type(val, json_type_string)) {
+		const char *s = json_object_get_string(val);
+
+		if (arg->type == CTL_ARG_PATTERNS && !*s)
+			s = "none";
+		return strdup(s);
+	}
+	if (json_object_is_type(val, json_type_int)) {
+		long long v = (long long)json_object_get_int64(val);
+
+		if (asprintf(&text, arg->type == CTL_ARG_MASK ? "0x%llx" : "%lld", v) < 0)
+			return NULL;
+		return text;
+	}
+	if (json_object_is_type(val, json_type_array) && arg->type == CTL_ARG_TXQ_LIST)
+		return ctl_fmt_int_list(val);
+	return NULL;
+}
+
+/* Appends " [keyword] value" for p's member, checking that it reads back. */
+static int format_member(FILE *out, const struct ctl_param *params, const struct ctl_param *p,
+			 struct json_object *val, struct ctl_err *e)
+{
+	const struct ctl_arg *a = p->arg;
+	struct json_object *back = NULL;
+	struct ctl_err ignored;
+	char *text;
+	bool same;
+
+	if (a->type == CTL_ARG_FLAG) {
+		if (!json_object_is_type(val, json_type_boolean))
+			return ctl_err_set(e, EINVAL, "%s: not true or false", a->key);
+		if (json_object_get_boolean(val))
+			fprintf(out, " %s", a->keyword);
+		return 0;
+	}
+	text = format_value(a, val);
+	if (!text && json_object_is_type(val, json_type_array))
+		return ctl_err_set(e, ENOMEM, "out of memory");
+	/* A positional that reads as a keyword would not come back as itself. */
+	same = text && parse_value(a, text, &back, &ignored) == 0 && json_object_equal(back, val) &&
+	       (a->keyword || !find_keyword(params, text));
+	json_object_put(back);
+	if (!same) {
+		free(text);
+		return ctl_err_set(e, EINVAL, "%s %s: a value the grammar cannot write", a->key,
+				   ctl_json_text(val));
+	}
+	if (a->keyword)
+		fprintf(out, " %s", a->keyword);
+	fprintf(out, " %s", text);
+	free(text);
+	return 0;
+}
+
+static bool key_known(const struct ctl_param *params, const char *key)
+{
+	for (const struct ctl_param *p = params; p->arg; p++)
+		if (!strcmp(p->arg->key, key))
+			return true;
+	return false;
+}
+
+int ctl_args_format(const struct ctl_param *params, struct json_object *args, char **words,
+		    struct ctl_err *e)
+{
+	char *text = NULL, q[CTL_QUOTE_SIZE];
+	size_t len = 0;
+	FILE *out;
+	int err = 0;
+
+	if (!json_object_is_type(args, json_type_object))
+		return ctl_err_set(e, EINVAL, "args: not a JSON object");
+	json_object_object_foreach(args, key, val)
+	{
+		(void)val;
+		if (!key_known(params, key))
+			return ctl_err_set(e, EINVAL, "unknown argument \"%s\"",
+					   ctl_quote(key, q, sizeof(q)));
+	}
+	out = open_memstream(&text, &len);
+	if (!out)
+		return ctl_err_set(e, ENOMEM, "out of memory");
+	for (const struct ctl_param *p = params; p->arg && !err; p++) {
+		struct json_object *val;
+
+		if (json_object_object_get_ex(args, p->arg->key, &val))
+			err = format_member(out, params, p, val, e);
+	}
+	if (fclose(out) && !err)
+		err = ctl_err_set(e, ENOMEM, "out of memory");
+	if (err) {
+		free(text);
+		return err;
+	}
+	/* Without the blank each member starts with. */
+	memmove(text, text + (len ? 1 : 0), len ? len : 1);
+	*words = text;
 	return 0;
 }

@@ -4,6 +4,8 @@
  * time. Waiting for each answer costs a round trip per line (tens of
  * microseconds on a Unix socket) and buys the guarantee that matters: the
  * batch stops at its first error and nothing after that line is applied.
+ * Every request says "sync": false, and one "daemon sync" at the end has
+ * vmqd write its state file once rather than once a line.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +13,7 @@
 
 #include "vmqctl.h"
 
-#define BATCH_WORDS_MAX 64
+#define BATCH_WORDS_MAX CTL_LINE_WORDS_MAX
 #define BLANKS		" \t\r\n\v\f"
 
 int ctl_split_words(char *line, char **words, int max)
@@ -35,12 +37,21 @@ static void print_json_element(struct ctl_ctx *ctx, struct json_object *obj, boo
 	*first = false;
 }
 
-static int run_words(struct ctl_ctx *ctx, int argc, char **argv, bool *first, struct ctl_err *e)
+struct batch_run {
+	struct ctl_ctx *ctx;
+	bool first;	/* -j: no element printed yet */
+	size_t applied; /* requests vmqd accepted */
+};
+
+static int run_words(void *arg, int line, int argc, char **argv, struct ctl_err *e)
 {
 	struct json_object *resp = NULL, *result;
+	struct batch_run *b = arg;
+	struct ctl_ctx *ctx = b->ctx;
 	struct ctl_call call;
 	int err;
 
+	(void)line;
 	err = ctl_resolve(argc, argv, &call, e);
 	if (err)
 		return err;
@@ -48,13 +59,18 @@ static int run_words(struct ctl_ctx *ctx, int argc, char **argv, bool *first, st
 		err = ctl_err_set(e, EINVAL, "help is not a batch command");
 		goto out;
 	}
+	if (call.cmd->run) {
+		err = ctl_err_set(e, EINVAL, "%s is not a batch command", call.obj->name);
+		goto out;
+	}
 	err = ctl_execute(ctx, &call, &resp, &result, e);
 	if (err)
 		goto out;
+	b->applied++;
 	if (ctx->json) {
-		print_json_element(ctx, result, first);
+		print_json_element(ctx, result, &b->first);
 	} else {
-		err = ctl_print_result(ctx, call.cmd, result);
+		err = ctl_print_result(ctx, call.cmd, call.req, result);
 		if (err)
 			ctl_err_set(e, -err, "cannot print the result: %s", strerror(-err));
 	}
@@ -65,7 +81,8 @@ out:
 }
 
 /* Blank lines and lines whose first word starts with '#' are skipped. */
-static int run_line(struct ctl_ctx *ctx, char *line, size_t len, bool *first, struct ctl_err *e)
+static int read_line(char *line, size_t len, int lineno, ctl_line_fn fn, void *arg,
+		     struct ctl_err *e)
 {
 	char *words[BATCH_WORDS_MAX];
 	int n;
@@ -77,10 +94,10 @@ static int run_line(struct ctl_ctx *ctx, char *line, size_t len, bool *first, st
 		return ctl_err_set(e, E2BIG, "more than %d words", BATCH_WORDS_MAX);
 	if (!n || words[0][0] == '#')
 		return 0;
-	return run_words(ctx, n, words, first, e);
+	return fn(arg, lineno, n, words, e);
 }
 
-static int run_file(struct ctl_ctx *ctx, FILE *in, const char *path, bool *first, struct ctl_err *e)
+int ctl_batch_read(FILE *in, const char *path, ctl_line_fn fn, void *arg, struct ctl_err *e)
 {
 	size_t cap = 0;
 	char *line = NULL;
@@ -89,7 +106,7 @@ static int run_file(struct ctl_ctx *ctx, FILE *in, const char *path, bool *first
 
 	while ((len = getline(&line, &cap, in)) >= 0) {
 		lineno++;
-		err = run_line(ctx, line, (size_t)len, first, e);
+		err = read_line(line, (size_t)len, lineno, fn, arg, e);
 		if (err) {
 			e->line = lineno;
 			break;
@@ -103,10 +120,11 @@ static int run_file(struct ctl_ctx *ctx, FILE *in, const char *path, bool *first
 
 int ctl_batch(struct ctl_ctx *ctx, const char *path)
 {
-	bool use_stdin = !strcmp(path, "-"), first = true;
-	struct ctl_err e = { 0 };
+	struct batch_run b = { .ctx = ctx, .first = true };
+	bool use_stdin = !strcmp(path, "-");
+	struct ctl_err e = { 0 }, sync_e = { 0 };
 	FILE *in = NULL;
-	int err;
+	int err, sync_err = 0;
 
 	if (ctx->json)
 		fputc('[', ctx->out);
@@ -120,7 +138,15 @@ int ctl_batch(struct ctl_ctx *ctx, const char *path)
 	err = ctl_conn_open(&ctx->conn, ctx->socket_path, &e);
 	if (err)
 		goto out;
-	err = run_file(ctx, in, use_stdin ? "stdin" : path, &first, &e);
+	ctx->nosync = true;
+	err = ctl_batch_read(in, use_stdin ? "stdin" : path, run_words, &b, &e);
+	/* Also after an error: what was applied before it is kept, so written. */
+	if (b.applied)
+		sync_err = ctl_sync(ctx, &sync_e);
+	if (sync_err && !err) {
+		err = sync_err;
+		e = sync_e;
+	}
 out:
 	if (in && !use_stdin)
 		fclose(in);
@@ -128,7 +154,7 @@ out:
 		if (err) {
 			struct json_object *obj = ctl_err_json(&e);
 
-			print_json_element(ctx, obj, &first);
+			print_json_element(ctx, obj, &b.first);
 			json_object_put(obj);
 		}
 		fputs("]\n", ctx->out);

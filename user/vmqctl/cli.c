@@ -1,9 +1,18 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* One run of vmqctl: options, then one command, a batch, or a watch. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "show.h"
 #include "vmqctl.h"
+
+static bool is_daemon_sync(struct json_object *req)
+{
+	const char *object = ctl_jstr(req, "object"), *command = ctl_jstr(req, "command");
+
+	return object && command && !strcmp(object, "daemon") && !strcmp(command, "sync");
+}
 
 int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_object **resp,
 		struct json_object **result, struct ctl_err *e)
@@ -11,15 +20,54 @@ int ctl_execute(struct ctl_ctx *ctx, const struct ctl_call *call, struct json_ob
 	int err;
 
 	*resp = NULL;
+	*result = NULL;
 	if (ctx->conn.fd < 0) {
 		err = ctl_conn_open(&ctx->conn, ctx->socket_path, e);
 		if (err)
 			return err;
 	}
+	/* Applied now, written to the state file at the closing "daemon sync"
+	 * (which itself is never "sync": false). */
+	if (ctx->nosync && !is_daemon_sync(call->req) &&
+	    json_object_object_add(call->req, "sync", json_object_new_boolean(false)))
+		return ctl_err_set(e, ENOMEM, "out of memory");
 	err = ctl_conn_call(&ctx->conn, call->req, resp, e);
 	if (err)
 		return err;
 	return ctl_response_unwrap(*resp, result, e);
+}
+
+int ctl_sync(struct ctl_ctx *ctx, struct ctl_err *e)
+{
+	struct ctl_call call = { .kind = CTL_CALL_REQUEST };
+	struct json_object *resp = NULL, *result;
+	bool nosync = ctx->nosync;
+	int err;
+
+	call.req = ctl_request_new("daemon", "sync", json_object_new_object());
+	if (!call.req)
+		return ctl_err_set(e, ENOMEM, "out of memory");
+	ctx->nosync = false;
+	err = ctl_execute(ctx, &call, &resp, &result, e);
+	ctx->nosync = nosync;
+	/* A vmqd from before "daemon sync" has no state file to write, and
+	 * ignored "sync": false: what it applied is as durable as it gets. */
+	if (err == -EINVAL && strstr(e->msg, "unknown command"))
+		err = 0;
+	if (err)
+		ctl_err_prefix(e, "daemon sync: ");
+	json_object_put(resp);
+	ctl_call_release(&call);
+	return err;
+}
+
+const char *ctl_socket_path(const char *option)
+{
+	const char *env = getenv("VMQ_SOCKET");
+
+	if (option)
+		return option;
+	return env && *env ? env : VMQ_SOCKET_DEFAULT;
 }
 
 static void print_help(FILE *out, const struct ctl_call *call)
@@ -60,6 +108,13 @@ static int run_one(struct ctl_ctx *ctx, const struct ctl_opts *opts, int argc, c
 	err = check_watch(&call, opts, &e);
 	if (err)
 		goto out;
+	if (call.cmd->run) {
+		struct json_object *args = NULL;
+
+		json_object_object_get_ex(call.req, "args", &args);
+		err = call.cmd->run(ctx, args, &e);
+		goto out;
+	}
 	if (opts->watch_ms) {
 		status = ctl_watch(ctx, &call, opts);
 		goto out;
@@ -74,7 +129,7 @@ static int run_one(struct ctl_ctx *ctx, const struct ctl_opts *opts, int argc, c
 			goto out;
 		}
 	}
-	err = ctl_print_result(ctx, call.cmd, result);
+	err = ctl_print_result(ctx, call.cmd, call.req, result);
 	if (err)
 		ctl_err_set(&e, -err, "cannot print the result: %s", strerror(-err));
 out:
@@ -87,7 +142,7 @@ out:
 
 int ctl_main(int argc, char **argv, FILE *out, FILE *err)
 {
-	struct ctl_ctx ctx = { .socket_path = VMQ_SOCKET_DEFAULT, .out = out, .err = err };
+	struct ctl_ctx ctx = { .out = out, .err = err };
 	struct ctl_opts opts;
 	char q[CTL_QUOTE_SIZE];
 	struct ctl_err e = { 0 };
@@ -95,6 +150,7 @@ int ctl_main(int argc, char **argv, FILE *out, FILE *err)
 
 	ctl_conn_init(&ctx.conn);
 	first = ctl_parse_options(&ctx, argc, argv, &opts, &e);
+	ctx.socket_path = ctl_socket_path(ctx.socket_path);
 	if (first < 0) {
 		status = 1;
 		ctl_report(&ctx, &e);

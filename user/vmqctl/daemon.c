@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* vmqctl daemon: vmqd itself. "daemon ping" is the health check. */
+/* vmqctl daemon: vmqd itself. "daemon ping" is the health check; save and
+ * sync are the state file's. */
 #include "show.h"
 #include "vmqctl.h"
 
@@ -7,8 +8,9 @@ static const struct ctl_param no_params[] = {
 	{ 0 },
 };
 
-static int ping_print(FILE *out, struct json_object *result)
+static int ping_print(FILE *out, struct json_object *args, struct json_object *result)
 {
+	(void)args;
 	fprintf(out, "vmqd pid %s, protocol version %s\n", ctl_jnum(result, "pid"),
 		ctl_jnum(result, "version"));
 	return 0;
@@ -19,6 +21,13 @@ static const struct ctl_cmd daemon_cmds[] = {
 	  .params = no_params,
 	  .help = "check that vmqd answers; print its pid",
 	  .print = ping_print },
+	{ .name = "save",
+	  .params = no_params,
+	  .help = "print the running state as batch lines (vmqctl save)",
+	  .print = ctl_print_save },
+	{ .name = "sync",
+	  .params = no_params,
+	  .help = "write vmqd's state file now (vmqctl -b does at its end)" },
 	{ 0 },
 };
 

@@ -3,13 +3,16 @@
 #include "show.h"
 #include "vmqctl.h"
 
+static const char *const auto_word[] = { "auto", NULL };
+
 static const struct ctl_arg arg_default_txq = {
 	.keyword = "default-txq",
 	.key = "default_txq",
 	.metavar = "N|auto",
 	.help = "TX queue of queue 0, or auto to leave its packets to the kernel",
-	.type = CTL_ARG_U32_OR_AUTO,
+	.type = CTL_ARG_U32_OR_WORD,
 	.max = VMQ_TXQ_MAX - 1,
+	.words = auto_word,
 };
 
 static const struct ctl_arg arg_mark_mask = {
@@ -30,11 +33,25 @@ static const struct ctl_arg arg_queues = {
 	.max = VMQ_QUEUES_MAX,
 };
 
+static const struct ctl_arg arg_ports = {
+	.keyword = "ports",
+	.key = "ports",
+	.metavar = "P[,P...]|none",
+	.help = "links to bind to DEV by name, each with its own queue",
+	.type = CTL_ARG_PATTERNS,
+};
+
 static const struct ctl_param attach_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_default_txq },
 	{ .arg = &arg_mark_mask },
 	{ .arg = &arg_queues },
+	{ 0 },
+};
+
+static const struct ctl_param set_params[] = {
+	{ .arg = &ctl_arg_dev, .required = true },
+	{ .arg = &arg_ports, .required = true },
 	{ 0 },
 };
 
@@ -48,23 +65,40 @@ static const struct ctl_param show_params[] = {
 	{ 0 },
 };
 
-static int dev_print(FILE *out, struct json_object *result)
+/* The links bound now; silent when none, or for an old vmqd. */
+static int set_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	struct json_object *bound = ctl_jarray(result, "bound");
+	size_t n = bound ? json_object_array_length(bound) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *port = json_object_array_get_idx(bound, i);
+
+		if (json_object_is_type(port, json_type_string))
+			fprintf(out, "bound %s to %s\n", json_object_get_string(port),
+				ctl_jstr(args, "dev"));
+	}
+	return 0;
+}
+
+static int dev_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
 		{ "DEV", CTL_LEFT },   { "TXQS", CTL_RIGHT },	{ "QUEUES", CTL_RIGHT },
 		{ "MASK", CTL_LEFT },  { "DEFAULT", CTL_LEFT }, { "ATTACHED", CTL_LEFT },
-		{ "LIVE", CTL_RIGHT }, { "GROUPS", CTL_RIGHT },
+		{ "LIVE", CTL_RIGHT }, { "GROUPS", CTL_RIGHT }, { "PORTS", CTL_LEFT },
 	};
 	struct json_object *devs = ctl_jarray(result, "devs");
 	size_t n = devs ? json_object_array_length(devs) : 0;
 	struct ctl_table t;
 	int err;
 
+	(void)args;
 	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *d = json_object_array_get_idx(devs, i), *attached;
 		char mask[16] = "-", dflt[16], live[24], groups[24];
-		const char *row[8];
+		const char *row[9], *ports = ctl_jstr(d, "ports");
 
 		if (json_object_object_get_ex(d, "mark_mask", &attached) &&
 		    json_object_is_type(attached, json_type_int))
@@ -87,6 +121,7 @@ static int dev_print(FILE *out, struct json_object *result)
 									   : "no";
 		row[6] = live;
 		row[7] = groups;
+		row[8] = ports && *ports ? ports : "-";
 		ctl_table_add(&t, row);
 	}
 	err = ctl_table_print(&t, out, "");
@@ -98,6 +133,10 @@ static const struct ctl_cmd dev_cmds[] = {
 	{ .name = "attach",
 	  .params = attach_params,
 	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
+	{ .name = "set",
+	  .params = set_params,
+	  .help = "set DEV's port policy (none: no policy); ports already bound stay",
+	  .print = set_print },
 	{ .name = "detach",
 	  .params = dev_params,
 	  .help = "detach vmq from DEV and remove its pinned maps" },

@@ -27,13 +27,14 @@ static const struct {
 
 /* "PASS  pins        program and maps pinned and attached", the names
  * padded to the longest; then "eth0: WARN (...)". */
-static int doctor_print(FILE *out, struct json_object *result)
+static int doctor_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	struct json_object *checks = ctl_jarray(result, "checks");
 	size_t n = checks ? json_object_array_length(checks) : 0, width = 0;
 	size_t count[NVERDICTS] = { 0 };
 	const char *dev = ctl_jstr(result, "dev"), *worst = ctl_jstr(result, "worst");
 
+	(void)args;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = ctl_jstr(json_object_array_get_idx(checks, i), "name");
 		size_t len = strlen(name ? name : "-");

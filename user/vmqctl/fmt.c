@@ -32,6 +32,11 @@ struct json_object *ctl_jobject(struct json_object *obj, const char *key)
 	return member(obj, key, json_type_object);
 }
 
+bool ctl_jhas_int(struct json_object *obj, const char *key)
+{
+	return member(obj, key, json_type_int) != NULL;
+}
+
 const char *ctl_jnum(struct json_object *obj, const char *key)
 {
 	struct json_object *val = member(obj, key, json_type_int);

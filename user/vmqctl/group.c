@@ -41,7 +41,7 @@ static const struct ctl_param show_params[] = {
 	{ 0 },
 };
 
-static int group_print(FILE *out, struct json_object *result)
+static int group_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
 		{ "DEV", CTL_LEFT },
@@ -54,6 +54,7 @@ static int group_print(FILE *out, struct json_object *result)
 	struct ctl_table t;
 	int err;
 
+	(void)args;
 	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *g = json_object_array_get_idx(groups, i);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Help text, generated from the option, object and command tables only. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmqctl.h"
@@ -52,16 +53,58 @@ void ctl_synopsis(FILE *out, const struct ctl_object *obj, const struct ctl_cmd 
 				synopsis_choice(out, p);
 		} else if (!a->keyword) {
 			fprintf(out, p->required ? " %s" : " [%s]", a->metavar);
+		} else if (a->type == CTL_ARG_FLAG) {
+			fprintf(out, " [%s]", a->keyword);
 		} else {
 			fprintf(out, p->required ? " %s %s" : " [%s %s]", a->keyword, a->metavar);
 		}
 	}
 }
 
+/* "  SYNOPSIS", broken before a "[" or "(" past HELP_LINE, the rest
+ * indented by 4. */
+static void print_wrapped(FILE *out, const char *syn)
+{
+	const char *p = syn, *brk;
+	int col = 2;
+
+	fputs("  ", out);
+	while (*p) {
+		const char *next = p;
+
+		/* up to the next " [" or " (" at the top level */
+		for (int depth = 0; *next; next++) {
+			if (*next == '[' || *next == '(')
+				depth++;
+			else if (*next == ']' || *next == ')')
+				depth--;
+			else if (*next == ' ' && !depth && (next[1] == '[' || next[1] == '(') &&
+				 next != p)
+				break;
+		}
+		brk = next;
+		if (col + (brk - p) > HELP_LINE && col > 4 && *p == ' ') {
+			fputs("\n   ", out);
+			col = 3;
+		}
+		fprintf(out, "%.*s", (int)(brk - p), p);
+		col += (int)(brk - p);
+		p = brk;
+	}
+}
+
 static void print_cmd_entry(FILE *out, const struct ctl_object *obj, const struct ctl_cmd *cmd)
 {
-	fputs("  ", out);
-	ctl_synopsis(out, obj, cmd);
+	char *syn = NULL;
+	size_t len;
+	FILE *s = open_memstream(&syn, &len);
+
+	if (s) {
+		ctl_synopsis(s, obj, cmd);
+		if (!fclose(s))
+			print_wrapped(out, syn);
+		free(syn);
+	}
 	fprintf(out, "\n      %s\n", cmd->help);
 }
 
@@ -73,14 +116,18 @@ static void print_arg(FILE *out, const struct ctl_arg *a)
 	int n;
 
 	ctl_arg_describe_values(a, values, sizeof(values));
-	if (a->keyword)
+	if (a->type == CTL_ARG_FLAG)
+		n = fprintf(out, "  %s", a->keyword);
+	else if (a->keyword)
 		n = fprintf(out, "  %s %s", a->keyword, a->metavar);
 	else
 		n = fprintf(out, "  %s", a->metavar);
 	if (n < HELP_COLUMN)
 		n += fprintf(out, "%*s", HELP_COLUMN - n, "");
 	n += fprintf(out, "%s", a->help);
-	if (n + 3 + (int)strlen(values) > HELP_LINE)
+	if (!values[0])
+		fputc('\n', out);
+	else if (n + 3 + (int)strlen(values) > HELP_LINE)
 		fprintf(out, "\n%*s(%s)\n", HELP_COLUMN, "", values);
 	else
 		fprintf(out, " (%s)\n", values);
@@ -133,6 +180,8 @@ void ctl_help_all(FILE *out)
 {
 	fputs("Usage: vmqctl [OPTIONS] OBJECT COMMAND [ARGUMENTS]\n"
 	      "       vmqctl [OPTIONS] -b FILE\n"
+	      "       vmqctl [OPTIONS] save > FILE\n"
+	      "       vmqctl [OPTIONS] apply [--dry-run] [--prune] FILE\n"
 	      "       vmqctl help [OBJECT [COMMAND]]\n"
 	      "\nCommands:\n",
 	      out);
@@ -143,6 +192,7 @@ void ctl_help_all(FILE *out)
 	fputs("\nOBJECT and COMMAND may be shortened to any unambiguous prefix (vmqctl q sh).\n"
 	      "\"vmqctl OBJECT help\" describes the arguments of OBJECT's commands.\n"
 	      "Options go before OBJECT: vmqctl -j -w 1 stats eth0 (^C ends the watch).\n"
+	      "-b has vmqd write its state file once, after the last line (daemon sync).\n"
 	      "Exit status: 0 on success, 1 on any error (usage, connection, or refused by\n"
 	      "vmqd); doctor's is its worst check's: 0 PASS, 2 WARN, 1 FAIL.\n",
 	      out);

@@ -13,6 +13,8 @@ const struct ctl_object *const ctl_objects[] = {
 	&ctl_object_stats,
 	&ctl_object_doctor,
 	&ctl_object_daemon,
+	&ctl_object_save,
+	&ctl_object_apply,
 	NULL,
 };
 // clang-format on

@@ -11,7 +11,7 @@
 
 const struct ctl_option ctl_options[] = {
 	{ 'j', "json", NULL, "print results, and errors, as JSON on stdout" },
-	{ 's', "socket", "PATH", "vmqd's control socket (default " VMQ_SOCKET_DEFAULT ")" },
+	{ 's', "socket", "PATH", "socket (default: $VMQ_SOCKET, or " VMQ_SOCKET_DEFAULT ")" },
 	{ 'b', "batch", "FILE", "run FILE's commands, one per line (\"-\": stdin)" },
 	{ 'w', "watch", "SECONDS", "stats every SECONDS (0.1..86400), with rates" },
 	{ 'c', "count", "N", "with -w: stop after N samples (default: at ^C)" },

@@ -53,12 +53,15 @@ void ctl_report(const struct ctl_ctx *ctx, const struct ctl_err *e)
 	json_object_put(obj);
 }
 
-int ctl_print_result(const struct ctl_ctx *ctx, const struct ctl_cmd *cmd,
+int ctl_print_result(const struct ctl_ctx *ctx, const struct ctl_cmd *cmd, struct json_object *req,
 		     struct json_object *result)
 {
+	struct json_object *args = NULL;
+
 	if (ctx->json) {
 		ctl_print_json(ctx->out, result);
 		return 0;
 	}
-	return cmd->print ? cmd->print(ctx->out, result) : 0;
+	json_object_object_get_ex(req, "args", &args);
+	return cmd->print ? cmd->print(ctx->out, args, result) : 0;
 }

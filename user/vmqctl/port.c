@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vmqctl port: VM ports whose every packet carries one queue ID. */
 #include <errno.h>
+#include <string.h>
 
 #include "show.h"
 #include "vmqctl.h"
@@ -20,19 +21,43 @@ static const struct ctl_arg arg_uplink = {
 	.type = CTL_ARG_DEV,
 };
 
+static const char *const auto_word[] = { "auto", NULL };
+static const char *const any_word[] = { "any", NULL };
+
 static const struct ctl_arg arg_queue = {
 	.keyword = "queue",
 	.key = "queue",
-	.metavar = "ID",
-	.help = "queue ID stamped on every packet from PORT",
-	.type = CTL_ARG_U32,
+	.metavar = "ID|auto",
+	.help = "queue ID for PORT's packets; auto: a new one for PORT",
+	.type = CTL_ARG_U32_OR_WORD,
 	.max = VMQ_QUEUES_MAX - 1,
+	.words = auto_word,
+};
+
+static const struct ctl_arg arg_txq = {
+	.keyword = "txq",
+	.key = "txq",
+	.metavar = "N|any",
+	.help = "queue auto's TX queue; any (default): vmqd picks",
+	.type = CTL_ARG_U32_OR_WORD,
+	.max = VMQ_TXQ_MAX - 1,
+	.words = any_word,
+};
+
+static const struct ctl_arg arg_vm = {
+	.keyword = "vm",
+	.key = "vm",
+	.metavar = "NAME",
+	.help = "with queue auto: the new queue's VM label",
+	.type = CTL_ARG_NAME,
 };
 
 static const struct ctl_param bind_params[] = {
 	{ .arg = &arg_port, .required = true },
 	{ .arg = &arg_uplink, .required = true },
 	{ .arg = &arg_queue, .required = true },
+	{ .arg = &arg_txq },
+	{ .arg = &arg_vm },
 	{ 0 },
 };
 
@@ -46,7 +71,40 @@ static const struct ctl_param show_params[] = {
 	{ 0 },
 };
 
-static int port_print(FILE *out, struct json_object *result)
+/* txq and vm describe the queue "queue auto" creates; an existing queue
+ * has its own. */
+static int bind_check(struct json_object *args, struct ctl_err *e)
+{
+	const char *queue = ctl_jstr(args, "queue");
+
+	if (queue && !strcmp(queue, "auto"))
+		return 0;
+	if (json_object_object_get_ex(args, "txq", NULL))
+		return ctl_err_set(e, EINVAL, "\"txq\" only with \"queue auto\"");
+	if (json_object_object_get_ex(args, "vm", NULL))
+		return ctl_err_set(e, EINVAL, "\"vm\" only with \"queue auto\"");
+	return 0;
+}
+
+/* Silent for a plain bind, like ip; what vmqd chose for queue auto. */
+static int bind_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	if (!ctl_jstr(args, "queue"))
+		return 0;
+	fprintf(out, "%s: queue %s on %s, txq %s\n", ctl_jstr(args, "port"),
+		ctl_jnum(result, "queue"), ctl_jstr(args, "dev"), ctl_jnum(result, "txq"));
+	return 0;
+}
+
+static int unbind_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	(void)args;
+	if (ctl_jhas_int(result, "freed_queue"))
+		fprintf(out, "freed queue %s\n", ctl_jnum(result, "freed_queue"));
+	return 0;
+}
+
+static int port_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
 		{ "PORT", CTL_LEFT }, { "DEV", CTL_LEFT },   { "QUEUE", CTL_RIGHT },
@@ -57,6 +115,7 @@ static int port_print(FILE *out, struct json_object *result)
 	struct ctl_table t;
 	int err;
 
+	(void)args;
 	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(ports, i);
@@ -73,10 +132,13 @@ static int port_print(FILE *out, struct json_object *result)
 static const struct ctl_cmd port_cmds[] = {
 	{ .name = "bind",
 	  .params = bind_params,
-	  .help = "stamp every packet from PORT with queue ID of DEV (rebinding moves it)" },
+	  .help = "stamp every packet from PORT with queue ID of DEV (rebinding moves it)",
+	  .check = bind_check,
+	  .print = bind_print },
 	{ .name = "unbind",
 	  .params = unbind_params,
-	  .help = "stop stamping PORT's packets; they leave on the default queue" },
+	  .help = "stop stamping PORT's packets (default queue); free its queue auto",
+	  .print = unbind_print },
 	{ .name = "show",
 	  .params = show_params,
 	  .help = "list bound ports (state stale: the queue was freed; packets use queue 0)",

@@ -6,6 +6,12 @@
 #include "show.h"
 #include "vmqctl.h"
 
+static const char *const auto_word[] = { "auto", NULL };
+static const char *const any_word[] = { "any", NULL };
+static const char *const any_auto_words[] = { "any", "auto", NULL };
+static const char *const placement_words[] = { "operator", "auto", NULL };
+static const char *const owner_words[] = { "port", NULL };
+
 static const struct ctl_arg arg_id = {
 	.keyword = "id",
 	.key = "id",
@@ -15,23 +21,35 @@ static const struct ctl_arg arg_id = {
 	.max = VMQ_QUEUES_MAX - 1,
 };
 
+static const struct ctl_arg arg_id_or_auto = {
+	.keyword = "id",
+	.key = "id",
+	.metavar = "ID|auto",
+	.help = "queue ID, or auto: the lowest free ID from 1",
+	.type = CTL_ARG_U32_OR_WORD,
+	.max = VMQ_QUEUES_MAX - 1,
+	.words = auto_word,
+};
+
 static const struct ctl_arg arg_txq = {
 	.keyword = "txq",
 	.key = "txq",
-	.metavar = "N",
-	.help = "TX queue to steer to",
-	.type = CTL_ARG_U32,
+	.metavar = "N|any",
+	.help = "TX queue to steer to, or any: vmqd picks the least used",
+	.type = CTL_ARG_U32_OR_WORD,
 	.max = VMQ_TXQ_MAX - 1,
+	.words = any_word,
 };
 
 /* Only "queue set" may say auto, and only for queue 0 (set_check). */
-static const struct ctl_arg arg_txq_or_auto = {
+static const struct ctl_arg arg_txq_set = {
 	.keyword = "txq",
 	.key = "txq",
-	.metavar = "N|auto",
-	.help = "TX queue to steer to, or auto (queue 0 only): the kernel chooses",
-	.type = CTL_ARG_U32_OR_AUTO,
+	.metavar = "N|any|auto",
+	.help = "TX queue; any: vmqd picks; auto: the kernel (queue 0)",
+	.type = CTL_ARG_U32_OR_WORD,
 	.max = VMQ_TXQ_MAX - 1,
+	.words = any_auto_words,
 };
 
 static const struct ctl_arg arg_group = {
@@ -59,22 +77,43 @@ static const struct ctl_arg arg_name = {
 	.type = CTL_ARG_NAME,
 };
 
+/* placement and owner: what "vmqctl save" writes so that a restore is exact. */
+static const struct ctl_arg arg_placement = {
+	.keyword = "placement",
+	.key = "placement",
+	.metavar = "operator|auto",
+	.help = "who chose the TX queue: the operator (default) or vmqd",
+	.type = CTL_ARG_WORD,
+	.words = placement_words,
+};
+
+static const struct ctl_arg arg_owner = {
+	.keyword = "owner",
+	.key = "owner",
+	.metavar = "port",
+	.help = "freed with the port it was made for (queue auto)",
+	.type = CTL_ARG_WORD,
+	.words = owner_words,
+};
+
 enum { TARGET = 1 }; /* choice: txq or group */
 
 static const struct ctl_param add_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
-	{ .arg = &arg_id, .required = true },
+	{ .arg = &arg_id_or_auto, .required = true },
 	{ .arg = &arg_txq, .required = true, .choice = TARGET },
 	{ .arg = &arg_group, .required = true, .choice = TARGET },
 	{ .arg = &arg_vm },
 	{ .arg = &arg_name },
+	{ .arg = &arg_placement },
+	{ .arg = &arg_owner },
 	{ 0 },
 };
 
 static const struct ctl_param set_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_id, .required = true },
-	{ .arg = &arg_txq_or_auto, .required = true, .choice = TARGET },
+	{ .arg = &arg_txq_set, .required = true, .choice = TARGET },
 	{ .arg = &arg_group, .required = true, .choice = TARGET },
 	{ 0 },
 };
@@ -98,7 +137,8 @@ static int set_check(struct json_object *args, struct ctl_err *e)
 	struct json_object *txq, *id = NULL;
 
 	if (!json_object_object_get_ex(args, "txq", &txq) ||
-	    !json_object_is_type(txq, json_type_string))
+	    !json_object_is_type(txq, json_type_string) ||
+	    strcmp(json_object_get_string(txq), "auto"))
 		return 0;
 	json_object_object_get_ex(args, "id", &id);
 	if (json_object_get_int64(id) != VMQ_DEFAULT_QUEUE)
@@ -106,22 +146,60 @@ static int set_check(struct json_object *args, struct ctl_err *e)
 	return 0;
 }
 
-static int queue_print(FILE *out, struct json_object *result)
+/* "placement auto" needs a TX queue for vmqd to have chosen, not a group. */
+static int add_check(struct json_object *args, struct ctl_err *e)
+{
+	const char *placement = ctl_jstr(args, "placement");
+
+	if (placement && !strcmp(placement, "auto") && !ctl_jhas_int(args, "txq") &&
+	    !ctl_jstr(args, "txq"))
+		return ctl_err_set(e, EINVAL, "placement \"auto\": only with \"txq N|any\"");
+	return 0;
+}
+
+/* Plain commands stay silent, like ip; what vmqd chose is printed. */
+static int add_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	bool txq = ctl_jhas_int(result, "txq");
+
+	if (!ctl_jstr(args, "id") && !ctl_jstr(args, "txq"))
+		return 0;
+	fprintf(out, "queue %s on %s: %s %s\n", ctl_jnum(result, "id"), ctl_jstr(args, "dev"),
+		txq ? "txq" : "group", txq ? ctl_jnum(result, "txq") : ctl_jnum(args, "group"));
+	return 0;
+}
+
+static int set_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	const char *txq = ctl_jstr(args, "txq");
+
+	if (!txq || strcmp(txq, "any"))
+		return 0;
+	fprintf(out, "queue %s on %s: txq %s\n", ctl_jnum(args, "id"), ctl_jstr(args, "dev"),
+		ctl_jnum(result, "txq"));
+	return 0;
+}
+
+/* PLACED: who chose the TX queue; OWNER: "port" for a queue freed with
+ * its port. */
+static int queue_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT }, { "ID", CTL_RIGHT },  { "TARGET", CTL_LEFT },
-		{ "VM", CTL_LEFT },  { "NAME", CTL_LEFT },
+		{ "DEV", CTL_LEFT },   { "ID", CTL_RIGHT },  { "TARGET", CTL_LEFT },
+		{ "VM", CTL_LEFT },    { "NAME", CTL_LEFT }, { "PLACED", CTL_LEFT },
+		{ "OWNER", CTL_LEFT },
 	};
 	struct json_object *queues = ctl_jarray(result, "queues");
 	size_t n = queues ? json_object_array_length(queues) : 0;
 	struct ctl_table t;
 	int err;
 
+	(void)args;
 	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *q = json_object_array_get_idx(queues, i);
 		char target[32];
-		const char *row[5];
+		const char *row[7];
 
 		ctl_fmt_target(q, target, sizeof(target));
 		row[0] = ctl_jstr(q, "dev");
@@ -129,6 +207,8 @@ static int queue_print(FILE *out, struct json_object *result)
 		row[2] = target;
 		row[3] = ctl_jstr(q, "vm");
 		row[4] = ctl_jstr(q, "name");
+		row[5] = ctl_jstr(q, "placement");
+		row[6] = ctl_jstr(q, "owner");
 		ctl_table_add(&t, row);
 	}
 	err = ctl_table_print(&t, out, "");
@@ -139,11 +219,14 @@ static int queue_print(FILE *out, struct json_object *result)
 static const struct ctl_cmd queue_cmds[] = {
 	{ .name = "add",
 	  .params = add_params,
-	  .help = "create queue ID on DEV, steered to TX queue N or into group G" },
+	  .help = "create queue ID on DEV, steered to TX queue N or into group G",
+	  .check = add_check,
+	  .print = add_print },
 	{ .name = "set",
 	  .params = set_params,
 	  .help = "steer existing queue ID elsewhere",
-	  .check = set_check },
+	  .check = set_check,
+	  .print = set_print },
 	{ .name = "del",
 	  .params = del_params,
 	  .help = "delete queue ID; its packets fall back to queue 0" },

@@ -39,6 +39,8 @@ void ctl_table_free(struct ctl_table *t);
 const char *ctl_jstr(struct json_object *obj, const char *key);
 struct json_object *ctl_jarray(struct json_object *obj, const char *key);
 struct json_object *ctl_jobject(struct json_object *obj, const char *key);
+/* Whether key is an integer member. */
+bool ctl_jhas_int(struct json_object *obj, const char *key);
 /* An integer member as decimal text (exact for all of u64), else "-". */
 const char *ctl_jnum(struct json_object *obj, const char *key);
 /* A count: an integer member, or the length of an array member; else "-". */

@@ -185,8 +185,9 @@ static int print_devs(FILE *out, struct json_object *result, bool rates)
 	return err;
 }
 
-static int stats_print(FILE *out, struct json_object *result)
+static int stats_print(FILE *out, struct json_object *args, struct json_object *result)
 {
+	(void)args;
 	return print_devs(out, result, false);
 }
 
