@@ -15,8 +15,8 @@
 #   migrate begin       stdout = stdin byte for byte; queue 12 reserved, no
 #                       port bound; the `started` that follows binds to it
 #   reconnect begin     binds what lost its binding, leaves the rest
-#   port policy         a port matching `dev set ... ports` is vmqd's: the
-#                       hook only checks it
+#   port policy         a port matching `dev set ... ports` is bound by vmqd;
+#                       the hook keeps its queue and labels it with the VM
 #   malformed XML, no interfaces: one log line, exit 0, nothing changed
 #   settings file       VMQ_SOCKET and VMQCTL from VMQ_HOOK_CONF's file
 #   hung vmqd           exit 0 within the timeout, one "no answer" line
@@ -167,7 +167,7 @@ hook "vmqt meta/1" release end "$FIX/metadata.xml"
 vmqt_assert_eq "queues after release (migrated away)" '{}' "$(queues)"
 vmqt_ok "migrate begin: XML echoed byte for byte, queue 12 reserved before the taps; started binds vmqttap3 to it; release frees it"
 
-# --- port policy: vmqd binds, the hook checks -----------------------------------------------
+# --- port policy: vmqd binds, the hook labels -----------------------------------------------
 sed -e 's/vmqttap1/vmqtpol1/' -e 's/vmqt-plain/vmqt-pol/' -e '/vmqttap2/d' "$FIX/plain.xml" >"$VMQT_TMP/pol.xml"
 vmqt_ctl dev set "$DEV" ports 'vmqtpol*' >/dev/null
 polq=$(vmqt_json 'j["vmqtpol1"][1]' <<<"$(ports)")
@@ -175,10 +175,10 @@ vmqt_uint "vmqtpol1 bound by the policy" "$polq"
 hook vmqt-pol started begin "$VMQT_TMP/pol.xml"
 hook_lines 1 "started, port under a policy"
 vmqt_assert_match "started, port under a policy: log" "vmqtpol1: bound by $DEV's port policy to queue $polq" "$HOOK_ERR"
-vmqt_assert_eq "vmqtpol1 after started" "[\"$DEV\",$polq]" "$(vmqt_json 'j["vmqtpol1"][:2]' <<<"$(ports)")"
-vmqt_ctl dev set "$DEV" ports '' >/dev/null
+vmqt_assert_eq "vmqtpol1 after started: its queue, now labelled" "[\"$DEV\",$polq,\"vmqt-pol\"]" "$(vmqt_json 'j["vmqtpol1"][:3]' <<<"$(ports)")"
+vmqt_ctl dev set "$DEV" ports none >/dev/null
 vmqt_ctl port unbind vmqtpol1 >/dev/null
-vmqt_ok "port policy vmqtpol*: vmqd bound vmqtpol1 (queue $polq), the hook only checked it"
+vmqt_ok "port policy vmqtpol*: vmqd bound vmqtpol1 (queue $polq), the hook labelled it with its VM"
 
 # --- malformed XML, no interfaces: one line, nothing changed ----------------------------------
 hook vmqt-plain started begin "$FIX/plain.xml"

@@ -114,7 +114,7 @@ out=$("$BUILD/vmqctl" -s "$VMQT_SOCK" -j -b - <"$VMQT_TMP/err2.batch") || VMQT_C
 vmqt_assert_eq "vmqctl -j -b - exit status" 1 "$VMQT_CTL_RC"
 res=$(vmqt_json '[len(j), j[0], j[1], j[2]["error"]["line"], j[2]["error"]["message"]]' <<<"$out")
 vmqt_assert_eq "vmqctl -j -b -: results then the error" \
-	"[3,{},{},5,\"queue 6003 on $DEV: txq 9 out of range ($DEV has 8 TX queues)\"]" "$res"
+	"[3,{\"id\":6001,\"txq\":1},{\"id\":6002,\"txq\":2},5,\"queue 6003 on $DEV: txq 9 out of range ($DEV has 8 TX queues)\"]" "$res"
 check_after "-j batch from stdin" "1 6001 6002" "6003 6004"
 vmqt_ok "-j -b -: [{}, {}, {\"error\": {..., \"line\": 5}}], lines after 5 not applied"
 

@@ -100,14 +100,15 @@ vmqt_assert_eq "vmqctl -j queue show $DEV id 1" \
 	"[{\"dev\":\"$DEV\",\"id\":1,\"name\":\"web1-tx\",\"txq\":1,\"vm\":\"web1\"}]" "$one"
 
 text=$(vmqt_ctl queue show "$DEV")
-vmqt_assert_match "queue show (text): header" '^DEV +ID +TARGET +VM +NAME *$' "$(head -n 1 <<<"$text")"
+vmqt_assert_match "queue show (text): header" '^DEV +ID +TARGET +VM +NAME +PLACED +OWNER *$' "$(head -n 1 <<<"$text")"
 for row in "0 +txq 7 +- +-" "1 +txq 1 +web1 +web1-tx" "2 +txq 2 +web2 +-" "300 +txq 3 +- +db-tx" \
 	"4095 +txq 0 +- +-" "10 +group 1 +vm-a +a-tx" "11 +group 1 +vm-b +-"; do
-	vmqt_assert_match "queue show (text)" "^$DEV +$row *\$" "$text"
+	# PLACED and OWNER: "-", an operator's queues all
+	vmqt_assert_match "queue show (text)" "^$DEV +$row +- +- *\$" "$text"
 done
 vmqt_assert_eq "queue show (text): rows" 8 "$(wc -l <<<"$text")"
 text=$(vmqt_ctl queue show "$DEV" id 300)
-vmqt_assert_match "queue show $DEV id 300 (text)" "^$DEV +300 +txq 3 +- +db-tx *\$" "$text"
+vmqt_assert_match "queue show $DEV id 300 (text)" "^$DEV +300 +txq 3 +- +db-tx +- +- *\$" "$text"
 vmqt_assert_eq "queue show $DEV id 300 (text): rows" 2 "$(wc -l <<<"$text")"
 vmqt_ok "queue show (text and -j, all or one): targets, vm and name as set"
 
@@ -129,7 +130,7 @@ for kv in "dev=$DEV" "ifindex=$ifindex" "txqs=8" "queues=4096" "mark_mask=65535"
 	vmqt_assert_eq "dev show -j: $k" "${kv#*=}" "$(vmqt_json "j[\"$k\"]" <<<"$d")"
 done
 text=$(vmqt_ctl dev show)
-vmqt_assert_match "dev show (text)" "^$DEV +8 +4096 +0xffff +$DEFAULT_TXQ +yes +6 +1 *\$" "$text"
+vmqt_assert_match "dev show (text)" "^$DEV +8 +4096 +0xffff +$DEFAULT_TXQ +yes +6 +1 +- *\$" "$text"
 vmqt_ok "dev show: 8 TX queues, 4096 IDs, default txq $DEFAULT_TXQ, attached, 6 live queues, 1 group"
 
 # --- queue set ---------------------------------------------------------------

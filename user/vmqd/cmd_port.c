@@ -92,9 +92,23 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 	*reused = false;
 	if (old && old->uplink_ifindex == (__u32)uplink->dp.ifindex &&
 	    queue_port_owned(uplink, old->queue_id)) {
+		const char *vm;
+		struct vmq_queue_meta meta;
+
 		*id = old->queue_id;
 		*reused = true;
-		return 0;
+		/* The policy bound it before the hook said whose VM it is. */
+		if (!req_has(args, "vm"))
+			return 0;
+		err = req_name(args, "vm", VMQ_NAME_MAX, what, r, &vm);
+		if (!err && !vmq_queue_meta_read(&uplink->dp, *id, &meta) && strcmp(meta.vm, vm)) {
+			snprintf(meta.vm, sizeof(meta.vm), "%s", vm);
+			err = vmq_queue_meta_store(&uplink->dp, *id, &meta);
+			if (err)
+				return reply_error(r, -err, "%s: cannot label queue %u: %s", what,
+						   *id, strerror(-err));
+		}
+		return err;
 	}
 	qargs = json_object_new_object();
 	if (!qargs)
