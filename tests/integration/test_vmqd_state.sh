@@ -59,7 +59,7 @@ full_state() {
 	} | vmqt_json -l '[sorted(({k: v for k, v in o.items() if k != "ifindex"} for o in list(d.values())[0]), key=lambda o: json.dumps(o, sort_keys=True)) for d in j]'
 }
 
-start() { vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS" -d "$STATE" "$@"; }
+start() { vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS" -d "$STATE"; }
 
 # --- the first change writes the file ------------------------------------------------
 start
