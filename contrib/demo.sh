@@ -5,6 +5,8 @@
 # Three VMs send through a host onto an uplink with 8 TX queues; vmq gives
 # each VM its own TX queue, then one VM "live-migrates" away: its queue is
 # freed mid-stream and its packets move to the default queue, none lost.
+# Then a port policy binds a fourth VM's port by itself, and the running
+# state is saved as a file that `apply --dry-run` finds equal.
 # Everything is torn down at the end, also on Ctrl-C or failure.
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -123,7 +125,41 @@ delta=$(vmqt_txq_delta "$before" "$after")
 vmqt_assert_eq "web's packets on TX queue 5" 1000 "$(awk '{ print $6 }' <<<"$delta")"
 echo "    1000 of 1000 packets on TX queue 5."
 
-say "6. Tearing down"
+say "6. Zero touch: a port policy gives a new VM its queue by itself"
+ctl dev set "$VMQT_HOST_DEV" ports 'vmqtap*'
+echo "    A fourth VM, \"mail\", starts: its port vmqtap4 appears, and nobody runs vmqctl."
+vmqt_vm_add 4
+for _ in $(seq 100); do
+	vmqt_ctl -j port show | grep -q '"port":"vmqtap4"' && break
+	sleep 0.01
+done
+ctl port show
+q4=$(vmqt_ctl -j port show | vmqt_json '[p["queue"] for p in j["ports"] if p["port"] == "vmqtap4"][0]')
+txq4=$(vmqt_ctl -j queue show "$VMQT_HOST_DEV" id "$q4" | vmqt_json 'j["queues"][0]["txq"]')
+echo "    vmqd gave it queue $q4, placed on TX queue $txq4: the one with the fewest queues."
+before=$(vmqt_up_counts 0)
+vmqt_vm_send 4 --count 1000 --flows 4 >/dev/null
+after=$(vmqt_up_counts 0)
+delta=$(vmqt_txq_delta "$before" "$after")
+vmqt_assert_eq "mail's packets on TX queue $txq4" 1000 "$(awk -v q="$txq4" '{ print $(q + 1) }' <<<"$delta")"
+echo "    1000 of 1000 packets from mail on TX queue $txq4."
+
+say "7. Declarative: the running state as a file, and back"
+vmqt_ctl save >"$VMQT_TMP/host.vmq"
+show "vmqctl save > host.vmq"
+indent <"$VMQT_TMP/host.vmq"
+ctl apply --dry-run "$VMQT_TMP/host.vmq"
+echo "    Nothing to do: the file is the running state. vmqd also keeps that state"
+echo "    on disk by itself (--state-dir) and restores it after a reboot."
+echo "    mail shuts down: its port vanishes, and its binding and queue go with it."
+vmqt_run ip -n "$VMQT_HOST_NS" link del vmqtap4
+for _ in $(seq 100); do
+	vmqt_ctl -j queue show "$VMQT_HOST_DEV" | grep -q "\"id\":$q4," || break
+	sleep 0.01
+done
+ctl queue show "$VMQT_HOST_DEV"
+
+say "8. Tearing down"
 ctl dev detach "$VMQT_HOST_DEV"
 echo "    vmqd, namespaces, pins and the bpffs mount are removed on exit."
 echo

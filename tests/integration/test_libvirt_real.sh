@@ -121,41 +121,9 @@ real_diag() {
 VMQT_DIAG_FN=real_diag
 
 # --- the guest ---------------------------------------------------------------------------
-# TODO(guest): tests/guest/build.sh is the shared guest; the fallback below
-# (Debian's cloud kernel, a busybox initramfs that only sleeps) goes once it
-# has landed.
-fallback_guest() {
-	local out=$1 kpkg work
-	mkdir -p "$out/pkg"
-	if [ ! -s "$out/vmlinuz" ] || [ ! -s "$out/initrd.img" ]; then
-		if ! command -v busybox >/dev/null || ! command -v cpio >/dev/null; then
-			vmqt_fail "the fallback guest needs busybox-static and cpio"
-		fi
-		if ! compgen -G "$out/pkg/linux-image-*.deb" >/dev/null; then
-			kpkg=$(apt-cache depends linux-image-cloud-amd64 | awk '$1 == "Depends:" && $2 ~ /^linux-image-/ { print $2; exit }')
-			[ -n "$kpkg" ] || vmqt_fail "cannot resolve linux-image-cloud-amd64 (apt-get update?)"
-			work=$(mktemp -d "$VMQT_TMP/dl.XXXXXX")
-			chmod 755 "$work"
-			(cd "$work" && vmqt_run apt-get download -q "$kpkg" >/dev/null)
-			mv "$work"/*.deb "$out/pkg/"
-		fi
-		work=$(mktemp -d "$VMQT_TMP/guest.XXXXXX")
-		vmqt_run dpkg-deb -x "$(compgen -G "$out/pkg/linux-image-*.deb" | head -n 1)" "$work/k"
-		mkdir -p "$work/root/bin" "$work/root/dev" "$work/root/proc"
-		install -m 0755 "$(command -v busybox)" "$work/root/bin/busybox"
-		printf '#!/bin/busybox sh\nexec /bin/busybox sleep 2147483647\n' >"$work/root/init"
-		chmod 0755 "$work/root/init"
-		(cd "$work/root" && find . | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$out/initrd.img"
-		cp "$(compgen -G "$work/k/boot/vmlinuz-*" | head -n 1)" "$out/vmlinuz"
-	fi
-}
-if [ -x "$VMQT_ROOT/tests/guest/build.sh" ]; then
-	vmqt_run "$VMQT_ROOT/tests/guest/build.sh" "$BUILD/guest" >/dev/null
-	GUEST=$BUILD/guest
-else
-	fallback_guest "$BUILD/libvirt-guest"
-	GUEST=$BUILD/libvirt-guest
-fi
+# The shared test guest (tests/guest), in idle mode: it only has to run.
+vmqt_run bash "$VMQT_ROOT/tests/guest/build.sh" "$BUILD/guest" >/dev/null
+GUEST=$BUILD/guest
 # QEMU runs as libvirt-qemu: the guest files go where it can read them.
 chmod 0755 "$VMQT_TMP"
 mkdir -m 0755 "$VMQT_TMP/guest"

@@ -182,6 +182,11 @@ void vmqd_linkwatch_read(int fd, struct vmqd *d)
 			pthread_mutex_lock(&d->lock);
 			for (size_t i = 0; i < d->ndevs; i++)
 				recheck(d, d->devs[i]);
+			/* Ports that came and went meanwhile. */
+			if (d->ports.map_fd >= 0 && vmqd_prune_ports(d))
+				log_warn("bindings of vanished ports not all removed");
+			vmqd_links_sweep(d);
+			vmqd_state_flush(d, false);
 			pthread_mutex_unlock(&d->lock);
 			continue;
 		}

@@ -78,6 +78,18 @@ int vmqd_policy_apply(struct vmqd *d, const char *ifname)
 	return 0;
 }
 
+void vmqd_links_sweep(struct vmqd *d)
+{
+	struct if_nameindex *links = if_nameindex();
+
+	for (struct if_nameindex *l = links; l && l->if_index; l++) {
+		vmqd_state_link_appeared(d, l->if_name);
+		vmqd_policy_apply(d, l->if_name);
+	}
+	if (links)
+		if_freenameindex(links);
+}
+
 /* Patterns: printable, no blanks or '/', none empty. */
 static int check_policy(const char *s, size_t len, const char *what, struct vmqd_reply *r)
 {

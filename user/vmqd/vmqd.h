@@ -114,6 +114,8 @@ bool vmqd_policy_matches(const char *policy, const char *ifname);
 /* A link appeared (or exists when a policy is set): binds it when a policy
  * matches. 1 if bound, 0 if no policy wants it, -errno. */
 int vmqd_policy_apply(struct vmqd *d, const char *ifname);
+/* Link events were lost: every link is looked at as if it had appeared. */
+void vmqd_links_sweep(struct vmqd *d);
 
 /* state.c: the state file */
 int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests);
