@@ -207,6 +207,40 @@ for round in 1 2 3 4 5; do
 done
 vmqt_ok "kill -9 during single synced adds, 5 rounds: the file always whole, never behind an acknowledgement"
 
+# The same under `vmqctl -b` with 4096 adds: a batch is written once, at its
+# end (its "daemon sync"), so a kill leaves the old file, or the new one
+# if the batch had finished: whole either way.
+for round in 1 2 3; do
+	old=$(state_requests)
+	for ((i = first; i < first + 4096; i++)); do
+		printf 'queue add %s id %d txq %d\n' "$DEV" "$i" $((i % 8))
+	done >"$VMQT_TMP/adds.batch"
+	"$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/adds.batch" >/dev/null 2>&1 &
+	client=$!
+	sleep "0.$((RANDOM % 2))$((RANDOM % 10))"
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
+	rc=0
+	wait "$client" || rc=$?
+	in_file=$(state_requests | vmqt_json 'len([r for r in j if r["command"] == "add" and r["args"]["id"] >= '"$first"'])')
+	if [ "$rc" -eq 0 ]; then
+		vmqt_assert_eq "batch round $round: adds in the file after a batch that finished" 4096 "$in_file"
+	else
+		vmqt_assert_eq "batch round $round: the file after kill -9 mid-batch (the old one, whole)" \
+			"$old" "$(state_requests)"
+	fi
+	start
+	vmqt_assert_eq "batch round $round: the rewritten file = daemon save" "$(save_requests)" "$(state_requests)"
+	live=$(vmqt_ctl -j queue show "$DEV" | vmqt_json 'len([q for q in j["queues"] if q["id"] >= '"$first"'])')
+	vmqt_log "batch round $round: $live of 4096 adds reached the maps before the kill; the file held $in_file"
+	first=$((first + live))
+	if [ "$first" -gt 4000 ]; then
+		vmqt_ctl dev detach "$DEV" >/dev/null
+		vmqt_ctl dev attach "$DEV" queues 8192 >/dev/null
+		first=1
+	fi
+done
+vmqt_ok "kill -9 during vmqctl -b with 4096 adds, 3 rounds: the old file (or the new one once the batch ended), whole; the restart rewrites it from the pins"
+
 # --- restore time of 4096 queues after a reboot (printed, not asserted) -----------------
 vmqt_ctl dev detach "$DEV" >/dev/null
 vmqt_ctl dev attach "$DEV" queues 8192 >/dev/null
