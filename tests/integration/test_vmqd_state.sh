@@ -25,6 +25,7 @@ STATE=$VMQT_TMP/st
 FILE=$STATE/vmqd.state
 TAP=vmqst$RANDOM
 DUM=vmqsd$RANDOM
+PTAP=vmqsp$RANDOM # a VM port a policy binds
 
 # state_requests: the file's requests as one canonical JSON list, after
 # checking its shape (header, N requests, end line). Usable in $(...).
@@ -76,11 +77,18 @@ vmqt_ctl queue add "$DEV" id 12 txq 1 >/dev/null
 vmqt_ctl port bind "$TAP" dev "$DEV" queue 10 >/dev/null
 vmqt_ctl dev attach "$DUM" mark-mask 0xff00 queues 256 >/dev/null
 vmqt_ctl queue add "$DUM" id 7 txq 2 vm other >/dev/null
+vmqt_ctl dev set "$DEV" ports 'vmqsp*' >/dev/null
+vmqt_in "$HNS" ip tuntap add dev "$PTAP" mode tap
+for _ in $(seq 100); do
+	vmqt_ctl -j port show | grep -q "\"port\":\"$PTAP\"" && break
+	sleep 0.01
+done
+vmqt_ctl -j port show | grep -q "\"port\":\"$PTAP\"" || vmqt_fail "$PTAP: not bound by the port policy within 1 s"
 file=$(state_requests)
 save=$(save_requests)
 vmqt_assert_eq "the state file's requests = daemon save" "$save" "$file"
 n=$(vmqt_json 'len(j)' <<<"$file")
-vmqt_assert_eq "requests in the state file (2 attach, group, 4 queues, port)" 8 "$n"
+vmqt_assert_eq "requests in the state file (2 attach, group, 5 queues, 2 ports, policy)" 11 "$n"
 mode=$(stat -c %a "$FILE")
 vmqt_assert_eq "state file mode" 600 "$mode"
 vmqt_ok "the state file follows every change: $n requests, equal to daemon save, mode $mode"
@@ -104,6 +112,9 @@ reboot() {
 	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
 	rm -rf "${PINS:?}"
 	vmqt_in "$HNS" tc qdisc del dev "$DEV" clsact
+	# The policy's port stays (its VM runs on): a policy replayed before
+	# the saved bindings would bind it to a new queue.
+	ip netns exec "$HNS" tc qdisc del dev "$PTAP" clsact 2>/dev/null || true
 	ip -n "$HNS" link del "$TAP" 2>/dev/null || true
 	ip -n "$HNS" link del "$DUM" 2>/dev/null || true
 }
@@ -123,7 +134,29 @@ vmqt_assert_eq "state after a reboot, once the devices appeared" "$before" "$(fu
 vmqt_assert_eq "the state file after the reboot" "$saved" "$(sorted_requests)"
 filters=$(vmqt_in "$HNS" tc filter show dev "$TAP" ingress)
 vmqt_assert_match "the tap's ingress filter after the reboot" "vmq_port_ingres" "$filters"
-vmqt_ok "simulated reboot: state restored from the file; a tap and an uplink created later were bound and attached as they appeared"
+vmqt_ok "simulated reboot: state restored from the file; a tap and an uplink created later were bound and attached as they appeared, a policy's port kept its queue"
+
+# --- a reboot that brings the NIC back with fewer TX queues --------------------------------
+# Group 2 is TX queues 4 and 5, the default queue TX queue 7: with 4 TX
+# queues queue 11 and queue 0 start degraded (on the kernel's choice),
+# and nothing is lost from the file.
+reboot
+vmqt_in "$HNS" ethtool -L "$DEV" tx 4
+start
+vmqt_in "$HNS" ip tuntap add dev "$TAP" mode tap
+vmqt_in "$HNS" ip link set "$TAP" up
+vmqt_in "$HNS" ip link add "$DUM" numtxqueues 4 type veth peer name "${DUM}p"
+q11=$(vmqt_ctl -j queue show "$DEV" id 11 | vmqt_json 'j["queues"][0]')
+vmqt_assert_eq "queue 11 after a reboot with 4 TX queues" \
+	"{\"degraded\":true,\"dev\":\"$DEV\",\"id\":11,\"txq\":\"auto\",\"vm\":\"db\",\"want_group\":2}" "$q11"
+vmqt_assert_eq "the state file after a reboot with 4 TX queues" "$saved" "$(sorted_requests)"
+vmqt_in "$HNS" ethtool -L "$DEV" tx 8
+for _ in $(seq 50); do
+	[ "$(full_state)" != "$before" ] || break
+	sleep 0.1
+done
+vmqt_assert_eq "state once the 8 TX queues are back" "$before" "$(full_state)"
+vmqt_ok "a reboot with fewer TX queues: group 2 and queue 11 restored degraded, the file intact; whole again at 8"
 
 # --- a broken file is refused, never overwritten -------------------------------------------
 refuse() { # WHAT LINE: vmqd must refuse the file, naming LINE

@@ -229,6 +229,26 @@ static void test_port_queue_auto(void **state)
 	assert_true(queue_exists(40));
 	json_object_put(ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":40}")));
 
+	/* A port's own queue that another port was bound to stays while used. */
+	q = ok_int(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":\"auto\"}"),
+		   "queue");
+	{
+		char line[128];
+
+		snprintf(line, sizeof(line),
+			 REQ("port", "bind", "{\"port\":\"vmxa\",\"dev\":\"up0\",\"queue\":%lld}"),
+			 (long long)q);
+		json_object_put(ok(line));
+	}
+	result = ok(REQ("port", "unbind", "{\"port\":\"vm0\"}"));
+	assert_null(json_object_object_get(result, "freed_queue"));
+	json_object_put(result);
+	assert_true(queue_exists((unsigned int)q));
+	result = ok(REQ("port", "unbind", "{\"port\":\"vmxa\"}"));
+	assert_int_equal(json_object_get_int64(json_object_object_get(result, "freed_queue")), q);
+	json_object_put(result);
+	assert_false(queue_exists((unsigned int)q));
+
 	/* A port that vanishes takes its queue with it. */
 	q2 = ok_int(REQ("port", "bind", "{\"port\":\"vm1\",\"dev\":\"up0\",\"queue\":\"auto\"}"),
 		    "queue");

@@ -56,7 +56,7 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 
 /* default_txq: an integer below the TX queue count, or "auto". */
 static int parse_default_txq(struct json_object *args, const char *name, unsigned int ntxqs,
-			     struct vmqd_reply *r, struct vmq_queue_entry *e)
+			     unsigned int limit, struct vmqd_reply *r, struct vmq_queue_entry *e)
 {
 	struct json_object *v;
 	__u32 txq;
@@ -71,7 +71,7 @@ static int parse_default_txq(struct json_object *args, const char *name, unsigne
 	err = req_u32(args, "default_txq", VMQ_TXQ_MAX - 1, "dev attach", r, &txq);
 	if (err)
 		return err;
-	if (txq >= ntxqs)
+	if (txq >= limit)
 		return reply_error(r, ERANGE,
 				   "dev %s: default-txq %u out of range (%s has %u TX queues)",
 				   name, txq, name, ntxqs);
@@ -106,7 +106,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	if (ntxqs > VMQ_TXQ_MAX)
 		return reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
 				   ntxqs, VMQ_TXQ_MAX);
-	err = parse_default_txq(args, name, ntxqs, r, &def);
+	err = parse_default_txq(args, name, ntxqs, vmqd_txq_limit(d, ntxqs), r, &def);
 	if (!err && req_has(args, "mark_mask")) {
 		err = req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
 		if (!err && !vmq_mask_valid(opts.mark_mask))
@@ -196,7 +196,7 @@ undo: /* a rejected attach leaves the device as it found it */
 static bool forget_pending(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	const char *name = json_object_get_string(json_object_object_get(args, "dev"));
-	size_t n = name ? vmqd_state_forget(d, "dev", name) : 0;
+	size_t n = name ? vmqd_state_forget(d, "dev", name, NULL) : 0;
 
 	if (!n)
 		return false;

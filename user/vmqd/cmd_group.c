@@ -83,7 +83,8 @@ static int group_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		struct json_object *v = json_object_array_get_idx(list, i);
 		int64_t q = json_object_get_int64(v);
 
-		if (!json_object_is_type(v, json_type_int) || q < 0 || q >= ntxqs)
+		if (!json_object_is_type(v, json_type_int) || q < 0 ||
+		    q >= vmqd_txq_limit(d, ntxqs))
 			return reply_error(r, ERANGE,
 					   "%s: txq %s out of range (%s has %u TX queues)", what,
 					   json_object_to_json_string(v), dev->dp.ifname, ntxqs);

@@ -61,13 +61,40 @@ static bool queue_port_owned(struct vmqd_dev *uplink, __u32 id)
 	       (meta.flags & VMQ_META_F_PORT_OWNED);
 }
 
-/* A binding's own queue ("queue auto") goes with the binding: 0, or the
- * freed ID + 1 so callers can say which. */
+struct bound_ctx {
+	__u32 uplink_ifindex, queue_id;
+	bool found;
+};
+
+static int find_binding(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
+{
+	struct bound_ctx *ctx = arg;
+
+	(void)ifindex;
+	if (e->uplink_ifindex == ctx->uplink_ifindex && e->queue_id == ctx->queue_id)
+		ctx->found = true;
+	return 0;
+}
+
+/* Whether any port is bound to this queue of this uplink. */
+static bool queue_bound(struct vmqd *d, __u32 uplink_ifindex, __u32 queue_id)
+{
+	struct bound_ctx ctx = { .uplink_ifindex = uplink_ifindex, .queue_id = queue_id };
+
+	if (d->ports.map_fd >= 0)
+		vmq_port_for_each(&d->ports, find_binding, &ctx);
+	return ctx.found;
+}
+
+/* A binding's own queue ("queue auto") goes with the binding, unless
+ * another port was bound to it meanwhile: 0, or the freed ID + 1 so
+ * callers can say which. */
 static long free_owned_queue(struct vmqd *d, const struct vmq_port_entry *e)
 {
 	struct vmqd_dev *uplink = uplink_of(d, e);
 
-	if (!queue_port_owned(uplink, e->queue_id))
+	if (!queue_port_owned(uplink, e->queue_id) ||
+	    queue_bound(d, e->uplink_ifindex, e->queue_id))
 		return 0;
 	if (vmqd_queue_free(uplink, e->queue_id)) {
 		log_warn("queue %u on %s: created for a port, not freed with it", e->queue_id,
@@ -163,8 +190,9 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		err = req_u32(args, "queue", 0xffffffffU, what, r, &id);
 		if (err)
 			return err;
+		/* A saved stale binding is restored stale: its queue may come back. */
 		if (id >= uplink->dp.nr_queues || vmq_queue_read(&uplink->dp, id, &q) ||
-		    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE))
+		    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE && !d->replaying))
 			return reply_error(r, ENOENT, "%s: queue %u does not exist on %s", what, id,
 					   uplink->dp.ifname);
 	}
@@ -211,8 +239,27 @@ int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed)
 	return err;
 }
 
+/* A waiting "port bind" dropped: the queue made for it (restored before its
+ * port appeared) has nobody left. */
+static void forgotten_bind(struct vmqd *d, struct json_object *req)
+{
+	struct json_object *args = json_object_object_get(req, "args");
+	const char *dev = json_object_get_string(json_object_object_get(args, "dev"));
+	struct vmqd_dev *uplink = dev ? vmqd_find_dev(d, dev) : NULL;
+	__u32 id = (__u32)json_object_get_int64(json_object_object_get(args, "queue"));
+
+	if (strcmp(json_object_get_string(json_object_object_get(req, "command")), "bind") ||
+	    !uplink || uplink->missing || !queue_port_owned(uplink, id) ||
+	    queue_bound(d, (__u32)uplink->dp.ifindex, id))
+		return;
+	if (!vmqd_queue_free(uplink, id))
+		log_info("queue %u on %s: made for a port that never came, freed", id, dev);
+}
+
 static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
+	struct vmq_port_entry entry;
+	size_t forgotten;
 	const char *port = NULL;
 	unsigned int ifindex;
 	char what[64];
@@ -220,9 +267,12 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	int err;
 
 	err = req_port(args, "port unbind", what, sizeof(what), r, &port, &ifindex);
-	if (err == -ENODEV && port && vmqd_state_forget(d, "port", port)) {
-		/* A binding the state file restores once the port appears. */
-		log_info("%s: its waiting binding forgotten", what);
+	/* A binding the state file restores once its port (or uplink)
+	 * appears is dropped too. */
+	forgotten = port ? vmqd_state_forget(d, "port", port, forgotten_bind) : 0;
+	if (forgotten)
+		log_info("port %s: its waiting binding forgotten", port);
+	if (err == -ENODEV && forgotten) {
 		r->err = 0;
 		r->result = json_object_new_object();
 		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
@@ -230,6 +280,11 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	}
 	if (err)
 		return err;
+	if (forgotten && (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &entry))) {
+		r->result = json_object_new_object();
+		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
+		return 0;
+	}
 	err = vmqd_port_release(d, ifindex, &freed);
 	if (err == -ENOENT)
 		return reply_error(r, ENOENT, "%s: not bound", what);

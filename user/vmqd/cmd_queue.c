@@ -22,8 +22,9 @@ static bool arg_is_word(struct json_object *args, const char *key, const char *w
  * validated against the device as it is now. For the default queue, "txq
  * auto" is allowed and a group is not. *placed says vmqd chose the TX queue.
  */
-static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id, const char *what,
-			struct vmqd_reply *r, struct vmq_queue_entry *e, bool *placed)
+static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object *args, __u32 id,
+			const char *what, struct vmqd_reply *r, struct vmq_queue_entry *e,
+			bool *placed)
 {
 	bool has_txq = req_has(args, "txq"), has_group = req_has(args, "group");
 	unsigned int ntxqs;
@@ -62,7 +63,7 @@ static int parse_target(struct vmqd_dev *dev, struct json_object *args, __u32 id
 			err = dev_txqs(dev, r, what, &ntxqs);
 		if (err)
 			return err;
-		if (n >= ntxqs)
+		if (n >= vmqd_txq_limit(d, ntxqs))
 			return reply_error(r, ERANGE,
 					   "%s: txq %u out of range (%s has %u TX queues)", what, n,
 					   dev->dp.ifname, ntxqs);
@@ -165,7 +166,7 @@ int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state != VMQ_QUEUE_FREE)
 		return reply_error(r, EEXIST, "%s: already exists", what);
-	err = parse_target(dev, args, id, what, r, &e, &placed);
+	err = parse_target(d, dev, args, id, what, r, &e, &placed);
 	if (!err && req_has(args, "vm") && !(err = req_name(args, "vm", VMQ_NAME_MAX, what, r, &s)))
 		strcpy(meta.vm, s);
 	if (!err && req_has(args, "name") &&
@@ -229,7 +230,7 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE)
 		return reply_error(r, ENOENT, "%s: does not exist", what);
-	err = parse_target(dev, args, id, what, r, &e, &placed);
+	err = parse_target(d, dev, args, id, what, r, &e, &placed);
 	if (err)
 		return err;
 	/* One store: packets see the old target or the new one. */

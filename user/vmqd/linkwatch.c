@@ -153,7 +153,10 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 		/* A new link (or news of one): the state file's requests that
 		 * wait for it, then the port policies. */
 		vmqd_state_link_appeared(d, RTA_DATA(name));
-		vmqd_policy_apply(d, RTA_DATA(name));
+		/* Only a link that was just created: an operator's unbind of a
+		 * port must survive its next carrier or MTU change. */
+		if (ifi->ifi_change == ~0U)
+			vmqd_policy_apply(d, RTA_DATA(name));
 	} else if (nh->nlmsg_type == RTM_DELLINK && d->ports.map_fd >= 0) {
 		/* A bound port's VM is gone: so is its filter, its binding and
 		 * the queue it was given. */

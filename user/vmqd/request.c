@@ -114,6 +114,11 @@ int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsig
 	return 0;
 }
 
+unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs)
+{
+	return d->replaying ? VMQ_TXQ_MAX : ntxqs;
+}
+
 struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o)
 {
 	switch (e->state) {

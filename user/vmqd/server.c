@@ -410,7 +410,7 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 		}
 		/* Changes sent with "sync": false whose client left, or went quiet,
 		 * without "daemon sync". */
-		if (gone || !ready)
+		if (gone || (!ready && !pending))
 			flush_state(d);
 		if (fds[1].revents & POLLIN)
 			accept_clients(s);

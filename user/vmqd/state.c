@@ -90,11 +90,6 @@ static int snapshot_dev(struct vmqd_dev *dev, struct json_object *out)
 	json_object_object_add(args, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
 	json_object_object_add(args, "queues", json_object_new_int64(dev->dp.nr_queues));
 	json_object_array_add(out, request("dev", "attach", args));
-	if (dev->ports[0]) {
-		args = dev_args(dev);
-		json_object_object_add(args, "ports", json_object_new_string(dev->ports));
-		json_object_array_add(out, request("dev", "set", args));
-	}
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++) {
 		struct vmq_group_entry ge;
 		struct json_object *txqs;
@@ -173,6 +168,17 @@ int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
 		err = snapshot_dev(d->devs[i], out);
 	if (!err && d->ports.map_fd >= 0)
 		err = vmq_port_for_each(&d->ports, snapshot_port, &ctx);
+	/* Policies last: replayed before the bindings, a policy would bind
+	 * the ports first and take the saved queues' IDs. */
+	for (size_t i = 0; !err && i < d->ndevs; i++) {
+		struct json_object *args;
+
+		if (!d->devs[i]->ports[0])
+			continue;
+		args = dev_args(d->devs[i]);
+		json_object_object_add(args, "ports", json_object_new_string(d->devs[i]->ports));
+		json_object_array_add(out, request("dev", "set", args));
+	}
 	for (size_t i = 0; !err && i < d->npending; i++) {
 		struct json_object *req = json_object_get(d->pending[i].req);
 
@@ -446,16 +452,33 @@ static int replay(struct vmqd *d, struct json_object *req, const char *where)
 	char message[256] = "";
 	int err;
 
-	if (!run)
+	if (!run) {
+		log_err("%s: not restored: out of memory", where);
 		return -ENOMEM;
+	}
+	d->replaying = true;
 	err = vmqd_run(d, run, NULL, message, sizeof(message));
+	d->replaying = false;
 	json_object_put(run);
 	if (!err)
 		return 1;
 	if (err == -ENODEV)
 		return 0;
-	log_warn("%s: not restored: %s", where, message);
+	log_warn("%s: not restored, kept in the state file: %s", where, message);
 	return err;
+}
+
+/* After replaying: saved targets beyond today's TX queues are degraded
+ * (once per device, not per request: each pass reads the whole map). */
+static void reconcile_all(struct vmqd *d)
+{
+	for (size_t i = 0; i < d->ndevs; i++) {
+		unsigned int changed = 0;
+
+		if (!d->devs[i]->missing && vmqd_reconcile(d->devs[i], &changed))
+			log_warn("dev %s: cannot reconcile its restored queues",
+				 d->devs[i]->dp.ifname);
+	}
 }
 
 static void pending_drop(struct vmqd *d, size_t i)
@@ -465,16 +488,22 @@ static void pending_drop(struct vmqd *d, size_t i)
 	d->npending--;
 }
 
-size_t vmqd_state_forget(struct vmqd *d, const char *key, const char *ifname)
+size_t vmqd_state_forget(struct vmqd *d, const char *key, const char *ifname,
+			 void (*dropped_fn)(struct vmqd *d, struct json_object *req))
 {
 	size_t dropped = 0;
 
 	for (size_t i = 0; i < d->npending;) {
-		struct json_object *args = json_object_object_get(d->pending[i].req, "args");
+		struct json_object *req = d->pending[i].req;
+		struct json_object *args = json_object_object_get(req, "args");
 
 		if (is_string(args, key) &&
 		    !strcmp(json_object_get_string(json_object_object_get(args, key)), ifname)) {
+			json_object_get(req);
 			pending_drop(d, i);
+			if (dropped_fn)
+				dropped_fn(d, req);
+			json_object_put(req);
 			dropped++;
 		} else {
 			i++;
@@ -502,7 +531,9 @@ void vmqd_state_link_appeared(struct vmqd *d, const char *ifname)
 			 json_object_get_string(json_object_object_get(req, "object")),
 			 json_object_get_string(json_object_object_get(req, "command")), ifname);
 		rc = replay(d, req, where);
-		if (rc) {
+		/* Applied, or there already: done. Refused for another reason:
+		 * kept, so the file still says what was wanted. */
+		if (rc > 0 || rc == -EEXIST) {
 			if (rc > 0)
 				log_info("%s: restored", where);
 			pending_drop(d, i);
@@ -511,8 +542,10 @@ void vmqd_state_link_appeared(struct vmqd *d, const char *ifname)
 			i++;
 		}
 	}
-	if (any)
+	if (any) {
+		reconcile_all(d);
 		d->state_dirty = true;
+	}
 }
 
 int vmqd_state_restore(struct vmqd *d, bool adopted)
@@ -561,16 +594,22 @@ int vmqd_state_restore(struct vmqd *d, bool adopted)
 		rc = replay(d, req, where);
 		if (rc > 0)
 			restored++;
-		else if (!rc && (err = pend(d, req)))
+		/* What did not apply is kept, never dropped from the file: an
+		 * absent device waits for it, anything else for the operator
+		 * ("vmqctl save" lists it as pending). */
+		else if (rc != -EEXIST && (err = pend(d, req)))
 			break;
 	}
 	d->restoring = false;
 	json_object_put(requests);
+	reconcile_all(d);
 	if (err)
 		return err;
-	log_info("%s: %zu request(s) restored, %zu waiting for their device", path, restored,
-		 d->npending);
-	return vmqd_state_flush(d, true);
+	log_info("%s: %zu request(s) restored, %zu waiting", path, restored, d->npending);
+	/* Serving beats stopping on a full or read-only disk: the next change
+	 * tries again, and the failure is logged. */
+	vmqd_state_flush(d, true);
+	return 0;
 }
 
 void vmqd_state_fini(struct vmqd *d)

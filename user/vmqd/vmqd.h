@@ -45,6 +45,10 @@ struct vmqd {
 	struct vmqd_pending *pending;
 	size_t npending;
 	bool restoring; /* replaying the state file: no rewrite per request */
+	/* One saved request is being replayed: TX queues beyond today's count
+	 * are taken (the object starts degraded, as it was saved), and a port
+	 * may be bound to a queue that is not live (a stale binding). */
+	bool replaying;
 };
 
 /* What a handler answers: a result object, or an errno and one line. */
@@ -127,7 +131,8 @@ int vmqd_state_restore(struct vmqd *d, bool adopted);
 void vmqd_state_link_appeared(struct vmqd *d, const char *ifname);
 /* Drops the waiting requests whose args[key] is ifname ("dev detach" of
  * an uplink that never came back, "port unbind" of such a port): how many. */
-size_t vmqd_state_forget(struct vmqd *d, const char *key, const char *ifname);
+size_t vmqd_state_forget(struct vmqd *d, const char *key, const char *ifname,
+			 void (*dropped)(struct vmqd *d, struct json_object *req));
 void vmqd_state_fini(struct vmqd *d);
 /* Runs one request as if a client had sent it (policies, restore). */
 int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **result, char *message,
@@ -160,6 +165,9 @@ int req_name(struct json_object *args, const char *key, size_t max_len, const ch
 int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
 	    struct vmqd_dev **dev);
 int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs);
+/* The TX queue numbers a request may name: below the device's count, or
+ * below VMQ_TXQ_MAX while a saved request is replayed. */
+unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs);
 
 /* json helpers */
 struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
