@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# make bench: every figure of docs/PERFORMANCE.md in one run (about 2.5 min).
+# make bench: every figure of docs/PERFORMANCE.md in one run (about 3 min).
 #
 #   data plane     build/bench/vmq-bench (BPF_PROG_TEST_RUN): vmq_tx against
 #                  an empty tc program, direct/group/fallback at 1, 4096 and
@@ -26,17 +26,28 @@
 #                  (and `daemon ping`, the floor) timed end to end, process
 #                  start included; `vmqctl -b` with 4096 `queue add` lines
 #   memory         vmqd VmRSS and vmq's BPF maps (memlock) with 4096 queues
+#   port policy    `dev set UPLINK ports 'PREFIX*'`, then taps appear one by
+#                  one, each written to at once by its "VM" (bench/latency.py
+#                  bind): link creation -> the binding listed by `port show`,
+#                  and -> the first frame steered on the port's own queue;
+#                  with 1 and with 4096 other live queues
+#   restore        a simulated reboot with 4096 queues (and groups, ports, a
+#                  port policy): vmqd killed (-9), pins and clsact removed,
+#                  vmqd started on its state file; start -> the first answer
+#                  to `daemon ping` (bench/latency.py ping), state compared
 #
 # One table on stdout, one JSON file ($BUILD/bench/bench.json, or
 # VMQ_BENCH_JSON); progress and the detailed data-plane table on stderr.
 # A benchmark never fails on time: it exits non-zero only on a real error
-# (a tool fails, traffic does not go where it should). Everything it
-# creates (namespaces, bpffs, pins, processes, files) is removed on exit,
-# also on ^C, through tests/integration/lib.sh's trap.
+# (a tool fails, traffic does not go where it should, a restored state
+# differs). Everything it creates (namespaces, bpffs, pins, processes,
+# files) is removed on exit, also on ^C, through tests/integration/lib.sh's
+# trap.
 #
 # Knobs (environment): VMQ_BENCH_E2E_ROUNDS (20), VMQ_BENCH_E2E_SECONDS (1),
-# VMQ_BENCH_CTL_N (200), VMQ_BENCH_MICRO_ARGS (e.g. "--rounds 5"),
-# VMQ_BENCH_JSON, VMQ_BENCH_RAW (a directory to keep the raw records in).
+# VMQ_BENCH_CTL_N (200), VMQ_BENCH_BIND_N (20), VMQ_BENCH_RESTORE_N (3),
+# VMQ_BENCH_MICRO_ARGS (e.g. "--rounds 5"), VMQ_BENCH_JSON, VMQ_BENCH_RAW (a
+# directory to keep the raw records in).
 # shellcheck disable=SC2034 # globals for lib.sh
 export LC_ALL=C # $EPOCHREALTIME with a '.'
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,6 +61,8 @@ E2E_SECONDS=${VMQ_BENCH_E2E_SECONDS:-1}
 E2E_WARMUP=0.5 # the sender, once
 E2E_SETTLE=0.2 # after each change of mode
 CTL_N=${VMQ_BENCH_CTL_N:-200}
+BIND_N=${VMQ_BENCH_BIND_N:-20}
+RESTORE_N=${VMQ_BENCH_RESTORE_N:-3}
 BATCH_REPS=3
 NQUEUES=4096
 MAP_IDS=8192 # IDs 1..4096 and the default queue 0
@@ -61,6 +74,7 @@ VM_TXQ=1
 vmqt_init bpftool taskset
 vmqt_need_python
 vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend" "$BUILD/bench/vmq-bench"
+[ -c /dev/net/tun ] || vmqt_fail "no /dev/net/tun: the port policy figures need taps"
 RAW=$VMQT_TMP/raw.txt
 : >"$RAW"
 
@@ -91,8 +105,8 @@ log "building the namespace host (1 VM, uplink with 8 TX queues, wire); starting
 vmqt_topo_host 1
 vmqt_vm_add 1
 vmqt_bpffs_mount
-# shellcheck disable=SC2119 # no vmqd options
-vmqt_topo_vmqd_start
+STATE_DIR=$VMQT_TMP/state # vmqd's state file: the restore part restarts on it
+vmqt_topo_vmqd_start -d "$STATE_DIR"
 HNS=$VMQT_HOST_NS
 DEV=$VMQT_HOST_DEV
 PORT=vmqtap1
@@ -347,6 +361,103 @@ log "memory: vmqd VmRSS, BPF maps"
 vmqt_ctl port bind "$PORT" dev "$DEV" queue "$VM_QUEUE" >/dev/null
 rec rss queues "$(rss_hwm)"
 vmqt_run "$VMQT_PY" "$here/report.py" maps "$VMQT_PINS" "$VMD" >"$VMQT_TMP/maps.json"
+
+# --- port policy: a link appears -> bound -> its first packet steered ------------
+# bench/latency.py bind (in the host namespace) creates taps PREFIX1..N one
+# at a time and writes unmarked frames into each from the moment it exists;
+# the host routes them to the uplink. Once with VM 1's queue the only one,
+# once with 4096 live queues (each state file write then holds them all).
+live_queues() { vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["live_queues"]'; }
+BIND_PREFIX=vmqpb$RANDOM
+BIND_SRC=10.0.254.2 # no VM's subnet: the host forwards it to the wire
+bind_run() { # LABEL: BIND_N taps ${BIND_PREFIX}LABEL1..; one bind record each
+	local label=$1 live rx0 rx1 frames=0 runs=0 out rep bound steer n rest
+	live=$(live_queues)
+	rx0=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
+	out=$(vmqt_in "$HNS" "$VMQT_PY" "$here/latency.py" bind "$VMQT_SOCK" "$DEV" \
+		"$BIND_PREFIX$label" "$BIND_N" "$BIND_SRC" "$VMQT_WIRE_IP")
+	rx1=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
+	while read -r rep bound steer n rest; do
+		vmqt_uint "frames written (run $rep)" "$n"
+		frames=$((frames + n))
+		runs=$((runs + 1))
+		rec bind "$live" "$rep" "$bound" "$steer" "$n" "$rest"
+	done <<<"$out"
+	vmqt_assert_eq "port policy, $live live queues: runs" "$BIND_N" "$runs"
+	vmqt_assert_eq "port policy, $live live queues: frames received at the wire" "$frames" $((rx1 - rx0))
+	log "  $live live queues: link -> port show / first steered, ms:$(awk '{ printf " %s/%s", $2, $3 }' <<<"$out")"
+}
+log "port policy: $BIND_N taps appearing, each sending at once; with 1, then 4096 live queues"
+vmqt_run "$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/del.batch" >/dev/null
+vmqt_ctl queue add "$DEV" id "$VM_QUEUE" txq "$VM_TXQ" vm vm1 >/dev/null
+out=$(vmqt_ctl -j dev set "$DEV" ports "$BIND_PREFIX*")
+vmqt_assert_eq "dev set $DEV ports '$BIND_PREFIX*': links bound now" "[]" "$(vmqt_json 'j["bound"]' <<<"$out")"
+bind_run a
+vmqt_ctl queue del "$DEV" id "$VM_QUEUE" >/dev/null
+vmqt_run "$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/add.batch" >/dev/null
+bind_run b
+
+# --- restore after a simulated reboot, 4096 queues ---------------------------------
+# tests/integration/test_vmqd_state.sh's reboot: the daemon killed, its pins
+# and the clsact of the uplink and of every bound port gone (what memory
+# held), the devices still there; vmqd started again on the same state dir.
+log "restore: $RESTORE_N simulated reboots with 4096 queues"
+vmqt_vm_add 2
+vmqt_vm_add 3
+vmqt_ctl group add "$DEV" id 1 txqs 4,5 >/dev/null
+vmqt_ctl group add "$DEV" id 2 txqs 2,3,6 >/dev/null
+vmqt_ctl queue add "$DEV" id $((NQUEUES + 1)) group 1 vm vm2 >/dev/null
+vmqt_ctl queue add "$DEV" id $((NQUEUES + 2)) group 2 vm vm3 >/dev/null
+vmqt_ctl port bind vmqtap2 dev "$DEV" queue $((NQUEUES + 1)) >/dev/null
+vmqt_ctl port bind vmqtap3 dev "$DEV" queue $((NQUEUES + 2)) >/dev/null
+RESTORE_PORTS=(vmqtap1 vmqtap2 vmqtap3)
+# full_state: dev/queue/group/port show, ifindex left out, lists sorted.
+full_state() {
+	{
+		vmqt_ctl -j dev show
+		vmqt_ctl -j queue show
+		vmqt_ctl -j group show
+		vmqt_ctl -j port show
+	} | vmqt_json -l '[sorted(({k: v for k, v in o.items() if k != "ifindex"} for o in list(d.values())[0]), key=lambda o: json.dumps(o, sort_keys=True)) for d in j]'
+}
+state_before=$(full_state)
+counts=$(vmqt_json '"%d %d %d" % (len(j[1]) - 1, len(j[2]), len(j[3]))' <<<"$state_before")
+rec restore_state "$counts" "$(wc -c <"$STATE_DIR/vmqd.state")"
+read -r live_before _ <<<"$counts"
+for ((rep = 1; rep <= RESTORE_N; rep++)); do
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
+	rm -rf "${VMQT_PINS:?}"
+	for d in "$DEV" "${RESTORE_PORTS[@]}"; do
+		vmqt_run tc -n "$HNS" qdisc del dev "$d" clsact
+	done
+	rm -f "$VMQT_TMP/ping.ready"
+	"$VMQT_PY" "$here/latency.py" ping "$VMQT_SOCK" "$VMQT_TMP/ping.ready" 30 >"$VMQT_TMP/ping.out" 2>&1 &
+	poller=$!
+	VMQT_PIDS+=("$poller")
+	for _ in $(seq 500); do
+		[ ! -e "$VMQT_TMP/ping.ready" ] || break
+		sleep 0.01
+	done
+	[ -e "$VMQT_TMP/ping.ready" ] || vmqt_fail "latency.py ping did not start:$(sed 's/^/   | /' "$VMQT_TMP/ping.out")"
+	VMQT_VMQD_N=$((VMQT_VMQD_N + 1))
+	VMQT_VMQD_LOG=$VMQT_TMP/vmqd-$VMQT_VMQD_N.log
+	t0=$EPOCHREALTIME
+	ip netns exec "$HNS" "$BUILD/vmqd" -s "$VMQT_SOCK" -b "$VMQT_PINS" -d "$STATE_DIR" 2>"$VMQT_VMQD_LOG" &
+	VMQT_VMQD_PID=$!
+	VMQT_PIDS+=("$VMQT_VMQD_PID")
+	rc=0
+	wait "$poller" || rc=$?
+	vmqt_forget_pid "$poller"
+	[ "$rc" -eq 0 ] || vmqt_fail "restore $rep: no answer from vmqd:$(sed 's/^/   | /' "$VMQT_TMP/ping.out" "$VMQT_VMQD_LOG")"
+	read -r t1 pid <"$VMQT_TMP/ping.out"
+	vmqt_assert_eq "restore $rep: pid answering daemon ping" "$VMQT_VMQD_PID" "$pid"
+	live=$(live_queues)
+	vmqt_assert_eq "restore $rep: live queues" "$live_before" "$live"
+	vmqt_assert_eq "restore $rep: dev/queue/group/port show after the restore" "$state_before" "$(full_state)"
+	rec restore "$rep" "$t0" "$t1" "$live"
+	log "  restore $rep: vmqd answered $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) * 1000 }') ms after its start; $live queues, state equal"
+done
+VMD=$VMQT_VMQD_PID
 
 rec meta load_end "$(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${VMQ_BENCH_RAW:-}" ]; then # keep the raw records: report.py render re-reads them
