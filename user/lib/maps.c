@@ -28,6 +28,42 @@ int vmq_queue_write(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry 
 	return run.retval ? -ERANGE : 0;
 }
 
+/*
+ * Every queue's metadata, a few hundred per batch syscall: metas and
+ * present hold dev->nr_queues each; present[id] says metas[id] was found.
+ * A snapshot of thousands of queues then costs a handful of syscalls, not
+ * one per queue.
+ */
+int vmq_queue_meta_read_all(const struct vmq_dev *dev, struct vmq_queue_meta *metas, bool *present)
+{
+	enum { CHUNK = 256 };
+	struct vmq_queue_meta *vals = calloc(CHUNK, sizeof(*vals));
+	__u32 keys[CHUNK], batch = 0;
+	bool first = true;
+	int err = vals ? 0 : -ENOMEM;
+
+	memset(present, 0, dev->nr_queues * sizeof(*present));
+	while (!err) {
+		__u32 count = CHUNK;
+
+		err = bpf_map_lookup_batch(dev->queue_meta_fd, first ? NULL : &batch, &batch, keys,
+					   vals, &count, NULL);
+		first = false;
+		for (__u32 i = 0; i < count && (!err || err == -ENOENT); i++) {
+			if (keys[i] < dev->nr_queues) {
+				metas[keys[i]] = vals[i];
+				present[keys[i]] = true;
+			}
+		}
+		if (err == -ENOENT) { /* the last batch */
+			err = 0;
+			break;
+		}
+	}
+	free(vals);
+	return err;
+}
+
 /* All entries in one batch syscall; `entries` holds dev->nr_queues. */
 int vmq_queue_read_all(const struct vmq_dev *dev, struct vmq_queue_entry *entries)
 {

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,36 @@
 #include "vmqd.h"
 
 #define STATE_VERSION 1
+
+/* Where the snapshot's requests go, one at a time (emit owns req): an
+ * array for "daemon save", or lines of text for the file, so that writing
+ * the file never holds every request as an object at once. */
+struct sink {
+	int (*emit)(struct sink *s, struct json_object *req);
+	struct json_object *array; /* array sink */
+	FILE *text;		   /* text sink */
+	size_t count;
+};
+
+static int emit_array(struct sink *s, struct json_object *req)
+{
+	if (!req || json_object_array_add(s->array, req)) {
+		json_object_put(req);
+		return -ENOMEM;
+	}
+	s->count++;
+	return 0;
+}
+
+static int emit_text(struct sink *s, struct json_object *req)
+{
+	const char *line = req ? json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN) : NULL;
+	int err = line && fprintf(s->text, "%s\n", line) >= 0 ? 0 : -ENOMEM;
+
+	json_object_put(req);
+	s->count += !err;
+	return err;
+}
 
 static struct json_object *request(const char *object, const char *command,
 				   struct json_object *args)
@@ -64,22 +95,25 @@ static void add_target(struct json_object *args, const struct vmq_queue_entry *e
 		json_object_object_add(args, "txq", json_object_new_string("auto"));
 }
 
-static int snapshot_dev(struct vmqd_dev *dev, struct json_object *out)
+static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
 {
 	struct vmq_queue_entry *entries = calloc(dev->dp.nr_queues, sizeof(*entries));
+	struct vmq_queue_meta *metas = calloc(dev->dp.nr_queues, sizeof(*metas));
+	bool *has_meta = calloc(dev->dp.nr_queues, sizeof(*has_meta));
 	struct json_object *args;
-	struct vmq_queue_meta meta;
-	int err = entries ? vmq_queue_read_all(&dev->dp, entries) : -ENOMEM;
-	bool has_meta;
+	int err = entries && metas && has_meta ? vmq_queue_read_all(&dev->dp, entries) : -ENOMEM;
 
+	if (!err)
+		err = vmq_queue_meta_read_all(&dev->dp, metas, has_meta);
 	if (err) {
 		free(entries);
+		free(metas);
+		free(has_meta);
 		return err;
 	}
 	args = dev_args(dev);
-	has_meta = !vmq_queue_meta_read(&dev->dp, 0, &meta);
 	{
-		struct vmq_queue_entry def = intended(&entries[0], &meta, has_meta);
+		struct vmq_queue_entry def = intended(&entries[0], &metas[0], has_meta[0]);
 
 		if (def.state == VMQ_QUEUE_TXQ)
 			json_object_object_add(args, "default_txq",
@@ -89,8 +123,8 @@ static int snapshot_dev(struct vmqd_dev *dev, struct json_object *out)
 	}
 	json_object_object_add(args, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
 	json_object_object_add(args, "queues", json_object_new_int64(dev->dp.nr_queues));
-	json_object_array_add(out, request("dev", "attach", args));
-	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++) {
+	err = out->emit(out, request("dev", "attach", args));
+	for (__u32 g = 0; !err && g < VMQ_GROUPS_MAX; g++) {
 		struct vmq_group_entry ge;
 		struct json_object *txqs;
 
@@ -102,16 +136,17 @@ static int snapshot_dev(struct vmqd_dev *dev, struct json_object *out)
 		for (__u16 i = 0; i < ge.ntxqs && i < VMQ_GROUP_TXQS_MAX; i++)
 			json_object_array_add(txqs, json_object_new_int(ge.txqs[i]));
 		json_object_object_add(args, "txqs", txqs);
-		json_object_array_add(out, request("group", "add", args));
+		err = out->emit(out, request("group", "add", args));
 	}
-	for (__u32 id = 1; id < dev->dp.nr_queues; id++) {
+	for (__u32 id = 1; !err && id < dev->dp.nr_queues; id++) {
 		struct vmq_queue_entry e;
 
 		if (entries[id].state == VMQ_QUEUE_FREE)
 			continue;
-		memset(&meta, 0, sizeof(meta));
-		has_meta = !vmq_queue_meta_read(&dev->dp, id, &meta);
-		e = intended(&entries[id], &meta, has_meta);
+		const struct vmq_queue_meta meta =
+			has_meta[id] ? metas[id] : (struct vmq_queue_meta){};
+
+		e = intended(&entries[id], &meta, has_meta[id]);
 		args = dev_args(dev);
 		json_object_object_add(args, "id", json_object_new_int64(id));
 		add_target(args, &e);
@@ -123,15 +158,17 @@ static int snapshot_dev(struct vmqd_dev *dev, struct json_object *out)
 			json_object_object_add(args, "placement", json_object_new_string("auto"));
 		if (meta.flags & VMQ_META_F_PORT_OWNED)
 			json_object_object_add(args, "owner", json_object_new_string("port"));
-		json_object_array_add(out, request("queue", "add", args));
+		err = out->emit(out, request("queue", "add", args));
 	}
 	free(entries);
-	return 0;
+	free(metas);
+	free(has_meta);
+	return err;
 }
 
 struct ports_ctx {
 	struct vmqd *d;
-	struct json_object *out;
+	struct sink *out;
 };
 
 static int snapshot_port(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
@@ -154,15 +191,13 @@ static int snapshot_port(__u32 ifindex, const struct vmq_port_entry *e, void *ar
 	json_object_object_add(args, "port", json_object_new_string(port));
 	json_object_object_add(args, "dev", json_object_new_string(uplink));
 	json_object_object_add(args, "queue", json_object_new_int64(e->queue_id));
-	json_object_array_add(ctx->out, request("port", "bind", args));
-	return 0;
+	return ctx->out->emit(ctx->out, request("port", "bind", args));
 }
 
-int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
+static int snapshot(struct vmqd *d, struct sink *out)
 {
-	struct json_object *out = json_object_new_array();
 	struct ports_ctx ctx = { .d = d, .out = out };
-	int err = out ? 0 : -ENOMEM;
+	int err = 0;
 
 	for (size_t i = 0; !err && i < d->ndevs; i++)
 		err = snapshot_dev(d->devs[i], out);
@@ -177,18 +212,23 @@ int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
 			continue;
 		args = dev_args(d->devs[i]);
 		json_object_object_add(args, "ports", json_object_new_string(d->devs[i]->ports));
-		json_object_array_add(out, request("dev", "set", args));
+		err = out->emit(out, request("dev", "set", args));
 	}
-	for (size_t i = 0; !err && i < d->npending; i++) {
-		struct json_object *req = json_object_get(d->pending[i].req);
+	for (size_t i = 0; !err && i < d->npending; i++)
+		err = out->emit(out, json_object_get(d->pending[i].req));
+	return err;
+}
 
-		json_object_array_add(out, req);
-	}
+int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
+{
+	struct sink out = { .emit = emit_array, .array = json_object_new_array() };
+	int err = out.array ? snapshot(d, &out) : -ENOMEM;
+
 	if (err) {
-		json_object_put(out);
+		json_object_put(out.array);
 		return err;
 	}
-	*requests = out;
+	*requests = out.array;
 	return 0;
 }
 
@@ -209,24 +249,34 @@ static int write_all(int fd, const char *buf, size_t len)
 	return 0;
 }
 
-static int render(struct json_object *requests, char **text, size_t *len)
+/* The file's text: header, one line per request, end line. */
+static int render(struct vmqd *d, char **text, size_t *len)
 {
-	size_t n = json_object_array_length(requests);
-	FILE *f = open_memstream(text, len);
-	int err = 0;
+	char *body = NULL;
+	size_t body_len = 0;
+	struct sink out = { .emit = emit_text };
+	FILE *f;
+	int err;
 
-	if (!f)
+	out.text = open_memstream(&body, &body_len);
+	if (!out.text)
 		return -errno;
-	fprintf(f, "{\"vmq_state\":%d,\"requests\":%zu}\n", STATE_VERSION, n);
-	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%s\n",
-			json_object_to_json_string_ext(json_object_array_get_idx(requests, i),
-						       JSON_C_TO_STRING_PLAIN));
-	fprintf(f, "{\"end\":%zu}\n", n);
-	if (ferror(f))
+	err = snapshot(d, &out);
+	if (fclose(out.text) && !err)
 		err = -ENOMEM;
-	if (fclose(f) && !err)
-		err = -ENOMEM;
+	f = err ? NULL : open_memstream(text, len);
+	if (!err && !f)
+		err = -errno;
+	if (f) {
+		fprintf(f, "{\"vmq_state\":%d,\"requests\":%zu}\n", STATE_VERSION, out.count);
+		fwrite(body, 1, body_len, f);
+		fprintf(f, "{\"end\":%zu}\n", out.count);
+		if (ferror(f))
+			err = -ENOMEM;
+		if (fclose(f) && !err)
+			err = -ENOMEM;
+	}
+	free(body);
 	return err;
 }
 
@@ -267,21 +317,19 @@ static int write_atomically(const char *dir, const char *text, size_t len)
 
 int vmqd_state_flush(struct vmqd *d, bool force)
 {
-	struct json_object *requests;
 	size_t len = 0;
 	char *text = NULL;
 	int err;
 
 	if (!d->state_dir || d->restoring || (!force && !d->state_dirty))
 		return 0;
-	err = vmqd_state_snapshot(d, &requests);
-	if (!err) {
-		err = render(requests, &text, &len);
-		json_object_put(requests);
-	}
+	err = render(d, &text, &len);
 	if (!err)
 		err = write_atomically(d->state_dir, text, len);
 	free(text);
+	/* The snapshot's small allocations add up with thousands of queues:
+	 * give the heap back rather than keep its peak for good. */
+	malloc_trim(0);
 	if (err) {
 		log_err("%s/%s: cannot write the state file: %s", d->state_dir, VMQD_STATE_FILE,
 			strerror(-err));
