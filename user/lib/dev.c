@@ -367,7 +367,7 @@ int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
 
 	*attached = false;
 	if (vmq_dev_is_tcx(dev)) {
-		struct vmq_tcx_link link;
+		struct vmq_tcx_link link = { 0 };
 		char path[PATH_MAX];
 
 		err = pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
@@ -400,7 +400,7 @@ int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
 int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_prog_id,
 			 struct vmq_tcx_chain *chain)
 {
-	struct vmq_tcx_link link;
+	struct vmq_tcx_link link = { 0 };
 	char path[PATH_MAX];
 	int err;
 

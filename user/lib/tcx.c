@@ -175,7 +175,7 @@ static int move_to_head(int ifindex, enum vmq_tc_point point, int prog_fd, const
  */
 int vmq_tcx_attach(int ifindex, enum vmq_tc_point point, int prog_fd, const char *pin, bool to_head)
 {
-	struct vmq_tcx_link old;
+	struct vmq_tcx_link old = { 0 };
 	int fd, err;
 
 	err = vmq_tcx_link_get(pin, &old);

@@ -147,7 +147,7 @@ static const char *prog_label(__u32 id, char *buf, size_t size)
 static void check_hook(struct report *rep, struct vmqd_dev *dev)
 {
 	struct vmq_tcx_chain chain;
-	struct vmq_tcx_link link;
+	struct vmq_tcx_link link = { 0 };
 	char path[PATH_MAX + 64], name[BPF_OBJ_NAME_LEN];
 	__u32 ours = 0, pos = 0, first = 0;
 	int err;
