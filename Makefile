@@ -53,7 +53,7 @@ prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
 USER_HDRS := $(wildcard user/lib/*.h user/common/*.h user/vmqd/*.h user/vmqctl/*.h) include/vmq_abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS := $(BUILD)/tests/vmq-udpsend
+TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
@@ -116,6 +116,11 @@ $(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h
 $(BUILD)/tests/vmq-udpsend: tests/tools/udpsend.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< -o $@
+
+# tcx links for the tests (bpftool 7.1 has none): tests/tools/tcx.c
+$(BUILD)/tests/vmq-tcx: tests/tools/tcx.c user/lib/tcx_uapi.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< -lbpf -o $@
 
 $(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.skel.h
 	$(call msg,CC,$@)

@@ -89,6 +89,8 @@ enum vmq_fallback_reason {
  * attach did. */
 #define VMQ_DEV_F_HOOK_CREATED 0x1U /* vmq created the clsact qdisc */
 #define VMQ_DEV_F_ATTACHED     0x2U /* the filter is (meant to be) attached */
+/* Attached as a tcx link pinned beside the program, not a clsact filter. */
+#define VMQ_DEV_F_TCX 0x4U
 
 struct vmq_dev_info {
 	__u32 abi_version;
@@ -134,6 +136,7 @@ struct vmq_queue_store_args {
  * ingress program stamps every packet with one queue ID. */
 #define VMQ_PORTS_MAX		4096U
 #define VMQ_PORT_F_HOOK_CREATED 0x1U /* vmq created the port's clsact qdisc */
+#define VMQ_PORT_F_TCX		0x2U /* a tcx link pinned under VMQ_PORTS_PIN_DIR */
 /* Pin directory of the port program under the pin root: 16 bytes or more,
  * so it can never be an interface's name. */
 #define VMQ_PORTS_PIN_DIR "vmq_port_bindings"

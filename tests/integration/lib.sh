@@ -484,6 +484,56 @@ vmqt_vmqd_start() {
 	vmqt_fail "vmqd did not answer on $sock within 5 s; its log:$(sed 's/^/   | /' "$VMQT_VMQD_LOG")"
 }
 
+# --- vmq's hook on a device, tcx or clsact ------------------------------
+# vmq attaches as a tcx link (kernel 6.6+) unless VMQ_TC_MODE=clsact forces
+# its clsact filter; neither tc nor bpftool 7.1 lists tcx programs, so
+# build/tests/vmq-tcx queries the chain.
+# vmqt_tc_mode: the mode the tests expect vmq to use ("tcx" or "clsact").
+vmqt_tc_mode() {
+	if [ "${VMQ_TC_MODE:-}" = clsact ]; then echo clsact; else echo tcx; fi
+}
+
+# vmqt_hooks NS DEV ingress|egress: every BPF program on DEV's tc hook, in
+# run order: "tcx ID NAME" per tcx program, then "clsact ID NAME" per bpf
+# filter on clsact (names truncated by the kernel to 15 bytes). Usable in $(...).
+vmqt_hooks() {
+	local ns=$1 dev=$2 dir=$3
+	vmqt_need_file "$BUILD/tests/vmq-tcx"
+	vmqt_in "$ns" "$BUILD/tests/vmq-tcx" query "$dev" "$dir" | sed 's/^/tcx /'
+	vmqt_in "$ns" tc filter show dev "$dev" "$dir" |
+		sed -n 's/.* \([A-Za-z0-9_]*\):\[[0-9]*\] direct-action.* id \([0-9]*\) .*/clsact \2 \1/p'
+}
+
+# vmqt_assert_hooked WHAT NS DEV ingress|egress NAME: vmq's program NAME is
+# on DEV's hook exactly once, in the mode the tests expect, and first in
+# its chain (tcx) or at vmq's pref and handle (clsact). Prints its ID.
+vmqt_assert_hooked() {
+	local what=$1 ns=$2 dev=$3 dir=$4 name=$5 hooks mode
+	mode=$(vmqt_tc_mode)
+	hooks=$(vmqt_hooks "$ns" "$dev" "$dir")
+	vmqt_assert_eq "$what: $name on $dev $dir ($mode), times" 1 \
+		"$(grep -c " $name\$" <<<"$hooks" || true)"
+	if [ "$mode" = tcx ]; then
+		vmqt_assert_match "$what: first in $dev's tcx $dir chain" "^tcx [0-9]+ $name\$" \
+			"$(head -n1 <<<"$hooks")"
+	else
+		vmqt_assert_match "$what: vmq's clsact filter on $dev $dir" \
+			"pref 1 bpf chain 0 handle 0x766d71 $name" \
+			"$(vmqt_in "$ns" tc filter show dev "$dev" "$dir")"
+	fi
+	grep " $name\$" <<<"$hooks" | awk '{ print $2 }'
+}
+
+# vmqt_assert_unhooked WHAT NS DEV ingress|egress NAME: no program NAME on
+# DEV's hook, in either mode.
+vmqt_assert_unhooked() {
+	local hooks
+	hooks=$(vmqt_hooks "$2" "$3" "$4")
+	if grep -q " $5\$" <<<"$hooks"; then
+		vmqt_fail "$1: $5 still on $3 $4:$(printf '\n%s' "$hooks" | sed 's/^/   | /')"
+	fi
+}
+
 # vmqt_forget_pid PID: PID is gone (waited for): no longer stopped at exit.
 vmqt_forget_pid() {
 	local i
@@ -712,6 +762,8 @@ vmqt_vmqd_diag() {
 		tc -n "$VMQT_HOST_NS" qdisc show dev "$VMQT_HOST_DEV" 2>&1 | grep -v pfifo_fast | sed 's/^/  /'
 		tc -n "$VMQT_HOST_NS" filter show dev "$VMQT_HOST_DEV" egress 2>&1 | sed 's/^/  egress: /'
 		tc -n "$VMQT_HOST_NS" filter show dev "$VMQT_HOST_DEV" ingress 2>&1 | sed 's/^/  ingress: /'
+		echo "tcx egress chain of $VMQT_HOST_DEV:"
+		ip netns exec "$VMQT_HOST_NS" "$BUILD/tests/vmq-tcx" query "$VMQT_HOST_DEV" egress 2>&1 | sed 's/^/  /'
 	fi
 	for f in "$VMQT_TMP"/vmqd-*.log; do
 		[ -e "$f" ] || continue

@@ -31,8 +31,9 @@ NQ=$VMQT_NTXQ
 HNS=$VMQT_HOST_NS
 DEV=$VMQT_HOST_DEV
 vmqt_bpffs_mount
-DIR=$VMQT_BPFFS/vmq
+DIR=$VMQT_BPFFS/vmq/$DEV # vmqd's layout: a vmqd on $VMQT_BPFFS/vmq adopts it
 MAPS=$DIR/maps
+mkdir -p "$DIR"
 
 diag() {
 	echo "tc -s class show dev $DEV:"
@@ -153,3 +154,20 @@ vmqt_assert_eq "vmq_queue_stats[77].fallback_packets" "$N" \
 	"$(vmqt_percpu_sum "$MAPS/vmq_queue_stats" 77 fallback_packets)"
 vmqt_assert_eq "vmq_queue_stats[0].packets (unmarked)" "$N" "$(vmqt_percpu_sum "$MAPS/vmq_queue_stats" 0 packets)"
 vmqt_ok "fallback and per-queue counters match: $((2 * N)) not live, $N beyond the map"
+
+# --- a vmqd adopts the bpftool-loaded instance -----------------------------
+# In whatever mode vmqd would attach itself: what bpftool and tc made is a
+# clsact filter, and stays one (no tcx link is made beside it).
+VMQT_SOCK=$VMQT_TMP/vmqd.sock
+vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$(dirname "$DIR")"
+show=$(vmqt_ctl -j dev show "$DEV")
+vmqt_assert_eq "adopted: dev show hook" clsact "$(vmqt_json 'j["devs"][0]["hook"]' <<<"$show")"
+vmqt_assert_eq "adopted: queue 300" '{"dev":"'"$DEV"'","id":300,"txq":3}' \
+	"$(vmqt_ctl -j queue show "$DEV" id 300 | vmqt_json 'j["queues"][0]')"
+vmqt_ctl queue set "$DEV" id 300 txq 4 >/dev/null
+vmqt_send "ID 300 moved by the adopting vmqd" 300 "$N" "$FLOWS"
+vmqt_assert_on_txq "ID 300 moved by the adopting vmqd" 4 "$N"
+vmqt_assert_eq "tcx egress chain of $DEV" "" "$(vmqt_in "$HNS" "$BUILD/tests/vmq-tcx" query "$DEV" egress)"
+vmqt_assert_match "tc filter show egress after adoption" 'vmq_tx_egress.* direct-action' \
+	"$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)"
+vmqt_ok "a vmqd on $(dirname "$DIR") adopted it: hook clsact, queue 300 moved to txq 4 and steered there, no tcx link added"

@@ -85,7 +85,7 @@ vmqt_ok "stats --watch: 3 samples, queue 10 at $rate packets/s"
 
 # --- doctor on a healthy device ----------------------------------------------------
 out=$(doctor PASS)
-vmqt_assert_eq "doctor checks" '["device","pins","xps","txq-range","filters","probe"]' \
+vmqt_assert_eq "doctor checks" '["device","pins","hook","xps","txq-range","filters","probe"]' \
 	"$(vmqt_json '[c["name"] for c in j["checks"]]' <<<"$out")"
 vmqt_assert_match "probe detail (queue 0 on txq 0, 10, 20)" "3 queue\(s\) probed" \
 	"$(vmqt_json '[c["detail"] for c in j["checks"] if c["name"] == "probe"][0]' <<<"$out")"

@@ -61,8 +61,7 @@ for v in 1 2 3; do
 	out=$(vmqt_ctl port bind "vmqtap$v" dev "$DEV" queue "${QID[$v]}")
 	vmqt_assert_eq "port bind vmqtap$v prints nothing" "" "$out"
 done
-filters=$(vmqt_in "$HNS" tc filter show dev vmqtap1 ingress)
-vmqt_assert_match "tc filter show dev vmqtap1 ingress" 'bpf .*vmq_port_ingres.* direct-action' "$filters"
+vmqt_assert_hooked "port bind vmqtap1" "$HNS" vmqtap1 ingress vmq_port_ingres >/dev/null
 want=$(vmqt_json j <<<"[{\"dev\":\"$DEV\",\"port\":\"vmqtap1\",\"queue\":${QID[1]},\"state\":\"live\",\"vm\":\"vm1\"},{\"dev\":\"$DEV\",\"port\":\"vmqtap2\",\"queue\":${QID[2]},\"state\":\"live\",\"vm\":\"vm2\"},{\"dev\":\"$DEV\",\"port\":\"vmqtap3\",\"queue\":${QID[3]},\"state\":\"live\",\"vm\":\"vm3\"}]")
 vmqt_assert_eq "vmqctl -j port show (ifindex left out)" "$want" "$(vmqt_port_show)"
 ifx=$(vmqt_ctl -j port show | vmqt_json '{p["port"]: p["ifindex"] for p in j["ports"]}')
@@ -125,8 +124,8 @@ vmqt_assert_up_txq "VM 3 rebound to queue ${QID[1]}" 0 "${TXQ[1]}" "$N"
 vmqt_ctl port bind vmqtap3 dev "$DEV" queue "${QID[3]}" >/dev/null
 vmqt_vm_traffic "VM 3 bound back to queue ${QID[3]}" 3 0 "$N" "$FLOWS"
 vmqt_assert_up_txq "VM 3 bound back to queue ${QID[3]}" 0 "${TXQ[3]}" "$N"
-filters=$(vmqt_in "$HNS" tc filter show dev vmqtap3 ingress)
-vmqt_assert_eq "vmq_port filters on vmqtap3 after two rebinds" 1 "$(grep -c 'handle 0x766d71 vmq_port_ingres' <<<"$filters")"
+# Exactly once, vmq's tcx link or filter:
+vmqt_assert_hooked "vmq_port on vmqtap3 after two rebinds" "$HNS" vmqtap3 ingress vmq_port_ingres >/dev/null
 vmqt_ok "rebinding vmqtap3 moved VM 3 to txq ${TXQ[1]} and back to txq ${TXQ[3]}, one filter"
 
 # --- unbind: back to the default queue, not a fallback ----------------------------------------
@@ -134,8 +133,8 @@ out=$(vmqt_ctl port unbind vmqtap2)
 vmqt_assert_eq "port unbind vmqtap2 prints nothing" "" "$out"
 want=$(vmqt_json j <<<"[{\"dev\":\"$DEV\",\"port\":\"vmqtap1\",\"queue\":${QID[1]},\"state\":\"live\",\"vm\":\"vm1\"},{\"dev\":\"$DEV\",\"port\":\"vmqtap3\",\"queue\":${QID[3]},\"state\":\"live\",\"vm\":\"vm3\"}]")
 vmqt_assert_eq "vmqctl -j port show after unbinding vmqtap2" "$want" "$(vmqt_port_show)"
-filters=$(vmqt_in "$HNS" tc filter show dev vmqtap2 ingress)
-vmqt_assert_eq "ingress filters on vmqtap2 after unbind" "" "$filters"
+vmqt_assert_eq "programs on vmqtap2 ingress after unbind" "" "$(vmqt_hooks "$HNS" vmqtap2 ingress)"
+vmqt_assert_eq "ingress filters on vmqtap2 after unbind" "" "$(vmqt_in "$HNS" tc filter show dev vmqtap2 ingress)"
 qdiscs=$(vmqt_in "$HNS" tc qdisc show dev vmqtap2)
 if grep -q clsact <<<"$qdiscs"; then
 	vmqt_fail "clsact (created by bind) still on vmqtap2 after unbind:$(printf '\n%s' "$qdiscs" | sed 's/^/   | /')"

@@ -159,11 +159,9 @@ host_up
 vmqt_topo_vmqd_start --state-dir "$STATE"
 devices_up
 assert_state "after the reboot, once the uplink and the taps exist again"
-filters=$(vmqt_in "$VMQT_HOST_NS" tc filter show dev "$DEV" egress)
-vmqt_assert_match "tc filter show dev $DEV egress after the reboot" 'vmq_tx_egress' "$filters"
+vmqt_assert_hooked "$DEV egress after the reboot" "$VMQT_HOST_NS" "$DEV" egress vmq_tx_egress >/dev/null
 for t in vmqtap1 vmqvm2; do
-	vmqt_assert_match "tc filter show dev $t ingress after the reboot" 'vmq_port_ingres' \
-		"$(vmqt_in "$VMQT_HOST_NS" tc filter show dev "$t" ingress)"
+	vmqt_assert_hooked "$t ingress after the reboot" "$VMQT_HOST_NS" "$t" ingress vmq_port_ingres >/dev/null
 done
 vmqt_ok "reboot (namespaces, devices, bpffs and pins gone; vmqd $VMQT_VMQD_PID started before the devices came back): state as before"
 

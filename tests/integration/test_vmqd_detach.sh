@@ -44,23 +44,26 @@ xps_dump() {
 xps_set() { # TXQ FILE VALUE
 	vmqt_in "$HNS" sh -ec 'echo "$3" >/sys/class/net/"$1"/queues/tx-"$2"/"$4"' sh "$DEV" "$1" "$3" "$2"
 }
-# tc_state: qdiscs and the filters of both clsact hooks, when there is one.
+# tc_state: qdiscs, both tcx chains, and the filters of both clsact hooks,
+# when there is one.
 tc_state() {
 	local qd
 	qd=$(vmqt_in "$HNS" tc qdisc show dev "$DEV")
 	printf 'qdiscs:\n%s\n' "$qd"
+	printf 'tcx ingress:\n%s\ntcx egress:\n%s\n' \
+		"$(vmqt_in "$HNS" "$BUILD/tests/vmq-tcx" query "$DEV" ingress)" \
+		"$(vmqt_in "$HNS" "$BUILD/tests/vmq-tcx" query "$DEV" egress)"
 	if grep -q '^qdisc clsact' <<<"$qd"; then
 		printf 'ingress:\n%s\negress:\n%s\n' \
 			"$(vmqt_in "$HNS" tc filter show dev "$DEV" ingress)" \
 			"$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)"
 	fi
 }
-# vmq_prog_id: the id of the program vmq attached, from `tc filter show`.
+# vmq_prog_id: the id of the program vmq attached (tcx link or clsact filter).
 vmq_prog_id() {
-	local f id
-	f=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
-	id=$(sed -n 's/.*vmq_tx_egress.* id \([0-9][0-9]*\).*/\1/p' <<<"$f")
-	vmqt_uint "id of vmq_tx_egress in: $f" "$id"
+	local id
+	id=$(vmqt_assert_hooked "vmq's program" "$HNS" "$DEV" egress vmq_tx_egress)
+	vmqt_uint "id of vmq_tx_egress" "$id"
 	printf '%s\n' "$id"
 }
 assert_xps_clear() { # XPS_DUMP
@@ -148,8 +151,8 @@ vmqt_ctl queue add "$DEV" id 2 txq 3 >/dev/null
 assert_xps_clear "$(xps_dump)"
 created=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["clsact_created"]')
 vmqt_assert_eq "dev show clsact_created (the user's clsact was there)" false "$created"
+vmqt_assert_hooked "egress after attach: vmq's" "$HNS" "$DEV" egress vmq_tx_egress >/dev/null
 egress=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
-vmqt_assert_match "egress filters after attach: vmq's" 'vmq_tx_egress' "$egress"
 vmqt_assert_match "egress filters after attach: the user's" 'pref 100 u32' "$egress"
 user_pkts() { # packets seen by the user's egress filter (its mirred action)
 	local s

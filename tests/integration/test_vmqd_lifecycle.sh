@@ -38,9 +38,15 @@ vmqt_ok "vmqd $VMQT_VMQD_PID serving $VMQT_SOCK in $HNS, pins under $PINS"
 out=$(vmqt_ctl dev attach "$DEV" default-txq "$DEFAULT_TXQ")
 vmqt_assert_eq "dev attach prints nothing in text mode" "" "$out"
 vmqt_assert_file "pinned program" "$PINS/$DEV/vmq_tx_egress"
-filters=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
-vmqt_assert_match "tc filter show egress after attach" 'bpf .*vmq_tx_egress.* direct-action' "$filters"
-vmqt_ok "dev attach $DEV default-txq $DEFAULT_TXQ: filter on clsact egress, pins in $PINS/$DEV"
+MODE=$(vmqt_tc_mode)
+vmqt_assert_hooked "after attach" "$HNS" "$DEV" egress vmq_tx_egress >/dev/null
+if [ "$MODE" = tcx ]; then
+	vmqt_assert_file "pinned tcx link" "$PINS/$DEV/vmq_tx_link"
+	CREATED=false # tcx needs no clsact
+else
+	CREATED=true
+fi
+vmqt_ok "dev attach $DEV default-txq $DEFAULT_TXQ: vmq on $MODE egress, pins in $PINS/$DEV"
 
 vmqt_send "unmarked (queue 0)" - "$N" "$FLOWS"
 vmqt_assert_on_txq "unmarked (queue 0)" "$DEFAULT_TXQ" "$N"
@@ -124,7 +130,7 @@ vmqt_assert_eq "vmqctl -j dev show $DEV: devices" 1 "$(vmqt_json 'len(j)' <<<"$d
 d=$(vmqt_json 'j[0]' <<<"$d_json")
 ifindex=$(vmqt_in "$HNS" cat "/sys/class/net/$DEV/ifindex")
 for kv in "dev=$DEV" "ifindex=$ifindex" "txqs=8" "queues=4096" "mark_mask=65535" \
-	"default_txq=$DEFAULT_TXQ" "attached=true" "clsact_created=true" "xps_cleared=0" \
+	"default_txq=$DEFAULT_TXQ" "attached=true" "hook=$MODE" "clsact_created=$CREATED" "xps_cleared=0" \
 	"pin_dir=$PINS/$DEV" "live_queues=6" "groups=1"; do
 	k=${kv%%=*}
 	vmqt_assert_eq "dev show -j: $k" "${kv#*=}" "$(vmqt_json "j[\"$k\"]" <<<"$d")"
@@ -220,4 +226,5 @@ if grep -q clsact <<<"$qdiscs"; then
 	vmqt_fail "clsact (created by attach) still on $DEV after detach:$(printf '\n%s' "$qdiscs" | sed 's/^/   | /')"
 fi
 [ ! -e "$PINS/$DEV" ] || vmqt_fail "pins of $DEV still there after detach: $(ls -R "$PINS/$DEV")"
-vmqt_ok "dev detach: no device, no clsact (it created it) so no filter, no pins"
+vmqt_assert_unhooked "after detach" "$HNS" "$DEV" egress vmq_tx_egress
+vmqt_ok "dev detach: no device, no clsact (it created it if any), no tcx link, no filter, no pins"

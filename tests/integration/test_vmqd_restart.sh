@@ -168,8 +168,7 @@ state2=$(vmqt_state)
 vmqt_vmqd_kill "$PID2" TERM
 vmqt_assert_eq "exit status of vmqd after SIGTERM" 0 "$VMQT_KILL_RC"
 [ ! -e "$VMQT_SOCK" ] || vmqt_fail "vmqd exited on SIGTERM but left its socket $VMQT_SOCK"
-filters=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
-vmqt_assert_match "egress filter after vmqd's SIGTERM" 'vmq_tx_egress' "$filters"
+vmqt_assert_hooked "after vmqd's SIGTERM" "$HNS" "$DEV" egress vmq_tx_egress >/dev/null
 vmqt_send "queue 4 with vmqd stopped (SIGTERM)" 4 "$N" 4
 vmqt_assert_on_txq "queue 4 with vmqd stopped (SIGTERM)" 6 "$N"
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
@@ -193,4 +192,5 @@ vmqt_assert_eq "tx-1/xps_cpus after detach by the third vmqd (cleared by the fir
 	"$(vmqt_in "$HNS" cat "/sys/class/net/$DEV/queues/tx-1/xps_cpus")"
 vmqt_assert_eq "qdiscs after detach" "$qdisc0" "$(vmqt_in "$HNS" tc qdisc show dev "$DEV")"
 [ ! -e "$PINS/$DEV" ] || vmqt_fail "pins of $DEV left after detach"
+vmqt_assert_unhooked "after detach" "$HNS" "$DEV" egress vmq_tx_egress
 vmqt_ok "end to end: $VMQT_SENT_TOTAL sent = received; detach by the third vmqd restored XPS (tx-1: $xps0), qdiscs, no pins"

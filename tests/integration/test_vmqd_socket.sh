@@ -286,14 +286,15 @@ vmqt_ok "vmqd --group $GRP: socket 660 root:$GRP; primary group $GRP let in, oth
 
 # --- a second vmqd on the same socket -------------------------------------------------------
 inode0=$(stat -c %i "$VMQT_SOCK")
-prog0=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
+prog0=$(vmqt_assert_hooked "before a second vmqd" "$HNS" "$DEV" egress vmq_tx_egress)
 rc=0
 timeout 10 ip netns exec "$HNS" "$BUILD/vmqd" -d "$VMQT_TMP/state-2" -s "$VMQT_SOCK" -b "$PINS" >"$VMQT_TMP/second.out" 2>"$VMQT_TMP/second.err" || rc=$?
 [ "$rc" -ne 124 ] || vmqt_fail "a second vmqd on $VMQT_SOCK was still running after 10 s (expected it to refuse)"
 [ "$rc" -ne 0 ] || vmqt_fail "a second vmqd on $VMQT_SOCK exited 0"
 vmqt_assert_match "the second vmqd's message" "$VMQT_SOCK: another vmqd is serving this socket" "$(cat "$VMQT_TMP/second.err")"
 vmqt_assert_eq "socket inode after the second vmqd" "$inode0" "$(stat -c %i "$VMQT_SOCK")"
-vmqt_assert_eq "egress filter after the second vmqd" "$prog0" "$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)"
+vmqt_assert_eq "vmq's program on $DEV egress after the second vmqd" "$prog0" \
+	"$(vmqt_assert_hooked "after a second vmqd" "$HNS" "$DEV" egress vmq_tx_egress)"
 serving "after a second vmqd tried the same socket"
 vmqt_ok "a second vmqd on the same socket: exit $rc, \"$(grep -o 'another vmqd.*' "$VMQT_TMP/second.err")\"; first vmqd, socket and filter untouched"
 

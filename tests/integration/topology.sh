@@ -410,8 +410,12 @@ print(b - a)' "$3" || vmqt_fail "vmqt_stats_delta '$3' failed on:$(printf '\n%s\
 # vmqt_port_show: `vmqctl -j port show`, as canonical JSON sorted by port,
 # ifindex left out. Usable in $(...).
 vmqt_port_show() {
-	vmqt_ctl -j port show "$@" | vmqt_json \
-		'sorted(({k: v for k, v in p.items() if k != "ifindex"} for p in j["ports"]), key=lambda p: p["port"])'
+	local out mode
+	mode=$(vmqt_tc_mode)
+	out=$(vmqt_ctl -j port show "$@")
+	vmqt_assert_eq "port show: ports whose hook is not $mode" "[]" \
+		"$(vmqt_json "[p['port'] for p in j['ports'] if p.get('hook') != '$mode']" <<<"$out")"
+	vmqt_json 'sorted(({k: v for k, v in p.items() if k not in ("ifindex", "hook")} for p in j["ports"]), key=lambda p: p["port"])' <<<"$out"
 }
 
 # --- background senders ------------------------------------------------------------------

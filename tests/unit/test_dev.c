@@ -147,6 +147,63 @@ static bool hook_exists(int ifindex)
 	return err == -EEXIST;
 }
 
+/* tcx (the default on 6.6+): a pinned link at the head of the chain, no
+ * clsact; adopted by path; detach takes link and pin away. */
+static void test_tcx_attach_adopt_detach(void **state)
+{
+	struct vmq_tcx_chain chain;
+	struct vmq_tcx_link link;
+	struct vmq_dev_info info;
+	struct vmq_dev dev;
+	char pin[PATH_MAX];
+	bool attached = false;
+	__u32 ours = 0, pos = 9, first = 0;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	assert_int_equal(info.flags, VMQ_DEV_F_ATTACHED | VMQ_DEV_F_TCX);
+	assert_false(hook_exists(dev.ifindex));
+	snprintf(pin, sizeof(pin), "%s/lo/%s", root, VMQ_PIN_LINK);
+	assert_int_equal(vmq_tcx_link_get(pin, &link), 0);
+	assert_int_equal(vmq_prog_id(dev.prog_fd, &ours), 0);
+	assert_int_equal(link.prog_id, ours);
+	assert_int_equal(link.ifindex, dev.ifindex);
+	assert_false(link.ingress);
+	assert_int_equal(vmq_dev_tcx_position(&dev, &pos, &first, &chain), 0);
+	assert_int_equal(pos, 0);
+	assert_int_equal(first, ours);
+	assert_int_equal(chain.count, 1);
+	/* Attaching again keeps the link (its program swapped in place). */
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_tcx_link_get(pin, &link), 0);
+	assert_int_equal(vmq_tcx_query(dev.ifindex, VMQ_TC_EGRESS, &chain), 0);
+	assert_int_equal(chain.count, 1);
+	assert_int_equal(chain.link_ids[0], link.id);
+	/* Moving to the head when already there leaves one link. */
+	assert_int_equal(vmq_dev_attach_first(&dev), 0);
+	assert_int_equal(vmq_tcx_query(dev.ifindex, VMQ_TC_EGRESS, &chain), 0);
+	assert_int_equal(chain.count, 1);
+	assert_false(hook_exists(dev.ifindex));
+
+	vmq_dev_close(&dev);
+	assert_int_equal(vmq_dev_adopt(&dev, root, "lo"), 0);
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_true(attached);
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_false(attached);
+	assert_int_equal(vmq_tcx_query(dev.ifindex, VMQ_TC_EGRESS, &chain), 0);
+	assert_int_equal(chain.count, 0);
+	assert_int_equal(access(pin, F_OK), -1);
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	assert_int_equal(info.flags, 0);
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+/* The clsact tests force the fallback, as VMQ_TC_MODE=clsact does. */
 static void test_attach_detach_removes_what_it_created(void **state)
 {
 	struct vmq_dev_info info;
@@ -154,6 +211,7 @@ static void test_attach_detach_removes_what_it_created(void **state)
 	bool attached = true;
 
 	(void)state;
+	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
 	assert_false(hook_exists(dev.ifindex));
 	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
@@ -185,6 +243,7 @@ static void test_detach_keeps_a_clsact_it_found(void **state)
 	bool attached = true;
 
 	(void)state;
+	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
 	hook.ifindex = dev.ifindex;
 	assert_int_equal(bpf_tc_hook_create(&hook), 0);
@@ -213,6 +272,7 @@ static void test_detach_keeps_a_clsact_others_joined(void **state)
 	struct vmq_dev dev;
 
 	(void)state;
+	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
 	assert_int_equal(vmq_dev_attach(&dev), 0);
 	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
@@ -241,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_load_pins_and_adopt_reads_config),
 		cmocka_unit_test(test_load_rejects_bad_sizes_and_devices),
 		cmocka_unit_test(test_entries_round_trip_and_bounds),
+		cmocka_unit_test(test_tcx_attach_adopt_detach),
 		cmocka_unit_test(test_attach_detach_removes_what_it_created),
 		cmocka_unit_test(test_detach_keeps_a_clsact_it_found),
 		cmocka_unit_test(test_detach_keeps_a_clsact_others_joined),

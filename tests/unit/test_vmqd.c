@@ -167,13 +167,18 @@ static void test_attach_validates(void **state)
 		     "dev up0: not attached");
 	/* Rejected after loading, pinning and clearing XPS: an ingress qdisc
 	 * where clsact goes would take the filter and never run it. The undo
-	 * path puts XPS back and removes the pins; the qdisc stays. */
+	 * path puts XPS back and removes the pins; the qdisc stays. Only
+	 * clsact has that problem: tcx runs whatever qdisc is there. */
+	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(system("tc qdisc add dev up0 ingress"), 0);
 	write_sys("/sys/class/net/up0/queues/tx-2/xps_cpus", "1");
 	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\"}"), EOPNOTSUPP,
 		     "dev up0: has an ingress qdisc, which has no egress hook");
 	assert_true(vmq_xps_text_set(read_sys("/sys/class/net/up0/queues/tx-2/xps_cpus")));
 	assert_int_equal(system("tc qdisc show dev up0 | grep -q '^qdisc ingress ffff:'"), 0);
+	unsetenv("VMQ_TC_MODE");
+	expect_ok(REQ("dev", "attach", "{\"dev\":\"up0\"}"));
+	expect_ok(REQ("dev", "detach", "{\"dev\":\"up0\"}"));
 	assert_int_equal(system("tc qdisc del dev up0 ingress"), 0);
 	write_sys("/sys/class/net/up0/queues/tx-2/xps_cpus", "0");
 
@@ -497,10 +502,14 @@ static void test_link_events(void **state)
 	close(fd);
 }
 
+/* vmq's port program on the port's ingress: a tcx link or vmq's filter. */
 static bool ingress_filter(const char *ifname)
 {
+	struct vmq_tcx_chain chain;
 	__u32 id = 0;
 
+	if (!vmq_tcx_query((int)if_nametoindex(ifname), VMQ_TC_INGRESS, &chain) && chain.count)
+		return true;
 	return !vmq_tc_attached_prog_id((int)if_nametoindex(ifname), VMQ_TC_INGRESS, &id) && id;
 }
 

@@ -279,55 +279,112 @@ int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *inf
 	return bpf_map_update_elem(dev->dev_info_fd, &zero, info, BPF_ANY) ? -errno : 0;
 }
 
-int vmq_dev_attach(struct vmq_dev *dev)
+/* The mode of a re-attach is the one recorded; a first attach chooses. */
+static int dev_attach(struct vmq_dev *dev, bool to_head)
 {
 	struct vmq_dev_info info;
-	bool created = false;
+	enum vmq_hook_mode mode = VMQ_HOOK_AUTO;
+	char link[PATH_MAX];
+	bool created = false, tcx = false;
 	int err;
 
 	err = vmq_dev_info_read(dev, &info);
+	if (!err)
+		err = pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
 	if (err)
 		return err;
-	err = vmq_tc_attach(dev->ifindex, VMQ_TC_EGRESS, dev->prog_fd, &created);
+	if (info.flags & VMQ_DEV_F_ATTACHED)
+		mode = info.flags & VMQ_DEV_F_TCX ? VMQ_HOOK_TCX : VMQ_HOOK_CLSACT;
+	if (to_head) {
+		if (mode != VMQ_HOOK_TCX)
+			return -EOPNOTSUPP;
+		err = vmq_tcx_attach(dev->ifindex, VMQ_TC_EGRESS, dev->prog_fd, link, true);
+		tcx = true;
+	} else {
+		err = vmq_hook_attach(dev->ifindex, VMQ_TC_EGRESS, dev->prog_fd, link, mode, &tcx,
+				      &created);
+	}
 	if (err)
 		return err;
 	/* Re-attaching over a hook we created earlier keeps that ownership. */
 	if (created)
 		info.flags |= VMQ_DEV_F_HOOK_CREATED;
-	info.flags |= VMQ_DEV_F_ATTACHED;
+	info.flags &= ~VMQ_DEV_F_TCX;
+	info.flags |= VMQ_DEV_F_ATTACHED | (tcx ? VMQ_DEV_F_TCX : 0);
 	info.ifindex = (__u32)dev->ifindex;
 	err = vmq_dev_info_write(dev, &info);
 	if (err)
-		vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, created);
+		vmq_hook_detach(dev->ifindex, VMQ_TC_EGRESS, link, tcx, created);
 	return err;
+}
+
+/* Attaches: a tcx link at the head of the egress chain, or vmq's clsact
+ * filter (tcx.c says when); attached already, the program is swapped in. */
+int vmq_dev_attach(struct vmq_dev *dev)
+{
+	return dev_attach(dev, false);
+}
+
+/* tcx mode: puts vmq's link back at the head of the chain. */
+int vmq_dev_attach_first(struct vmq_dev *dev)
+{
+	return dev_attach(dev, true);
 }
 
 int vmq_dev_detach(struct vmq_dev *dev)
 {
 	struct vmq_dev_info info;
+	char link[PATH_MAX];
 	int err;
 
 	err = vmq_dev_info_read(dev, &info);
+	if (!err)
+		err = pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
 	if (err)
 		return err;
-	err = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, info.flags & VMQ_DEV_F_HOOK_CREATED);
+	err = vmq_hook_detach(dev->ifindex, VMQ_TC_EGRESS, link, info.flags & VMQ_DEV_F_TCX,
+			      info.flags & VMQ_DEV_F_HOOK_CREATED);
 	/* A device that is gone took its filter and clsact with it. */
 	if (err && err != -ENODEV)
 		return err;
-	info.flags &= ~(VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED);
+	info.flags &= ~(VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED | VMQ_DEV_F_TCX);
 	return vmq_dev_info_write(dev, &info);
 }
 
+bool vmq_dev_is_tcx(const struct vmq_dev *dev)
+{
+	struct vmq_dev_info info;
+
+	return !vmq_dev_info_read(dev, &info) && (info.flags & VMQ_DEV_F_TCX);
+}
+
+/* tcx mode: the pinned link, live on this device, running the pinned
+ * program. clsact mode: vmq's filter runs the pinned program. */
 int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
 {
 	__u32 ours, found = 0;
 	int err;
 
-	err = vmq_tc_attached_prog_id(dev->ifindex, VMQ_TC_EGRESS, &found);
-	if (err == -ENOENT || err == -EINVAL) {
-		*attached = false;
-		return 0;
+	*attached = false;
+	if (vmq_dev_is_tcx(dev)) {
+		struct vmq_tcx_link link = { 0 };
+		char path[PATH_MAX];
+
+		err = pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
+		if (!err)
+			err = vmq_tcx_link_get(path, &link);
+		if (err == -ENOENT || err == -EPROTO)
+			return 0;
+		if (!err)
+			err = vmq_prog_id(dev->prog_fd, &ours);
+		if (!err)
+			*attached = link.ifindex && link.ifindex == (__u32)dev->ifindex &&
+				    link.prog_id == ours;
+		return err;
 	}
+	err = vmq_tc_attached_prog_id(dev->ifindex, VMQ_TC_EGRESS, &found);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0;
 	if (!err)
 		err = vmq_prog_id(dev->prog_fd, &ours);
 	if (!err)
@@ -335,7 +392,38 @@ int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
 	return err;
 }
 
-/* Removes the pins (the objects live on while a filter holds them). */
+/*
+ * tcx mode: where vmq's link runs in the device's egress chain (*pos, 0 is
+ * first) and what runs first (*first_prog_id). -ENOENT when vmq's link is
+ * not in the chain, -EOPNOTSUPP in clsact mode.
+ */
+int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_prog_id,
+			 struct vmq_tcx_chain *chain)
+{
+	struct vmq_tcx_link link = { 0 };
+	char path[PATH_MAX];
+	int err;
+
+	if (!vmq_dev_is_tcx(dev))
+		return -EOPNOTSUPP;
+	err = pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
+	if (!err)
+		err = vmq_tcx_link_get(path, &link);
+	if (!err)
+		err = vmq_tcx_query(dev->ifindex, VMQ_TC_EGRESS, chain);
+	if (err)
+		return err;
+	*first_prog_id = chain->count ? chain->prog_ids[0] : 0;
+	for (__u32 i = 0; i < chain->count; i++)
+		if (chain->link_ids[i] == link.id) {
+			*pos = i;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+/* Removes the pins (the objects live on while a filter holds them; in tcx
+ * mode the link's pin is the attachment: vmq_dev_detach first). */
 int vmq_dev_unpin(struct vmq_dev *dev)
 {
 	char path[PATH_MAX];
@@ -346,6 +434,10 @@ int vmq_dev_unpin(struct vmq_dev *dev)
 		    errno != ENOENT && !err)
 			err = -errno;
 	if (!pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false) && unlink(path) &&
+	    errno != ENOENT && !err)
+		err = -errno;
+	/* Detach removed it; were it still there, this would detach. */
+	if (!pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false) && unlink(path) &&
 	    errno != ENOENT && !err)
 		err = -errno;
 	if (!pin_path(path, sizeof(path), dev, "", true) && rmdir(path) && errno != ENOENT && !err)

@@ -17,6 +17,8 @@
 /* Pin layout under DIR/<ifname>/, the same as the bpftool path. */
 #define VMQ_PIN_PROG "vmq_tx_egress"
 #define VMQ_PIN_MAPS "maps"
+/* The uplink's tcx link (tcx mode only): DIR/<ifname>/vmq_tx_link. */
+#define VMQ_PIN_LINK "vmq_tx_link"
 
 /* One uplink's data plane, by file descriptors: loaded or adopted alike. */
 struct vmq_dev {
@@ -58,6 +60,36 @@ int vmq_tc_foreign_filters(int ifindex, unsigned int *count);
 struct tcmsg;
 bool vmq_tc_is_ours(const struct tcmsg *tc);
 
+/* tcx.c: tcx links (kernel 6.6+), clsact (tc.c) as the fallback. */
+enum vmq_hook_mode { VMQ_HOOK_AUTO, VMQ_HOOK_CLSACT, VMQ_HOOK_TCX };
+#define VMQ_TCX_CHAIN_MAX 64U
+
+struct vmq_tcx_chain {
+	__u32 count; /* programs in run order, at most VMQ_TCX_CHAIN_MAX */
+	__u32 prog_ids[VMQ_TCX_CHAIN_MAX];
+	__u32 link_ids[VMQ_TCX_CHAIN_MAX]; /* 0: attached without a link */
+	__u64 revision;
+};
+
+struct vmq_tcx_link {
+	__u32 id;
+	__u32 prog_id;
+	__u32 ifindex; /* 0: defunct, its device is gone */
+	bool ingress;
+};
+
+enum vmq_hook_mode vmq_hook_mode_env(void);
+int vmq_tcx_query(int ifindex, enum vmq_tc_point point, struct vmq_tcx_chain *chain);
+int vmq_tcx_link_get(const char *pin, struct vmq_tcx_link *link);
+int vmq_tcx_attach(int ifindex, enum vmq_tc_point point, int prog_fd, const char *pin,
+		   bool to_head);
+int vmq_tcx_detach(const char *pin);
+int vmq_hook_attach(int ifindex, enum vmq_tc_point point, int prog_fd, const char *pin,
+		    enum vmq_hook_mode mode, bool *tcx, bool *clsact_created);
+int vmq_hook_detach(int ifindex, enum vmq_tc_point point, const char *pin, bool tcx,
+		    bool destroy_clsact);
+void vmq_prog_name(__u32 id, char *name, size_t size);
+
 /* nl.c: rtnetlink dumps. */
 struct nlmsghdr;
 struct rtattr;
@@ -79,6 +111,10 @@ void vmq_dev_close(struct vmq_dev *dev);
 int vmq_dev_info_read(const struct vmq_dev *dev, struct vmq_dev_info *info);
 int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *info);
 int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached);
+int vmq_dev_attach_first(struct vmq_dev *dev);
+bool vmq_dev_is_tcx(const struct vmq_dev *dev);
+int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_prog_id,
+			 struct vmq_tcx_chain *chain);
 
 /* maps.c */
 int vmq_queue_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry *entry);
@@ -121,6 +157,7 @@ int vmq_xps_cleared_count(const struct vmq_dev *dev, unsigned int *count);
 struct vmq_ports {
 	int prog_fd;
 	int map_fd;
+	char pin_dir[PATH_MAX]; /* <pin root>/VMQ_PORTS_PIN_DIR: program, map, links */
 };
 
 void vmq_ports_init(struct vmq_ports *ports);
@@ -130,6 +167,12 @@ int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_e
 int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 		  const struct vmq_dev *uplink);
 int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex);
+/* tcx.c: a port's hook, tcx link <pin_dir>/link_<ifindex> or clsact;
+ * the VMQ_PORT_F_* hook bits of *flags say which. */
+int vmq_port_hook_attach(const struct vmq_ports *ports, __u32 ifindex, bool was_bound,
+			 __u32 *flags);
+int vmq_port_hook_detach(const struct vmq_ports *ports, __u32 ifindex, __u32 flags);
+int vmq_port_link_path(const struct vmq_ports *ports, __u32 ifindex, char *buf, size_t size);
 int vmq_port_for_each(const struct vmq_ports *ports,
 		      int (*fn)(__u32 ifindex, const struct vmq_port_entry *entry, void *ctx),
 		      void *ctx);

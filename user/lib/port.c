@@ -54,6 +54,7 @@ int vmq_ports_open(struct vmq_ports *ports, const char *pin_root)
 	err = paths(pin_root, dir, prog, map, sizeof(dir));
 	if (err)
 		return err;
+	strcpy(ports->pin_dir, dir);
 	ports->prog_fd = bpf_obj_get(prog);
 	if (ports->prog_fd >= 0) {
 		ports->map_fd = bpf_obj_get(map);
@@ -106,7 +107,7 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 		.queue_id = queue_id,
 		.uplink_ifindex = (__u32)uplink->ifindex,
 	};
-	bool was_bound = !vmq_port_get(ports, ifindex, &old), created = false;
+	bool was_bound = !vmq_port_get(ports, ifindex, &old);
 	int err;
 
 	/* The ID must fit the mask whole, or it would stamp another queue. */
@@ -116,7 +117,7 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 		entry.flags = old.flags;
 	if (bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY))
 		return -errno;
-	err = vmq_tc_attach((int)ifindex, VMQ_TC_INGRESS, ports->prog_fd, &created);
+	err = vmq_port_hook_attach(ports, ifindex, was_bound, &entry.flags);
 	if (err) {
 		if (was_bound)
 			bpf_map_update_elem(ports->map_fd, &ifindex, &old, BPF_ANY);
@@ -124,12 +125,11 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 			bpf_map_delete_elem(ports->map_fd, &ifindex);
 		return err;
 	}
-	if (created) {
-		entry.flags |= VMQ_PORT_F_HOOK_CREATED;
+	if (entry.flags != (was_bound ? old.flags : 0)) {
 		if (bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY)) {
-			/* Without the record, unbind would leave our clsact behind. */
+			/* Without the record, unbind would leave our hook behind. */
 			err = -errno;
-			vmq_tc_detach((int)ifindex, VMQ_TC_INGRESS, true);
+			vmq_port_hook_detach(ports, ifindex, entry.flags);
 			bpf_map_delete_elem(ports->map_fd, &ifindex);
 			return err;
 		}
@@ -146,7 +146,7 @@ int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex)
 
 	if (err)
 		return err;
-	err = vmq_tc_detach((int)ifindex, VMQ_TC_INGRESS, entry.flags & VMQ_PORT_F_HOOK_CREATED);
+	err = vmq_port_hook_detach(ports, ifindex, entry.flags);
 	if (err && err != -ENODEV && err != -EINVAL)
 		return err;
 	return bpf_map_delete_elem(ports->map_fd, &ifindex) ? -errno : 0;

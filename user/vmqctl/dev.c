@@ -41,11 +41,20 @@ static const struct ctl_arg arg_ports = {
 	.type = CTL_ARG_PATTERNS,
 };
 
+static const struct ctl_arg arg_force = {
+	.keyword = "force",
+	.key = "force",
+	.help = "an attached DEV: put vmq's tcx link first again, ahead of a program that "
+		"asked to run before it",
+	.type = CTL_ARG_FLAG,
+};
+
 static const struct ctl_param attach_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_default_txq },
 	{ .arg = &arg_mark_mask },
 	{ .arg = &arg_queues },
+	{ .arg = &arg_force },
 	{ 0 },
 };
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <bpf/bpf.h>
 
 #include "log.h"
 #include "vmqd.h"
@@ -39,6 +40,17 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	else
 		json_object_object_add(o, "default_txq", json_object_new_string("auto"));
 	json_object_object_add(o, "attached", json_object_new_boolean(attached));
+	json_object_object_add(
+		o, "hook", json_object_new_string(info.flags & VMQ_DEV_F_TCX ? "tcx" : "clsact"));
+	if (info.flags & VMQ_DEV_F_TCX) {
+		struct vmq_tcx_chain chain;
+		__u32 pos, first;
+
+		/* 0: first in the tcx egress chain; absent: not in it. */
+		if (!dev->missing && !vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain))
+			json_object_object_add(o, "tcx_position",
+					       json_object_new_int((int32_t)pos));
+	}
 	json_object_object_add(o, "clsact_created",
 			       json_object_new_boolean(info.flags & VMQ_DEV_F_HOOK_CREATED));
 	json_object_object_add(o, "xps_cleared", json_object_new_int((int32_t)xps));
@@ -52,6 +64,32 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 			       json_object_new_int((int32_t)vmqd_degraded_count(dev)));
 	free(entries);
 	return o;
+}
+
+/* Logs what shares vmq's tcx egress chain: programs ahead of vmq's link
+ * (they asked to run first) and after it (they may override queue_mapping). */
+void vmqd_tcx_report(struct vmqd_dev *dev)
+{
+	struct vmq_tcx_chain chain;
+	char prog[BPF_OBJ_NAME_LEN];
+	__u32 pos = 0, first = 0;
+
+	if (dev->missing || vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain))
+		return;
+	if (pos) {
+		vmq_prog_name(first, prog, sizeof(prog));
+		log_warn("dev %s: tcx program %u (%s) runs before vmq's link (position %u of %u); "
+			 "\"vmqctl dev attach %s force\" puts vmq first again",
+			 dev->dp.ifname, first, prog[0] ? prog : "no name", pos + 1, chain.count,
+			 dev->dp.ifname);
+	}
+	if (pos + 1 < chain.count) {
+		vmq_prog_name(chain.prog_ids[pos + 1], prog, sizeof(prog));
+		log_info("dev %s: %u tcx program(s) run after vmq's link, first %u (%s): one that "
+			 "sets queue_mapping overrides vmq",
+			 dev->dp.ifname, chain.count - pos - 1, chain.prog_ids[pos + 1],
+			 prog[0] ? prog : "no name");
+	}
 }
 
 /* default_txq: an integer below the TX queue count, or "auto". */
@@ -80,6 +118,61 @@ static int parse_default_txq(struct json_object *args, const char *name, unsigne
 	return 0;
 }
 
+/* The "force" flag: absent is false. */
+static int req_force(struct json_object *args, const char *what, struct vmqd_reply *r, bool *force)
+{
+	struct json_object *v;
+
+	*force = false;
+	if (!json_object_object_get_ex(args, "force", &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_boolean))
+		return reply_error(r, EINVAL, "%s: force must be true or false", what);
+	*force = json_object_get_boolean(v);
+	return 0;
+}
+
+/*
+ * dev attach of a device vmq already steers. vmq's tcx link goes to the
+ * head of the egress chain; a program found ahead of it was attached later
+ * with a request to run before vmq, and is respected: EBUSY, naming it,
+ * unless "force", which puts vmq's link first again.
+ */
+static int dev_reattach(struct vmqd_dev *dev, bool force, const char *what, struct vmqd_reply *r)
+{
+	struct vmq_tcx_chain chain;
+	char prog[BPF_OBJ_NAME_LEN];
+	__u32 pos = 0, first = 0;
+	int err;
+
+	if (dev->missing || !vmq_dev_is_tcx(&dev->dp))
+		return reply_error(r, EEXIST, "%s: already attached", what);
+	err = vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain);
+	if (err && err != -ENOENT)
+		return reply_error(r, -err, "%s: cannot read its tcx egress chain: %s", what,
+				   strerror(-err));
+	if (!err && !pos)
+		return reply_error(r, EEXIST, "%s: already attached, first in its tcx egress chain",
+				   what);
+	if (!err && !force) {
+		vmq_prog_name(first, prog, sizeof(prog));
+		return reply_error(
+			r, EBUSY,
+			"%s: already attached, but tcx program %u (%s) runs before vmq's "
+			"link (position %u of %u): it asked to run first; \"force\" puts "
+			"vmq first again",
+			what, first, prog[0] ? prog : "no name", pos + 1, chain.count);
+	}
+	/* Not in the chain at all (its link went away): attach it again. */
+	err = err ? vmq_dev_attach(&dev->dp) : vmq_dev_attach_first(&dev->dp);
+	if (err)
+		return reply_error(r, -err, "%s: cannot put vmq's tcx link first: %s", what,
+				   strerror(-err));
+	log_info("%s: vmq's tcx link is first in the egress chain again", what);
+	r->result = dev_json(dev);
+	return 0;
+}
+
 static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmq_load_opts opts = {};
@@ -88,15 +181,19 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	unsigned int ntxqs = 0, cleared = 0;
 	const char *name;
 	char what[64];
-	bool xps_saved = false, attached = false;
+	bool xps_saved = false, attached = false, force = false;
 	int err;
 
 	err = req_name(args, "dev", IF_NAMESIZE - 1, "dev attach", r, &name);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", name);
-	if (vmqd_find_dev(d, name))
-		return reply_error(r, EEXIST, "%s: already attached", what);
+	err = req_force(args, what, r, &force);
+	if (err)
+		return err;
+	dev = vmqd_find_dev(d, name);
+	if (dev)
+		return dev_reattach(dev, force, what, r);
 	if (!if_nametoindex(name))
 		return reply_error(r, ENODEV, "%s: no such device", what);
 	err = vmq_netdev_txqs(name, &ntxqs);
@@ -164,7 +261,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 			what, name, name);
 		goto undo;
 	} else if (err) {
-		reply_error(r, -err, "%s: cannot attach to clsact egress: %s", what,
+		reply_error(r, -err, "%s: cannot attach to its egress (tcx or clsact): %s", what,
 			    strerror(-err));
 		goto undo;
 	}
@@ -175,8 +272,11 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		reply_error(r, ENOMEM, "%s: out of memory", what);
 		goto undo;
 	}
-	log_info("%s: attached (%u TX queues, %u queue IDs, mark mask 0x%08x, XPS cleared on %u)",
-		 what, ntxqs, dev->dp.nr_queues, dev->dp.cfg.mark_mask, cleared);
+	log_info("%s: attached on %s (%u TX queues, %u queue IDs, mark mask 0x%08x, XPS cleared "
+		 "on %u)",
+		 what, vmq_dev_is_tcx(&dev->dp) ? "tcx" : "clsact", ntxqs, dev->dp.nr_queues,
+		 dev->dp.cfg.mark_mask, cleared);
+	vmqd_tcx_report(dev);
 	r->result = dev_json(dev);
 	return 0;
 
@@ -258,7 +358,8 @@ static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply 
 	return 0;
 }
 
-static const char *const attach_keys[] = { "dev", "default_txq", "mark_mask", "queues", NULL };
+static const char *const attach_keys[] = { "dev",    "default_txq", "mark_mask",
+					   "queues", "force",	    NULL };
 static const char *const dev_keys[] = { "dev", NULL };
 
 const struct vmqd_command vmqd_dev_commands[] = {

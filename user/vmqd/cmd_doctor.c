@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/pkt_cls.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
@@ -26,10 +27,9 @@
 enum status { PASS, WARN, FAIL };
 static const char *const status_names[] = { "PASS", "WARN", "FAIL" };
 
-#define PROBE_FRAMES	    8	   /* per probed queue */
-#define PROBE_QUEUES	    16	   /* queues probed at most: queue 0 and a sample */
-#define PROBE_ETHERTYPE	    0x88b5 /* IEEE 802 local experimental: dropped by any receiver */
-#define BPF_TCX_EGRESS_TYPE 47 /* enum bpf_attach_type, kernel 6.6+; absent from older headers */
+#define PROBE_FRAMES	8      /* per probed queue */
+#define PROBE_QUEUES	16     /* queues probed at most: queue 0 and a sample */
+#define PROBE_ETHERTYPE 0x88b5 /* IEEE 802 local experimental: dropped by any receiver */
 
 struct report {
 	struct json_object *checks;
@@ -73,8 +73,9 @@ static void check_pins(struct report *rep, struct vmqd_dev *dev)
 		return;
 	}
 	if (vmq_dev_is_attached(&dev->dp, &attached) || !attached) {
-		check(rep, "pins", FAIL, "the pinned program is not the filter on %s egress",
-		      dev->dp.ifname);
+		check(rep, "pins", FAIL,
+		      "the pinned program is not what vmq's %s runs on %s egress",
+		      vmq_dev_is_tcx(&dev->dp) ? "tcx link" : "clsact filter", dev->dp.ifname);
 		return;
 	}
 	check(rep, "pins", PASS, "program and maps pinned in %s, program attached, adopted",
@@ -135,43 +136,133 @@ static void check_txqs(struct report *rep, struct vmqd_dev *dev, unsigned int nt
 	check(rep, "txq-range", PASS, "every queue's TX queue exists (%u TX queues)", ntxqs);
 }
 
+static const char *prog_label(__u32 id, char *buf, size_t size)
+{
+	vmq_prog_name(id, buf, size);
+	return buf[0] ? buf : "no name";
+}
+
+/* tcx mode: vmq's link pinned, live here, running the pinned program,
+ * first in the chain. clsact mode: no tcx program runs before the filter. */
+static void check_hook(struct report *rep, struct vmqd_dev *dev)
+{
+	struct vmq_tcx_chain chain;
+	struct vmq_tcx_link link = { 0 };
+	char path[PATH_MAX + 64], name[BPF_OBJ_NAME_LEN];
+	__u32 ours = 0, pos = 0, first = 0;
+	int err;
+
+	if (!vmq_dev_is_tcx(&dev->dp)) {
+		err = vmq_tcx_query(dev->dp.ifindex, VMQ_TC_EGRESS, &chain);
+		/* tcx programs (kernel 6.6+) run before every clsact filter. */
+		if (!err && chain.count) {
+			check(rep, "hook", FAIL,
+			      "clsact mode, but %u tcx egress program(s) run before vmq's filter, "
+			      "first %u (%s): they may set queue_mapping or end the egress hook",
+			      chain.count, chain.prog_ids[0],
+			      prog_label(chain.prog_ids[0], name, sizeof(name)));
+			return;
+		}
+		check(rep, "hook", PASS,
+		      "clsact mode: vmq's filter (pref %u, handle 0x%x) on %s egress",
+		      VMQ_TC_PRIORITY, VMQ_TC_HANDLE, dev->dp.ifname);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dev->dp.pin_dir, VMQ_PIN_LINK);
+	err = vmq_tcx_link_get(path, &link);
+	if (err) {
+		check(rep, "hook", FAIL, "tcx mode, but no tcx link pinned at %s: %s", path,
+		      strerror(-err));
+		return;
+	}
+	if (link.ifindex != (__u32)dev->dp.ifindex) {
+		check(rep, "hook", FAIL, "tcx link %u (%s) is not on %s (its ifindex: %u)", link.id,
+		      path, dev->dp.ifname, link.ifindex);
+		return;
+	}
+	if (!vmq_prog_id(dev->dp.prog_fd, &ours) && ours != link.prog_id) {
+		check(rep, "hook", FAIL, "tcx link %u runs program %u, not the pinned %u", link.id,
+		      link.prog_id, ours);
+		return;
+	}
+	err = vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain);
+	if (err) {
+		check(rep, "hook", FAIL, "tcx link %u is not in %s's tcx egress chain: %s", link.id,
+		      dev->dp.ifname, strerror(-err));
+		return;
+	}
+	if (pos) {
+		check(rep, "hook", WARN,
+		      "tcx program %u (%s) runs before vmq's link (position %u of %u): it asked "
+		      "to run first; \"vmqctl dev attach %s force\" puts vmq first again",
+		      first, prog_label(first, name, sizeof(name)), pos + 1, chain.count,
+		      dev->dp.ifname);
+		return;
+	}
+	if (chain.count > 1) {
+		check(rep, "hook", WARN,
+		      "%u tcx program(s) run after vmq's link, first %u (%s): one that sets "
+		      "queue_mapping overrides vmq",
+		      chain.count - 1, chain.prog_ids[1],
+		      prog_label(chain.prog_ids[1], name, sizeof(name)));
+		return;
+	}
+	check(rep, "hook", PASS,
+	      "tcx link %u runs the pinned program %u, alone in %s's tcx egress chain", link.id,
+	      link.prog_id, dev->dp.ifname);
+}
+
 struct filter_scan {
+	bool tcx; /* vmq is not on clsact: every filter there is another's */
 	unsigned int before, after;
 	__u32 first_pref;
+	char first_kind[16];
+	char first_name[64];
 };
 
 static int scan_filter(const struct nlmsghdr *nh, void *arg)
 {
 	const struct tcmsg *tc = NLMSG_DATA(nh);
+	const struct rtattr *kind = vmq_nl_attr(nh, sizeof(*tc), TCA_KIND);
+	const struct rtattr *opts = vmq_nl_attr(nh, sizeof(*tc), TCA_OPTIONS);
+	const struct rtattr *name = opts ? vmq_nl_nested(opts, TCA_BPF_NAME) : NULL;
 	struct filter_scan *f = arg;
 	__u32 pref = TC_H_MAJ(tc->tcm_info) >> 16;
 
-	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle || vmq_tc_is_ours(tc))
+	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle || (!f->tcx && vmq_tc_is_ours(tc)))
 		return 0;
-	if (pref <= VMQ_TC_PRIORITY)
+	if (!f->tcx && pref <= VMQ_TC_PRIORITY) {
 		f->before++;
-	else if (!f->after++)
+	} else if (!f->after++) {
 		f->first_pref = pref;
+		snprintf(f->first_kind, sizeof(f->first_kind), "%s",
+			 kind ? (const char *)RTA_DATA(kind) : "?");
+		if (name && kind && !strcmp(RTA_DATA(kind), "bpf"))
+			snprintf(f->first_name, sizeof(f->first_name), " %s",
+				 (const char *)RTA_DATA(name));
+	}
 	return 0;
 }
 
 static void check_filters(struct report *rep, struct vmqd_dev *dev)
 {
-	struct filter_scan f = {};
-	__u32 ids[8], count = 8, flags = 0;
+	struct filter_scan f = { .tcx = vmq_dev_is_tcx(&dev->dp) };
 
-	/* tcx programs (kernel 6.6+) run before every clsact filter. */
-	if (!bpf_prog_query(dev->dp.ifindex, BPF_TCX_EGRESS_TYPE, 0, &flags, ids, &count) &&
-	    count) {
-		check(rep, "filters", FAIL,
-		      "%u tcx egress program(s) run before vmq's filter "
-		      "and may set queue_mapping or end the egress hook",
-		      count);
-		return;
-	}
 	if (vmq_nl_tc_dump(RTM_GETTFILTER, dev->dp.ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS),
 			   scan_filter, &f)) {
-		check(rep, "filters", WARN, "cannot list egress filters");
+		check(rep, "filters", WARN, "cannot list clsact egress filters");
+		return;
+	}
+	if (f.tcx && f.after) {
+		/* Whether it writes queue_mapping cannot be known in general. */
+		check(rep, "filters", WARN,
+		      "%u clsact egress filter(s), first pref %u (%s%s): clsact runs after vmq's "
+		      "tcx link, so one that sets queue_mapping overrides vmq",
+		      f.after, f.first_pref, f.first_kind, f.first_name);
+		return;
+	}
+	if (f.tcx) {
+		check(rep, "filters", PASS, "no clsact egress filter runs after vmq's tcx link");
 		return;
 	}
 	if (f.before) {
@@ -184,8 +275,8 @@ static void check_filters(struct report *rep, struct vmqd_dev *dev)
 	if (f.after) {
 		check(rep, "filters", WARN,
 		      "%u egress filter(s) run after vmq's (first pref "
-		      "%u): one that sets queue_mapping overrides vmq",
-		      f.after, f.first_pref);
+		      "%u, %s%s): one that sets queue_mapping overrides vmq",
+		      f.after, f.first_pref, f.first_kind, f.first_name);
 		return;
 	}
 	check(rep, "filters", PASS, "vmq's is the only egress filter");
@@ -363,6 +454,7 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return reply_error(r, EIO, "doctor %s: cannot read its queues", dev->dp.ifname);
 	}
 	check_pins(&rep, dev);
+	check_hook(&rep, dev);
 	check_xps(&rep, dev, ntxqs);
 	check_txqs(&rep, dev, ntxqs, entries);
 	check_filters(&rep, dev);

@@ -332,6 +332,8 @@ static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 	json_object_object_add(o, "state", json_object_new_string(state));
 	if (uplink && !vmq_queue_meta_read(&uplink->dp, e->queue_id, &meta) && meta.vm[0])
 		json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+	json_object_object_add(
+		o, "hook", json_object_new_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
 	json_object_array_add(ctx->list, o);
 	return 0;
 }

@@ -84,8 +84,8 @@ void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev)
 	}
 }
 
-/* Takes one pinned uplink over. The filter is left as it is when it runs
- * our program: adoption never opens a gap in steering. */
+/* Takes one pinned uplink over. The filter or tcx link is left as it is
+ * when it runs our program: adoption never opens a gap in steering. */
 static int adopt_one(struct vmqd *d, const char *ifname)
 {
 	struct vmqd_dev *dev = calloc(1, sizeof(*dev));
@@ -131,8 +131,11 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 	err = dev->missing ? 0 : vmqd_reconcile(dev, &changed);
 	if (err)
 		log_warn("dev %s: cannot reconcile its queues: %s", ifname, strerror(-err));
-	log_info("dev %s: adopted (%u queue IDs, mark mask 0x%08x)", ifname, dev->dp.nr_queues,
+	log_info("dev %s: adopted (%s, %u queue IDs, mark mask 0x%08x)", ifname,
+		 vmq_dev_is_tcx(&dev->dp) ? "tcx" : "clsact", dev->dp.nr_queues,
 		 dev->dp.cfg.mark_mask);
+	/* vmq's place may have changed while no daemon watched: said, not undone. */
+	vmqd_tcx_report(dev);
 	return 0;
 }
 

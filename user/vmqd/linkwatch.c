@@ -83,7 +83,8 @@ int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 
 	err = vmq_dev_info_read(&dev->dp, &info);
 	if (!err) {
-		/* Its clsact went with the old device: whatever we make now is ours. */
+		/* Its clsact went with the old device: whatever we make now is ours.
+		 * A tcx link went defunct with it; attach replaces its pin. */
 		info.flags &= ~VMQ_DEV_F_HOOK_CREATED;
 		err = vmq_dev_info_write(&dev->dp, &info);
 	}

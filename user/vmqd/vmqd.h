@@ -87,6 +87,7 @@ unsigned int vmqd_degraded_count(struct vmqd_dev *dev);
 /* linkwatch.c */
 int vmqd_linkwatch_open(void);
 void vmqd_linkwatch_read(int fd, struct vmqd *d);
+void vmqd_tcx_report(struct vmqd_dev *dev);
 int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex);
 
 /* cmd_stats.c */
