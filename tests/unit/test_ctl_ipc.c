@@ -249,7 +249,10 @@ static void serve_connection(struct fake *f, int fd)
 			json_object_put(req);
 			if (!answer)
 				goto out;
-			if (write(fd, answer, strlen(answer)) < 0 || write(fd, "\n", 1) < 0)
+			/* MSG_NOSIGNAL: a client that already hung up (a watch
+			 * stopped by its signal) must not kill the test with SIGPIPE. */
+			if (send(fd, answer, strlen(answer), MSG_NOSIGNAL) < 0 ||
+			    send(fd, "\n", 1, MSG_NOSIGNAL) < 0)
 				goto out;
 			if (f->signal_at == f->requests && f->signal_after)
 				pthread_kill(f->main_thread, SIGTERM);
