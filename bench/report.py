@@ -238,6 +238,7 @@ def e2e_summary(raw):
             ratios = [w["ratio"] for w in rw]
             cpu = [w["per_cpu_ratio"] for w in rw if w["per_cpu_ratio"] is not None]
             ci = median_ci(ratios)
+            cci = median_ci(cpu)
             lab = raw["e2elabel"].get((topo, row), {"hook": "?", "port_mode": "-"})
             label = E2E_ROWS.get(row, row)
             if row == "vmq":
@@ -256,6 +257,9 @@ def e2e_summary(raw):
                 "ratio_p25": pct(ratios, 25), "ratio_p75": pct(ratios, 75),
                 "ratio_min": min(ratios), "ratio_max": max(ratios), "ratios": ratios,
                 "per_cpu_ratio": med(cpu),
+                "per_cpu_ci_low": cci[0] if cci else None, "per_cpu_ci_high": cci[1] if cci else None,
+                "per_cpu_ratios": cpu,
+                "sender_cpu_share_median": med([w["sender_run_ns"] / w["ns"] for w in rw]),
                 "pps_median": pps, "pps_min": min(w["pps"] for w in rw),
                 "pps_max": max(w["pps"] for w in rw),
                 "off_pps_median": off_pps,
@@ -380,14 +384,18 @@ def render(raw_path, micro_path, out_path):
     # --- end to end --------------------------------------------------------
     say("END TO END  1 VM, unpaced UDP (64 B payload, 4 flows, the sender pinned to CPU %s) -> "
         "host -> uplink (8 TX queues, mq)" % meta.get("sender_cpu", "?"))
-    say("            -> wire; packets received at the wire per second in alternating %s s windows: "
-        "no vmq, row, no vmq," % meta.get("e2e_seconds", "?"))
-    say("            row', ...; each row window over the mean of its two neighbouring no-vmq "
-        "windows; median of n, and")
-    say("            its %.0f %% CI, distribution-free (order statistics; exact coverage in "
-        "parentheses)" % (CI_LEVEL * 100))
-    say("%-44s %-7s %-7s %3s %7s  %-21s %9s %10s  %s" % (
-        "", "hook", "port", "n", "median", "CI", "per CPU-s", "no vmq pps", "goal"))
+    covs = sorted({"%.1f %%" % (r["ci_coverage"] * 100) for r in e2e["rows"]
+                   if r["ci_coverage"] is not None})
+    say("            -> wire; packets received at the wire per second in alternating %s s windows "
+        "(no vmq, row, no vmq," % meta.get("e2e_seconds", "?"))
+    say("            row', ...); each row window over the mean of its two neighbouring no-vmq "
+        "windows: the median of")
+    say("            those n ratios and its %.0f %% CI (distribution-free, from order statistics; "
+        "exact coverage %s)." % (CI_LEVEL * 100, " or ".join(covs or ["-"])))
+    say("            per CPU-s: the same in packets per CPU-second of the sender (its run time, "
+        "softirq included)")
+    say("%-44s %-6s %-6s %3s %6s %-13s %9s %-13s %6s  %s" % (
+        "", "hook", "port", "n", "median", "CI", "per CPU-s", "CI", "no vmq", "goal"))
     goal_of = {("routed", "vmq"): ("end-to-end ratio with/without vmq", GOAL_E2E),
                ("gateway", "vmq"): ("end-to-end ratio with/without vmq, bridge gateway",
                                     GOAL_E2E_GATEWAY)}
@@ -396,8 +404,9 @@ def render(raw_path, micro_path, out_path):
         if r["topology"] != topo:
             topo = r["topology"]
             say("%s: %s" % (topo, E2E_TOPOLOGIES.get(topo, "")))
-        ci = ("%.3f-%.3f (%.1f%%)" % (r["ci_low"], r["ci_high"], r["ci_coverage"] * 100)
-              if r["ci_low"] is not None else "n too small")
+        ci = ("%.3f-%.3f" % (r["ci_low"], r["ci_high"]) if r["ci_low"] is not None else "n too small")
+        cci = ("%.3f-%.3f" % (r["per_cpu_ci_low"], r["per_cpu_ci_high"])
+               if r["per_cpu_ci_low"] is not None else "-")
         g = ""
         if (topo, r["row"]) in goal_of:
             name, target = goal_of[(topo, r["row"])]
@@ -405,10 +414,16 @@ def render(raw_path, micro_path, out_path):
         label = ("    " if r["row"] == "vmq_clsact" else "  ") + E2E_ROWS.get(r["row"], r["row"])
         if r["row"] == "vmq":
             label += " (%s)" % E2E_VMQ_WHERE.get(topo, topo)
-        say("%-44s %-7s %-7s %3d %7.3f  %-21s %9s %10.0f  %s" % (
+        say("%-44s %-6s %-6s %3d %6.3f %-13s %9s %-13s %5.0fk  %s" % (
             label, r["hook"], r["port_mode"], r["n"], r["ratio"], ci,
-            "%.3f" % r["per_cpu_ratio"] if r["per_cpu_ratio"] is not None else "-",
-            r["off_pps_median"], g))
+            "%.3f" % r["per_cpu_ratio"] if r["per_cpu_ratio"] is not None else "-", cci,
+            r["off_pps_median"] / 1000.0, g))
+    say("  %s" % ("no vmq: the median pps of the topology's no-vmq windows; the sender's CPU "
+                   "share (median): %s" % ", ".join(
+                              "%s %.2f" % (t, med([w["sender_run_ns"] / w["ns"] for w in e2e["windows"]
+                                                   if w["topology"] == t]))
+                              for t in E2E_TOPOLOGIES if any(w["topology"] == t
+                                                             for w in e2e["windows"]))))
     if e2e["vmq_over_empty"]:
         say("%-44s %s" % ("  routed: vmq / empty programs",
                           "%.3f (the two medians' ratio)" % e2e["vmq_over_empty"]["ratio"]))
