@@ -360,7 +360,8 @@ bpf_run_time() {
 }
 
 # Per topology: off, ROW, off, ROW', off, ... under one running sender,
-# E2E_PAIRS windows of each row (the rows' order rotating cycle to cycle),
+# E2E_PAIRS windows of each row (the rows' order rotating cycle to cycle
+# when there are more than two),
 # every row window between two no-vmq windows; report.py divides each row
 # window by the mean of its two neighbours.
 log "end to end: ${E2E_SECONDS} s windows, no vmq between every two; $E2E_PAIRS windows per row; sender on CPU $SENDER_CPU"
@@ -377,7 +378,9 @@ for topo in "${TOPOS[@]}"; do
 	for ((r = 0; r < E2E_PAIRS; r++)); do
 		line=""
 		for ((k = 0; k < ${#rows[@]}; k++)); do
-			row=${rows[(r + k) % ${#rows[@]}]}
+			# The order rotates cycle to cycle, with 3 rows or more: then
+			# no row has two windows beside the same no-vmq window.
+			row=${rows[(${#rows[@]} > 2 ? r + k : k) % ${#rows[@]}]}
 			mode_on "$row"
 			if [ -z "${labelled[$row]:-}" ]; then
 				rec e2elabel "$topo" "$row" "$(mode_labels "$row")"
