@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# make bench: every figure of docs/PERFORMANCE.md in one run (about 3 min).
+# make bench: every figure of docs/PERFORMANCE.md in one run (about 4.5 min).
 #
 #   data plane     build/bench/vmq-bench (BPF_PROG_TEST_RUN): vmq_tx against
 #                  an empty tc program, direct/group/fallback at 1, 4096 and
