@@ -8,11 +8,15 @@
 
 RAW holds one record per line, fields separated by single spaces:
   meta KEY VALUE...                  machine and run facts
-  e2e ROUND MODE RX NS RUN WAIT D0,..,D7
-                                     one end-to-end window: packets received at
-                                     the wire, its length (ns), the sender's CPU
+  e2e TOPO SEQ ROW RX NS RUN WAIT D0,..,D7
+                                     one end-to-end window, number SEQ of
+                                     topology TOPO's sequence, ROW "off" (no
+                                     vmq) or a row: packets received at the
+                                     wire, its length (ns), the sender's CPU
                                      time and run-queue wait in it (ns), and the
                                      uplink's per-TX-queue packet deltas
+  e2elabel TOPO ROW HOOK PORTMODE    what vmqd reported with ROW on: `dev show`
+                                     "hook", `port show` "mode" ("-": none)
   bpfstat MODE NAME CNT NS           BPF run-time stats in the attribution window
   ctl OP T0 T1                       one vmqctl invocation ($EPOCHREALTIME before
                                      and after)
@@ -42,7 +46,9 @@ import sys
 
 GOAL_DIRECT = 1.10
 GOAL_FLAT = 1.02
-GOAL_E2E = 0.98
+GOAL_E2E = 0.99          # routed, port bound
+GOAL_E2E_GATEWAY = 0.97  # bridge gateway, port bound
+CI_LEVEL = 0.95
 GOAL_BATCH_S = 0.5
 GOAL_RSS_KB = 8 * 1024
 GOAL_BIND_MS = 50.0
@@ -111,7 +117,7 @@ def med(values):
 
 
 def parse_raw(path):
-    raw = {"meta": {}, "e2e": [], "bpfstat": [], "ctl": {}, "batch": {}, "rss": {}, "live": None,
+    raw = {"meta": {}, "e2e": [], "e2elabel": {}, "bpfstat": [], "ctl": {}, "batch": {}, "rss": {}, "live": None,
            "bind": {}, "restore": [], "restore_state": None}
     with open(path) as h:
         for n, line in enumerate(h, 1):
@@ -124,11 +130,13 @@ def parse_raw(path):
                     raw["meta"][f[1]] = " ".join(f[2:])
                 elif kind == "e2e":
                     raw["e2e"].append({
-                        "round": int(f[1]), "mode": f[2], "rx_packets": int(f[3]),
-                        "ns": int(f[4]), "sender_run_ns": int(f[5]),
-                        "sender_wait_ns": int(f[6]),
-                        "txq_packets": [int(x) for x in f[7].split(",")],
+                        "topology": f[1], "seq": int(f[2]), "mode": f[3],
+                        "rx_packets": int(f[4]), "ns": int(f[5]), "sender_run_ns": int(f[6]),
+                        "sender_wait_ns": int(f[7]),
+                        "txq_packets": [int(x) for x in f[8].split(",")],
                     })
+                elif kind == "e2elabel":
+                    raw["e2elabel"][(f[1], f[2])] = {"hook": f[3], "port_mode": f[4]}
                 elif kind == "bpfstat":
                     raw["bpfstat"].append({"mode": f[1], "prog": f[2], "run_cnt": int(f[3]),
                                            "run_time_ns": int(f[4])})
@@ -162,48 +170,139 @@ def parse_raw(path):
     return raw
 
 
+def median_ci(values, level=CI_LEVEL):
+    """(low, high, coverage): the distribution-free confidence interval for the
+    median from order statistics: the k-th smallest and k-th largest value,
+    k the largest rank with P(Binomial(n, 1/2) <= k - 1) <= (1 - level) / 2;
+    coverage = 1 - 2 P(B <= k - 1), at least level. None when n is too small
+    (n < 6 at 95 %)."""
+    n = len(values)
+    s = sorted(values)
+    alpha = (1.0 - level) / 2.0
+    cdf, k = 0.0, 0
+    for i in range(n + 1):
+        p = math.comb(n, i) / 2.0 ** n
+        if cdf + p > alpha:
+            break
+        cdf += p
+        k = i + 1
+    if k == 0:
+        return None
+    return s[k - 1], s[n - k], 1.0 - 2.0 * cdf
+
+
+E2E_TOPOLOGIES = {
+    "routed": "the VM's port routed by the host to uplink 0",
+    "bridged": "the VM's port and uplink 1 in one bridge: the host bridges",
+    "gateway": "the VM's port in a bridge whose address is the VM's gateway; the host routes "
+               "to uplink 2 (not in the bridge)",
+}
+E2E_ROWS = {
+    "vmq": "vmq, port bound",
+    "vmq_clsact": "same, vmqd with VMQ_TC_MODE=clsact",
+    "empty": "empty tc programs at vmq's two hooks",
+    "uplink": "vmq on the uplink only, no port bound",
+}
+E2E_VMQ_WHERE = {"routed": "routed from the port", "bridged": "bridged to the uplink",
+                 "gateway": "bridge gateway, routed"}
+
+
 def e2e_summary(raw):
-    modes = {}
-    rounds = {}
+    """Each row window over the mean of its two neighbouring no-vmq windows
+    (the same topology, SEQ - 1 and SEQ + 1); per row the median of those
+    ratios and its confidence interval."""
+    seqs = {}
     for w in raw["e2e"]:
         w["pps"] = w["rx_packets"] * 1e9 / w["ns"]
         w["pps_per_cpu_s"] = w["rx_packets"] * 1e9 / w["sender_run_ns"] if w["sender_run_ns"] else 0
-        w["sender_cpu_share"] = w["sender_run_ns"] / w["ns"]
-        modes.setdefault(w["mode"], []).append(w)
-        rounds.setdefault(w["round"], {})[w["mode"]] = w
-    out = {"windows": raw["e2e"], "modes": {}}
-    for mode, ws in modes.items():
-        out["modes"][mode] = {
-            "rounds": len(ws),
+        seqs.setdefault(w["topology"], {})[w["seq"]] = w
+    rows = []
+    for topo in [t for t in E2E_TOPOLOGIES if t in seqs] + sorted(set(seqs) - set(E2E_TOPOLOGIES)):
+        ws = seqs[topo]
+        offs = [w for w in ws.values() if w["mode"] == "off"]
+        per_row = {}
+        for i, w in sorted(ws.items()):
+            if w["mode"] == "off":
+                continue
+            a, b = ws.get(i - 1), ws.get(i + 1)
+            if not a or not b or a["mode"] != "off" or b["mode"] != "off":
+                sys.exit("report.py: %s window %d (%s) is not between two no-vmq windows" % (
+                    topo, i, w["mode"]))
+            w["ratio"] = w["pps"] / ((a["pps"] + b["pps"]) / 2.0)
+            w["per_cpu_ratio"] = (w["pps_per_cpu_s"] / ((a["pps_per_cpu_s"] + b["pps_per_cpu_s"]) / 2.0)
+                                  if a["pps_per_cpu_s"] and b["pps_per_cpu_s"] else None)
+            per_row.setdefault(w["mode"], []).append(w)
+        order = [r for r in E2E_ROWS if r in per_row] + sorted(set(per_row) - set(E2E_ROWS))
+        for row in order:
+            rw = per_row[row]
+            ratios = [w["ratio"] for w in rw]
+            cpu = [w["per_cpu_ratio"] for w in rw if w["per_cpu_ratio"] is not None]
+            ci = median_ci(ratios)
+            cci = median_ci(cpu)
+            lab = raw["e2elabel"].get((topo, row), {"hook": "?", "port_mode": "-"})
+            label = E2E_ROWS.get(row, row)
+            if row == "vmq":
+                label += " (%s)" % E2E_VMQ_WHERE.get(topo, topo)
+            pps = med([w["pps"] for w in rw])
+            off_pps = med([w["pps"] for w in offs])
+            rows.append({
+                "topology": topo, "row": row, "label": label,
+                "hook": lab["hook"], "port_mode": lab["port_mode"],
+                "n": len(ratios), "ratio": med(ratios),
+                "ratio_basis": "per %s window: its pps / the mean pps of the no-vmq windows just "
+                               "before and after it; median" % row,
+                "ci_low": ci[0] if ci else None, "ci_high": ci[1] if ci else None,
+                "ci_coverage": ci[2] if ci else None,
+                "ci_method": "distribution-free, order statistics (binomial ranks)",
+                "ratio_p25": pct(ratios, 25), "ratio_p75": pct(ratios, 75),
+                "ratio_min": min(ratios), "ratio_max": max(ratios), "ratios": ratios,
+                "per_cpu_ratio": med(cpu),
+                "per_cpu_ci_low": cci[0] if cci else None, "per_cpu_ci_high": cci[1] if cci else None,
+                "per_cpu_ratios": cpu,
+                "sender_cpu_share_median": med([w["sender_run_ns"] / w["ns"] for w in rw]),
+                "pps_median": pps, "pps_min": min(w["pps"] for w in rw),
+                "pps_max": max(w["pps"] for w in rw),
+                "off_pps_median": off_pps,
+                "ratio_of_medians": pps / off_pps,
+                "ns_per_packet_cpu_median": med([w["sender_run_ns"] / w["rx_packets"]
+                                                 for w in rw if w["rx_packets"]]),
+            })
+
+    def find(topo, row):
+        return next((r for r in rows if r["topology"] == topo and r["row"] == row), None)
+
+    # Figure names of the earlier method, kept: the routed topology's.
+    modes = {}
+    routed = seqs.get("routed", {}).values()
+    for mode in sorted({w["mode"] for w in routed}):
+        ws = [w for w in routed if w["mode"] == mode]
+        modes[mode] = {
+            "windows": len(ws),
             "pps_median": med([w["pps"] for w in ws]),
             "pps_min": min(w["pps"] for w in ws),
             "pps_max": max(w["pps"] for w in ws),
             "pps_per_cpu_s_median": med([w["pps_per_cpu_s"] for w in ws]),
-            "sender_cpu_share_median": med([w["sender_cpu_share"] for w in ws]),
+            "sender_cpu_share_median": med([w["sender_run_ns"] / w["ns"] for w in ws]),
             "ns_per_packet_cpu_median": med([w["sender_run_ns"] / w["rx_packets"]
                                              for w in ws if w["rx_packets"]]),
         }
-
-    def ratios(a, b):
-        m = out["modes"]
-        if a not in m or b not in m:
-            return None
-        paired = [r[a]["pps"] / r[b]["pps"] for r in rounds.values() if a in r and b in r]
-        paired_cpu = [r[a]["pps_per_cpu_s"] / r[b]["pps_per_cpu_s"]
-                      for r in rounds.values() if a in r and b in r]
-        return {
-            "ratio": med(paired),
-            "ratio_basis": "per round: %s pps / %s pps (adjacent windows); median" % (a, b),
-            "ratio_p25": pct(paired, 25), "ratio_p75": pct(paired, 75),
-            "ratio_min": min(paired), "ratio_max": max(paired), "ratios": paired,
-            "ratio_of_medians": m[a]["pps_median"] / m[b]["pps_median"],
-            "per_cpu_ratio": med(paired_cpu),
-        }
-
-    out["vmq_over_off"] = ratios("vmq", "off")
-    out["empty_over_off"] = ratios("empty", "off")
-    out["vmq_over_empty"] = ratios("vmq", "empty")
-    out["uplink_over_off"] = ratios("uplink", "off")
+    out = {"method": "alternating windows (no vmq, row, no vmq, row', ...) under one sender "
+                     "per topology; each row window over the mean of its two neighbouring "
+                     "no-vmq windows; median, %.0f %% CI for the median from order statistics"
+                     % (CI_LEVEL * 100),
+           "windows": raw["e2e"], "rows": rows, "modes": modes,
+           "vmq_over_off": find("routed", "vmq"),
+           "vmq_clsact_over_off": find("routed", "vmq_clsact"),
+           "empty_over_off": find("routed", "empty"),
+           "uplink_over_off": find("routed", "uplink"),
+           "bridged_vmq_over_off": find("bridged", "vmq"),
+           "gateway_vmq_over_off": find("gateway", "vmq"),
+           "vmq_over_empty": None}
+    if out["vmq_over_off"] and out["empty_over_off"]:
+        out["vmq_over_empty"] = {
+            "ratio": out["vmq_over_off"]["ratio"] / out["empty_over_off"]["ratio"],
+            "ratio_basis": "derived: median of vmq/off over median of empty/off (not adjacent "
+                           "windows)"}
     att = {}
     for s in raw["bpfstat"]:
         att.setdefault(s["mode"], {})[s["prog"]] = {
@@ -283,39 +382,51 @@ def render(raw_path, micro_path, out_path):
     say()
 
     # --- end to end --------------------------------------------------------
-    m = e2e["modes"]
-    say("END TO END  1 VM, unpaced UDP (64 B payload, 4 flows) -> host routing -> uplink "
-        "(8 TX queues, mq) -> wire;")
-    say("            packets received at the wire per second, median of %d rounds x %s s "
-        "(min-max); the modes" % (m["off"]["rounds"], meta.get("e2e_seconds", "?")))
-    say("            alternate under one running sender, ratios are taken within a round")
-    labels = {"off": "without vmq", "empty": "empty tc programs at vmq's two hooks",
-              "vmq": "with vmq (attached, port bound)",
-              "uplink": "vmq on the uplink only, no port hook"}
-    for mode in ("off", "empty", "vmq", "uplink"):
-        if mode in m:
-            say("%-36s %14s  (%.0f-%.0f)  %.0f ns CPU/packet" % (
-                labels[mode], "%.0f pps" % m[mode]["pps_median"], m[mode]["pps_min"],
-                m[mode]["pps_max"], m[mode]["ns_per_packet_cpu_median"]))
-    r = e2e["vmq_over_off"]
-    say("%-36s %14s  %s" % (
-        "ratio with / without vmq", "%.3f" % r["ratio"],
-        goal("end-to-end ratio with/without vmq", r["ratio"], ">= %.2f" % GOAL_E2E,
-             r["ratio"] >= GOAL_E2E)))
-    say("%-36s %14s  quartiles %.3f-%.3f, range %.3f-%.3f; ratio of the medians %.3f" % (
-        "  (median of the per-round ratios)", "", r["ratio_p25"], r["ratio_p75"],
-        r["ratio_min"], r["ratio_max"], r["ratio_of_medians"]))
-    say("%-36s %14s  (packets per CPU-second of the sender, softirq included)" % (
-        "  same, per sender CPU-second", "%.3f" % r["per_cpu_ratio"]))
-    if e2e["empty_over_off"]:
-        say("%-36s %14s  vmq / empty programs: %.3f" % (
-            "  empty tc programs / without", "%.3f" % e2e["empty_over_off"]["ratio"],
-            e2e["vmq_over_empty"]["ratio"]))
-    if e2e["uplink_over_off"]:
-        x = e2e["uplink_over_off"]
-        say("%-36s %14s  quartiles %.3f-%.3f" % (
-            "  uplink only / without", "%.3f" % x["ratio"], x["ratio_p25"],
-            x["ratio_p75"]))
+    say("END TO END  1 VM, unpaced UDP (64 B payload, 4 flows, the sender pinned to CPU %s) -> "
+        "host -> uplink (8 TX queues, mq)" % meta.get("sender_cpu", "?"))
+    covs = sorted({"%.1f %%" % (r["ci_coverage"] * 100) for r in e2e["rows"]
+                   if r["ci_coverage"] is not None})
+    say("            -> wire; packets received at the wire per second in alternating %s s windows "
+        "(no vmq, row, no vmq," % meta.get("e2e_seconds", "?"))
+    say("            row', ...); each row window over the mean of its two neighbouring no-vmq "
+        "windows: the median of")
+    say("            those n ratios and its %.0f %% CI (distribution-free, from order statistics; "
+        "exact coverage %s)." % (CI_LEVEL * 100, " or ".join(covs or ["-"])))
+    say("            per CPU-s: the same in packets per CPU-second of the sender (its run time, "
+        "softirq included)")
+    say("%-44s %-6s %-6s %3s %6s %-13s %9s %-13s %6s  %s" % (
+        "", "hook", "port", "n", "median", "CI", "per CPU-s", "CI", "no vmq", "goal"))
+    goal_of = {("routed", "vmq"): ("end-to-end ratio with/without vmq", GOAL_E2E),
+               ("gateway", "vmq"): ("end-to-end ratio with/without vmq, bridge gateway",
+                                    GOAL_E2E_GATEWAY)}
+    topo = None
+    for r in e2e["rows"]:
+        if r["topology"] != topo:
+            topo = r["topology"]
+            say("%s: %s" % (topo, E2E_TOPOLOGIES.get(topo, "")))
+        ci = ("%.3f-%.3f" % (r["ci_low"], r["ci_high"]) if r["ci_low"] is not None else "n too small")
+        cci = ("%.3f-%.3f" % (r["per_cpu_ci_low"], r["per_cpu_ci_high"])
+               if r["per_cpu_ci_low"] is not None else "-")
+        g = ""
+        if (topo, r["row"]) in goal_of:
+            name, target = goal_of[(topo, r["row"])]
+            g = goal(name, r["ratio"], ">= %.2f" % target, r["ratio"] >= target)
+        label = ("    " if r["row"] == "vmq_clsact" else "  ") + E2E_ROWS.get(r["row"], r["row"])
+        if r["row"] == "vmq":
+            label += " (%s)" % E2E_VMQ_WHERE.get(topo, topo)
+        say("%-44s %-6s %-6s %3d %6.3f %-13s %9s %-13s %5.0fk  %s" % (
+            label, r["hook"], r["port_mode"], r["n"], r["ratio"], ci,
+            "%.3f" % r["per_cpu_ratio"] if r["per_cpu_ratio"] is not None else "-", cci,
+            r["off_pps_median"] / 1000.0, g))
+    say("  %s" % ("no vmq: the median pps of the topology's no-vmq windows; the sender's CPU "
+                   "share (median): %s" % ", ".join(
+                              "%s %.2f" % (t, med([w["sender_run_ns"] / w["ns"] for w in e2e["windows"]
+                                                   if w["topology"] == t]))
+                              for t in E2E_TOPOLOGIES if any(w["topology"] == t
+                                                             for w in e2e["windows"]))))
+    if e2e["vmq_over_empty"]:
+        say("%-44s %s" % ("  routed: vmq / empty programs",
+                          "%.3f (the two medians' ratio)" % e2e["vmq_over_empty"]["ratio"]))
     att = e2e["bpf_run_time"]
     floor = None
     if "empty" in att:
@@ -328,7 +439,7 @@ def render(raw_path, micro_path, out_path):
                 continue
             parts.append("%s %.1f" % (p, v["ns_per_run"]) +
                          (" (+%.1f)" % (v["ns_per_run"] - floor) if floor is not None else ""))
-        say("%-36s %s ns per packet" % ("  BPF run-time stats in that path", ", ".join(parts)))
+        say("%-36s %s ns per packet" % ("  routed: BPF run-time stats", ", ".join(parts)))
         if floor is not None:
             say("%-36s %s  (+: above the empty program at the same hooks, %.1f ns: the "
                 "stats' own clock reads)" % ("", "", floor))
@@ -454,6 +565,7 @@ def render(raw_path, micro_path, out_path):
         "goals": goals,
         "dataplane": micro,
         "end_to_end": dict(e2e, seconds=float(meta.get("e2e_seconds", "0")),
+                           windows_per_row=int(meta.get("e2e_pairs", "0")),
                            sender_cpu=meta.get("sender_cpu")),
         "control_plane": ctl,
         "memory": {

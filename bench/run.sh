@@ -1,27 +1,38 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #
-# make bench: every figure of docs/PERFORMANCE.md in one run (about 3 min).
+# make bench: every figure of docs/PERFORMANCE.md in one run (about 4.5 min).
 #
 #   data plane     build/bench/vmq-bench (BPF_PROG_TEST_RUN): vmq_tx against
 #                  an empty tc program, direct/group/fallback at 1, 4096 and
 #                  65535 live queues; same ID and a random live ID per packet
-#   end to end     the namespace host of tests/integration/topology.sh: one
-#                  VM sends unpaced UDP through the host's routing to the
-#                  uplink (8 TX queues, mq) and the wire, from one sender
-#                  running throughout; packets received at the wire per
-#                  second, in rounds of one window per mode (the order
-#                  rotates), the mode changed under the running sender:
-#                    off    no vmq at all (no clsact on the port or uplink)
-#                    empty  the empty tc program at vmq's two hooks (the
-#                           port's ingress, the uplink's egress): the cost
-#                           of the hooks alone
-#                    vmq    vmqctl dev attach + queue add + port bind
-#                    uplink vmq_tx on the uplink only (no port bound: the
-#                           VM's packets leave on the default queue), what
-#                           vmq would cost with one hook instead of two
-#                  then one window per mode with the kernel's BPF run-time
-#                  statistics on, for the programs' own ns per packet
+#   end to end     a namespaced host (tests/integration/topology.sh and
+#                  bench/topo.sh) with three topologies, one VM each
+#                  sending unpaced UDP to the wire behind an uplink (8 TX
+#                  queues, mq) from one sender pinned to a CPU (taskset):
+#                    routed   the VM's port routed by the host to uplink 0
+#                    bridged  the VM's port and uplink 1 in one bridge
+#                    gateway  the VM's port in a bridge whose address is the
+#                             VM's gateway; the host routes to uplink 2
+#                  packets received at the wire per second in short
+#                  alternating windows: no vmq, ROW, no vmq, ROW', no vmq...
+#                  (the mode changed under the running sender), each ROW
+#                  window divided by the mean of its two neighbouring no-vmq
+#                  windows (report.py: median, distribution-free 95 % CI).
+#                  Rows (any can run in any topology; these do):
+#                    vmq        vmqctl dev attach + queue add + port bind,
+#                               vmqd as it starts by default (all three)
+#                    vmq_clsact the same on a second vmqd started with
+#                               VMQ_TC_MODE=clsact (all three)
+#                    empty      the empty tc program at vmq's two hooks
+#                               (the port's ingress, the uplink's egress;
+#                               clsact): the hooks alone (routed)
+#                    uplink     vmq_tx on the uplink only, no port bound
+#                               (routed)
+#                  rows are labelled with the "hook" of `vmqctl -j dev show`
+#                  and the "mode" of `port show`, where vmqd reports them;
+#                  then, routed, one window of vmq and of empty with the
+#                  kernel's BPF run-time statistics on
 #   control plane  vmqd in the host namespace: N single `vmqctl queue set`
 #                  (and `daemon ping`, the floor) timed end to end, process
 #                  start included; `vmqctl -b` with 4096 `queue add` lines
@@ -44,7 +55,8 @@
 # files) is removed on exit, also on ^C, through tests/integration/lib.sh's
 # trap.
 #
-# Knobs (environment): VMQ_BENCH_E2E_ROUNDS (20), VMQ_BENCH_E2E_SECONDS (1),
+# Knobs (environment): VMQ_BENCH_E2E_ROUNDS (15: windows per row),
+# VMQ_BENCH_E2E_SECONDS (0.5),
 # VMQ_BENCH_CTL_N (200), VMQ_BENCH_BIND_N (20), VMQ_BENCH_RESTORE_N (3),
 # VMQ_BENCH_MICRO_ARGS (e.g. "--rounds 5"), VMQ_BENCH_JSON, VMQ_BENCH_RAW (a
 # directory to keep the raw records in).
@@ -55,11 +67,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../tests/integration/lib.sh"
 # shellcheck source=tests/integration/topology.sh
 . "$here/../tests/integration/topology.sh"
+# shellcheck source=bench/topo.sh
+. "$here/topo.sh"
+unset VMQ_TC_MODE # the default vmqd: whatever vmqd picks by itself
 
-E2E_ROUNDS=${VMQ_BENCH_E2E_ROUNDS:-20}
-E2E_SECONDS=${VMQ_BENCH_E2E_SECONDS:-1}
+E2E_PAIRS=${VMQ_BENCH_E2E_ROUNDS:-15} # windows of each row (each between two of no vmq)
+E2E_SECONDS=${VMQ_BENCH_E2E_SECONDS:-0.5}
 E2E_WARMUP=0.5 # the sender, once
-E2E_SETTLE=0.2 # after each change of mode
+E2E_SETTLE=0.1 # after each change of mode
 CTL_N=${VMQ_BENCH_CTL_N:-200}
 BIND_N=${VMQ_BENCH_BIND_N:-20}
 RESTORE_N=${VMQ_BENCH_RESTORE_N:-3}
@@ -101,9 +116,12 @@ log "data plane: vmq-bench (BPF_PROG_TEST_RUN; about 30 s)"
 "$BUILD/bench/vmq-bench" --json "$VMQT_TMP/micro.json" ${VMQ_BENCH_MICRO_ARGS:-} | sed 's/^/  | /' >&2
 
 # --- the host -----------------------------------------------------------------------
-log "building the namespace host (1 VM, uplink with 8 TX queues, wire); starting vmqd"
-vmqt_topo_host 1
+log "building the namespace host: 3 uplinks (8 TX queues, mq, a wire behind each); VM 1 routed, VM 11 bridged with uplink 1, VM 12 behind a bridge gateway; two vmqd (default hook, VMQ_TC_MODE=clsact)"
+vmqt_topo_host 3
 vmqt_vm_add 1
+bench_bridges_nf_off
+bench_topo_bridged 11 1
+bench_topo_gateway 12 2
 vmqt_bpffs_mount
 STATE_DIR=$VMQT_TMP/state # vmqd's state file: the restore part restarts on it
 vmqt_topo_vmqd_start -d "$STATE_DIR"
@@ -111,60 +129,108 @@ HNS=$VMQT_HOST_NS
 DEV=$VMQT_HOST_DEV
 PORT=vmqtap1
 VMD=$VMQT_VMQD_PID
+SOCK_DEFAULT=$VMQT_SOCK
 rss_hwm() { # "VmRSS VmHWM RssAnon RssFile" of vmqd, kB
 	awk '$1 == "VmRSS:" { r = $2 } $1 == "VmHWM:" { h = $2 } $1 == "RssAnon:" { a = $2 }
 		$1 == "RssFile:" { f = $2 } END { print r, h, a, f }' "/proc/$VMD/status"
 }
 rec rss start "$(rss_hwm)"
+# The second vmqd, for the clsact rows: its own socket, pins and state; it
+# is stopped after the end-to-end part.
+SOCK_CLSACT=$VMQT_TMP/vmqd-clsact.sock
+VMQ_TC_MODE=clsact vmqt_vmqd_start "$HNS" "$SOCK_CLSACT" "$VMQT_BPFFS/vmqclsact" -d "$VMQT_TMP/state-clsact"
+VMD_CLSACT=$VMQT_VMQD_PID
+VMQT_VMQD_PID=$VMD
 EMPTY_PIN=$VMQT_BPFFS/bench_empty
 vmqt_run "$BUILD/bench/vmq-bench" --pin-empty "$EMPTY_PIN" >/dev/null
 
 # --- end to end ---------------------------------------------------------------------
 SENDER_CPU=$(($(nproc) - 1))
 rec meta sender_cpu "$SENDER_CPU"
+rec meta e2e_pairs "$E2E_PAIRS"
+
+# Topologies: uplink K, VM N (its port vmqtapN), the rows measured there.
+TOPOS=(routed bridged gateway)
+declare -A TOPO_K=([routed]=0 [bridged]=1 [gateway]=2)
+declare -A TOPO_VM=([routed]=1 [bridged]=11 [gateway]=12)
+declare -A TOPO_ROWS=([routed]="vmq vmq_clsact empty uplink" [bridged]="vmq vmq_clsact"
+	[gateway]="vmq vmq_clsact")
+# topo_use TOPO: E_K, E_UP, E_VM, E_PORT for the mode functions.
+topo_use() {
+	E_TOPO=$1
+	E_K=${TOPO_K[$1]}
+	E_UP=${VMQT_UP_DEV[E_K]}
+	E_VM=${TOPO_VM[$1]}
+	E_PORT=vmqtap$E_VM
+}
+# row_ctl ROW ARGS...: vmqt_ctl on the vmqd of ROW (vmq_clsact: the clsact one).
+row_ctl() {
+	local row=$1 sock=$SOCK_DEFAULT
+	shift
+	[ "$row" != vmq_clsact ] || sock=$SOCK_CLSACT
+	VMQT_SOCK=$sock vmqt_ctl "$@"
+}
 
 mode_on() {
 	local spec d hook
 	case $1 in
 	off) ;;
 	empty)
-		for spec in "$DEV egress" "$PORT ingress"; do
+		for spec in "$E_UP egress" "$E_PORT ingress"; do
 			read -r d hook <<<"$spec"
 			vmqt_run tc -n "$HNS" qdisc add dev "$d" clsact
 			vmqt_run tc -n "$HNS" filter add dev "$d" "$hook" pref 1 bpf da pinned "$EMPTY_PIN"
 		done
 		;;
-	vmq | uplink)
-		vmqt_ctl dev attach "$DEV" default-txq "$DEFAULT_TXQ" >/dev/null
-		vmqt_ctl queue add "$DEV" id "$VM_QUEUE" txq "$VM_TXQ" vm vm1 >/dev/null
-		[ "$1" = uplink ] || vmqt_ctl port bind "$PORT" dev "$DEV" queue "$VM_QUEUE" >/dev/null
+	vmq | vmq_clsact | uplink)
+		row_ctl "$1" dev attach "$E_UP" default-txq "$DEFAULT_TXQ" >/dev/null
+		row_ctl "$1" queue add "$E_UP" id "$VM_QUEUE" txq "$VM_TXQ" vm "vm$E_VM" >/dev/null
+		[ "$1" = uplink ] || row_ctl "$1" port bind "$E_PORT" dev "$E_UP" queue "$VM_QUEUE" >/dev/null
 		;;
+	*) vmqt_fail "mode_on: no mode $1" ;;
 	esac
 }
 
-# Back to nothing: no clsact left on the port or the uplink.
+# Back to nothing: vmqd manages no device, no clsact left on the port or
+# the uplink.
 mode_off() {
 	local d q
 	case $1 in
 	off) ;;
 	empty)
-		vmqt_run tc -n "$HNS" qdisc del dev "$DEV" clsact
-		vmqt_run tc -n "$HNS" qdisc del dev "$PORT" clsact
+		vmqt_run tc -n "$HNS" qdisc del dev "$E_UP" clsact
+		vmqt_run tc -n "$HNS" qdisc del dev "$E_PORT" clsact
 		;;
-	vmq)
-		vmqt_ctl port unbind "$PORT" >/dev/null
-		vmqt_ctl dev detach "$DEV" >/dev/null
-		;;
-	uplink)
-		vmqt_ctl dev detach "$DEV" >/dev/null
+	vmq | vmq_clsact | uplink)
+		[ "$1" = uplink ] || row_ctl "$1" port unbind "$E_PORT" >/dev/null
+		row_ctl "$1" dev detach "$E_UP" >/dev/null
+		q=$(row_ctl "$1" -j dev show | vmqt_json 'len(j["devs"])')
+		vmqt_assert_eq "after mode $1 ($E_TOPO): devices vmqd still lists" 0 "$q"
 		;;
 	esac
-	for d in "$DEV" "$PORT"; do
+	for d in "$E_UP" "$E_PORT"; do
 		q=$(vmqt_run tc -n "$HNS" qdisc show dev "$d")
 		if grep -q clsact <<<"$q"; then
-			vmqt_fail "after mode $1: clsact still on $d:$(printf '\n%s' "$q" | sed 's/^/   | /')"
+			vmqt_fail "after mode $1 ($E_TOPO): clsact still on $d:$(printf '\n%s' "$q" | sed 's/^/   | /')"
 		fi
 	done
+}
+
+# mode_labels ROW: "HOOK PORTMODE" as vmqd reports them with ROW on: the
+# "hook" of `dev show` (clsact when it has none: a vmqd before tcx), the
+# "mode" of the port's `port show` entry ("-" when it has none or is not
+# bound). The empty programs: tc clsact, no port binding.
+mode_labels() {
+	local hook pm
+	case $1 in
+	vmq | vmq_clsact | uplink)
+		hook=$(row_ctl "$1" -j dev show "$E_UP" | vmqt_json 'j["devs"][0].get("hook", "clsact")')
+		pm=$(row_ctl "$1" -j port show | vmqt_json \
+			"next((p.get('mode', '-') for p in j['ports'] if p['port'] == '$E_PORT'), '-')")
+		;;
+	*) hook=clsact pm=- ;;
+	esac
+	printf '%s %s\n' "${hook// /_}" "${pm// /_}"
 }
 
 # Runs in the wire namespace: packets received, and the sender's CPU time
@@ -185,11 +251,11 @@ b = snap()
 print(" ".join(str(y - x) for x, y in zip(a, b)))
 '
 
-# The sender: one unpaced vmq-udpsend in VM 1, pinned to $SENDER_CPU, for
-# the whole end-to-end part; the modes change under it.
+# The sender: one unpaced vmq-udpsend in the topology's VM, pinned to
+# $SENDER_CPU, for all of the topology's windows; the modes change under it.
 sender_start() {
-	ip netns exec "${VMQT_VM_NS[1]}" taskset -c "$SENDER_CPU" "$BUILD/tests/vmq-udpsend" \
-		--dst "$VMQT_WIRE_IP" --port 9 --count 1000000000000 --flows 4 --src-port-base 30000 \
+	ip netns exec "${VMQT_VM_NS[$E_VM]}" taskset -c "$SENDER_CPU" "$BUILD/tests/vmq-udpsend" \
+		--dst "${VMQT_UP_WIRE_IP[E_K]}" --port 9 --count 1000000000000 --flows 4 --src-port-base 30000 \
 		>"$VMQT_TMP/sender.out" 2>&1 &
 	SENDER_PID=$!
 	VMQT_PIDS+=("$SENDER_PID")
@@ -197,7 +263,7 @@ sender_start() {
 }
 sender_alive() {
 	kill -0 "$SENDER_PID" 2>/dev/null ||
-		vmqt_fail "vmq-udpsend stopped:$(sed 's/^/   | /' "$VMQT_TMP/sender.out")"
+		vmqt_fail "vmq-udpsend stopped ($E_TOPO):$(sed 's/^/   | /' "$VMQT_TMP/sender.out")"
 }
 sender_stop() {
 	kill -TERM "$SENDER_PID"
@@ -206,24 +272,24 @@ sender_stop() {
 }
 
 # e2e_window MODE: $E2E_SETTLE after the mode change, one window of
-# $E2E_SECONDS; sets E2E_OUT to "RX NS RUN WAIT D0,..,D7". With vmq, every
-# packet of the window must have left on VM 1's TX queue (uplink only: on
-# the default queue's).
+# $E2E_SECONDS; sets E2E_OUT to "RX NS RUN WAIT D0,..,D7" and E2E_PPS. With
+# vmq, every packet of the window must have left on the VM's TX queue
+# (uplink only: on the default queue's).
 e2e_window() {
-	local mode=$1 before after out d q want
+	local mode=$1 before after out d q want rx ns
 	local -a dq
 	sleep "$E2E_SETTLE"
 	sender_alive
-	before=$(vmqt_up_counts 0)
-	out=$(vmqt_in "$VMQT_WIRE_NS" taskset -c 0 "$VMQT_PY" -c "$SAMPLER" "$VMQT_WIRE_DEV" \
-		"$SENDER_PID" "$E2E_SECONDS")
-	after=$(vmqt_up_counts 0)
+	before=$(vmqt_up_counts "$E_K")
+	out=$(vmqt_in "${VMQT_UP_WIRE_NS[E_K]}" taskset -c 0 "$VMQT_PY" -c "$SAMPLER" \
+		"${VMQT_UP_WIRE_DEV[E_K]}" "$SENDER_PID" "$E2E_SECONDS")
+	after=$(vmqt_up_counts "$E_K")
 	sender_alive
 	d=$(vmqt_txq_delta "$before" "$after")
 	[[ $out =~ ^[1-9][0-9]*\ [0-9]+\ [0-9]+\ [0-9]+$ ]] ||
-		vmqt_fail "mode $mode: the sampler read '$out' (no packets at the wire?)"
+		vmqt_fail "mode $mode ($E_TOPO): the sampler read '$out' (no packets at the wire?)"
 	case $mode in
-	vmq) want=$VM_TXQ ;;
+	vmq | vmq_clsact) want=$VM_TXQ ;;
 	uplink) want=$DEFAULT_TXQ ;; # unmarked: the default queue
 	*) want="" ;;
 	esac
@@ -231,75 +297,113 @@ e2e_window() {
 		read -r -a dq <<<"$d"
 		for q in "${!dq[@]}"; do
 			[ "$q" -eq "$want" ] || [ "${dq[q]}" -eq 0 ] ||
-				vmqt_fail "mode $mode: packets on TX queue $q, expected all on $want (per TX queue: $d)"
+				vmqt_fail "mode $mode ($E_TOPO): packets on $E_UP TX queue $q, expected all on $want (per TX queue: $d)"
 		done
-		[ "${dq[want]}" -gt 0 ] || vmqt_fail "mode $mode: nothing on TX queue $want (per TX queue: $d)"
+		[ "${dq[want]}" -gt 0 ] || vmqt_fail "mode $mode ($E_TOPO): nothing on $E_UP TX queue $want (per TX queue: $d)"
 	fi
 	E2E_OUT="$out ${d// /,}"
+	read -r rx ns _ <<<"$out"
+	E2E_PPS=$((rx * 1000000000 / ns))
 }
 
-MODES=(off empty vmq uplink)
-log "end to end: $E2E_ROUNDS rounds of ${MODES[*]}, $E2E_SECONDS s each (sender on CPU $SENDER_CPU)"
-sender_start
-for ((r = 1; r <= E2E_ROUNDS; r++)); do
-	line=""
-	for ((k = 0; k < ${#MODES[@]}; k++)); do
-		mode=${MODES[(r + k) % ${#MODES[@]}]}
-		mode_on "$mode"
-		e2e_window "$mode"
-		mode_off "$mode"
-		rec e2e "$r" "$mode" "$E2E_OUT"
-		read -r rx ns _ <<<"$E2E_OUT"
-		line+=" $mode $((rx * 1000000000 / ns))"
-	done
-	log "  round $r:$line pps"
-done
-
-# The programs' own cost in that path: BPF run-time statistics, on only
-# while `vmq-bench --hold-stats` runs (they cost time themselves).
+# The programs' own cost in the routed path: BPF run-time statistics, on
+# only while `vmq-bench --hold-stats` runs (they cost time themselves).
 prog_stats() { # PINNED_PROG: "RUN_CNT RUN_TIME_NS"
 	vmqt_run bpftool -j prog show pinned "$1" |
 		vmqt_json '"%d %d" % (j.get("run_cnt", 0), j.get("run_time_ns", 0))'
 }
-log "end to end: one window per mode with BPF run-time statistics on"
-"$BUILD/bench/vmq-bench" --hold-stats >"$VMQT_TMP/stats.out" 2>&1 &
-HOLD_PID=$!
-VMQT_PIDS+=("$HOLD_PID")
-for i in $(seq 50); do
-	! grep -q '^stats on$' "$VMQT_TMP/stats.out" || break
-	kill -0 "$HOLD_PID" 2>/dev/null || vmqt_fail "vmq-bench --hold-stats:$(sed 's/^/   | /' "$VMQT_TMP/stats.out")"
-	sleep 0.1
-done
-grep -q '^stats on$' "$VMQT_TMP/stats.out" || vmqt_fail "vmq-bench --hold-stats did not start"
-for mode in vmq empty; do
-	mode_on "$mode"
-	if [ "$mode" = vmq ]; then
-		progs=("vmq_tx_egress $VMQT_PINS/$DEV/vmq_tx_egress"
-			"vmq_port_ingress $VMQT_PINS/vmq_port_bindings/vmq_port_ingress")
-	else
-		progs=("empty $EMPTY_PIN")
-	fi
-	declare -A s0=()
-	sleep "$E2E_SETTLE"
-	for p in "${progs[@]}"; do
-		read -r name path <<<"$p"
-		vmqt_assert_file "pinned $name" "$path"
-		s0[$name]=$(prog_stats "$path")
+bpf_run_time() {
+	local i mode p name path c0 t0 c1 t1
+	local -a progs
+	local -A s0
+	log "  one window each of vmq and empty with BPF run-time statistics on"
+	"$BUILD/bench/vmq-bench" --hold-stats >"$VMQT_TMP/stats.out" 2>&1 &
+	HOLD_PID=$!
+	VMQT_PIDS+=("$HOLD_PID")
+	for i in $(seq 50); do
+		! grep -q '^stats on$' "$VMQT_TMP/stats.out" || break
+		kill -0 "$HOLD_PID" 2>/dev/null || vmqt_fail "vmq-bench --hold-stats:$(sed 's/^/   | /' "$VMQT_TMP/stats.out")"
+		sleep 0.1
 	done
-	e2e_window "$mode"
-	for p in "${progs[@]}"; do
-		read -r name path <<<"$p"
-		read -r c0 t0 <<<"${s0[$name]}"
-		read -r c1 t1 <<<"$(prog_stats "$path")"
-		rec bpfstat "$mode" "$name" $((c1 - c0)) $((t1 - t0))
+	grep -q '^stats on$' "$VMQT_TMP/stats.out" || vmqt_fail "vmq-bench --hold-stats did not start"
+	for mode in vmq empty; do
+		mode_on "$mode"
+		if [ "$mode" = vmq ]; then
+			progs=("vmq_tx_egress $VMQT_PINS/$E_UP/vmq_tx_egress"
+				"vmq_port_ingress $VMQT_PINS/vmq_port_bindings/vmq_port_ingress")
+		else
+			progs=("empty $EMPTY_PIN")
+		fi
+		s0=()
+		sleep "$E2E_SETTLE"
+		for p in "${progs[@]}"; do
+			read -r name path <<<"$p"
+			if [ -e "$path" ]; then
+				s0[$name]=$(prog_stats "$path")
+			else # a vmq that pins it elsewhere, or has no port program
+				log "  no $path: $name not measured"
+			fi
+		done
+		e2e_window "$mode"
+		for p in "${progs[@]}"; do
+			read -r name path <<<"$p"
+			[ -n "${s0[$name]:-}" ] || continue
+			read -r c0 t0 <<<"${s0[$name]}"
+			read -r c1 t1 <<<"$(prog_stats "$path")"
+			rec bpfstat "$mode" "$name" $((c1 - c0)) $((t1 - t0))
+		done
+		mode_off "$mode"
 	done
-	unset s0
-	mode_off "$mode"
+	kill -TERM "$HOLD_PID"
+	{ wait "$HOLD_PID"; } 2>/dev/null || true
+	vmqt_forget_pid "$HOLD_PID"
+}
+
+# Per topology: off, ROW, off, ROW', off, ... under one running sender,
+# E2E_PAIRS windows of each row (the rows' order rotating cycle to cycle
+# when there are more than two),
+# every row window between two no-vmq windows; report.py divides each row
+# window by the mean of its two neighbours.
+log "end to end: ${E2E_SECONDS} s windows, no vmq between every two; $E2E_PAIRS windows per row; sender on CPU $SENDER_CPU"
+for topo in "${TOPOS[@]}"; do
+	topo_use "$topo"
+	read -r -a rows <<<"${TOPO_ROWS[$topo]}"
+	log " $topo (VM $E_VM, $E_PORT -> $E_UP): rows ${rows[*]}"
+	sender_start
+	seq=0
+	e2e_window off
+	rec e2e "$topo" "$seq" off "$E2E_OUT"
+	prev_off=$E2E_PPS
+	declare -A labelled=()
+	for ((r = 0; r < E2E_PAIRS; r++)); do
+		line=""
+		for ((k = 0; k < ${#rows[@]}; k++)); do
+			# The order rotates cycle to cycle, with 3 rows or more: then
+			# no row has two windows beside the same no-vmq window.
+			row=${rows[(${#rows[@]} > 2 ? r + k : k) % ${#rows[@]}]}
+			mode_on "$row"
+			if [ -z "${labelled[$row]:-}" ]; then
+				rec e2elabel "$topo" "$row" "$(mode_labels "$row")"
+				labelled[$row]=1
+			fi
+			e2e_window "$row"
+			mode_off "$row"
+			seq=$((seq + 1))
+			rec e2e "$topo" "$seq" "$row" "$E2E_OUT"
+			pps=$E2E_PPS
+			e2e_window off
+			seq=$((seq + 1))
+			rec e2e "$topo" "$seq" off "$E2E_OUT"
+			line+=" $row $(awk -v m="$pps" -v a="$prev_off" -v b="$E2E_PPS" 'BEGIN { printf "%.3f", 2 * m / (a + b) }')"
+			prev_off=$E2E_PPS
+		done
+		log "  $topo $((r + 1)):$line (over the neighbours; no vmq ${prev_off} pps)"
+	done
+	unset labelled
+	[ "$topo" != routed ] || bpf_run_time
+	sender_stop
 done
-kill -TERM "$HOLD_PID"
-{ wait "$HOLD_PID"; } 2>/dev/null || true
-vmqt_forget_pid "$HOLD_PID"
-sender_stop
+vmqt_vmqd_kill "$VMD_CLSACT" TERM
 
 # --- control plane ----------------------------------------------------------------------
 log "control plane: $CTL_N x vmqctl queue set, $CTL_N x vmqctl daemon ping, $BATCH_REPS x vmqctl -b of $NQUEUES queue add"
@@ -427,8 +531,9 @@ read -r live_before _ <<<"$counts"
 for ((rep = 1; rep <= RESTORE_N; rep++)); do
 	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
 	rm -rf "${VMQT_PINS:?}"
-	for d in "$DEV" "${RESTORE_PORTS[@]}"; do
-		vmqt_run tc -n "$HNS" qdisc del dev "$d" clsact
+	for d in "$DEV" "${RESTORE_PORTS[@]}"; do # clsact where vmq used it (not with tcx)
+		! grep -q clsact <<<"$(vmqt_run tc -n "$HNS" qdisc show dev "$d")" ||
+			vmqt_run tc -n "$HNS" qdisc del dev "$d" clsact
 	done
 	rm -f "$VMQT_TMP/ping.ready"
 	"$VMQT_PY" "$here/latency.py" ping "$VMQT_SOCK" "$VMQT_TMP/ping.ready" 30 >"$VMQT_TMP/ping.out" 2>&1 &
