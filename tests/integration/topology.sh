@@ -408,10 +408,34 @@ print(b - a)' "$3" || vmqt_fail "vmqt_stats_delta '$3' failed on:$(printf '\n%s\
 }
 
 # vmqt_port_show: `vmqctl -j port show`, as canonical JSON sorted by port,
-# ifindex left out. Usable in $(...).
+# ifindex, mode and why left out (vmqt_port_mode checks those). Usable in $(...).
 vmqt_port_show() {
 	vmqt_ctl -j port show "$@" | vmqt_json \
-		'sorted(({k: v for k, v in p.items() if k != "ifindex"} for p in j["ports"]), key=lambda p: p["port"])'
+		'sorted(({k: v for k, v in p.items() if k not in ("ifindex", "mode", "why")} for p in j["ports"]), key=lambda p: p["port"])'
+}
+
+# vmqt_port_mode PORT: "MODE: WHY" of PORT's binding in `vmqctl -j port
+# show` ("" when not bound). Usable in $(...).
+vmqt_port_mode() {
+	vmqt_ctl -j port show | vmqt_json \
+		"''.join(p['mode'] + ': ' + p['why'] for p in j['ports'] if p['port'] == '$1')"
+}
+
+# vmqt_assert_port_uplink_mode WHAT PORT WHY: PORT is bound in uplink mode
+# for reason WHY, and has no vmq hook: no filter on its ingress.
+vmqt_assert_port_uplink_mode() {
+	vmqt_assert_eq "$1: mode of $2" "uplink: $3" "$(vmqt_port_mode "$2")"
+	vmqt_assert_eq "$1: tc filter show dev $2 ingress (uplink mode: no hook)" "" \
+		"$(vmqt_in "$VMQT_HOST_NS" tc filter show dev "$2" ingress 2>/dev/null)"
+}
+
+# vmqt_assert_port_stamp_mode WHAT PORT WHY: PORT is bound in stamp mode
+# for reason WHY, vmq_port on its ingress.
+vmqt_assert_port_stamp_mode() {
+	vmqt_assert_eq "$1: mode of $2" "stamp: $3" "$(vmqt_port_mode "$2")"
+	vmqt_assert_match "$1: tc filter show dev $2 ingress (stamp mode)" \
+		'bpf .*vmq_port_ingres.* direct-action' \
+		"$(vmqt_in "$VMQT_HOST_NS" tc filter show dev "$2" ingress)"
 }
 
 # --- background senders ------------------------------------------------------------------

@@ -4,7 +4,9 @@
  * count changes is reconciled; one that goes away is kept, marked missing,
  * and attached again when a device of its name comes back (a driver
  * reload, a re-created veth): its queues, groups and names are still
- * pinned, so nothing has to be configured twice.
+ * pinned, so nothing has to be configured twice. A bound port (or an
+ * uplink) enslaved to a bridge or released from one switches its bindings'
+ * mode (uplink or stamp).
  */
 #include <errno.h>
 #include <string.h>
@@ -142,6 +144,9 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 			 dev->dp.ifname, dev->dp.ifname);
 	} else if (nh->nlmsg_type == RTM_NEWLINK && dev) {
 		txqs_changed(dev);
+		/* Enslaved or released: its ports may change mode. */
+		if (d->ports.map_fd >= 0)
+			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
 	} else if (nh->nlmsg_type == RTM_NEWLINK && name &&
 		   (dev = find_missing(d, RTA_DATA(name)))) {
 		int old = dev->dp.ifindex;
@@ -157,6 +162,9 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 		 * port must survive its next carrier or MTU change. */
 		if (ifi->ifi_change == ~0U)
 			vmqd_policy_apply(d, RTA_DATA(name));
+		/* A bound port enslaved to a bridge or released: its mode. */
+		if (d->ports.map_fd >= 0)
+			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
 	} else if (nh->nlmsg_type == RTM_DELLINK && d->ports.map_fd >= 0) {
 		/* A bound port's VM is gone: so is its filter, its binding and
 		 * the queue it was given. */
@@ -188,6 +196,8 @@ void vmqd_linkwatch_read(int fd, struct vmqd *d)
 			/* Ports that came and went meanwhile. */
 			if (d->ports.map_fd >= 0 && vmqd_prune_ports(d))
 				log_warn("bindings of vanished ports not all removed");
+			if (d->ports.map_fd >= 0)
+				vmqd_ports_refresh(d, 0);
 			vmqd_links_sweep(d);
 			vmqd_state_flush(d, false);
 			pthread_mutex_unlock(&d->lock);
