@@ -162,8 +162,7 @@ assert_state "after the reboot, once the uplink and the taps exist again"
 filters=$(vmqt_in "$VMQT_HOST_NS" tc filter show dev "$DEV" egress)
 vmqt_assert_match "tc filter show dev $DEV egress after the reboot" 'vmq_tx_egress' "$filters"
 for t in vmqtap1 vmqvm2; do
-	vmqt_assert_match "tc filter show dev $t ingress after the reboot" 'vmq_port_ingres' \
-		"$(vmqt_in "$VMQT_HOST_NS" tc filter show dev "$t" ingress)"
+	vmqt_assert_port_uplink_mode "after the reboot (routed tap)" "$t" "routed from the port"
 done
 vmqt_ok "reboot (namespaces, devices, bpffs and pins gone; vmqd $VMQT_VMQD_PID started before the devices came back): state as before"
 

@@ -133,7 +133,9 @@ done
 vmqt_assert_eq "state after a reboot, once the devices appeared" "$before" "$(full_state)"
 vmqt_assert_eq "the state file after the reboot" "$saved" "$(sorted_requests)"
 filters=$(vmqt_in "$HNS" tc filter show dev "$TAP" ingress)
-vmqt_assert_match "the tap's ingress filter after the reboot" "vmq_port_ingres" "$filters"
+vmqt_assert_eq "the tap's ingress filters after the reboot (uplink mode: none)" "" "$filters"
+vmqt_assert_eq "the tap's binding mode after the reboot" '["uplink: routed from the port"]' \
+	"$(vmqt_ctl -j port show | vmqt_json "[p['mode'] + ': ' + p['why'] for p in j['ports'] if p['port'] == '$TAP']")"
 vmqt_ok "simulated reboot: state restored from the file; a tap and an uplink created later were bound and attached as they appeared, a policy's port kept its queue"
 
 # --- a reboot that brings the NIC back with fewer TX queues --------------------------------

@@ -121,11 +121,13 @@ vmqt_host_routing() {
 declare -A VMQT_VM_NS=()      # N -> VM namespace
 VMQT_VMS=()                   # VM numbers, in creation order
 
-# vmqt_vm_add N: VM namespace N (1..250) with its port vmqtapN in the host
-# namespace (10.0.N.1 there, 10.0.N.2 in the VM), default route via the
-# port. Needs vmqt_topo_host first.
+# vmqt_vm_add N [IFINDEX]: VM namespace N (1..250) with its port vmqtapN in
+# the host namespace (10.0.N.1 there, 10.0.N.2 in the VM), default route via
+# the port; the port gets ifindex IFINDEX when given. Needs vmqt_topo_host
+# first.
 vmqt_vm_add() {
-	local n=$1 ns port="vmqtap$1" vmmac portmac
+	local n=$1 ns port="vmqtap$1" vmmac portmac index=()
+	[ -z "${2:-}" ] || index=(index "$2")
 	if ! _vmqt_is_uint "$n" || [ "$n" -lt 1 ] || [ "$n" -gt 250 ]; then
 		vmqt_fail "vmqt_vm_add: N must be 1..250, got '$n'"
 	fi
@@ -136,7 +138,7 @@ vmqt_vm_add() {
 	VMQT_VM_NS[$n]=$ns
 	VMQT_VMS+=("$n")
 	vmqt_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$port" type veth peer name eth0 netns "$ns"
+	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$port" "${index[@]}" type veth peer name eth0 netns "$ns"
 	VMQT_LINKS+=("$VMQT_HOST_NS $port")
 	vmqt_in "$VMQT_HOST_NS" sysctl -qw "net.ipv6.conf.$port.disable_ipv6=1" \
 		"net.ipv4.conf.$port.rp_filter=0"

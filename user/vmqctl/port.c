@@ -144,8 +144,7 @@ static const struct ctl_cmd port_cmds[] = {
 	  .print = unbind_print },
 	{ .name = "show",
 	  .params = show_params,
-	  .help = "list bound ports (state stale: the queue was freed; packets use queue 0; mode "
-		  "uplink: resolved by the uplink's program, stamp: by a hook on the port)",
+	  .help = "list bound ports: state (stale: queue freed), mode (uplink|stamp)",
 	  .print = port_print },
 	{ 0 },
 };

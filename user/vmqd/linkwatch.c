@@ -137,6 +137,13 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 	const struct rtattr *name = vmq_nl_attr(nh, sizeof(*ifi), IFLA_IFNAME);
 	struct vmqd_dev *dev = find_by_ifindex(d, ifi->ifi_index);
 
+	/* The bridge's own news of its ports: RTM_DELLINK there says a port
+	 * left the bridge, not that the link is gone. Only modes follow it. */
+	if (ifi->ifi_family == AF_BRIDGE) {
+		if (d->ports.map_fd >= 0)
+			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
+		return;
+	}
 	if (nh->nlmsg_type == RTM_DELLINK && dev) {
 		dev->missing = true;
 		log_warn("dev %s: removed; its queues stay pinned and it is attached again if it "
