@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * port bind | unbind | show: the virtual switch's half of VMQ. A bound port
- * stamps every packet of its VM with one queue ID. Freeing that queue does
- * not unbind the port: as with VMQ during live migration, its packets keep
- * the stale ID and leave on the default queue until the queue is back.
+ * port bind | unbind | show: the virtual switch's half of VMQ. Every packet
+ * of a bound port's VM goes to one queue: resolved by the uplink's program
+ * from the packet's ingress ifindex (uplink mode), or stamped into the mark
+ * on the port (stamp mode) where the uplink cannot see the port. Freeing
+ * that queue does not unbind the port: as with VMQ during live migration,
+ * its packets keep the stale ID and leave on the default queue until the
+ * queue is back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -540,7 +543,8 @@ static int refresh_mode(struct vmqd *d, __u32 ifindex, __u32 unused)
 		/* Same mode, another reason (say, a bridge renamed its ports). */
 		e.why = why;
 		if (bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
-			return 0;
+			log_warn("port %s: cannot record why it is in %s mode: %s", port,
+				 vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(errno));
 		return 0;
 	}
 	err = vmq_port_bind(&d->ports, ifindex, e.queue_id, &uplink->dp, why, &uplink->dp);
