@@ -123,6 +123,8 @@ int vmq_port_slot_set(const struct vmq_dev *uplink, __u32 ifindex, __u32 queue_i
 {
 	struct vmq_port_slot slot = { .flags = VMQ_PORT_SLOT_F_BOUND, .queue_id = (__u16)queue_id };
 
+	if (queue_id > 0xffffU)
+		return -ERANGE;
 	return slot_write(uplink, ifindex, slot);
 }
 

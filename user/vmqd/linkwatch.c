@@ -108,6 +108,9 @@ int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 	dev->ntxqs = ntxqs;
 	if (vmqd_ports_rebase(d, (__u32)old_ifindex, (__u32)dev->dp.ifindex))
 		log_warn("dev %s: its port bindings still name the old device", dev->dp.ifname);
+	/* Back in a bridge, or out of one: its ports' modes follow. */
+	else if (d->ports.map_fd >= 0)
+		vmqd_ports_refresh(d, (__u32)dev->dp.ifindex);
 	err = vmqd_reconcile(dev, &changed);
 	log_info("dev %s: back (ifindex %d, %u TX queues): attached again%s", dev->dp.ifname,
 		 dev->dp.ifindex, ntxqs, err ? ", but its queues are not reconciled" : "");
