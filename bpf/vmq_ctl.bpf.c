@@ -25,4 +25,18 @@ int vmq_queue_store(struct vmq_queue_store_args *args)
 	return 0;
 }
 
+/* The same for a port's slot in the uplink's vmq_port_queues. */
+SEC("syscall")
+int vmq_port_store(struct vmq_port_store_args *args)
+{
+	__u32 ifindex = args->ifindex;
+	__u32 word = *(__u32 *)&args->slot;
+	struct vmq_port_slot *s = bpf_map_lookup_elem(&vmq_port_queues, &ifindex);
+
+	if (!s)
+		return -1;
+	*(volatile __u32 *)s = word;
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* The queues map, declared once for the objects that share it: vmq_tx reads
- * it per packet, vmq_ctl writes it (user space reuses one fd for both). */
+/* The queues map and the port slots, declared once for the objects that share it: vmq_tx reads
+ * them per packet, vmq_ctl writes them (user space reuses one fd for both). */
 #ifndef VMQ_QUEUES_BPF_H
 #define VMQ_QUEUES_BPF_H
 
@@ -10,5 +10,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct vmq_queue_entry);
 } vmq_queues SEC(".maps");
+
+/* Port bindings resolved at the uplink: slot = the port's ifindex. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, VMQ_PORT_IFINDEX_MAX);
+	__type(key, __u32);
+	__type(value, struct vmq_port_slot);
+} vmq_port_queues SEC(".maps");
 
 #endif /* VMQ_QUEUES_BPF_H */

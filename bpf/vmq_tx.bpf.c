@@ -2,7 +2,9 @@
 /*
  * vmq_tx: tc egress steering for an uplink. Reads the VM queue ID from the
  * queue bits of skb->mark, looks it up in the map of live queues and picks
- * the hardware TX queue. A packet is never dropped for its queue ID: an ID
+ * the hardware TX queue; a packet whose mark has no ID takes the queue its
+ * port is bound to on this uplink (uplink mode), found by the port's
+ * ifindex. A packet is never dropped for its queue ID: an ID
  * that is not live leaves on the default queue (ID 0), and is counted.
  */
 #include <linux/bpf.h>
@@ -144,11 +146,30 @@ int vmq_tx_egress(struct __sk_buff *skb)
 {
 	__u32 id = (skb->mark & vmq_cfg.mark_mask) >> vmq_cfg.mark_shift;
 	__u32 len = skb->len;
-	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &id);
+	struct vmq_queue_entry *e;
 	struct vmq_queue_stats *qs = NULL;
 	struct vmq_queue_entry entry;
 	__u32 txq = VMQ_TXQ_SLOT_KERNEL, why = VMQ_FALLBACK_BEYOND_MAP;
 
+	/* No ID in the mark: the port the packet came in on may be bound on
+	 * this uplink (uplink mode). A mark with an ID wins. One extra array
+	 * lookup, only here; ifindex 0 (the host's own) and ifindexes beyond
+	 * the array are not looked up. */
+	if (!id) {
+		__u32 in = skb->ingress_ifindex;
+
+		if (in && in < VMQ_PORT_IFINDEX_MAX) {
+			struct vmq_port_slot *ps = bpf_map_lookup_elem(&vmq_port_queues, &in);
+			struct vmq_port_slot slot;
+
+			if (ps) {
+				*(__u32 *)&slot = *(volatile __u32 *)ps; /* one load */
+				if (slot.flags & VMQ_PORT_SLOT_F_BOUND)
+					id = slot.queue_id;
+			}
+		}
+	}
+	e = bpf_map_lookup_elem(&vmq_queues, &id);
 	if (e) {
 		/* One 32-bit load: a concurrent update is seen whole or not at all. */
 		*(__u32 *)&entry = *(volatile __u32 *)e;

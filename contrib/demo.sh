@@ -101,7 +101,7 @@ vmqt_vm_send 1 --count $((RATE * 3)) --rate "$RATE" --flows 4 >/dev/null &
 sender=$!
 sleep 1
 ctl queue del "$VMQT_HOST_DEV" id "${VM_QUEUE[1]}"
-echo "    (queue ${VM_QUEUE[1]} freed while web was sending; the port still stamps it)"
+echo "    (queue ${VM_QUEUE[1]} freed while web was sending; the port stays bound to it)"
 wait "$sender"
 after=$(vmqt_up_counts 0)
 wire_after=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)

@@ -137,6 +137,10 @@ struct vmq_queue_store_args {
 #define VMQ_PORTS_MAX		4096U
 #define VMQ_PORT_F_HOOK_CREATED 0x1U /* vmq created the port's clsact qdisc */
 #define VMQ_PORT_F_TCX		0x2U /* a tcx link pinned under VMQ_PORTS_PIN_DIR */
+/* Uplink mode: no hook on the port; the binding is the port's slot in its
+ * uplink's vmq_port_queues array, and vmq_tx finds it by the packet's
+ * ingress_ifindex. Without it: stamp mode (vmq_port on the port). */
+#define VMQ_PORT_F_UPLINK 0x4U
 /* Pin directory of the port program under the pin root: 16 bytes or more,
  * so it can never be an interface's name. */
 #define VMQ_PORTS_PIN_DIR "vmq_port_bindings"
@@ -147,7 +151,46 @@ struct vmq_port_entry {
 	__u32 queue_id;	      /* control plane: the bound queue */
 	__u32 uplink_ifindex; /* control plane: the uplink it is a queue of */
 	__u32 flags;	      /* control plane: VMQ_PORT_F_* */
-	__u32 reserved;
+	__u32 why;	      /* control plane: enum vmq_port_why, why this mode */
+};
+
+/* Why a binding has the mode it has (vmq_port_entry.why). */
+enum vmq_port_why {
+	VMQ_PORT_WHY_UNKNOWN = 0,      /* stamp: bound by a build without port modes */
+	VMQ_PORT_WHY_ROUTED = 1,       /* uplink: the port has no master */
+	VMQ_PORT_WHY_SAME_BRIDGE = 2,  /* uplink: the port is in the uplink's bridge */
+	VMQ_PORT_WHY_OTHER_BRIDGE = 3, /* stamp: in a bridge the uplink is not in */
+	VMQ_PORT_WHY_BEYOND = 4,       /* stamp: ifindex >= VMQ_PORT_IFINDEX_MAX */
+	VMQ_PORT_WHY_NO_ARRAY = 5,     /* stamp: the uplink's pins predate port resolution */
+};
+
+/*
+ * Port resolution at the uplink (vmq_port_queues: one ARRAY per uplink,
+ * pinned with its maps, key = the port's ifindex). At the uplink's egress
+ * skb->ingress_ifindex is the VM port's when the host routes straight from
+ * the port or bridges it in the uplink's own bridge, so vmq_tx can resolve
+ * the port's queue itself: one hook per packet instead of two. Per uplink,
+ * not host-wide: vmqd writes a binding into its own uplink's array only,
+ * so the program needs no compare with skb->ifindex, and a bound port's
+ * packet routed out of another uplink is never taken for that uplink's
+ * queue. Ifindex 0 (the host's own sockets) is never bound. Ifindexes only
+ * grow over a host's life (every tap a VM start makes takes a new one):
+ * 16384 slots cost 64 KiB per uplink; a port beyond them is stamped.
+ */
+#define VMQ_PORT_IFINDEX_MAX  16384U
+#define VMQ_PORT_SLOT_F_BOUND 0x1U
+
+/* One word, stored in one 32-bit write (vmq_port_store) and loaded in one
+ * read: a rebind is seen whole, old queue or new. */
+struct vmq_port_slot {
+	__u16 flags;	/* VMQ_PORT_SLOT_F_BOUND; 0: no binding on this ifindex */
+	__u16 queue_id; /* the bound queue on this uplink */
+};
+
+/* Argument of the vmq_port_store syscall program. */
+struct vmq_port_store_args {
+	__u32 ifindex;
+	struct vmq_port_slot slot;
 };
 
 /* Load-time configuration of one uplink's program (its .rodata). */
@@ -169,6 +212,10 @@ _Static_assert(sizeof(struct vmq_queue_meta) == 72, "queue meta layout");
 _Static_assert(sizeof(struct vmq_xps_saved) == 2U * VMQ_XPS_TEXT_LEN, "xps layout");
 _Static_assert(sizeof(struct vmq_queue_store_args) == 8, "store args layout");
 _Static_assert(sizeof(struct vmq_port_entry) == 24, "port entry layout");
+_Static_assert(sizeof(struct vmq_port_slot) == 4, "port slot is one 32-bit word");
+_Static_assert(sizeof(struct vmq_port_store_args) == 8, "port store args layout");
+_Static_assert(VMQ_QUEUES_MAX - 1U <= 0xffffU, "a queue ID fits a port slot");
+_Static_assert(VMQ_PORT_IFINDEX_MAX > 1U, "slot 0 is never bound");
 _Static_assert(sizeof(VMQ_PORTS_PIN_DIR) > 16, "port pin dir cannot be an ifname");
 _Static_assert((VMQ_GROUP_SLOTS & (VMQ_GROUP_SLOTS - 1)) == 0, "slots are a power of two");
 _Static_assert(VMQ_TXQ_MAX < 65535U, "queue_mapping holds txq + 1 in 16 bits");

@@ -14,8 +14,12 @@
 #
 #   - each VM's traffic leaves by the uplink its destination routes to, on
 #     that uplink's TX queue for its queue ID; nothing on the other uplink;
-#   - a packet is steered by the map of the uplink it leaves by: VM 1's
-#     packets (stamped 5) routed out vmqup1 take vmqup1's queue 5 (txq 6);
+#   - a binding names its uplink: the ports are routed, so they are in
+#     uplink mode (each uplink's program resolves its own ports by ingress
+#     ifindex, no hook on the ports), and VM 1's packets (bound on vmqup0)
+#     routed out vmqup1 are not vmqup1's queue 5: they leave on vmqup1's
+#     default queue (txq 0) as its own traffic, not a fallback (with a
+#     stamped mark, they would take vmqup1's queue 5);
 #   - `queue del vmqup0 id 5` sends VM 1's vmqup0 traffic to vmqup0's default
 #     queue (a not_live fallback on vmqup0 only); vmqup1's queue 5 is still
 #     there and VM 2 still on txq 6, with no fallback on vmqup1; port show:
@@ -92,11 +96,22 @@ done
 vmqt_ok "VMs 1-4: each $N on its uplink's TX queue for its ID (same IDs, different TX queues), none on the other uplink"
 
 # --- the map of the uplink a packet leaves by steers it --------------------------------------
-vmqt_vm_traffic "VM 1 (stamped 5, bound on $U0) routed out $U1" 1 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 (stamped 5, bound on $U0) routed out $U1" 1 "${MAP[1:5]}" "$N"
-vmqt_vm_traffic "VM 2 (stamped 5, bound on $U1) routed out $U0" 2 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 2 (stamped 5, bound on $U1) routed out $U0" 0 "${MAP[0:5]}" "$N"
-vmqt_ok "ID 5 routed out $U1 takes $U1's txq ${MAP[1:5]}, out $U0 $U0's txq ${MAP[0:5]}, whichever port stamped it"
+for v in 1 2 3 4; do
+	vmqt_assert_port_uplink_mode "VM $v's port (routed)" "vmqtap$v" "routed from the port"
+done
+s0=$(vmqt_stats)
+vmqt_vm_traffic "VM 1 (bound on $U0, uplink mode) routed out $U1" 1 1 "$N" "$FLOWS"
+vmqt_assert_up_txq "VM 1 (bound on $U0, uplink mode) routed out $U1" 1 "${DEFAULT[1]}" "$N"
+vmqt_vm_traffic "VM 2 (bound on $U1, uplink mode) routed out $U0" 2 0 "$N" "$FLOWS"
+vmqt_assert_up_txq "VM 2 (bound on $U1, uplink mode) routed out $U0" 0 "${DEFAULT[0]}" "$N"
+s1=$(vmqt_stats)
+for k in 0 1; do
+	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue 0 packets (the other uplink's port)" "$N" \
+		"$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', 0)")"
+	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue 5 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', 5)")"
+	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} fallbacks" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('${VMQT_UP_DEV[k]}', 'not_live')")"
+done
+vmqt_ok "a port bound on one uplink, routed out the other: that uplink's default queue (txq ${DEFAULT[1]} on $U1, ${DEFAULT[0]} on $U0) as its own traffic; a binding names its uplink"
 
 # --- queue del on one uplink leaves the other alone ---------------------------------------------
 vmqt_ctl queue del "$U0" id 5 >/dev/null
@@ -112,7 +127,7 @@ vmqt_assert_up_txq "VM 1 via $U0 after queue del $U0 id 5" 0 "${DEFAULT[0]}" "$N
 vmqt_vm_traffic "VM 2 via $U1 after queue del $U0 id 5" 2 1 "$N" "$FLOWS"
 vmqt_assert_up_txq "VM 2 via $U1 after queue del $U0 id 5" 1 "${MAP[1:5]}" "$N"
 vmqt_vm_traffic "VM 1 via $U1 after queue del $U0 id 5" 1 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 via $U1 after queue del $U0 id 5" 1 "${MAP[1:5]}" "$N"
+vmqt_assert_up_txq "VM 1 via $U1 after queue del $U0 id 5 (not bound on $U1)" 1 "${DEFAULT[1]}" "$N"
 for v in 3 4; do
 	k=${VM_UP[$v]}
 	vmqt_vm_traffic "VM $v after queue del $U0 id 5" "$v" "$k" "$N" "$FLOWS"
@@ -124,8 +139,9 @@ vmqt_assert_eq "stats: $U0 queue 5 fallback_packets" "$N" "$(vmqt_stats_delta "$
 vmqt_assert_eq "stats: $U0 queue 5 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 5)")"
 vmqt_assert_eq "stats: $U1 not_live" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$U1', 'not_live')")"
 vmqt_assert_eq "stats: $U1 queue 5 fallback_packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 5, 'fallback_packets')")"
-vmqt_assert_eq "stats: $U1 queue 5 packets (VM 2, and VM 1 routed out $U1)" $((2 * N)) \
+vmqt_assert_eq "stats: $U1 queue 5 packets (VM 2; VM 1 routed out $U1 is $U1's queue 0)" "$N" \
 	"$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 5)")"
+vmqt_assert_eq "stats: $U1 queue 0 packets (VM 1 routed out $U1)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 0)")"
 vmqt_ok "queue del $U0 id 5: VM 1 via $U0 on $U0's default txq 7 (not_live +$N on $U0 only); $U1's queue 5 intact (txq 6, no fallback); vmqtap1 stale, vmqtap2 live"
 
 vmqt_ctl queue del "$U1" id 6 >/dev/null

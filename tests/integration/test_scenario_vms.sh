@@ -9,12 +9,15 @@
 #                       (queue 0 -> txq 7), counted as queue 0's own
 #   port bind           vmqtapN dev vmqup0 queue ID: VM N's traffic leaves
 #                       on its queue's TX queue only, one VM at a time and
-#                       all three at once; `port show` lists the bindings
+#                       all three at once; `port show` lists the bindings.
+#                       The host routes from the ports, so the uplink's
+#                       vmq_tx resolves them by ingress_ifindex: uplink
+#                       mode, no hook on the ports
 #   port bind (again)   rebinding moves a port to another queue
 #   port unbind         the VM's traffic is back on the default queue, as
 #                       queue 0's own traffic: NOT a fallback (not_live and
 #                       the old queue's fallback_packets unchanged); the
-#                       port's ingress filter and clsact are gone
+#                       binding is gone and the port has no filter or clsact
 #
 # Nothing is lost (every datagram reaches UDP on the wire end) and vmq's own
 # per-TX-queue counters equal the kernel's mq class counters at the end.
@@ -61,7 +64,9 @@ for v in 1 2 3; do
 	out=$(vmqt_ctl port bind "vmqtap$v" dev "$DEV" queue "${QID[$v]}")
 	vmqt_assert_eq "port bind vmqtap$v prints nothing" "" "$out"
 done
-vmqt_assert_hooked "port bind vmqtap1" "$HNS" vmqtap1 ingress vmq_port_ingres >/dev/null
+for v in 1 2 3; do
+	vmqt_assert_port_uplink_mode "port bind vmqtap$v (routed)" "vmqtap$v" "routed from the port"
+done
 want=$(vmqt_json j <<<"[{\"dev\":\"$DEV\",\"port\":\"vmqtap1\",\"queue\":${QID[1]},\"state\":\"live\",\"vm\":\"vm1\"},{\"dev\":\"$DEV\",\"port\":\"vmqtap2\",\"queue\":${QID[2]},\"state\":\"live\",\"vm\":\"vm2\"},{\"dev\":\"$DEV\",\"port\":\"vmqtap3\",\"queue\":${QID[3]},\"state\":\"live\",\"vm\":\"vm3\"}]")
 vmqt_assert_eq "vmqctl -j port show (ifindex left out)" "$want" "$(vmqt_port_show)"
 ifx=$(vmqt_ctl -j port show | vmqt_json '{p["port"]: p["ifindex"] for p in j["ports"]}')
@@ -71,12 +76,12 @@ for v in 1 2 3; do
 done
 vmqt_assert_eq "vmqctl -j port show dev $DEV = port show" "$want" "$(vmqt_port_show dev "$DEV")"
 text=$(vmqt_ctl port show)
-vmqt_assert_match "port show (text): header" '^PORT +DEV +QUEUE +VM +STATE *$' "$(head -n 1 <<<"$text")"
+vmqt_assert_match "port show (text): header" '^PORT +DEV +QUEUE +VM +STATE +MODE +WHY *$' "$(head -n 1 <<<"$text")"
 for v in 1 2 3; do
-	vmqt_assert_match "port show (text)" "^vmqtap$v +$DEV +${QID[$v]} +vm$v +live *\$" "$text"
+	vmqt_assert_match "port show (text)" "^vmqtap$v +$DEV +${QID[$v]} +vm$v +live +uplink +routed from the port *\$" "$text"
 done
 vmqt_assert_eq "port show (text): rows" 4 "$(wc -l <<<"$text")"
-vmqt_ok "port bind vmqtap1-3: ingress filters attached; port show (text, -j, dev filter) lists the 3 live bindings"
+vmqt_ok "port bind vmqtap1-3: uplink mode (routed, no hook on the ports); port show (text, -j, dev filter) lists the 3 live bindings"
 
 s0=$(vmqt_stats)
 for v in 1 2 3; do
@@ -118,15 +123,14 @@ vmqt_ok "3 VMs sending at once ($((4 * N)) each, overlapping): per TX queue ${VM
 # --- rebind moves a port ------------------------------------------------------------------
 vmqt_ctl port bind vmqtap3 dev "$DEV" queue "${QID[1]}" >/dev/null
 vmqt_assert_match "port show after rebinding vmqtap3" \
-	"^vmqtap3 +$DEV +${QID[1]} +vm1 +live *\$" "$(vmqt_ctl port show)"
+	"^vmqtap3 +$DEV +${QID[1]} +vm1 +live +uplink +routed from the port *\$" "$(vmqt_ctl port show)"
 vmqt_vm_traffic "VM 3 rebound to queue ${QID[1]}" 3 0 "$N" "$FLOWS"
 vmqt_assert_up_txq "VM 3 rebound to queue ${QID[1]}" 0 "${TXQ[1]}" "$N"
 vmqt_ctl port bind vmqtap3 dev "$DEV" queue "${QID[3]}" >/dev/null
 vmqt_vm_traffic "VM 3 bound back to queue ${QID[3]}" 3 0 "$N" "$FLOWS"
 vmqt_assert_up_txq "VM 3 bound back to queue ${QID[3]}" 0 "${TXQ[3]}" "$N"
-# Exactly once, vmq's tcx link or filter:
-vmqt_assert_hooked "vmq_port on vmqtap3 after two rebinds" "$HNS" vmqtap3 ingress vmq_port_ingres >/dev/null
-vmqt_ok "rebinding vmqtap3 moved VM 3 to txq ${TXQ[1]} and back to txq ${TXQ[3]}, one filter"
+vmqt_assert_port_uplink_mode "vmqtap3 after two rebinds" vmqtap3 "routed from the port"
+vmqt_ok "rebinding vmqtap3 moved VM 3 to txq ${TXQ[1]} and back to txq ${TXQ[3]}, still uplink mode, no hook"
 
 # --- unbind: back to the default queue, not a fallback ----------------------------------------
 out=$(vmqt_ctl port unbind vmqtap2)
@@ -134,10 +138,10 @@ vmqt_assert_eq "port unbind vmqtap2 prints nothing" "" "$out"
 want=$(vmqt_json j <<<"[{\"dev\":\"$DEV\",\"port\":\"vmqtap1\",\"queue\":${QID[1]},\"state\":\"live\",\"vm\":\"vm1\"},{\"dev\":\"$DEV\",\"port\":\"vmqtap3\",\"queue\":${QID[3]},\"state\":\"live\",\"vm\":\"vm3\"}]")
 vmqt_assert_eq "vmqctl -j port show after unbinding vmqtap2" "$want" "$(vmqt_port_show)"
 vmqt_assert_eq "programs on vmqtap2 ingress after unbind" "" "$(vmqt_hooks "$HNS" vmqtap2 ingress)"
-vmqt_assert_eq "ingress filters on vmqtap2 after unbind" "" "$(vmqt_in "$HNS" tc filter show dev vmqtap2 ingress)"
+vmqt_assert_eq "port show: mode of vmqtap2 after unbind" "" "$(vmqt_port_mode vmqtap2)"
 qdiscs=$(vmqt_in "$HNS" tc qdisc show dev vmqtap2)
 if grep -q clsact <<<"$qdiscs"; then
-	vmqt_fail "clsact (created by bind) still on vmqtap2 after unbind:$(printf '\n%s' "$qdiscs" | sed 's/^/   | /')"
+	vmqt_fail "clsact still on vmqtap2 after unbind (uplink mode never creates one):$(printf '\n%s' "$qdiscs" | sed 's/^/   | /')"
 fi
 s0=$(vmqt_stats)
 vmqt_vm_traffic "VM 2 after unbind" 2 0 "$N" "$FLOWS"
@@ -157,7 +161,7 @@ vmqt_assert_eq "stats: queue ${QID[2]} fallback_packets after its port's unbind"
 vmqt_assert_eq "stats: txq $DEFAULT_TXQ packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "txq('$DEV', $DEFAULT_TXQ)")"
 vmqt_ctl_fails port unbind vmqtap2
 vmqt_assert_one_error "port unbind of an unbound port" "port vmqtap2: not bound"
-vmqt_ok "port unbind vmqtap2: filter and clsact gone; VM 2's $N on the default txq $DEFAULT_TXQ as queue 0's own (fallbacks +0); VMs 1 and 3 unaffected"
+vmqt_ok "port unbind vmqtap2: no filter, no clsact, binding gone; VM 2's $N on the default txq $DEFAULT_TXQ as queue 0's own (fallbacks +0); VMs 1 and 3 unaffected"
 
 # --- end to end -----------------------------------------------------------------------------
 final=$(vmqt_up_counts 0)

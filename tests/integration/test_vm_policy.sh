@@ -88,7 +88,7 @@ vmqt_uint "txq of queue $Q2" "$T2"
 vmqt_assert_eq "queues on $DEV" "[0,$(printf '%s\n' "$Q1" "$Q2" | sort -n | paste -sd,)]" \
 	"$(vmqt_json 'sorted(q["id"] for q in j["queues"])' <<<"$queues")"
 for t in vmqvm1 vmqvm2; do
-	vmqt_assert_hooked "policy bound $t" "$HNS" "$t" ingress vmq_port_ingres >/dev/null
+	vmqt_assert_port_uplink_mode "policy bind (routed tap)" "$t" "routed from the port"
 done
 vmqt_assert_eq "programs on vmqx9 ingress (not matching)" "" "$(vmqt_hooks "$HNS" vmqx9 ingress)"
 vmqt_ok "taps vmqvm1, vmqvm2 bound by the policy: queue $Q1 -> txq $T1, queue $Q2 -> txq $T2 (owner port, placement auto); vmqx9 left alone"

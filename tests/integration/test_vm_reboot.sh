@@ -161,7 +161,7 @@ devices_up
 assert_state "after the reboot, once the uplink and the taps exist again"
 vmqt_assert_hooked "$DEV egress after the reboot" "$VMQT_HOST_NS" "$DEV" egress vmq_tx_egress >/dev/null
 for t in vmqtap1 vmqvm2; do
-	vmqt_assert_hooked "$t ingress after the reboot" "$VMQT_HOST_NS" "$t" ingress vmq_port_ingres >/dev/null
+	vmqt_assert_port_uplink_mode "after the reboot (routed tap)" "$t" "routed from the port"
 done
 vmqt_ok "reboot (namespaces, devices, bpffs and pins gone; vmqd $VMQT_VMQD_PID started before the devices came back): state as before"
 

@@ -16,6 +16,8 @@
 #     and at most the one in flight
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/topology.sh
+. "$(dirname "$0")/topology.sh"
 vmqt_init
 vmqt_need_python
 vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl"
@@ -141,7 +143,7 @@ for _ in $(seq 50); do
 done
 vmqt_assert_eq "state after a reboot, once the devices appeared" "$before" "$(full_state)"
 vmqt_assert_eq "the state file after the reboot" "$saved" "$(sorted_requests)"
-vmqt_assert_hooked "the tap's ingress after the reboot" "$HNS" "$TAP" ingress vmq_port_ingres >/dev/null
+vmqt_assert_port_uplink_mode "the tap after the reboot" "$TAP" "routed from the port"
 vmqt_ok "simulated reboot: state restored from the file; a tap and an uplink created later were bound and attached as they appeared, a policy's port kept its queue"
 
 # --- a reboot that brings the NIC back with fewer TX queues --------------------------------

@@ -121,11 +121,13 @@ vmqt_host_routing() {
 declare -A VMQT_VM_NS=()      # N -> VM namespace
 VMQT_VMS=()                   # VM numbers, in creation order
 
-# vmqt_vm_add N: VM namespace N (1..250) with its port vmqtapN in the host
-# namespace (10.0.N.1 there, 10.0.N.2 in the VM), default route via the
-# port. Needs vmqt_topo_host first.
+# vmqt_vm_add N [IFINDEX]: VM namespace N (1..250) with its port vmqtapN in
+# the host namespace (10.0.N.1 there, 10.0.N.2 in the VM), default route via
+# the port; the port gets ifindex IFINDEX when given. Needs vmqt_topo_host
+# first.
 vmqt_vm_add() {
-	local n=$1 ns port="vmqtap$1" vmmac portmac
+	local n=$1 ns port="vmqtap$1" vmmac portmac index=()
+	[ -z "${2:-}" ] || index=(index "$2")
 	if ! _vmqt_is_uint "$n" || [ "$n" -lt 1 ] || [ "$n" -gt 250 ]; then
 		vmqt_fail "vmqt_vm_add: N must be 1..250, got '$n'"
 	fi
@@ -136,7 +138,7 @@ vmqt_vm_add() {
 	VMQT_VM_NS[$n]=$ns
 	VMQT_VMS+=("$n")
 	vmqt_in "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$port" type veth peer name eth0 netns "$ns"
+	vmqt_run ip -n "$VMQT_HOST_NS" link add name "$port" "${index[@]}" type veth peer name eth0 netns "$ns"
 	VMQT_LINKS+=("$VMQT_HOST_NS $port")
 	vmqt_in "$VMQT_HOST_NS" sysctl -qw "net.ipv6.conf.$port.disable_ipv6=1" \
 		"net.ipv4.conf.$port.rp_filter=0"
@@ -408,14 +410,37 @@ print(b - a)' "$3" || vmqt_fail "vmqt_stats_delta '$3' failed on:$(printf '\n%s\
 }
 
 # vmqt_port_show: `vmqctl -j port show`, as canonical JSON sorted by port,
-# ifindex left out. Usable in $(...).
+# ifindex, mode and why left out (vmqt_port_mode checks those). Usable in $(...).
 vmqt_port_show() {
 	local out mode
 	mode=$(vmqt_tc_mode)
 	out=$(vmqt_ctl -j port show "$@")
-	vmqt_assert_eq "port show: ports whose hook is not $mode" "[]" \
-		"$(vmqt_json "[p['port'] for p in j['ports'] if p.get('hook') != '$mode']" <<<"$out")"
-	vmqt_json 'sorted(({k: v for k, v in p.items() if k not in ("ifindex", "hook")} for p in j["ports"]), key=lambda p: p["port"])' <<<"$out"
+	# A port in stamp mode has a hook, in the mode the tests expect.
+	vmqt_assert_eq "port show: stamp-mode ports whose hook is not $mode" "[]" \
+		"$(vmqt_json "[p['port'] for p in j['ports'] if p['mode'] == 'stamp' and p.get('hook') != '$mode']" <<<"$out")"
+	vmqt_json 'sorted(({k: v for k, v in p.items() if k not in ("ifindex", "mode", "why", "hook")} for p in j["ports"]), key=lambda p: p["port"])' <<<"$out"
+}
+
+# vmqt_port_mode PORT: "MODE: WHY" of PORT's binding in `vmqctl -j port
+# show` ("" when not bound). Usable in $(...).
+vmqt_port_mode() {
+	vmqt_ctl -j port show | vmqt_json \
+		"''.join(p['mode'] + ': ' + p['why'] for p in j['ports'] if p['port'] == '$1')"
+}
+
+# vmqt_assert_port_uplink_mode WHAT PORT WHY: PORT is bound in uplink mode
+# for reason WHY, and has no vmq hook: neither a tcx link nor a filter.
+vmqt_assert_port_uplink_mode() {
+	vmqt_assert_eq "$1: mode of $2" "uplink: $3" "$(vmqt_port_mode "$2")"
+	vmqt_assert_eq "$1: programs on $2's ingress (uplink mode: no hook)" "" \
+		"$(vmqt_hooks "$VMQT_HOST_NS" "$2" ingress)"
+}
+
+# vmqt_assert_port_stamp_mode WHAT PORT WHY: PORT is bound in stamp mode
+# for reason WHY, vmq_port on its ingress exactly once.
+vmqt_assert_port_stamp_mode() {
+	vmqt_assert_eq "$1: mode of $2" "stamp: $3" "$(vmqt_port_mode "$2")"
+	vmqt_assert_hooked "$1" "$VMQT_HOST_NS" "$2" ingress vmq_port_ingres >/dev/null
 }
 
 # --- background senders ------------------------------------------------------------------

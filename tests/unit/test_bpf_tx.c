@@ -106,9 +106,10 @@ static void eth_frame(__u8 *buf, __u16 proto)
  * what holds for every packet: the run succeeds, the verdict is
  * TC_ACT_UNSPEC (never a drop), and neither the bytes nor the mark change.
  */
-static void run_on(const struct vmq_dev *d, const void *pkt, __u32 len, __u32 mark, int repeat)
+static void run_on_from(const struct vmq_dev *d, const void *pkt, __u32 len, __u32 mark,
+			__u32 ingress_ifindex, int repeat)
 {
-	struct __sk_buff ctx = { .mark = mark };
+	struct __sk_buff ctx = { .mark = mark, .ingress_ifindex = ingress_ifindex };
 	struct __sk_buff ctx_out = {};
 	__u8 out[256];
 	int err;
@@ -124,6 +125,21 @@ static void run_on(const struct vmq_dev *d, const void *pkt, __u32 len, __u32 ma
 	assert_int_equal(opts.data_size_out, len);
 	assert_memory_equal(out, pkt, len);
 	assert_int_equal(ctx_out.mark, mark);
+}
+
+static void run_on(const struct vmq_dev *d, const void *pkt, __u32 len, __u32 mark, int repeat)
+{
+	run_on_from(d, pkt, len, mark, 0, repeat);
+}
+
+/* A packet that came in on the port of ifindex `in` (a routed or bridged
+ * VM's, as the uplink's egress sees it). */
+static void run_udp_from(const struct vmq_dev *d, __u32 mark, __u32 in)
+{
+	struct udp_pkt p;
+
+	build_udp(&p, 1000, 0);
+	run_on_from(d, &p, sizeof(p), mark, in, 1);
 }
 
 static void run_udp(const struct vmq_dev *d, __u32 mark, __u16 sport, int repeat)
@@ -203,9 +219,19 @@ static void set_queue(const struct vmq_dev *d, __u32 id, __u16 state, __u16 targ
 	assert_int_equal(vmq_queue_write(d, id, e), 0);
 }
 
-/* Every ID free, every group empty, the default queue on DEF_TXQ. */
+/* Port ifindexes the tests bind (slots cleared before each test). */
+#define PORT_A	 7U
+#define PORT_B	 8U
+#define PORT_TOP (VMQ_PORT_IFINDEX_MAX - 1U)
+
+/* Every ID free, every group empty, the default queue on DEF_TXQ, no
+ * port slot bound. */
 static void reset_maps(const struct vmq_dev *d)
 {
+	static const __u32 slots[] = { PORT_A, PORT_B, PORT_TOP };
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+		assert_int_equal(vmq_port_slot_clear(d, slots[i]), 0);
 	for (__u32 id = 0; id < d->nr_queues; id++)
 		set_queue(d, id, VMQ_QUEUE_FREE, 0);
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
@@ -800,6 +826,143 @@ static void test_never_drops(void **state)
 	}
 }
 
+/* --- port resolution at the uplink (uplink mode) ------------------------ */
+
+/* Mark without an ID, from a bound port: the port's queue. */
+static void test_port_slot_steers(void **state)
+{
+	struct vmq_port_slot slot;
+	struct vmq_queue_stats qb, qa;
+
+	(void)state;
+	set_queue(&dev, 5, VMQ_QUEUE_TXQ, 3);
+	assert_int_equal(vmq_port_slot_set(&dev, PORT_A, 5), 0);
+	assert_int_equal(vmq_port_slot_read(&dev, PORT_A, &slot), 0);
+	assert_int_equal(slot.flags, VMQ_PORT_SLOT_F_BOUND);
+	assert_int_equal(slot.queue_id, 5);
+	qb = qstats(&dev, 5);
+	snap_take(&dev, &before);
+	run_udp_from(&dev, 0, PORT_A);
+	/* Bits outside the mask are no ID: still the port's. */
+	run_udp_from(&dev, 0xabcd0000U, PORT_A);
+	snap_take(&dev, &after);
+	qa = qstats(&dev, 5);
+	expect_only_txq(3, 2, PKT_LEN);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+	expect_qstats(&qb, &qa, 2, 0, PKT_LEN);
+
+	/* The highest slot works like any other. */
+	assert_int_equal(vmq_port_slot_set(&dev, PORT_TOP, 5), 0);
+	before = after;
+	run_udp_from(&dev, 0, PORT_TOP);
+	snap_take(&dev, &after);
+	expect_only_txq(3, 1, PKT_LEN);
+
+	/* Rebound (one store) and cleared. */
+	set_queue(&dev, 6, VMQ_QUEUE_TXQ, 4);
+	assert_int_equal(vmq_port_slot_set(&dev, PORT_A, 6), 0);
+	before = after;
+	run_udp_from(&dev, 0, PORT_A);
+	snap_take(&dev, &after);
+	expect_only_txq(4, 1, PKT_LEN);
+	assert_int_equal(vmq_port_slot_clear(&dev, PORT_A), 0);
+	before = after;
+	run_udp_from(&dev, 0, PORT_A);
+	snap_take(&dev, &after);
+	expect_only_txq(DEF_TXQ, 1, PKT_LEN);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+}
+
+/* Mark without an ID from an unbound port, or from the host (ifindex 0):
+ * the default queue, as its own traffic (no fallback). */
+static void test_port_slot_unbound(void **state)
+{
+	struct vmq_queue_stats qb, qa;
+
+	(void)state;
+	set_queue(&dev, 5, VMQ_QUEUE_TXQ, 3);
+	assert_int_equal(vmq_port_slot_set(&dev, PORT_A, 5), 0);
+	/* Slot 0 is never bound. */
+	assert_int_equal(vmq_port_slot_set(&dev, 0, 5), -ERANGE);
+	qb = qstats(&dev, VMQ_DEFAULT_QUEUE);
+	snap_take(&dev, &before);
+	run_udp_from(&dev, 0, PORT_B);
+	run_udp_from(&dev, 0, 0);
+	snap_take(&dev, &after);
+	qa = qstats(&dev, VMQ_DEFAULT_QUEUE);
+	expect_only_txq(DEF_TXQ, 2, PKT_LEN);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+	expect_qstats(&qb, &qa, 2, 0, PKT_LEN);
+}
+
+/* A mark that carries an ID wins over the port's binding. */
+static void test_port_slot_mark_wins(void **state)
+{
+	struct vmq_queue_stats qb, qa;
+
+	(void)state;
+	set_queue(&dev, 5, VMQ_QUEUE_TXQ, 3);
+	set_queue(&dev, 6, VMQ_QUEUE_TXQ, 4);
+	assert_int_equal(vmq_port_slot_set(&dev, PORT_A, 5), 0);
+	qb = qstats(&dev, 5);
+	snap_take(&dev, &before);
+	run_udp_from(&dev, 6, PORT_A);
+	/* Even a stale ID: the mark said it, the port is not asked. */
+	run_udp_from(&dev, 9, PORT_A);
+	snap_take(&dev, &after);
+	qa = qstats(&dev, 5);
+	assert_int_equal(after.txq[4].packets - before.txq[4].packets, 1);
+	assert_int_equal(after.txq[DEF_TXQ].packets - before.txq[DEF_TXQ].packets, 1);
+	expect_fallbacks(1, 0, 0, PKT_LEN);
+	expect_qstats(&qb, &qa, 0, 0, PKT_LEN);
+}
+
+/* Beyond the array: no lookup, no slot to bind; the default queue. */
+static void test_port_slot_beyond_array(void **state)
+{
+	static const __u32 beyond[] = { VMQ_PORT_IFINDEX_MAX, VMQ_PORT_IFINDEX_MAX + 1U,
+					0x7fffffffU, 0xffffffffU };
+
+	(void)state;
+	set_queue(&dev, 5, VMQ_QUEUE_TXQ, 3);
+	assert_int_equal(vmq_port_slot_set(&dev, VMQ_PORT_IFINDEX_MAX, 5), -ERANGE);
+	snap_take(&dev, &before);
+	for (size_t i = 0; i < sizeof(beyond) / sizeof(beyond[0]); i++)
+		run_udp_from(&dev, 0, beyond[i]);
+	/* With a mark, as stamping does beyond the array: the mark's queue. */
+	run_udp_from(&dev, 5, VMQ_PORT_IFINDEX_MAX);
+	snap_take(&dev, &after);
+	assert_int_equal(after.txq[DEF_TXQ].packets - before.txq[DEF_TXQ].packets, 4);
+	assert_int_equal(after.txq[3].packets - before.txq[3].packets, 1);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+}
+
+/* A port bound to a queue that is not live (freed after the bind): the
+ * default queue, counted as a not_live fallback of that queue. */
+static void test_port_slot_not_live(void **state)
+{
+	struct vmq_queue_stats qb, qa;
+
+	(void)state;
+	assert_int_equal(vmq_port_slot_set(&dev, PORT_B, 10), 0);
+	qb = qstats(&dev, 10);
+	snap_take(&dev, &before);
+	run_udp_from(&dev, 0, PORT_B);
+	snap_take(&dev, &after);
+	qa = qstats(&dev, 10);
+	expect_only_txq(DEF_TXQ, 1, PKT_LEN);
+	expect_fallbacks(1, 0, 0, PKT_LEN);
+	expect_qstats(&qb, &qa, 0, 1, PKT_LEN);
+
+	/* Back: steered again, with no rebind. */
+	set_queue(&dev, 10, VMQ_QUEUE_TXQ, 7);
+	before = after;
+	run_udp_from(&dev, 0, PORT_B);
+	snap_take(&dev, &after);
+	expect_only_txq(7, 1, PKT_LEN);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +980,11 @@ int main(void)
 		cmocka_unit_test_setup(test_txq_out_of_range_left_to_kernel, setup_test),
 		cmocka_unit_test_setup(test_bad_group_goes_to_default, setup_test),
 		cmocka_unit_test_setup(test_never_drops, setup_test),
+		cmocka_unit_test_setup(test_port_slot_steers, setup_test),
+		cmocka_unit_test_setup(test_port_slot_unbound, setup_test),
+		cmocka_unit_test_setup(test_port_slot_mark_wins, setup_test),
+		cmocka_unit_test_setup(test_port_slot_beyond_array, setup_test),
+		cmocka_unit_test_setup(test_port_slot_not_live, setup_test),
 	};
 
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);

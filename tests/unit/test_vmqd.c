@@ -358,6 +358,7 @@ static void test_vanished_uplink(void **state)
 }
 
 static bool ingress_filter(const char *ifname);
+static const char *bound_as(const char *port, const char *uplink, __u32 queue);
 
 /* Whether the device has a clsact qdisc. */
 static bool hook_on(const char *ifname)
@@ -403,6 +404,7 @@ static char *queue_text(int id)
 static void test_link_events(void **state)
 {
 	int fd = vmqd_linkwatch_open();
+	struct vmq_port_entry pe_gone;
 	struct vmq_queue_entry e;
 	struct vmqd_dev *dev;
 	char *text;
@@ -495,10 +497,12 @@ static void test_link_events(void **state)
 	assert_string_equal((text = queue_text(5)),
 			    "{\"dev\":\"lw0\",\"id\":5,\"txq\":6,\"vm\":\"a\"}");
 	free(text);
-	assert_true(ingress_filter("lwp"));
+	/* lwp is routed (no master): resolved by lw0's program, no hook. */
+	assert_string_equal(bound_as("lwp", "lw0", 7), "uplink");
 	expect_ok(REQ("dev", "detach", "{\"dev\":\"lw0\"}"));
 	assert_false(ingress_filter("lw0") || hook_on("lw0"));
 	assert_false(ingress_filter("lwp"));
+	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("lwp"), &pe_gone), -ENOENT);
 	close(fd);
 }
 
@@ -513,10 +517,27 @@ static bool ingress_filter(const char *ifname)
 	return !vmq_tc_attached_prog_id((int)if_nametoindex(ifname), VMQ_TC_INGRESS, &id) && id;
 }
 
+/* How a port is bound to queue of uplink: "uplink" (its slot in the
+ * uplink's array, no filter on the port), "stamp" (vmq_port on its
+ * ingress, no slot), "none", or "both". */
+static const char *bound_as(const char *port, const char *uplink, __u32 queue)
+{
+	struct vmqd_dev *dev = vmqd_find_dev(d, uplink);
+	struct vmq_port_slot slot = { 0 };
+	bool filter = ingress_filter(port), in_slot;
+
+	in_slot = dev && !vmq_port_slot_read(&dev->dp, if_nametoindex(port), &slot) &&
+		  (slot.flags & VMQ_PORT_SLOT_F_BOUND) && slot.queue_id == queue;
+	if (filter)
+		return in_slot ? "both" : "stamp";
+	return in_slot ? "uplink" : "none";
+}
+
 static void test_ports(void **state)
 {
 	struct vmq_port_entry e;
 	char *text;
+	int fd;
 
 	(void)state;
 	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":30}"), ENOENT,
@@ -528,24 +549,54 @@ static void test_ports(void **state)
 	expect_error(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up1\",\"queue\":20}"), ENOENT,
 		     "dev up1: not attached");
 	expect_error(REQ("port", "unbind", "{\"port\":\"vm0\"}"), ENOENT, "port vm0: not bound");
-	assert_false(ingress_filter("vm0"));
+	assert_string_equal(bound_as("vm0", "up0", 20), "none");
 
 	expect_ok(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":20}"));
 	expect_ok(REQ("port", "bind", "{\"port\":\"vm1\",\"dev\":\"up0\",\"queue\":22}"));
-	assert_true(ingress_filter("vm0"));
+	/* Routed ports: uplink mode. */
+	assert_string_equal(bound_as("vm0", "up0", 20), "uplink");
+	assert_string_equal(bound_as("vm1", "up0", 22), "uplink");
 	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("vm0"), &e), 0);
 	assert_int_equal(e.queue_id, 20);
 	assert_int_equal(e.mark_value, 20);
 	assert_int_equal(e.mark_mask, VMQ_MARK_MASK_DEFAULT);
 	text = show("port");
 	assert_non_null(strstr(text, "\"port\":\"vm0\""));
-	assert_non_null(strstr(text, "\"queue\":20,\"state\":\"live\",\"vm\":\"db1\""));
+	assert_non_null(strstr(text, "\"queue\":20,\"state\":\"live\",\"mode\":\"uplink\","
+				     "\"why\":\"routed from the port\",\"vm\":\"db1\""));
 	free(text);
 
-	/* Rebinding moves the port in one element replacement. */
+	/* Rebinding moves the port in one slot store. */
 	expect_ok(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":21}"));
 	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("vm0"), &e), 0);
 	assert_int_equal(e.queue_id, 21);
+	assert_string_equal(bound_as("vm0", "up0", 21), "uplink");
+
+	/* Enslaved to a bridge the uplink is not in: stamped; released: back. */
+	fd = vmqd_linkwatch_open();
+	assert_true(fd >= 0);
+	assert_int_equal(system("ip link add vmqtbr0 type bridge && ip link set vmqtbr0 up && "
+				"ip link set vm0 master vmqtbr0"),
+			 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_string_equal(bound_as("vm0", "up0", 21), "stamp");
+	text = show("port");
+	assert_non_null(strstr(text, "\"mode\":\"stamp\",\"why\":\"in bridge vmqtbr0 without "
+				     "the uplink\""));
+	free(text);
+	/* The uplink joins the bridge: same bridge, uplink mode. */
+	assert_int_equal(system("ip link set up0 master vmqtbr0"), 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_string_equal(bound_as("vm0", "up0", 21), "uplink");
+	assert_string_equal(bound_as("vm1", "up0", 22), "uplink");
+	assert_int_equal(system("ip link set up0 nomaster && ip link set vm0 nomaster && "
+				"ip link del vmqtbr0"),
+			 0);
+	vmqd_linkwatch_read(fd, d);
+	assert_false(vmqd_find_dev(d, "up0")->missing);
+	assert_string_equal(bound_as("vm0", "up0", 21), "uplink");
+	assert_string_equal(bound_as("vm1", "up0", 22), "uplink");
+	close(fd);
 
 	/* Freeing a bound queue keeps the binding: its packets go to queue 0. */
 	expect_ok(REQ("queue", "del", "{\"dev\":\"up0\",\"id\":21}"));
@@ -554,7 +605,7 @@ static void test_ports(void **state)
 	free(text);
 
 	expect_ok(REQ("port", "unbind", "{\"port\":\"vm0\"}"));
-	assert_false(ingress_filter("vm0"));
+	assert_string_equal(bound_as("vm0", "up0", 21), "none");
 	assert_int_equal(vmq_port_get(&d->ports, if_nametoindex("vm0"), &e), -ENOENT);
 
 	/* A restarted daemon adopts the bindings. */
@@ -574,7 +625,7 @@ static void test_detach_restores_xps_and_device(void **state)
 	char *before, *text;
 
 	(void)state;
-	assert_true(ingress_filter("vm1"));
+	assert_string_equal(bound_as("vm1", "up0", 22), "uplink");
 	expect_ok(REQ("dev", "detach", "{\"dev\":\"up0\"}"));
 	/* Its ports went with it. */
 	assert_false(ingress_filter("vm1"));

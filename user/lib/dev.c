@@ -19,16 +19,18 @@
 static const struct {
 	const char *name;
 	size_t fd_offset;
+	bool optional; /* pins made before it existed lack it: adopted as -1 */
 } dev_maps[] = {
-	{ "vmq_queues", offsetof(struct vmq_dev, queues_fd) },
-	{ "vmq_groups", offsetof(struct vmq_dev, groups_fd) },
-	{ "vmq_queue_stats", offsetof(struct vmq_dev, queue_stats_fd) },
-	{ "vmq_txq_stats", offsetof(struct vmq_dev, txq_stats_fd) },
-	{ "vmq_fallbacks", offsetof(struct vmq_dev, fallbacks_fd) },
-	{ "vmq_dev_info", offsetof(struct vmq_dev, dev_info_fd) },
-	{ "vmq_tx_rodata", offsetof(struct vmq_dev, rodata_fd) },
-	{ "vmq_queue_meta", offsetof(struct vmq_dev, queue_meta_fd) },
-	{ "vmq_xps_saved", offsetof(struct vmq_dev, xps_saved_fd) },
+	{ "vmq_queues", offsetof(struct vmq_dev, queues_fd), false },
+	{ "vmq_groups", offsetof(struct vmq_dev, groups_fd), false },
+	{ "vmq_queue_stats", offsetof(struct vmq_dev, queue_stats_fd), false },
+	{ "vmq_txq_stats", offsetof(struct vmq_dev, txq_stats_fd), false },
+	{ "vmq_fallbacks", offsetof(struct vmq_dev, fallbacks_fd), false },
+	{ "vmq_dev_info", offsetof(struct vmq_dev, dev_info_fd), false },
+	{ "vmq_tx_rodata", offsetof(struct vmq_dev, rodata_fd), false },
+	{ "vmq_queue_meta", offsetof(struct vmq_dev, queue_meta_fd), false },
+	{ "vmq_xps_saved", offsetof(struct vmq_dev, xps_saved_fd), false },
+	{ "vmq_port_queues", offsetof(struct vmq_dev, port_queues_fd), true },
 };
 
 #define DEV_MAPS_COUNT (sizeof(dev_maps) / sizeof(dev_maps[0]))
@@ -43,6 +45,7 @@ void vmq_dev_init(struct vmq_dev *dev)
 	memset(dev, 0, sizeof(*dev));
 	dev->prog_fd = -1;
 	dev->store_fd = -1;
+	dev->port_store_fd = -1;
 	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
 		*dev_map_fd(dev, i) = -1;
 }
@@ -53,6 +56,8 @@ void vmq_dev_close(struct vmq_dev *dev)
 		close(dev->prog_fd);
 	if (dev->store_fd >= 0)
 		close(dev->store_fd);
+	if (dev->port_store_fd >= 0)
+		close(dev->port_store_fd);
 	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
 		if (*dev_map_fd(dev, i) >= 0)
 			close(*dev_map_fd(dev, i));
@@ -122,11 +127,22 @@ static int load_store_prog(struct vmq_dev *dev)
 	if (!ctl)
 		return -errno;
 	err = bpf_map__reuse_fd(ctl->maps.vmq_queues, dev->queues_fd);
+	/* Pins without port slots: the writer gets a throwaway one-slot map
+	 * and port_store_fd stays unused (such an uplink stamps its ports). */
+	if (!err)
+		err = dev->port_queues_fd >= 0
+			      ? bpf_map__reuse_fd(ctl->maps.vmq_port_queues, dev->port_queues_fd)
+			      : bpf_map__set_max_entries(ctl->maps.vmq_port_queues, 1);
 	if (!err)
 		err = vmq_ctl_bpf__load(ctl);
 	if (!err) {
 		dev->store_fd = dup(bpf_program__fd(ctl->progs.vmq_queue_store));
 		if (dev->store_fd < 0)
+			err = -errno;
+	}
+	if (!err && dev->port_queues_fd >= 0) {
+		dev->port_store_fd = dup(bpf_program__fd(ctl->progs.vmq_port_store));
+		if (dev->port_store_fd < 0)
 			err = -errno;
 	}
 	vmq_ctl_bpf__destroy(ctl);
@@ -250,6 +266,8 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 		if (err)
 			goto fail;
 		*dev_map_fd(dev, i) = bpf_obj_get(path);
+		if (*dev_map_fd(dev, i) < 0 && errno == ENOENT && dev_maps[i].optional)
+			continue;
 		if (*dev_map_fd(dev, i) < 0) {
 			err = -errno;
 			goto fail;

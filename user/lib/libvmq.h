@@ -35,7 +35,9 @@ struct vmq_dev {
 	int rodata_fd;
 	int queue_meta_fd;
 	int xps_saved_fd;
-	int store_fd; /* vmq_queue_store: loaded per process, never pinned */
+	int port_queues_fd; /* -1: adopted pins that predate port resolution */
+	int store_fd;	    /* vmq_queue_store: loaded per process, never pinned */
+	int port_store_fd;  /* vmq_port_store: likewise; -1 with port_queues_fd */
 	struct vmq_config cfg;
 	__u32 nr_queues; /* size of the queues map */
 };
@@ -97,6 +99,7 @@ int vmq_nl_tc_dump(int type, int ifindex, __u32 parent,
 		   int (*fn)(const struct nlmsghdr *nh, void *ctx), void *ctx);
 const struct rtattr *vmq_nl_attr(const struct nlmsghdr *nh, size_t hdrlen, unsigned short type);
 const struct rtattr *vmq_nl_nested(const struct rtattr *parent, unsigned short type);
+int vmq_nl_link_master(int ifindex, int *master);
 
 /* dev.c */
 void vmq_dev_init(struct vmq_dev *dev);
@@ -164,9 +167,16 @@ void vmq_ports_init(struct vmq_ports *ports);
 int vmq_ports_open(struct vmq_ports *ports, const char *pin_root);
 void vmq_ports_close(struct vmq_ports *ports);
 int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_entry *entry);
+/* Port modes: *why (enum vmq_port_why) for a binding of ifindex to uplink. */
+int vmq_port_mode(__u32 ifindex, const struct vmq_dev *uplink, __u32 *why);
+bool vmq_port_why_uplink(__u32 why);
+int vmq_port_slot_read(const struct vmq_dev *uplink, __u32 ifindex, struct vmq_port_slot *slot);
+/* The port's slot in the uplink's array alone (vmq_port_bind does both). */
+int vmq_port_slot_set(const struct vmq_dev *uplink, __u32 ifindex, __u32 queue_id);
+int vmq_port_slot_clear(const struct vmq_dev *uplink, __u32 ifindex);
 int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
-		  const struct vmq_dev *uplink);
-int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex);
+		  const struct vmq_dev *uplink, __u32 why, const struct vmq_dev *old_uplink);
+int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex, const struct vmq_dev *uplink);
 /* tcx.c: a port's hook, tcx link <pin_dir>/link_<ifindex> or clsact;
  * the VMQ_PORT_F_* hook bits of *flags say which. */
 int vmq_port_hook_attach(const struct vmq_ports *ports, __u32 ifindex, bool was_bound,

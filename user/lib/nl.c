@@ -96,3 +96,50 @@ const struct rtattr *vmq_nl_nested(const struct rtattr *parent, unsigned short t
 			return rta;
 	return NULL;
 }
+
+/* The ifindex of a link's master (its bridge), 0 when it has none, by
+ * RTM_GETLINK: keyed by ifindex and right in any namespace, where sysfs
+ * may show another one. -ENODEV when the link does not exist. */
+int vmq_nl_link_master(int ifindex, int *master)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ifinfomsg ifi;
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST,
+			.nlmsg_seq = 1 },
+		.ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex },
+	};
+	char buf[32768]; /* a link's whole message: stats, AF_SPEC, ... */
+	int sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	const struct nlmsghdr *nh = (const struct nlmsghdr *)buf;
+	const struct rtattr *rta;
+	ssize_t len;
+	int err = 0;
+
+	*master = 0;
+	if (sock < 0)
+		return -errno;
+	if (send(sock, &req, req.nh.nlmsg_len, 0) < 0)
+		err = -errno;
+	len = err ? 0 : recv(sock, buf, sizeof(buf), 0);
+	if (!err && len < 0)
+		err = -errno;
+	close(sock);
+	if (err)
+		return err;
+	if (!NLMSG_OK(nh, (size_t)len))
+		return -EPROTO;
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		err = ((const struct nlmsgerr *)NLMSG_DATA(nh))->error;
+		return err == -ENOENT || err == -EINVAL ? -ENODEV : err ? err : -EPROTO;
+	}
+	if (nh->nlmsg_type != RTM_NEWLINK)
+		return -EPROTO;
+	rta = vmq_nl_attr(nh, sizeof(struct ifinfomsg), IFLA_MASTER);
+	if (rta && RTA_PAYLOAD(rta) >= sizeof(__u32))
+		*master = (int)*(const __u32 *)RTA_DATA(rta);
+	return 0;
+}

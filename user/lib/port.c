@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * VM port bindings: one vmq_port program and map for the host, pinned under
- * <pin root>/vmq_port_bindings, attached to the ingress of every bound port.
+ * <pin root>/vmq_port_bindings. The map records every binding; a port in
+ * stamp mode has the program on its ingress, one in uplink mode has a slot
+ * in its uplink's vmq_port_queues instead (vmq_abi.h).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -93,31 +95,142 @@ int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_e
 	return bpf_map_lookup_elem(ports->map_fd, &ifindex, entry) ? -errno : 0;
 }
 
+/* --- port modes ------------------------------------------------------- */
+
+int vmq_port_slot_read(const struct vmq_dev *uplink, __u32 ifindex, struct vmq_port_slot *slot)
+{
+	if (uplink->port_queues_fd < 0)
+		return -EOPNOTSUPP;
+	return bpf_map_lookup_elem(uplink->port_queues_fd, &ifindex, slot) ? -errno : 0;
+}
+
+/* Stores a port's slot through vmq_port_store: one 32-bit write, seen
+ * whole by vmq_tx. -ERANGE for slot 0 and ifindexes beyond the array. */
+static int slot_write(const struct vmq_dev *uplink, __u32 ifindex, struct vmq_port_slot slot)
+{
+	struct vmq_port_store_args args = { .ifindex = ifindex, .slot = slot };
+	LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &args, .ctx_size_in = sizeof(args));
+
+	if (uplink->port_store_fd < 0 || uplink->port_queues_fd < 0)
+		return -EOPNOTSUPP;
+	if (!ifindex || ifindex >= VMQ_PORT_IFINDEX_MAX)
+		return -ERANGE;
+	if (bpf_prog_test_run_opts(uplink->port_store_fd, &run))
+		return -errno;
+	return run.retval ? -ENOENT : 0;
+}
+
+int vmq_port_slot_set(const struct vmq_dev *uplink, __u32 ifindex, __u32 queue_id)
+{
+	struct vmq_port_slot slot = { .flags = VMQ_PORT_SLOT_F_BOUND, .queue_id = (__u16)queue_id };
+
+	if (queue_id > 0xffffU)
+		return -ERANGE;
+	return slot_write(uplink, ifindex, slot);
+}
+
+int vmq_port_slot_clear(const struct vmq_dev *uplink, __u32 ifindex)
+{
+	struct vmq_port_slot none = { 0 };
+
+	return slot_write(uplink, ifindex, none);
+}
+
 /*
- * Binds (or rebinds) a port. The entry goes in before the filter, so the
- * first packet the program sees is stamped; a rebind is one element
- * replacement and never detaches.
+ * Which mode a binding of this port to this uplink takes, and why. Uplink
+ * mode when packets from the port reach the uplink with ingress_ifindex =
+ * the port: the port has no master (the host routes from it), or it is in
+ * the uplink's own bridge. Stamp mode when it is in a bridge the uplink is
+ * not in (a bridge with an IP as the VMs' gateway: there ingress_ifindex
+ * is the bridge's), or when no slot can hold it.
+ */
+int vmq_port_mode(__u32 ifindex, const struct vmq_dev *uplink, __u32 *why)
+{
+	int master = 0, uplink_master = 0, err;
+
+	if (ifindex >= VMQ_PORT_IFINDEX_MAX) {
+		*why = VMQ_PORT_WHY_BEYOND;
+		return 0;
+	}
+	if (uplink->port_queues_fd < 0 || uplink->port_store_fd < 0) {
+		*why = VMQ_PORT_WHY_NO_ARRAY;
+		return 0;
+	}
+	err = vmq_nl_link_master((int)ifindex, &master);
+	if (err)
+		return err;
+	if (!master) {
+		*why = VMQ_PORT_WHY_ROUTED;
+		return 0;
+	}
+	/* A missing uplink is in no bridge until it is back. */
+	if (uplink->ifindex > 0 && vmq_nl_link_master(uplink->ifindex, &uplink_master) == -ENODEV)
+		uplink_master = 0;
+	*why = master == uplink_master ? VMQ_PORT_WHY_SAME_BRIDGE : VMQ_PORT_WHY_OTHER_BRIDGE;
+	return 0;
+}
+
+bool vmq_port_why_uplink(__u32 why)
+{
+	return why == VMQ_PORT_WHY_ROUTED || why == VMQ_PORT_WHY_SAME_BRIDGE;
+}
+
+/* The stamp hook: vmq_port on the port's ingress, a tcx link or a clsact
+ * filter (tcx.c); had_hook says *flags records one already, whose mode is
+ * kept. The hook's bits go into *flags. */
+static int stamp_attach(const struct vmq_ports *ports, __u32 ifindex, bool had_hook, __u32 *flags)
+{
+	return vmq_port_hook_attach(ports, ifindex, had_hook, flags);
+}
+
+static int stamp_detach(const struct vmq_ports *ports, __u32 ifindex, __u32 *flags)
+{
+	int err = vmq_port_hook_detach(ports, ifindex, *flags);
+
+	/* A port that vanished has nothing left to detach. */
+	if (err && err != -ENODEV && err != -EINVAL)
+		return err;
+	*flags &= ~(VMQ_PORT_F_HOOK_CREATED | VMQ_PORT_F_TCX);
+	return 0;
+}
+
+/*
+ * Binds (or rebinds, or switches the mode of) a port: `why` (from
+ * vmq_port_mode) picks the mode, old_uplink is the uplink of the binding
+ * it replaces (NULL if none, or unknown). The new way in goes in before
+ * the old one goes: a stamp hook is attached before a slot is cleared,
+ * a slot is written before a stamp hook is removed, a rebind is one
+ * element replacement or one slot store. Packets see old or new, never
+ * neither.
  */
 int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
-		  const struct vmq_dev *uplink)
+		  const struct vmq_dev *uplink, __u32 why, const struct vmq_dev *old_uplink)
 {
 	struct vmq_port_entry old, entry = {
 		.mark_value = vmq_mark_of(&uplink->cfg, queue_id),
 		.mark_mask = uplink->cfg.mark_mask,
 		.queue_id = queue_id,
 		.uplink_ifindex = (__u32)uplink->ifindex,
+		.why = why,
 	};
 	bool was_bound = !vmq_port_get(ports, ifindex, &old);
+	bool to_uplink = vmq_port_why_uplink(why);
+	bool old_slot = was_bound && (old.flags & VMQ_PORT_F_UPLINK);
+	bool old_hook = was_bound && !old_slot;
 	int err;
 
 	/* The ID must fit the mask whole, or it would stamp another queue. */
 	if (queue_id >= uplink->nr_queues || queue_id > vmq_mask_ids(uplink->cfg.mark_mask) - 1)
 		return -ERANGE;
-	if (was_bound)
-		entry.flags = old.flags;
+	if (old_hook)
+		entry.flags = old.flags & (VMQ_PORT_F_HOOK_CREATED | VMQ_PORT_F_TCX);
+	if (to_uplink)
+		entry.flags |= VMQ_PORT_F_UPLINK;
+	/* A stamp hook already there stamps the new ID from here on. */
 	if (bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY))
 		return -errno;
-	err = vmq_port_hook_attach(ports, ifindex, was_bound, &entry.flags);
+	err = to_uplink ? vmq_port_slot_set(uplink, ifindex, queue_id)
+			: stamp_attach(ports, ifindex, old_hook, &entry.flags);
 	if (err) {
 		if (was_bound)
 			bpf_map_update_elem(ports->map_fd, &ifindex, &old, BPF_ANY);
@@ -125,30 +238,50 @@ int vmq_port_bind(const struct vmq_ports *ports, __u32 ifindex, __u32 queue_id,
 			bpf_map_delete_elem(ports->map_fd, &ifindex);
 		return err;
 	}
-	if (entry.flags != (was_bound ? old.flags : 0)) {
-		if (bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY)) {
-			/* Without the record, unbind would leave our hook behind. */
-			err = -errno;
-			vmq_port_hook_detach(ports, ifindex, entry.flags);
-			bpf_map_delete_elem(ports->map_fd, &ifindex);
-			return err;
+	/* The old way out, now that the new one is in. */
+	if (old_slot && old_uplink && (!to_uplink || old_uplink->ifindex != uplink->ifindex))
+		vmq_port_slot_clear(old_uplink, ifindex);
+	if (old_hook && to_uplink) {
+		err = stamp_detach(ports, ifindex, &entry.flags);
+		if (err) {
+			/* The hook stays and stamps the same queue: keep it on record. */
+			entry.flags &= ~VMQ_PORT_F_UPLINK;
+			entry.why = VMQ_PORT_WHY_UNKNOWN;
+			vmq_port_slot_clear(uplink, ifindex);
 		}
 	}
-	return 0;
+	if (bpf_map_update_elem(ports->map_fd, &ifindex, &entry, BPF_ANY)) {
+		/* Without the record, unbind would leave our hook behind. */
+		err = -errno;
+		if (!to_uplink)
+			stamp_detach(ports, ifindex, &entry.flags);
+		else
+			vmq_port_slot_clear(uplink, ifindex);
+		bpf_map_delete_elem(ports->map_fd, &ifindex);
+	}
+	return err;
 }
 
-/* Removes the filter (and a clsact we created), then the binding. A port
- * that vanished has nothing left to detach. */
-int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex)
+/* Removes the stamp hook (and a clsact we created) or the uplink slot,
+ * then the binding. uplink: the binding's uplink, NULL if unknown. */
+int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex, const struct vmq_dev *uplink)
 {
 	struct vmq_port_entry entry;
 	int err = vmq_port_get(ports, ifindex, &entry);
 
 	if (err)
 		return err;
-	err = vmq_port_hook_detach(ports, ifindex, entry.flags);
-	if (err && err != -ENODEV && err != -EINVAL)
-		return err;
+	if (entry.flags & VMQ_PORT_F_UPLINK) {
+		if (uplink && uplink->ifindex == (int)entry.uplink_ifindex) {
+			err = vmq_port_slot_clear(uplink, ifindex);
+			if (err && err != -ERANGE && err != -EOPNOTSUPP)
+				return err;
+		}
+	} else {
+		err = stamp_detach(ports, ifindex, &entry.flags);
+		if (err)
+			return err;
+	}
 	return bpf_map_delete_elem(ports->map_fd, &ifindex) ? -errno : 0;
 }
 

@@ -108,7 +108,8 @@ static int port_print(FILE *out, struct json_object *args, struct json_object *r
 {
 	static const struct ctl_column cols[] = {
 		{ "PORT", CTL_LEFT }, { "DEV", CTL_LEFT },   { "QUEUE", CTL_RIGHT },
-		{ "VM", CTL_LEFT },   { "STATE", CTL_LEFT },
+		{ "VM", CTL_LEFT },   { "STATE", CTL_LEFT }, { "MODE", CTL_LEFT },
+		{ "WHY", CTL_LEFT },
 	};
 	struct json_object *ports = ctl_jarray(result, "ports");
 	size_t n = ports ? json_object_array_length(ports) : 0;
@@ -119,8 +120,10 @@ static int port_print(FILE *out, struct json_object *args, struct json_object *r
 	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *p = json_object_array_get_idx(ports, i);
-		const char *row[] = { ctl_jstr(p, "port"), ctl_jstr(p, "dev"), ctl_jnum(p, "queue"),
-				      ctl_jstr(p, "vm"), ctl_jstr(p, "state") };
+		const char *row[] = { ctl_jstr(p, "port"),  ctl_jstr(p, "dev"),
+				      ctl_jnum(p, "queue"), ctl_jstr(p, "vm"),
+				      ctl_jstr(p, "state"), ctl_jstr(p, "mode"),
+				      ctl_jstr(p, "why") };
 
 		ctl_table_add(&t, row);
 	}
@@ -141,7 +144,7 @@ static const struct ctl_cmd port_cmds[] = {
 	  .print = unbind_print },
 	{ .name = "show",
 	  .params = show_params,
-	  .help = "list bound ports (state stale: the queue was freed; packets use queue 0)",
+	  .help = "list bound ports: state (stale: queue freed), mode (uplink|stamp)",
 	  .print = port_print },
 	{ 0 },
 };

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * port bind | unbind | show: the virtual switch's half of VMQ. A bound port
- * stamps every packet of its VM with one queue ID. Freeing that queue does
- * not unbind the port: as with VMQ during live migration, its packets keep
- * the stale ID and leave on the default queue until the queue is back.
+ * port bind | unbind | show: the virtual switch's half of VMQ. Every packet
+ * of a bound port's VM goes to one queue: resolved by the uplink's program
+ * from the packet's ingress ifindex (uplink mode), or stamped into the mark
+ * on the port (stamp mode) where the uplink cannot see the port. Freeing
+ * that queue does not unbind the port: as with VMQ during live migration,
+ * its packets keep the stale ID and leave on the default queue until the
+ * queue is back.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -51,6 +54,11 @@ static struct vmqd_dev *uplink_of(struct vmqd *d, const struct vmq_port_entry *e
 		if (d->devs[i]->dp.ifindex == (int)e->uplink_ifindex)
 			return d->devs[i];
 	return NULL;
+}
+
+static const struct vmq_dev *dp_of(const struct vmqd_dev *dev)
+{
+	return dev ? &dev->dp : NULL;
 }
 
 static bool queue_port_owned(struct vmqd_dev *uplink, __u32 id)
@@ -170,7 +178,7 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	unsigned int ifindex;
 	struct json_object *v;
 	char what[64];
-	__u32 id = 0;
+	__u32 id = 0, why = 0;
 	int err;
 
 	err = req_port(args, "port bind", what, sizeof(what), r, &port, &ifindex);
@@ -200,13 +208,17 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return err;
 	had_old = !vmq_port_get(&d->ports, ifindex, &old);
+	err = vmq_port_mode(ifindex, &uplink->dp, &why);
+	if (err)
+		return reply_error(r, -err, "%s: cannot read its master: %s", what, strerror(-err));
 	if (auto_queue) {
 		err = bind_auto_queue(d, args, uplink, had_old ? &old : NULL, what, r, &id,
 				      &reused);
 		if (err)
 			return err;
 	}
-	err = vmq_port_bind(&d->ports, ifindex, id, &uplink->dp);
+	err = vmq_port_bind(&d->ports, ifindex, id, &uplink->dp, why,
+			    had_old ? dp_of(uplink_of(d, &old)) : NULL);
 	if (err) {
 		if (auto_queue && !reused)
 			vmqd_queue_free(uplink, id);
@@ -215,8 +227,9 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	/* Rebound elsewhere: the queue it owned has nobody left. */
 	if (had_old && (old.queue_id != id || old.uplink_ifindex != (__u32)uplink->dp.ifindex))
 		free_owned_queue(d, &old);
-	log_info("%s: bound to queue %u on %s%s", what, id, uplink->dp.ifname,
-		 auto_queue ? (reused ? " (its own, kept)" : " (its own, created)") : "");
+	log_info("%s: bound to queue %u on %s%s, %s mode", what, id, uplink->dp.ifname,
+		 auto_queue ? (reused ? " (its own, kept)" : " (its own, created)") : "",
+		 vmq_port_why_uplink(why) ? "uplink" : "stamp");
 	r->result = json_object_new_object();
 	json_object_object_add(r->result, "queue", json_object_new_int64(id));
 	if (!vmq_queue_read(&uplink->dp, id, &q) && q.state == VMQ_QUEUE_TXQ)
@@ -233,7 +246,7 @@ int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed)
 	*freed = 0;
 	if (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &e))
 		return -ENOENT;
-	err = vmq_port_unbind(&d->ports, ifindex);
+	err = vmq_port_unbind(&d->ports, ifindex, dp_of(uplink_of(d, &e)));
 	if (!err)
 		*freed = free_owned_queue(d, &e);
 	return err;
@@ -297,6 +310,38 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	return 0;
 }
 
+/* Why a binding has its mode, in words (port show). */
+static void why_text(__u32 ifindex, const struct vmq_port_entry *e, char *buf, size_t size)
+{
+	char master[IF_NAMESIZE] = "";
+	int m = 0;
+
+	switch (e->why) {
+	case VMQ_PORT_WHY_ROUTED:
+		snprintf(buf, size, "routed from the port");
+		break;
+	case VMQ_PORT_WHY_SAME_BRIDGE:
+		snprintf(buf, size, "same bridge as the uplink");
+		break;
+	case VMQ_PORT_WHY_OTHER_BRIDGE:
+		/* The name as it is now; vmqd follows any change of master. */
+		if (vmq_nl_link_master((int)ifindex, &m) || !m ||
+		    !if_indextoname((unsigned int)m, master))
+			snprintf(master, sizeof(master), "?");
+		snprintf(buf, size, "in bridge %s without the uplink", master);
+		break;
+	case VMQ_PORT_WHY_BEYOND:
+		snprintf(buf, size, "ifindex beyond %u", VMQ_PORT_IFINDEX_MAX - 1);
+		break;
+	case VMQ_PORT_WHY_NO_ARRAY:
+		snprintf(buf, size, "uplink loaded without port slots");
+		break;
+	default:
+		snprintf(buf, size, "bound by an older vmqd");
+		break;
+	}
+}
+
 struct show_ctx {
 	struct vmqd *d;
 	struct json_object *list;
@@ -310,7 +355,7 @@ static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 	struct vmq_queue_entry q;
 	struct vmq_queue_meta meta;
 	struct vmqd_dev *uplink = NULL;
-	char port[IF_NAMESIZE], dev[IF_NAMESIZE];
+	char port[IF_NAMESIZE], dev[IF_NAMESIZE], why[64];
 	const char *state = "no uplink";
 
 	if (!if_indextoname(ifindex, port))
@@ -330,10 +375,18 @@ static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 	json_object_object_add(o, "dev", json_object_new_string(dev));
 	json_object_object_add(o, "queue", json_object_new_int64(e->queue_id));
 	json_object_object_add(o, "state", json_object_new_string(state));
+	json_object_object_add(
+		o, "mode",
+		json_object_new_string(e->flags & VMQ_PORT_F_UPLINK ? "uplink" : "stamp"));
+	why_text(ifindex, e, why, sizeof(why));
+	json_object_object_add(o, "why", json_object_new_string(why));
 	if (uplink && !vmq_queue_meta_read(&uplink->dp, e->queue_id, &meta) && meta.vm[0])
 		json_object_object_add(o, "vm", json_object_new_string(meta.vm));
-	json_object_object_add(
-		o, "hook", json_object_new_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
+	/* Only a port in stamp mode has a hook of its own. */
+	if (!(e->flags & VMQ_PORT_F_UPLINK))
+		json_object_object_add(
+			o, "hook",
+			json_object_new_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
 	json_object_array_add(ctx->list, o);
 	return 0;
 }
@@ -456,6 +509,65 @@ int vmqd_ports_rebase(struct vmqd *d, __u32 old_ifindex, __u32 new_ifindex)
 	if (old_ifindex == new_ifindex)
 		return 0;
 	return for_picked(d, of_uplink, old_ifindex, rebase, new_ifindex);
+}
+
+/* Whether a binding's mode follows from a change of this link: the port
+ * itself, or its uplink (enslaved or released too). 0: every binding. */
+static bool port_or_uplink(__u32 ifindex, const struct vmq_port_entry *e, __u32 link)
+{
+	return !link || ifindex == link || e->uplink_ifindex == link;
+}
+
+/*
+ * Re-decides one binding's mode and switches it when the topology changed
+ * (a port enslaved to or released from a bridge). vmq_port_bind orders
+ * the switch so that no packet goes without: stamp -> uplink writes the
+ * slot before removing the hook, uplink -> stamp attaches the hook before
+ * clearing the slot.
+ */
+static int refresh_mode(struct vmqd *d, __u32 ifindex, __u32 unused)
+{
+	struct vmq_port_entry e;
+	struct vmqd_dev *uplink;
+	char port[IF_NAMESIZE];
+	__u32 why;
+	int err;
+
+	(void)unused;
+	if (vmq_port_get(&d->ports, ifindex, &e))
+		return 0;
+	uplink = uplink_of(d, &e);
+	/* A vanished port is pruned; a missing uplink is decided when back. */
+	if (!uplink || uplink->missing || vmq_port_mode(ifindex, &uplink->dp, &why))
+		return 0;
+	if (why == e.why)
+		return 0;
+	if (!if_indextoname(ifindex, port))
+		snprintf(port, sizeof(port), "#%u", ifindex);
+	if (vmq_port_why_uplink(why) == !!(e.flags & VMQ_PORT_F_UPLINK)) {
+		/* Same mode, another reason (say, a bridge renamed its ports). */
+		e.why = why;
+		if (bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
+			log_warn("port %s: cannot record why it is in %s mode: %s", port,
+				 vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(errno));
+		return 0;
+	}
+	err = vmq_port_bind(&d->ports, ifindex, e.queue_id, &uplink->dp, why, &uplink->dp);
+	if (err)
+		log_err("port %s: cannot switch to %s mode: %s", port,
+			vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(-err));
+	else
+		log_info("port %s: %s mode now (queue %u on %s)", port,
+			 vmq_port_why_uplink(why) ? "uplink" : "stamp", e.queue_id,
+			 uplink->dp.ifname);
+	return 0;
+}
+
+/* A link changed (its master, say): the bindings of that port, or of that
+ * uplink, take the mode the topology now asks for. 0: every binding. */
+int vmqd_ports_refresh(struct vmqd *d, __u32 link)
+{
+	return for_picked(d, port_or_uplink, link, refresh_mode, 0);
 }
 
 /* A port whose device is gone (its VM destroyed) took its filter with it;

@@ -172,5 +172,9 @@ int vmqd_adopt_all(struct vmqd *d)
 	closedir(dir);
 	if (d->ports.map_fd >= 0 && vmqd_prune_ports(d))
 		log_warn("bindings of vanished ports not all removed");
+	/* Masters may have changed while no vmqd watched (and bindings of an
+	 * older vmqd are all stamped): each binding takes its mode now. */
+	if (d->ports.map_fd >= 0 && vmqd_ports_refresh(d, 0))
+		log_warn("port bindings not all in the mode their topology asks for");
 	return 0;
 }

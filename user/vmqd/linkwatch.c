@@ -4,7 +4,9 @@
  * count changes is reconciled; one that goes away is kept, marked missing,
  * and attached again when a device of its name comes back (a driver
  * reload, a re-created veth): its queues, groups and names are still
- * pinned, so nothing has to be configured twice.
+ * pinned, so nothing has to be configured twice. A bound port (or an
+ * uplink) enslaved to a bridge or released from one switches its bindings'
+ * mode (uplink or stamp).
  */
 #include <errno.h>
 #include <string.h>
@@ -107,6 +109,9 @@ int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 	dev->ntxqs = ntxqs;
 	if (vmqd_ports_rebase(d, (__u32)old_ifindex, (__u32)dev->dp.ifindex))
 		log_warn("dev %s: its port bindings still name the old device", dev->dp.ifname);
+	/* Back in a bridge, or out of one: its ports' modes follow. */
+	else if (d->ports.map_fd >= 0)
+		vmqd_ports_refresh(d, (__u32)dev->dp.ifindex);
 	err = vmqd_reconcile(dev, &changed);
 	log_info("dev %s: back (ifindex %d, %u TX queues): attached again%s", dev->dp.ifname,
 		 dev->dp.ifindex, ntxqs, err ? ", but its queues are not reconciled" : "");
@@ -136,6 +141,13 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 	const struct rtattr *name = vmq_nl_attr(nh, sizeof(*ifi), IFLA_IFNAME);
 	struct vmqd_dev *dev = find_by_ifindex(d, ifi->ifi_index);
 
+	/* The bridge's own news of its ports: RTM_DELLINK there says a port
+	 * left the bridge, not that the link is gone. Only modes follow it. */
+	if (ifi->ifi_family == AF_BRIDGE) {
+		if (d->ports.map_fd >= 0)
+			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
+		return;
+	}
 	if (nh->nlmsg_type == RTM_DELLINK && dev) {
 		dev->missing = true;
 		log_warn("dev %s: removed; its queues stay pinned and it is attached again if it "
@@ -143,6 +155,9 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 			 dev->dp.ifname, dev->dp.ifname);
 	} else if (nh->nlmsg_type == RTM_NEWLINK && dev) {
 		txqs_changed(dev);
+		/* Enslaved or released: its ports may change mode. */
+		if (d->ports.map_fd >= 0)
+			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
 	} else if (nh->nlmsg_type == RTM_NEWLINK && name &&
 		   (dev = find_missing(d, RTA_DATA(name)))) {
 		int old = dev->dp.ifindex;
@@ -158,6 +173,9 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 		 * port must survive its next carrier or MTU change. */
 		if (ifi->ifi_change == ~0U)
 			vmqd_policy_apply(d, RTA_DATA(name));
+		/* A bound port enslaved to a bridge or released: its mode. */
+		if (d->ports.map_fd >= 0)
+			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
 	} else if (nh->nlmsg_type == RTM_DELLINK && d->ports.map_fd >= 0) {
 		/* A bound port's VM is gone: so is its filter, its binding and
 		 * the queue it was given. */
@@ -189,6 +207,8 @@ void vmqd_linkwatch_read(int fd, struct vmqd *d)
 			/* Ports that came and went meanwhile. */
 			if (d->ports.map_fd >= 0 && vmqd_prune_ports(d))
 				log_warn("bindings of vanished ports not all removed");
+			if (d->ports.map_fd >= 0)
+				vmqd_ports_refresh(d, 0);
 			vmqd_links_sweep(d);
 			vmqd_state_flush(d, false);
 			pthread_mutex_unlock(&d->lock);

@@ -98,6 +98,9 @@ int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
 int vmqd_prune_ports(struct vmqd *d);
 int vmqd_ports_rebase(struct vmqd *d, __u32 old_ifindex, __u32 new_ifindex);
+/* Switches the bindings of this port or uplink (0: all) to the mode
+ * (uplink or stamp) the topology now asks for. */
+int vmqd_ports_refresh(struct vmqd *d, __u32 link);
 /* Unbinds a port and frees the queue it owned; *freed: that ID + 1, or 0.
  * -ENOENT when it is not bound. */
 int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed);
