@@ -103,17 +103,24 @@ rm "$OTHER/before" "$OTHER/after"
 vmqt_assert_eq "chain with the others unpinned" "$vmq_prog" "$(chain)"
 
 # --- a port binding on tcx ---------------------------------------------------------
+# In a bridge the uplink is not in, a port needs its own stamping hook
+# (stamp mode): that hook is a tcx link too.
 PORT=vmqtp$RANDOM
+BR=vmqtb$RANDOM
 vmqt_in "$HNS" ip link add "$PORT" type veth peer name "${PORT}b"
+vmqt_in "$HNS" ip link add "$BR" type bridge
+vmqt_in "$HNS" ip link set "$PORT" master "$BR"
 vmqt_ctl port bind "$PORT" dev "$DEV" queue 5 >/dev/null
 pidx=$(vmqt_in "$HNS" cat "/sys/class/net/$PORT/ifindex")
-vmqt_assert_eq "port show hook" tcx "$(vmqt_ctl -j port show | vmqt_json 'j["ports"][0]["hook"]')"
+vmqt_assert_eq "port show mode and hook" '["stamp","tcx"]' \
+	"$(vmqt_ctl -j port show | vmqt_json '[j["ports"][0]["mode"], j["ports"][0]["hook"]]')"
 vmqt_assert_file "the port's pinned tcx link" "$PINS/vmq_port_bindings/link_$pidx"
 vmqt_assert_hooked "port bind" "$HNS" "$PORT" ingress vmq_port_ingres >/dev/null
 vmqt_ctl port unbind "$PORT" >/dev/null
 vmqt_assert_unhooked "port unbind" "$HNS" "$PORT" ingress vmq_port_ingres
 [ ! -e "$PINS/vmq_port_bindings/link_$pidx" ] || vmqt_fail "the port's link pin outlived unbind"
-vmqt_ok "port bind: tcx link pinned at vmq_port_bindings/link_$pidx, port show hook tcx; unbind removed it"
+vmqt_in "$HNS" ip link del "$BR"
+vmqt_ok "port bind (stamp mode, in a bridge without the uplink): tcx link pinned at vmq_port_bindings/link_$pidx, port show hook tcx; unbind removed it"
 
 # --- a clsact egress filter in tcx mode ---------------------------------------------
 vmqt_in "$HNS" tc qdisc add dev "$DEV" clsact
