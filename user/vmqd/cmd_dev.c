@@ -384,6 +384,7 @@ int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path,
 	char msg[256], old_tag[17], new_tag[17];
 	int err;
 
+	memset(res, 0, sizeof(*res));
 	if (dev->missing) {
 		snprintf(msg, sizeof(msg), "dev %s: absent; upgrade it when it is back", name);
 		err = -ENODEV;
