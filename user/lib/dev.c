@@ -384,7 +384,8 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 	}
 	/* Maps of another layout are not ours to edit: vmq_dev_migrate. */
 	err = vmq_dev_info_read(dev, &info);
-	if (!err && info.abi_version != VMQ_ABI_VERSION)
+	/* 0: never written (the bpftool path); read_config checks .rodata's. */
+	if (!err && info.abi_version && info.abi_version != VMQ_ABI_VERSION)
 		err = -EPROTO;
 	if (!err)
 		err = read_config(dev);

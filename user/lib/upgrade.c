@@ -355,6 +355,9 @@ int vmq_dev_upgrade(struct vmq_dev *dev, const struct vmq_upgrade_opts *opts,
 	err = vmq_dev_info_read(dev, &info);
 	if (err)
 		return err;
+	/* 0: never recorded (loaded by bpftool): the program's own version. */
+	if (!info.abi_version)
+		info.abi_version = dev->cfg.abi_version;
 	res->abi_found = info.abi_version;
 	err = vmq_abi_migration(info.abi_version, &steps);
 	if (!err)
@@ -363,7 +366,10 @@ int vmq_dev_upgrade(struct vmq_dev *dev, const struct vmq_upgrade_opts *opts,
 		return err;
 	res->new_prog_id = res->old_prog_id;
 	memcpy(res->new_tag, res->old_tag, sizeof(res->new_tag));
+	/* Recorded as attached, or found on vmq's hook all the same. */
 	res->attached = info.flags & VMQ_DEV_F_ATTACHED;
+	if (!res->attached && dev->ifindex)
+		vmq_dev_is_attached(dev, &res->attached);
 	res->from_tcx = res->to_tcx = info.flags & VMQ_DEV_F_TCX;
 
 	err = vmq_tx_obj_open(opts->obj_path, &obj);

@@ -207,8 +207,7 @@ static const struct ctl_cmd dev_cmds[] = {
 	  .help = "detach vmq from DEV and remove its pinned maps" },
 	{ .name = "upgrade",
 	  .params = upgrade_params,
-	  .help = "replace vmq's program on DEV in place (atomic swap, maps kept); clsact moves "
-		  "to tcx",
+	  .help = "swap a new program in on DEV atomically, maps kept; clsact moves to tcx",
 	  .check = upgrade_check,
 	  .print = upgrade_print },
 	{ .name = "show",

@@ -17,7 +17,6 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	struct vmq_dev_info info = {};
 	unsigned int ntxqs = 0, live = 0, groups = 0, xps = 0;
 	bool attached = false;
-	__u32 prog_id;
 
 	vmq_netdev_txqs(dev->dp.ifname, &ntxqs);
 	vmq_dev_info_read(&dev->dp, &info);
@@ -42,8 +41,6 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	else
 		json_object_object_add(o, "default_txq", json_object_new_string("auto"));
 	json_object_object_add(o, "attached", json_object_new_boolean(attached));
-	if (!vmq_prog_id(dev->dp.prog_fd, &prog_id))
-		json_object_object_add(o, "prog_id", json_object_new_int64(prog_id));
 	json_object_object_add(
 		o, "hook", json_object_new_string(info.flags & VMQ_DEV_F_TCX ? "tcx" : "clsact"));
 	if (info.flags & VMQ_DEV_F_TCX) {
@@ -380,7 +377,7 @@ int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path,
 {
 	struct vmq_upgrade_opts opts = { .obj_path = obj_path ? obj_path : d->bpf_object,
 					 .keep_hook = keep_hook };
-	const char *name = dev->dp.ifname, *from = opts.obj_path ? opts.obj_path : "built in";
+	const char *name = dev->dp.ifname, *from = opts.obj_path ? opts.obj_path : "vmqd's build";
 	char msg[256], old_tag[17], new_tag[17];
 	int err;
 

@@ -98,7 +98,7 @@ static int adopt_migrate(struct vmqd *d, struct vmqd_dev *dev, const char *ifnam
 	int err;
 
 	err = vmq_dev_pinned_abi(d->bpffs_dir, ifname, &abi);
-	if (err || abi == VMQ_ABI_VERSION)
+	if (err || !abi || abi == VMQ_ABI_VERSION)
 		return -EPROTO;
 	if (vmq_abi_migration(abi, &steps)) {
 		vmqd_abi_refusal(ifname, abi, msg, sizeof(msg));
