@@ -53,7 +53,7 @@ prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
 USER_HDRS := $(wildcard user/lib/*.h user/common/*.h user/vmqd/*.h user/vmqctl/*.h) include/vmq_abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx
+TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
@@ -112,6 +112,11 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/vmq_test.h $(SAN_ARCHIVES)
 		$(SAN_ARCHIVES) -lcmocka $(LDLIBS) -o $@
 
 $(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h
+
+# vmq_tx with another tag, for the upgrade tests (VMQ_TX_VARIANT).
+$(BUILD)/tests/vmq_tx_variant.bpf.o: bpf/vmq_tx.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_TX_VARIANT -c $< -o $@
 
 $(BUILD)/tests/vmq-udpsend: tests/tools/udpsend.c
 	$(call msg,CC,$@)

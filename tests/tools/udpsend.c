@@ -56,6 +56,7 @@ struct opts {
 	int have_mark;
 	unsigned int size;
 	const char *bind_dev;
+	const char *tag; /* numbered datagrams: 24 bytes, guest_rx.py's format */
 };
 
 struct stats {
@@ -82,6 +83,8 @@ static void usage(FILE *f)
 		"none)\n"
 		"  --size BYTES         UDP payload bytes, 0-%u (default 64); never fragmented\n"
 		"  --bind-dev DEV       SO_BINDTODEVICE DEV\n"
+		"  --tag TAG            numbered datagrams of 24 bytes: the sequence number\n"
+		"                       (8 bytes, big-endian), then TAG (1-16 bytes, NUL-padded)\n"
 		"  --help               this text\n"
 		"Prints \"sent N\" on success. Exit 0 ok, 1 error, 2 bad arguments.\n",
 		prog, MAX_FLOWS, MAX_PAYLOAD);
@@ -123,7 +126,19 @@ static uint64_t parse_num(const char *name, const char *s, uint64_t min, uint64_
 
 static void parse_args(int argc, char **argv, struct opts *o)
 {
-	enum { O_DST = 1, O_PORT, O_BASE, O_FLOWS, O_COUNT, O_RATE, O_MARK, O_SIZE, O_DEV, O_HELP };
+	enum {
+		O_DST = 1,
+		O_PORT,
+		O_BASE,
+		O_FLOWS,
+		O_COUNT,
+		O_RATE,
+		O_MARK,
+		O_SIZE,
+		O_DEV,
+		O_TAG,
+		O_HELP
+	};
 	static const struct option longopts[] = {
 		{ "dst", required_argument, NULL, O_DST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -134,6 +149,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{ "mark", required_argument, NULL, O_MARK },
 		{ "size", required_argument, NULL, O_SIZE },
 		{ "bind-dev", required_argument, NULL, O_DEV },
+		{ "tag", required_argument, NULL, O_TAG },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -187,6 +203,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		case O_SIZE:
 			o->size = parse_num("--size", optarg, 0, MAX_PAYLOAD, 0);
 			break;
+		case O_TAG:
+			if (!*optarg || strlen(optarg) > 16)
+				die_usage("invalid --tag (1..16 bytes): %s", optarg);
+			o->tag = optarg;
+			break;
 		case O_DEV:
 			if (!*optarg || strlen(optarg) >= IFNAMSIZ)
 				die_usage("invalid interface name for --bind-dev: %s", optarg);
@@ -196,6 +217,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument: %s", argv[optind]);
+	if (o->tag)
+		o->size = 24;
 	if (!(seen & (1U << O_DST)))
 		die_usage("%s", "--dst is required");
 	if (!(seen & (1U << O_PORT)))
@@ -407,8 +430,14 @@ int main(int argc, char **argv)
 			sleep_until(start + at);
 		}
 		/* Sequence number up front, for whoever captures the packets. */
-		if (o.size >= sizeof(i))
+		if (o.tag) {
+			for (unsigned int b = 0; b < 8; b++)
+				buf[b] = (unsigned char)(i >> (56 - 8 * b));
+			memset(buf + 8, 0, 16);
+			memcpy(buf + 8, o.tag, strlen(o.tag));
+		} else if (o.size >= sizeof(i)) {
 			memcpy(buf, &i, sizeof(i));
+		}
 		if (send_one(fds[i % o.flows], buf, o.size, &dst, &st, i)) {
 			fprintf(stderr, "%s: stopped after %" PRIu64 " of %" PRIu64 " datagrams\n",
 				prog, i, o.count);

@@ -47,6 +47,7 @@ static const char *const canonical[] = {
 	"dev set eth0 ports vnet*,tap*",
 	"dev set eth0 ports none",
 	"dev detach eth0",
+	"dev upgrade eth0",
 	"dev show",
 	"dev show eth0",
 	"queue add eth0 id 5 txq 3 vm web placement auto owner port",

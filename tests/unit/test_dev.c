@@ -294,6 +294,157 @@ static void test_detach_keeps_a_clsact_others_joined(void **state)
 	vmq_dev_close(&dev);
 }
 
+/* The variant build (make check builds it): vmq_tx with another tag. */
+static const char *variant_object(char *buf, size_t size)
+{
+	const char *build = getenv("BUILD");
+
+	snprintf(buf, size, "%s/tests/vmq_tx_variant.bpf.o", build ? build : "build");
+	return access(buf, R_OK) ? NULL : buf;
+}
+
+static void test_upgrade_swaps_link_keeps_maps_pins_new_ones(void **state)
+{
+	struct vmq_load_opts opts = { .nr_queues = 128, .mark_mask = 0x00ff0000 };
+	struct vmq_queue_entry e = { .state = VMQ_QUEUE_TXQ, .target = 5 }, got = {};
+	struct vmq_upgrade_opts uopts = { 0 };
+	struct vmq_upgrade_result res;
+	struct vmq_tcx_link link0, link1;
+	char obj[PATH_MAX], pin[PATH_MAX], maps[PATH_MAX];
+	struct vmq_dev dev;
+	__u32 id = 0;
+
+	(void)state;
+	unsetenv("VMQ_TC_MODE");
+	if (!variant_object(obj, sizeof(obj)))
+		skip();
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", &opts), 0);
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	assert_int_equal(vmq_queue_write(&dev, 9, e), 0);
+	snprintf(pin, sizeof(pin), "%s/lo/%s", root, VMQ_PIN_LINK);
+	assert_int_equal(vmq_tcx_link_get(pin, &link0), 0);
+
+	/* The same build: nothing to do. */
+	assert_int_equal(vmq_dev_upgrade(&dev, NULL, &res), 0);
+	assert_false(res.changed);
+	assert_false(res.prog_changed);
+	assert_int_equal(res.new_prog_id, res.old_prog_id);
+
+	/* A map the pins lack (as one a newer object brings) is created, pinned. */
+	snprintf(maps, sizeof(maps), "%s/lo/maps/vmq_fallbacks", root);
+	assert_int_equal(unlink(maps), 0);
+	uopts.obj_path = obj;
+	assert_int_equal(vmq_dev_upgrade(&dev, &uopts, &res), 0);
+	assert_true(res.changed);
+	assert_true(res.prog_changed);
+	assert_true(res.attached);
+	assert_true(res.from_tcx);
+	assert_true(res.to_tcx);
+	assert_int_equal(res.maps_created, 1);
+	assert_int_not_equal(res.new_prog_id, res.old_prog_id);
+	assert_int_equal(access(maps, F_OK), 0);
+	/* Same link, new program, which is the pinned one and dev's. */
+	assert_int_equal(vmq_tcx_link_get(pin, &link1), 0);
+	assert_int_equal(link1.id, link0.id);
+	assert_int_equal(link1.prog_id, res.new_prog_id);
+	assert_int_equal(vmq_prog_id(dev.prog_fd, &id), 0);
+	assert_int_equal(id, res.new_prog_id);
+	assert_int_equal(vmq_queue_read(&dev, 9, &got), 0);
+	assert_memory_equal(&got, &e, sizeof(e));
+
+	/* Adopted afresh: the entry, and the config carried to the new .rodata. */
+	vmq_dev_close(&dev);
+	assert_int_equal(vmq_dev_adopt(&dev, root, "lo"), 0);
+	assert_int_equal(dev.cfg.mark_mask, 0x00ff0000);
+	assert_int_equal(dev.cfg.mark_shift, 16);
+	assert_int_equal(dev.nr_queues, 128);
+	assert_int_equal(vmq_prog_id(dev.prog_fd, &id), 0);
+	assert_int_equal(id, res.new_prog_id);
+	assert_int_equal(vmq_queue_read(&dev, 9, &got), 0);
+	assert_memory_equal(&got, &e, sizeof(e));
+	/* Back to the built-in program. */
+	assert_int_equal(vmq_dev_upgrade(&dev, NULL, &res), 0);
+	assert_true(res.prog_changed);
+	assert_int_equal(res.maps_created, 0);
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+static void test_upgrade_moves_clsact_to_tcx(void **state)
+{
+	struct vmq_upgrade_opts keep = { .keep_hook = true };
+	struct vmq_upgrade_result res;
+	struct vmq_dev_info info;
+	struct vmq_dev dev;
+	bool attached = false;
+	__u32 id;
+	int err;
+
+	(void)state;
+	setenv("VMQ_TC_MODE", "clsact", 1);
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_int_equal(vmq_dev_attach(&dev), 0);
+	/* Forced to clsact, or keeping the hook: the same program is current. */
+	assert_int_equal(vmq_dev_upgrade(&dev, NULL, &res), 0);
+	assert_false(res.changed);
+	unsetenv("VMQ_TC_MODE");
+	assert_int_equal(vmq_dev_upgrade(&dev, &keep, &res), 0);
+	assert_false(res.changed);
+
+	assert_int_equal(vmq_dev_upgrade(&dev, NULL, &res), 0);
+	assert_true(res.changed);
+	assert_false(res.prog_changed);
+	assert_false(res.from_tcx);
+	assert_true(res.to_tcx);
+	assert_false(res.clsact_left);
+	/* No vmq filter: its chain is gone (-EINVAL) or empty (-ENOENT). */
+	err = vmq_tc_attached_prog_id(dev.ifindex, VMQ_TC_EGRESS, &id);
+	assert_true(err == -ENOENT || err == -EINVAL);
+	/* The clsact vmq made stays, empty, until detach. */
+	assert_true(hook_exists(dev.ifindex));
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	assert_int_equal(info.flags, VMQ_DEV_F_TCX | VMQ_DEV_F_ATTACHED | VMQ_DEV_F_HOOK_CREATED);
+	assert_int_equal(vmq_dev_is_attached(&dev, &attached), 0);
+	assert_true(attached);
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	assert_false(hook_exists(dev.ifindex));
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+static void test_upgrade_refuses_unknown_abi(void **state)
+{
+	struct vmq_upgrade_result res;
+	struct vmq_dev_info info;
+	struct vmq_dev dev, other;
+	size_t steps = 9;
+	__u32 abi = 0, id0, id1;
+
+	(void)state;
+	assert_int_equal(vmq_abi_migration(VMQ_ABI_VERSION, &steps), 0);
+	assert_int_equal(steps, 0);
+	assert_int_equal(vmq_abi_migration(VMQ_ABI_VERSION + 98, &steps), -EPROTO);
+	assert_int_equal(vmq_abi_migration(0, &steps), -EPROTO);
+
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_int_equal(vmq_prog_id(dev.prog_fd, &id0), 0);
+	assert_int_equal(vmq_dev_info_read(&dev, &info), 0);
+	info.abi_version = 99;
+	assert_int_equal(vmq_dev_info_write(&dev, &info), 0);
+	assert_int_equal(vmq_dev_pinned_abi(root, "lo", &abi), 0);
+	assert_int_equal(abi, 99);
+	assert_int_equal(vmq_dev_upgrade(&dev, NULL, &res), -EPROTO);
+	assert_int_equal(res.abi_found, 99);
+	assert_false(res.changed);
+	assert_int_equal(vmq_dev_migrate(root, "lo", NULL, &res), -EPROTO);
+	assert_int_equal(vmq_dev_adopt(&other, root, "lo"), -EPROTO);
+	assert_int_equal(vmq_prog_id(dev.prog_fd, &id1), 0);
+	assert_int_equal(id1, id0);
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +456,9 @@ int main(void)
 		cmocka_unit_test(test_attach_detach_removes_what_it_created),
 		cmocka_unit_test(test_detach_keeps_a_clsact_it_found),
 		cmocka_unit_test(test_detach_keeps_a_clsact_others_joined),
+		cmocka_unit_test(test_upgrade_swaps_link_keeps_maps_pins_new_ones),
+		cmocka_unit_test(test_upgrade_moves_clsact_to_tcx),
+		cmocka_unit_test(test_upgrade_refuses_unknown_abi),
 	};
 
 	return cmocka_run_group_tests_name("libvmq device", tests, setup, teardown);

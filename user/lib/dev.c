@@ -6,11 +6,16 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <dirent.h>
+#include <bpf/btf.h>
+
+#include "dev_priv.h"
 #include "libvmq.h"
 #include "vmq_ctl.skel.h"
 #include "vmq_tx.skel.h"
@@ -27,7 +32,7 @@ static const struct {
 	{ "vmq_txq_stats", offsetof(struct vmq_dev, txq_stats_fd), false },
 	{ "vmq_fallbacks", offsetof(struct vmq_dev, fallbacks_fd), false },
 	{ "vmq_dev_info", offsetof(struct vmq_dev, dev_info_fd), false },
-	{ "vmq_tx_rodata", offsetof(struct vmq_dev, rodata_fd), false },
+	{ VMQ_PIN_RODATA, offsetof(struct vmq_dev, rodata_fd), false },
 	{ "vmq_queue_meta", offsetof(struct vmq_dev, queue_meta_fd), false },
 	{ "vmq_xps_saved", offsetof(struct vmq_dev, xps_saved_fd), false },
 	{ "vmq_port_queues", offsetof(struct vmq_dev, port_queues_fd), true },
@@ -64,7 +69,7 @@ void vmq_dev_close(struct vmq_dev *dev)
 	vmq_dev_init(dev);
 }
 
-static int set_names(struct vmq_dev *dev, const char *pin_root, const char *ifname)
+int vmq_dev_set_names(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 {
 	unsigned int ifindex;
 	int n;
@@ -81,7 +86,7 @@ static int set_names(struct vmq_dev *dev, const char *pin_root, const char *ifna
 	return 0;
 }
 
-static int pin_path(char *buf, size_t size, const struct vmq_dev *dev, const char *name, bool map)
+int vmq_pin_path(char *buf, size_t size, const struct vmq_dev *dev, const char *name, bool map)
 {
 	int n = snprintf(buf, size, "%s/%s%s", dev->pin_dir, map ? VMQ_PIN_MAPS "/" : "", name);
 
@@ -119,7 +124,7 @@ static int read_config(struct vmq_dev *dev)
 }
 
 /* The atomic writer shares this device's queues map. */
-static int load_store_prog(struct vmq_dev *dev)
+int vmq_dev_load_store_prog(struct vmq_dev *dev)
 {
 	struct vmq_ctl_bpf *ctl = vmq_ctl_bpf__open();
 	int err;
@@ -149,43 +154,159 @@ static int load_store_prog(struct vmq_dev *dev)
 	return err;
 }
 
-static int take_fds(struct vmq_dev *dev, struct vmq_tx_bpf *skel)
+/*
+ * vmq_tx as a libbpf object, not loaded: the program built into libvmq
+ * (path NULL) or an object file with the same program and maps. Its name
+ * is the skeleton's either way, so that the maps are named alike.
+ */
+int vmq_tx_obj_open(const char *path, struct bpf_object **out)
 {
-	dev->prog_fd = dup(bpf_program__fd(skel->progs.vmq_tx_egress));
-	if (dev->prog_fd < 0)
-		return -errno;
-	for (size_t i = 0; i < DEV_MAPS_COUNT; i++) {
-		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, dev_maps[i].name);
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "vmq_tx_bpf");
+	struct bpf_object *obj;
+	size_t size = 0;
+	const void *elf;
 
-		/* libbpf names .rodata "<obj>.rodata"; its pin name has '_'. */
-		if (!map && !strcmp(dev_maps[i].name, "vmq_tx_rodata"))
-			map = skel->maps.rodata;
+	if (path) {
+		obj = bpf_object__open_file(path, &opts);
+	} else {
+		elf = vmq_tx_bpf__elf_bytes(&size);
+		obj = bpf_object__open_mem(elf, size, &opts);
+	}
+	if (!obj)
+		return errno ? -errno : -EINVAL;
+	if (!bpf_object__find_program_by_name(obj, VMQ_PIN_PROG) || !vmq_tx_obj_rodata(obj)) {
+		bpf_object__close(obj);
+		return -ENOENT;
+	}
+	*out = obj;
+	return 0;
+}
+
+/* The object's .rodata map (libbpf names it "<object>.rodata"). */
+struct bpf_map *vmq_tx_obj_rodata(const struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	size_t len;
+
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *name = bpf_map__name(map);
+
+		len = strlen(name);
+		if (bpf_map__is_internal(map) && len >= 7 && !strcmp(name + len - 7, ".rodata"))
+			return map;
+	}
+	return NULL;
+}
+
+/* A map's pin name under maps/: its own name; .rodata's is VMQ_PIN_RODATA;
+ * other internal maps (.bss, .data) are not pinned (NULL). */
+const char *vmq_tx_obj_pin_name(const struct bpf_object *obj, const struct bpf_map *map)
+{
+	if (!bpf_map__is_internal(map))
+		return bpf_map__name(map);
+	return map == vmq_tx_obj_rodata(obj) ? VMQ_PIN_RODATA : NULL;
+}
+
+/* Sets the load-time config (const volatile vmq_cfg in .rodata), found by
+ * its BTF, so that an object file is configured like the skeleton. */
+int vmq_tx_obj_set_cfg(struct bpf_object *obj, const struct vmq_config *cfg)
+{
+	struct bpf_map *rodata = vmq_tx_obj_rodata(obj);
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	const void *initial;
+	size_t size = 0;
+	int id, err;
+	char *data;
+
+	if (!rodata || !btf)
+		return -ENOENT;
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	initial = bpf_map__initial_value(rodata, &size);
+	if (id < 0 || !initial)
+		return -ENOENT;
+	sec = btf__type_by_id(btf, (__u32)id);
+	vs = btf_var_secinfos(sec);
+	for (__u16 i = 0; i < btf_vlen(sec); i++, vs++) {
+		const struct btf_type *var = btf__type_by_id(btf, vs->type);
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), "vmq_cfg"))
+			continue;
+		if (vs->size != sizeof(*cfg) || vs->offset + sizeof(*cfg) > size)
+			return -EPROTO;
+		/* libbpf 1.1 hands out the initial value read-only: copy, edit, set. */
+		data = malloc(size);
+		if (!data)
+			return -ENOMEM;
+		memcpy(data, initial, size);
+		memcpy(data + vs->offset, cfg, sizeof(*cfg));
+		err = bpf_map__set_initial_value(rodata, data, size);
+		free(data);
+		return err;
+	}
+	return -ENOENT;
+}
+
+/* Replaces the fds of dev's program and of every map in the table with
+ * the object's (loaded); a map the object lacks keeps its fd. */
+int vmq_dev_take_fds(struct vmq_dev *dev, const struct bpf_object *obj)
+{
+	const struct bpf_program *prog = bpf_object__find_program_by_name(obj, VMQ_PIN_PROG);
+	int fd;
+
+	if (!prog)
+		return -ENOENT;
+	fd = dup(bpf_program__fd(prog));
+	if (fd < 0)
+		return -errno;
+	if (dev->prog_fd >= 0)
+		close(dev->prog_fd);
+	dev->prog_fd = fd;
+	for (size_t i = 0; i < DEV_MAPS_COUNT; i++) {
+		const struct bpf_map *map = bpf_object__find_map_by_name(obj, dev_maps[i].name);
+
+		if (!map && !strcmp(dev_maps[i].name, VMQ_PIN_RODATA))
+			map = vmq_tx_obj_rodata(obj);
 		if (!map)
-			return -ENOENT;
-		*dev_map_fd(dev, i) = dup(bpf_map__fd(map));
-		if (*dev_map_fd(dev, i) < 0)
+			continue;
+		fd = dup(bpf_map__fd(map));
+		if (fd < 0)
 			return -errno;
+		if (*dev_map_fd(dev, i) >= 0)
+			close(*dev_map_fd(dev, i));
+		*dev_map_fd(dev, i) = fd;
 	}
 	return 0;
 }
 
-static int pin_all(struct vmq_dev *dev)
+/* Pins the program and every map of the object that has a pin name. */
+static int pin_all(struct vmq_dev *dev, const struct bpf_object *obj)
 {
+	const struct bpf_map *map;
 	char path[PATH_MAX];
 	int err;
 
 	err = vmq_mkdir_p(dev->pin_dir, 0700);
 	if (!err)
-		err = pin_path(path, sizeof(path), dev, "", true);
+		err = vmq_pin_path(path, sizeof(path), dev, "", true);
 	if (!err)
 		err = vmq_mkdir_p(path, 0700);
 	if (!err)
-		err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
+		err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
 	if (!err && bpf_obj_pin(dev->prog_fd, path))
 		err = -errno;
-	for (size_t i = 0; !err && i < DEV_MAPS_COUNT; i++) {
-		err = pin_path(path, sizeof(path), dev, dev_maps[i].name, true);
-		if (!err && bpf_obj_pin(*dev_map_fd(dev, i), path))
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *name = vmq_tx_obj_pin_name(obj, map);
+
+		if (err)
+			break;
+		if (!name)
+			continue;
+		err = vmq_pin_path(path, sizeof(path), dev, name, true);
+		if (!err && bpf_obj_pin(bpf_map__fd(map), path))
 			err = -errno;
 	}
 	return err;
@@ -196,49 +317,54 @@ int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 {
 	__u32 nr_queues = opts && opts->nr_queues ? opts->nr_queues : VMQ_QUEUES_DEFAULT;
 	__u32 mask = opts && opts->mark_mask ? opts->mark_mask : VMQ_MARK_MASK_DEFAULT;
+	struct vmq_config cfg = { .mark_mask = mask,
+				  .mark_shift = vmq_mask_shift(mask),
+				  .abi_version = VMQ_ABI_VERSION };
 	struct vmq_dev_info info = { .abi_version = VMQ_ABI_VERSION };
-	struct vmq_tx_bpf *skel = NULL;
+	struct bpf_object *obj = NULL;
 	char path[PATH_MAX];
 	int err;
 
 	vmq_dev_init(dev);
 	if (nr_queues > VMQ_QUEUES_MAX || nr_queues < 1)
 		return -ERANGE;
-	err = set_names(dev, pin_root, ifname);
+	err = vmq_dev_set_names(dev, pin_root, ifname);
 	if (!err && !dev->ifindex)
 		err = -ENODEV;
 	if (err)
 		return err;
-	err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
+	err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
 	if (!err && !access(path, F_OK))
 		return -EEXIST;
 
-	skel = vmq_tx_bpf__open();
-	if (!skel)
-		return -errno;
-	skel->rodata->vmq_cfg.mark_mask = mask;
-	skel->rodata->vmq_cfg.mark_shift = vmq_mask_shift(mask);
-	err = bpf_map__set_max_entries(skel->maps.vmq_queues, nr_queues);
+	err = vmq_tx_obj_open(opts ? opts->obj_path : NULL, &obj);
+	if (err)
+		return err;
+	err = vmq_tx_obj_set_cfg(obj, &cfg);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.vmq_queue_stats, nr_queues);
+		err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "vmq_queues"),
+					       nr_queues);
 	if (!err)
-		err = vmq_tx_bpf__load(skel);
+		err = bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "vmq_queue_stats"),
+					       nr_queues);
 	if (!err)
-		err = take_fds(dev, skel);
+		err = bpf_object__load(obj);
 	if (!err)
-		err = load_store_prog(dev);
+		err = vmq_dev_take_fds(dev, obj);
+	if (!err)
+		err = vmq_dev_load_store_prog(dev);
 	if (err)
 		goto cleanup;
-	dev->cfg = skel->rodata->vmq_cfg;
+	dev->cfg = cfg;
 	dev->nr_queues = nr_queues;
 	info.ifindex = (__u32)dev->ifindex;
 	err = vmq_dev_info_write(dev, &info);
 	if (!err)
-		err = pin_all(dev);
+		err = pin_all(dev, obj);
 	if (err)
 		vmq_dev_unpin(dev);
 cleanup:
-	vmq_tx_bpf__destroy(skel);
+	bpf_object__close(obj);
 	if (err)
 		vmq_dev_close(dev);
 	return err;
@@ -246,14 +372,15 @@ cleanup:
 
 int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 {
+	struct vmq_dev_info info;
 	char path[PATH_MAX];
 	int err;
 
 	vmq_dev_init(dev);
-	err = set_names(dev, pin_root, ifname);
+	err = vmq_dev_set_names(dev, pin_root, ifname);
 	if (err)
 		return err;
-	err = pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
+	err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
 	if (err)
 		goto fail;
 	dev->prog_fd = bpf_obj_get(path);
@@ -262,7 +389,7 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 		goto fail;
 	}
 	for (size_t i = 0; i < DEV_MAPS_COUNT; i++) {
-		err = pin_path(path, sizeof(path), dev, dev_maps[i].name, true);
+		err = vmq_pin_path(path, sizeof(path), dev, dev_maps[i].name, true);
 		if (err)
 			goto fail;
 		*dev_map_fd(dev, i) = bpf_obj_get(path);
@@ -273,9 +400,15 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 			goto fail;
 		}
 	}
-	err = read_config(dev);
+	/* Maps of another layout are not ours to edit: vmq_dev_migrate. */
+	err = vmq_dev_info_read(dev, &info);
+	/* 0: never written (the bpftool path); read_config checks .rodata's. */
+	if (!err && info.abi_version && info.abi_version != VMQ_ABI_VERSION)
+		err = -EPROTO;
 	if (!err)
-		err = load_store_prog(dev);
+		err = read_config(dev);
+	if (!err)
+		err = vmq_dev_load_store_prog(dev);
 	if (!err)
 		return 0;
 fail:
@@ -308,7 +441,7 @@ static int dev_attach(struct vmq_dev *dev, bool to_head)
 
 	err = vmq_dev_info_read(dev, &info);
 	if (!err)
-		err = pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
 	if (err)
 		return err;
 	if (info.flags & VMQ_DEV_F_ATTACHED)
@@ -357,11 +490,15 @@ int vmq_dev_detach(struct vmq_dev *dev)
 
 	err = vmq_dev_info_read(dev, &info);
 	if (!err)
-		err = pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
 	if (err)
 		return err;
 	err = vmq_hook_detach(dev->ifindex, VMQ_TC_EGRESS, link, info.flags & VMQ_DEV_F_TCX,
 			      info.flags & VMQ_DEV_F_HOOK_CREATED);
+	/* Moved from clsact to tcx by an upgrade: the clsact qdisc vmq made
+	 * then stayed (empty); it goes now, unless someone else uses it. */
+	if (!err && (info.flags & VMQ_DEV_F_TCX) && (info.flags & VMQ_DEV_F_HOOK_CREATED))
+		err = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, true);
 	/* A device that is gone took its filter and clsact with it. */
 	if (err && err != -ENODEV)
 		return err;
@@ -388,7 +525,7 @@ int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
 		struct vmq_tcx_link link = { 0 };
 		char path[PATH_MAX];
 
-		err = pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
+		err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
 		if (!err)
 			err = vmq_tcx_link_get(path, &link);
 		if (err == -ENOENT || err == -EPROTO)
@@ -424,7 +561,7 @@ int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_pro
 
 	if (!vmq_dev_is_tcx(dev))
 		return -EOPNOTSUPP;
-	err = pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
+	err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false);
 	if (!err)
 		err = vmq_tcx_link_get(path, &link);
 	if (!err)
@@ -444,21 +581,29 @@ int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_pro
  * mode the link's pin is the attachment: vmq_dev_detach first). */
 int vmq_dev_unpin(struct vmq_dev *dev)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], maps[PATH_MAX];
+	struct dirent *de;
 	int err = 0;
+	DIR *dir;
 
-	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
-		if (!pin_path(path, sizeof(path), dev, dev_maps[i].name, true) && unlink(path) &&
-		    errno != ENOENT && !err)
-			err = -errno;
-	if (!pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false) && unlink(path) &&
+	/* Every pin under maps/: the table's, and those of maps a newer
+	 * object brought (vmq_dev_upgrade pins them). */
+	if (!vmq_pin_path(maps, sizeof(maps), dev, "", true) && (dir = opendir(maps))) {
+		while ((de = readdir(dir)))
+			if (de->d_name[0] != '.' &&
+			    !vmq_pin_path(path, sizeof(path), dev, de->d_name, true) &&
+			    unlink(path) && errno != ENOENT && !err)
+				err = -errno;
+		closedir(dir);
+	}
+	if (!vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false) && unlink(path) &&
 	    errno != ENOENT && !err)
 		err = -errno;
 	/* Detach removed it; were it still there, this would detach. */
-	if (!pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false) && unlink(path) &&
+	if (!vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false) && unlink(path) &&
 	    errno != ENOENT && !err)
 		err = -errno;
-	if (!pin_path(path, sizeof(path), dev, "", true) && rmdir(path) && errno != ENOENT && !err)
+	if (rmdir(maps) && errno != ENOENT && !err)
 		err = -errno;
 	if (rmdir(dev->pin_dir) && errno != ENOENT && !err)
 		err = -errno;

@@ -43,8 +43,9 @@ struct vmq_dev {
 };
 
 struct vmq_load_opts {
-	__u32 nr_queues; /* 0: VMQ_QUEUES_DEFAULT */
-	__u32 mark_mask; /* 0: VMQ_MARK_MASK_DEFAULT */
+	__u32 nr_queues;      /* 0: VMQ_QUEUES_DEFAULT */
+	__u32 mark_mask;      /* 0: VMQ_MARK_MASK_DEFAULT */
+	const char *obj_path; /* vmq_tx from this object file; NULL: the built-in one */
 };
 
 /* bpffs.c */
@@ -118,6 +119,44 @@ int vmq_dev_attach_first(struct vmq_dev *dev);
 bool vmq_dev_is_tcx(const struct vmq_dev *dev);
 int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_prog_id,
 			 struct vmq_tcx_chain *chain);
+
+/* upgrade.c: a new vmq_tx on the maps in place, swapped in atomically. */
+struct vmq_upgrade_opts {
+	const char *obj_path; /* NULL: the program built into libvmq */
+	/* Keep a clsact filter on clsact (adoption); otherwise it moves to a
+	 * tcx link when the kernel has tcx and VMQ_TC_MODE is not clsact. */
+	bool keep_hook;
+};
+
+struct vmq_upgrade_result {
+	bool changed;	   /* a program, hook or map pin was replaced */
+	bool prog_changed; /* the new program's tag differs from the pinned one's */
+	bool attached;	   /* it was attached: the swap happened on the hook */
+	bool from_tcx;	   /* the hook before, and after */
+	bool to_tcx;
+	bool clsact_left; /* moved to tcx, but vmq's clsact filter is still there */
+	__u32 old_prog_id;
+	__u32 new_prog_id; /* the old one when nothing changed */
+	__u8 old_tag[8];
+	__u8 new_tag[8];
+	__u32 abi_found;	   /* the ABI version of the maps found */
+	unsigned int maps_created; /* maps new in the object: created and pinned */
+	unsigned int maps_migrated;
+	char bad_map[32]; /* -EPROTO for a map whose layout is not the object's */
+};
+
+int vmq_dev_upgrade(struct vmq_dev *dev, const struct vmq_upgrade_opts *opts,
+		    struct vmq_upgrade_result *res);
+/* The ABI version recorded in a pinned device's vmq_dev_info. */
+int vmq_dev_pinned_abi(const char *pin_root, const char *ifname, __u32 *abi);
+/* 0 when maps of ABI version `from` can be brought to VMQ_ABI_VERSION
+ * (steps: how many migration steps), -EPROTO when not. */
+int vmq_abi_migration(__u32 from, size_t *steps);
+/* Migrates a pinned device whose maps have an older ABI version (which
+ * vmq_dev_adopt refuses with -EPROTO) and upgrades its program. */
+int vmq_dev_migrate(const char *pin_root, const char *ifname, const struct vmq_upgrade_opts *opts,
+		    struct vmq_upgrade_result *res);
+int vmq_prog_tag(int prog_fd, __u32 *id, __u8 tag[8]);
 
 /* maps.c */
 int vmq_queue_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry *entry);

@@ -1,5 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vmqctl dev: the uplinks vmq steers. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "show.h"
 #include "vmqctl.h"
 
@@ -47,6 +52,20 @@ static const struct ctl_arg arg_force = {
 	.help = "an attached DEV: put vmq's tcx link first again, ahead of a program that "
 		"asked to run before it",
 	.type = CTL_ARG_FLAG,
+};
+
+static const struct ctl_arg arg_object = {
+	.keyword = "object",
+	.key = "object",
+	.metavar = "FILE",
+	.help = "a vmq_tx BPF object file (vmqd reads it); by default vmqd's own program",
+	.type = CTL_ARG_PATH,
+};
+
+static const struct ctl_param upgrade_params[] = {
+	{ .arg = &ctl_arg_dev, .required = true },
+	{ .arg = &arg_object },
+	{ 0 },
 };
 
 static const struct ctl_param attach_params[] = {
@@ -138,6 +157,43 @@ static int dev_print(FILE *out, struct json_object *args, struct json_object *re
 	return err;
 }
 
+/* vmqd reads the object: it gets an absolute name. */
+static int upgrade_check(struct json_object *args, struct ctl_err *e)
+{
+	struct json_object *v;
+	char *abs;
+
+	if (!json_object_object_get_ex(args, "object", &v))
+		return 0;
+	abs = realpath(json_object_get_string(v), NULL);
+	if (!abs)
+		return ctl_err_set(e, errno, "object %s: %s", json_object_get_string(v),
+				   strerror(errno));
+	json_object_object_add(args, "object", json_object_new_string(abs));
+	free(abs);
+	return 0;
+}
+
+static int upgrade_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	const char *dev = ctl_jstr(result, "dev"), *from = ctl_jstr(result, "from"),
+		   *hook = ctl_jstr(result, "hook");
+	struct json_object *v;
+	bool upgraded =
+		json_object_object_get_ex(result, "upgraded", &v) && json_object_get_boolean(v);
+
+	(void)args;
+	if (!upgraded) {
+		fprintf(out, "dev %s: already current (program %s, %s)\n", dev ? dev : "?",
+			ctl_jnum(result, "prog_id"), hook ? hook : "?");
+		return 0;
+	}
+	fprintf(out, "dev %s: upgraded: program %s -> %s, hook %s -> %s\n", dev ? dev : "?",
+		ctl_jnum(result, "old_prog_id"), ctl_jnum(result, "prog_id"), from ? from : "?",
+		hook ? hook : "?");
+	return 0;
+}
+
 static const struct ctl_cmd dev_cmds[] = {
 	{ .name = "attach",
 	  .params = attach_params,
@@ -149,6 +205,11 @@ static const struct ctl_cmd dev_cmds[] = {
 	{ .name = "detach",
 	  .params = dev_params,
 	  .help = "detach vmq from DEV and remove its pinned maps" },
+	{ .name = "upgrade",
+	  .params = upgrade_params,
+	  .help = "swap a new program in on DEV atomically, maps kept; clsact moves to tcx",
+	  .check = upgrade_check,
+	  .print = upgrade_print },
 	{ .name = "show",
 	  .params = show_params,
 	  .help = "list the devices vmq manages, or DEV",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/bpf.h>
 
 #include "log.h"
@@ -231,6 +232,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return reply_error(r, ENOMEM, "%s: out of memory", what);
+	opts.obj_path = d->bpf_object;
 	err = vmq_dev_load(&dev->dp, d->bpffs_dir, name, &opts);
 	if (err) {
 		free(dev);
@@ -358,14 +360,126 @@ static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply 
 	return 0;
 }
 
+void vmqd_abi_refusal(const char *ifname, __u32 found, char *buf, size_t size)
+{
+	snprintf(buf, size, "dev %s: maps of ABI version %u, this vmqd knows %u: no migration",
+		 ifname, found, VMQ_ABI_VERSION);
+}
+
+static void tag_hex(const __u8 tag[8], char out[17])
+{
+	for (int i = 0; i < 8; i++)
+		snprintf(out + 2 * i, 3, "%02x", tag[i]);
+}
+
+int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path, bool keep_hook,
+		     struct vmq_upgrade_result *res, struct vmqd_reply *r)
+{
+	struct vmq_upgrade_opts opts = { .obj_path = obj_path ? obj_path : d->bpf_object,
+					 .keep_hook = keep_hook };
+	const char *name = dev->dp.ifname, *from = opts.obj_path ? opts.obj_path : "vmqd's build";
+	char msg[256], old_tag[17], new_tag[17];
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (dev->missing) {
+		snprintf(msg, sizeof(msg), "dev %s: absent; upgrade it when it is back", name);
+		err = -ENODEV;
+		goto fail;
+	}
+	err = vmq_dev_upgrade(&dev->dp, &opts, res);
+	if (err == -EPROTO && res->abi_found != VMQ_ABI_VERSION) {
+		vmqd_abi_refusal(name, res->abi_found, msg, sizeof(msg));
+		goto fail;
+	}
+	if (err == -EPROTO && res->bad_map[0]) {
+		snprintf(msg, sizeof(msg),
+			 "dev %s: pinned map %s does not fit the program of %s (another layout "
+			 "under the same ABI version %u)",
+			 name, res->bad_map, from, VMQ_ABI_VERSION);
+		goto fail;
+	}
+	if (err == -ENOENT && opts.obj_path && access(opts.obj_path, R_OK)) {
+		snprintf(msg, sizeof(msg), "dev %s: object %s: cannot read it: %s", name,
+			 opts.obj_path, strerror(errno));
+		goto fail;
+	}
+	if (err) {
+		snprintf(msg, sizeof(msg), "dev %s: cannot upgrade to the program of %s: %s", name,
+			 from, strerror(-err));
+		goto fail;
+	}
+	tag_hex(res->old_tag, old_tag);
+	tag_hex(res->new_tag, new_tag);
+	if (!res->changed) {
+		log_debug("dev %s: already current (program %u, tag %s)", name, res->old_prog_id,
+			  old_tag);
+		return 0;
+	}
+	log_info("dev %s: upgraded to the program of %s: program %u -> %u (tag %s -> %s), hook "
+		 "%s -> %s%s%s",
+		 name, from, res->old_prog_id, res->new_prog_id, old_tag, new_tag,
+		 res->from_tcx ? "tcx" : "clsact", res->to_tcx ? "tcx" : "clsact",
+		 res->attached ? "" : " (not attached: pins only)",
+		 res->maps_created ? ", new maps created and pinned" : "");
+	if (res->clsact_left)
+		log_warn("dev %s: moved to tcx, but vmq's clsact filter could not be removed: it "
+			 "runs after the link and sets the same queue",
+			 name);
+	return 0;
+fail:
+	if (r)
+		return reply_error(r, -err, "%s", msg);
+	log_err("%s", msg);
+	return err;
+}
+
+/* dev upgrade DEV [object FILE] */
+static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
+{
+	struct vmq_upgrade_result res;
+	struct vmqd_dev *dev;
+	const char *obj = NULL;
+	int err = req_dev(d, args, "dev upgrade", r, &dev);
+
+	if (err)
+		return err;
+	if (req_has(args, "object")) {
+		struct json_object *v = json_object_object_get(args, "object");
+
+		obj = json_object_get_string(v);
+		if (!json_object_is_type(v, json_type_string) || obj[0] != '/')
+			return reply_error(r, EINVAL,
+					   "dev %s: object must be an absolute file name",
+					   dev->dp.ifname);
+	}
+	err = vmqd_dev_upgrade(d, dev, obj, false, &res, r);
+	if (err)
+		return err;
+	r->result = json_object_new_object();
+	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
+	json_object_object_add(r->result, "upgraded", json_object_new_boolean(res.changed));
+	json_object_object_add(r->result, "hook",
+			       json_object_new_string(res.to_tcx ? "tcx" : "clsact"));
+	json_object_object_add(r->result, "from",
+			       json_object_new_string(res.from_tcx ? "tcx" : "clsact"));
+	json_object_object_add(r->result, "prog_id", json_object_new_int64(res.new_prog_id));
+	json_object_object_add(r->result, "old_prog_id", json_object_new_int64(res.old_prog_id));
+	json_object_object_add(r->result, "attached", json_object_new_boolean(res.attached));
+	json_object_object_add(r->result, "maps_created", json_object_new_int64(res.maps_created));
+	return 0;
+}
+
 static const char *const attach_keys[] = { "dev",    "default_txq", "mark_mask",
 					   "queues", "force",	    NULL };
 static const char *const dev_keys[] = { "dev", NULL };
+static const char *const upgrade_keys[] = { "dev", "object", NULL };
 
 const struct vmqd_command vmqd_dev_commands[] = {
 	{ "attach", dev_attach, attach_keys, true },
 	{ "detach", dev_detach, dev_keys, true },
 	{ "show", dev_show, dev_keys, false },
 	{ "set", vmqd_dev_set, vmqd_dev_set_keys, true },
+	{ "upgrade", dev_upgrade, upgrade_keys, false },
 	{ NULL, NULL, NULL, false },
 };

@@ -84,6 +84,38 @@ void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev)
 	}
 }
 
+/*
+ * Maps of another ABI version: migrated when this vmqd knows how (then
+ * adopted), else left as they are, steering on, with the reason logged.
+ */
+static int adopt_migrate(struct vmqd *d, struct vmqd_dev *dev, const char *ifname)
+{
+	struct vmq_upgrade_opts opts = { .obj_path = d->bpf_object, .keep_hook = true };
+	struct vmq_upgrade_result res;
+	char msg[256];
+	size_t steps;
+	__u32 abi;
+	int err;
+
+	err = vmq_dev_pinned_abi(d->bpffs_dir, ifname, &abi);
+	if (err || !abi || abi == VMQ_ABI_VERSION)
+		return -EPROTO;
+	if (vmq_abi_migration(abi, &steps)) {
+		vmqd_abi_refusal(ifname, abi, msg, sizeof(msg));
+		log_err("%s; its data plane is left running as it is", msg);
+		return -EPROTO;
+	}
+	err = vmq_dev_migrate(d->bpffs_dir, ifname, &opts, &res);
+	if (err) {
+		log_err("dev %s: cannot migrate its maps from ABI version %u to %u: %s", ifname,
+			abi, VMQ_ABI_VERSION, strerror(-err));
+		return err;
+	}
+	log_info("dev %s: maps migrated from ABI version %u to %u (%u rebuilt), program %u -> %u",
+		 ifname, abi, VMQ_ABI_VERSION, res.maps_migrated, res.old_prog_id, res.new_prog_id);
+	return vmq_dev_adopt(&dev->dp, d->bpffs_dir, ifname);
+}
+
 /* Takes one pinned uplink over. The filter or tcx link is left as it is
  * when it runs our program: adoption never opens a gap in steering. */
 static int adopt_one(struct vmqd *d, const char *ifname)
@@ -97,6 +129,8 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 	if (!dev)
 		return -ENOMEM;
 	err = vmq_dev_adopt(&dev->dp, d->bpffs_dir, ifname);
+	if (err == -EPROTO)
+		err = adopt_migrate(d, dev, ifname);
 	if (err) {
 		free(dev);
 		return err;
@@ -126,6 +160,13 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 		vmq_dev_close(&dev->dp);
 		free(dev);
 		return err;
+	}
+	/* A vmqd with another program (a new build, --bpf-object) upgrades
+	 * what it adopts, in place and on the hook it found. */
+	if (!dev->missing) {
+		struct vmq_upgrade_result res;
+
+		vmqd_dev_upgrade(d, dev, NULL, true, &res, NULL);
 	}
 	/* The TX queues may have changed while no daemon watched. */
 	err = dev->missing ? 0 : vmqd_reconcile(dev, &changed);

@@ -4,6 +4,7 @@
  * adopts the pinned data plane at start and leaves it in place at exit:
  * steering never depends on the daemon being alive.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,9 @@ static void usage(FILE *f)
 		" (default %s),\n"
 		"                         restored at start when no pins exist (a host reboot)\n"
 		"  -g, --group NAME       let members of group NAME use the socket (mode 0660)\n"
+		"  -o, --bpf-object FILE  load vmq_tx from FILE, not the built-in program: new\n"
+		"                         attaches, \"dev upgrade\", and adopted uplinks whose\n"
+		"                         program differs are upgraded to it\n"
 		"  -m, --metrics [ADDR:]PORT\n"
 		"                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
 		"                         (ADDR: IPv4, or IPv6 in brackets; default %s);\n"
@@ -58,13 +62,14 @@ int main(int argc, char **argv)
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "metrics", required_argument, NULL, 'm' },
+		{ "bpf-object", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = VMQ_SOCKET_DEFAULT, *bpffs_dir = VMQ_BPFFS_DIR_DEFAULT;
-	const char *group = NULL, *state_dir = VMQD_STATE_DIR_DEFAULT;
+	const char *group = NULL, *state_dir = VMQD_STATE_DIR_DEFAULT, *bpf_object = NULL;
 	enum vmqd_log_level level = VMQD_LOG_INFO;
 	struct vmqd_metrics_addr metrics_addr;
 	struct vmqd_metrics *metrics = NULL;
@@ -74,7 +79,7 @@ int main(int argc, char **argv)
 	struct vmqd d;
 	int opt, err, watch_fd;
 
-	while ((opt = getopt_long(argc, argv, "s:b:d:g:m:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:b:d:g:m:o:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket_path = optarg;
@@ -95,6 +100,9 @@ int main(int argc, char **argv)
 				return 1;
 			}
 			want_metrics = true;
+			break;
+		case 'o':
+			bpf_object = optarg;
 			break;
 		case 'v':
 			level = VMQD_LOG_DEBUG;
@@ -126,10 +134,15 @@ int main(int argc, char **argv)
 			bpffs_dir[0] != '/' ? bpffs_dir : state_dir);
 		return 1;
 	}
+	if (bpf_object && access(bpf_object, R_OK)) {
+		log_err("--bpf-object %s: cannot read it: %s", bpf_object, strerror(errno));
+		return 1;
+	}
 	err = vmqd_init(&d, bpffs_dir);
 	if (err)
 		return 1;
 	d.state_dir = state_dir;
+	d.bpf_object = bpf_object;
 	/* Before the restore: a device that appears meanwhile is an event
 	 * waiting in the socket, not a miss. */
 	watch_fd = vmqd_linkwatch_open();

@@ -36,6 +36,9 @@ struct vmqd {
 	 * device list. */
 	pthread_mutex_t lock;
 	char bpffs_dir[PATH_MAX];
+	/* --bpf-object: vmq_tx from this file (attach, upgrade, adoption's
+	 * check); NULL: the program built in. */
+	const char *bpf_object;
 	struct vmqd_dev **devs;
 	size_t ndevs;
 	struct vmq_ports ports; /* map_fd < 0 until a port is bound or adopted */
@@ -83,6 +86,13 @@ extern const struct vmqd_command vmqd_doctor_commands[];
 /* reconcile.c */
 int vmqd_reconcile(struct vmqd_dev *dev, unsigned int *changed);
 unsigned int vmqd_degraded_count(struct vmqd_dev *dev);
+
+/* cmd_dev.c */
+/* Upgrades dev's program (and hook, unless keep_hook) to obj_path's, or
+ * the built-in one (NULL); fills r on failure (r may be NULL: logged). */
+int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path, bool keep_hook,
+		     struct vmq_upgrade_result *res, struct vmqd_reply *r);
+void vmqd_abi_refusal(const char *ifname, __u32 found, char *buf, size_t size);
 
 /* linkwatch.c */
 int vmqd_linkwatch_open(void);

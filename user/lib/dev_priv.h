@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* libvmq internals shared by dev.c and upgrade.c: vmq_tx as a libbpf
+ * object (built in, or an object file), pin paths, fds. */
+#ifndef VMQ_DEV_PRIV_H
+#define VMQ_DEV_PRIV_H
+
+#include <bpf/libbpf.h>
+
+#include "libvmq.h"
+
+/* Pin name of the .rodata map (the config), as the bpftool path has it. */
+#define VMQ_PIN_RODATA "vmq_tx_rodata"
+
+int vmq_tx_obj_open(const char *path, struct bpf_object **out);
+struct bpf_map *vmq_tx_obj_rodata(const struct bpf_object *obj);
+const char *vmq_tx_obj_pin_name(const struct bpf_object *obj, const struct bpf_map *map);
+int vmq_tx_obj_set_cfg(struct bpf_object *obj, const struct vmq_config *cfg);
+int vmq_dev_take_fds(struct vmq_dev *dev, const struct bpf_object *obj);
+int vmq_dev_load_store_prog(struct vmq_dev *dev);
+int vmq_dev_set_names(struct vmq_dev *dev, const char *pin_root, const char *ifname);
+int vmq_pin_path(char *buf, size_t size, const struct vmq_dev *dev, const char *name, bool map);
+
+#endif /* VMQ_DEV_PRIV_H */
