@@ -238,6 +238,23 @@ vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
 vmqt_assert_eq "adopted with ABI version 1 back" "$DEV" "$(dev_field dev)"
 vmqt_ok "ABI version 99 refused (dev upgrade, adoption) with both versions named; steering left running"
 
+# --- 5. an object a non-root user could have written is refused ---------------------------
+# A socket user may be a --group member: vmqd loads only what root alone
+# could have written.
+mkdir -m 0755 "$VMQT_TMP/objs"
+cp "$VARIANT" "$VMQT_TMP/objs/variant.bpf.o"
+chmod 0664 "$VMQT_TMP/objs/variant.bpf.o"
+vmqt_ctl_fails dev upgrade "$DEV" object "$VMQT_TMP/objs/variant.bpf.o"
+vmqt_assert_one_error "dev upgrade with a group-writable object" "must be a regular file owned by root and writable by root only"
+chmod 0644 "$VMQT_TMP/objs/variant.bpf.o"
+chmod 0777 "$VMQT_TMP/objs"
+vmqt_ctl_fails dev upgrade "$DEV" object "$VMQT_TMP/objs/variant.bpf.o"
+vmqt_assert_one_error "dev upgrade from a world-writable directory" "its directory must be owned by root and writable by root only"
+chmod 0755 "$VMQT_TMP/objs"
+out=$(vmqt_ctl -j dev upgrade "$DEV" object "$VMQT_TMP/objs/variant.bpf.o")
+vmqt_assert_eq "dev upgrade from a root-only copy" true "$(vmqt_json 'j["upgraded"]' <<<"$out")"
+vmqt_ok "objects writable by others, or in a directory others can write, refused; a root-only copy taken"
+
 vmqt_ctl dev detach "$DEV" >/dev/null
 qd=$(vmqt_in "$HNS" tc qdisc show dev "$DEV")
 if grep -q clsact <<<"$qd"; then

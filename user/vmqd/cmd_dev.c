@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
@@ -434,6 +435,40 @@ fail:
 	return err;
 }
 
+/*
+ * A socket user may be a --group member, not root: the object vmqd (root)
+ * loads must be one only root could have written. A regular file owned by
+ * root, not writable by group or others, in a directory of the same kind.
+ */
+static int trusted_object(const char *path, const char *ifname, struct vmqd_reply *r)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (stat(path, &st))
+		return reply_error(r, errno, "dev %s: object %s: %s", ifname, path,
+				   strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
+		return reply_error(r, EPERM,
+				   "dev %s: object %s: must be a regular file owned by root and "
+				   "writable by root only",
+				   ifname, path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == dir)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	if (stat(dir, &st) || st.st_uid != 0 ||
+	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
+		return reply_error(r, EPERM,
+				   "dev %s: object %s: its directory must be owned by root and "
+				   "writable by root only",
+				   ifname, path);
+	return 0;
+}
+
 /* dev upgrade DEV [object FILE] */
 static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
@@ -452,6 +487,9 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 			return reply_error(r, EINVAL,
 					   "dev %s: object must be an absolute file name",
 					   dev->dp.ifname);
+		err = trusted_object(obj, dev->dp.ifname, r);
+		if (err)
+			return err;
 	}
 	err = vmqd_dev_upgrade(d, dev, obj, false, &res, r);
 	if (err)
