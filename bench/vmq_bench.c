@@ -62,11 +62,13 @@
 #define DEFAULT_JSON   "build/bench/vmq-bench.json"
 #define BENCH_GROUP    1U
 #define BENCH_TXQ      3U
-#define VERIFY_REPEAT  1000
-#define NINST	       3U
-#define NPATHS	       3U
-#define NCASES	       (NINST * NPATHS + NINST) /* same ID, then random */
-#define FLAT_GOAL      1.02
+/* The port of the "port" path: bound in uplink mode, found by ingress ifindex. */
+#define BENCH_PORT_IFINDEX 7U
+#define VERIFY_REPEAT	   1000
+#define NINST		   3U
+#define NPATHS		   4U
+#define NCASES		   (NINST * NPATHS + NINST) /* same ID, then random */
+#define FLAT_GOAL	   1.02
 
 struct udp_pkt {
 	struct ethhdr eth;
@@ -79,12 +81,14 @@ enum bench_path {
 	PATH_DIRECT,
 	PATH_GROUP,
 	PATH_FALLBACK,
+	PATH_PORT, /* mark 0: the port is resolved by ingress_ifindex (uplink mode) */
 };
 
 static const char *const path_names[] = {
 	[PATH_DIRECT] = "direct",
 	[PATH_GROUP] = "group",
 	[PATH_FALLBACK] = "fallback",
+	[PATH_PORT] = "port",
 };
 
 /* Goals to report, not to assert. 0: none given. */
@@ -92,6 +96,7 @@ static const double path_goals[] = {
 	[PATH_DIRECT] = 1.10,
 	[PATH_GROUP] = 1.25,
 	[PATH_FALLBACK] = 0,
+	[PATH_PORT] = 1.15,
 };
 
 struct instance {
@@ -337,10 +342,10 @@ static double thread_ns(void)
 /* One BPF_PROG_TEST_RUN of `repeat` runs: the kernel's average ns per run
  * (whole ns), and the thread's CPU time per run (finer, includes the one
  * syscall and skb setup, spread over `repeat`). */
-static int run_prog(int prog_fd, const struct udp_pkt *pkt, __u32 mark, int repeat, double *ns,
-		    double *cpu)
+static int run_prog(int prog_fd, const struct udp_pkt *pkt, __u32 mark, __u32 ifindex, int repeat,
+		    double *ns, double *cpu)
 {
-	struct __sk_buff ctx = { .mark = mark };
+	struct __sk_buff ctx = { .mark = mark, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(*pkt),
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .repeat = repeat);
 	double t0, t1;
@@ -415,6 +420,18 @@ static int fallback_total(const struct vmq_dev *dev, __u64 *total)
 	return err;
 }
 
+/* What a run's context carries: the ID in the mark, or (the port path) no
+ * ID and the bound port's ifindex. */
+static __u32 case_mark(const struct bench_case *c)
+{
+	return c->path == PATH_PORT ? 0 : c->id;
+}
+
+static __u32 case_ifindex(const struct bench_case *c)
+{
+	return c->path == PATH_PORT ? BENCH_PORT_IFINDEX : 0;
+}
+
 /* The case's path really is taken: its counters move by exactly the runs.
  * Random IDs: every run sent on some TX queue, none fell back. */
 static int verify(const struct bench_case *c, const struct udp_pkt *pkt)
@@ -426,7 +443,8 @@ static int verify(const struct bench_case *c, const struct udp_pkt *pkt)
 
 	err = vmq_queue_write(dev, c->id, c->entry);
 	if (!err)
-		err = run_prog(c->base_fd, pkt, c->id, VERIFY_REPEAT, NULL, NULL);
+		err = run_prog(c->base_fd, pkt, case_mark(c), case_ifindex(c), VERIFY_REPEAT, NULL,
+			       NULL);
 	if (!err)
 		err = vmq_queue_stats_read(dev, c->id, &qb);
 	if (!err)
@@ -434,7 +452,8 @@ static int verify(const struct bench_case *c, const struct udp_pkt *pkt)
 	if (!err)
 		err = txq_total(dev, &tb);
 	if (!err)
-		err = run_prog(c->prog_fd, pkt, c->id, VERIFY_REPEAT, NULL, NULL);
+		err = run_prog(c->prog_fd, pkt, case_mark(c), case_ifindex(c), VERIFY_REPEAT, NULL,
+			       NULL);
 	if (!err)
 		err = vmq_queue_stats_read(dev, c->id, &qa);
 	if (!err)
@@ -873,6 +892,9 @@ int main(int argc, char **argv)
 		case PATH_FALLBACK:
 			c->entry = (struct vmq_queue_entry){ VMQ_QUEUE_FREE, 0 };
 			break;
+		case PATH_PORT:
+			c->entry = (struct vmq_queue_entry){ VMQ_QUEUE_TXQ, BENCH_TXQ };
+			break;
 		}
 	}
 
@@ -892,6 +914,15 @@ int main(int argc, char **argv)
 	}
 
 	build_udp(&pkt);
+	/* The port path's port: bound to the tested ID in each instance. */
+	for (size_t i = 0; i < NINST; i++) {
+		err = vmq_port_slot_set(&insts[i].dev, BENCH_PORT_IFINDEX, insts[i].live);
+		if (err) {
+			fprintf(stderr, "vmq-bench: binding port #%u with %u live queues: %s\n",
+				BENCH_PORT_IFINDEX, insts[i].live, strerror(-err));
+			goto out;
+		}
+	}
 	for (size_t i = 0; i < NCASES; i++) {
 		err = verify(&cases[i], &pkt);
 		if (err) {
@@ -915,11 +946,11 @@ int main(int argc, char **argv)
 			err = interrupted ? -EINTR
 					  : vmq_queue_write(&c->inst->dev, c->id, c->entry);
 			if (!err)
-				err = run_prog(c->base_fd, &pkt, c->id, (int)repeat, &c->bns[r],
-					       &c->bcpu[r]);
+				err = run_prog(c->base_fd, &pkt, case_mark(c), case_ifindex(c),
+					       (int)repeat, &c->bns[r], &c->bcpu[r]);
 			if (!err)
-				err = run_prog(c->prog_fd, &pkt, c->id, (int)repeat, &c->ns[r],
-					       &c->cpu[r]);
+				err = run_prog(c->prog_fd, &pkt, case_mark(c), case_ifindex(c),
+					       (int)repeat, &c->ns[r], &c->cpu[r]);
 			if (err) {
 				if (interrupted)
 					fprintf(stderr, "vmq-bench: interrupted\n");
