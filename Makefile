@@ -53,7 +53,8 @@ prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
 USER_HDRS := $(wildcard user/lib/*.h user/common/*.h user/vmqd/*.h user/vmqctl/*.h) include/vmq_abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o
+TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
+	$(BUILD)/tests/vmq_port_variant.bpf.o
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
@@ -117,6 +118,11 @@ $(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h
 $(BUILD)/tests/vmq_tx_variant.bpf.o: bpf/vmq_tx.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_TX_VARIANT -c $< -o $@
+
+# vmq_port with another tag, for the port upgrade test (VMQ_PORT_VARIANT).
+$(BUILD)/tests/vmq_port_variant.bpf.o: bpf/vmq_port.bpf.c include/vmq_abi.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_PORT_VARIANT -c $< -o $@
 
 $(BUILD)/tests/vmq-udpsend: tests/tools/udpsend.c
 	$(call msg,CC,$@)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* libvmq internals shared by dev.c and upgrade.c: vmq_tx as a libbpf
+/* libvmq internals shared by dev.c, upgrade.c and port.c: vmq_tx as a libbpf
  * object (built in, or an object file), pin paths, fds. */
 #ifndef VMQ_DEV_PRIV_H
 #define VMQ_DEV_PRIV_H
@@ -19,5 +19,9 @@ int vmq_dev_take_fds(struct vmq_dev *dev, const struct bpf_object *obj);
 int vmq_dev_load_store_prog(struct vmq_dev *dev);
 int vmq_dev_set_names(struct vmq_dev *dev, const char *pin_root, const char *ifname);
 int vmq_pin_path(char *buf, size_t size, const struct vmq_dev *dev, const char *name, bool map);
+/* upgrade.c, for port.c too: a pinned map fits the object's map; a pin
+ * replaced by a rename (the old one stays until the new one is there). */
+bool vmq_map_fits(int fd, const struct bpf_map *map);
+int vmq_replace_pin(int fd, const char *path);
 
 #endif /* VMQ_DEV_PRIV_H */

@@ -226,6 +226,23 @@ int vmq_port_for_each(const struct vmq_ports *ports,
 		      int (*fn)(__u32 ifindex, const struct vmq_port_entry *entry, void *ctx),
 		      void *ctx);
 
+/* port.c: a new vmq_port (built in, or from obj_path) on the pinned map,
+ * swapped into every stamp-mode port's hook, then pinned. */
+struct vmq_ports_upgrade_result {
+	bool changed; /* the tags differ: the program was replaced */
+	__u32 old_prog_id;
+	__u32 new_prog_id; /* the old one when nothing changed */
+	__u8 old_tag[8];
+	__u8 new_tag[8];
+	unsigned int ports_upgraded; /* stamp-mode ports whose hook runs the new program */
+	unsigned int ports_skipped;  /* stamp-mode ports without a hook (port gone) */
+	unsigned int ports_failed;   /* hooks left on the old program (an error) */
+	int first_error;	     /* -errno of the first of those */
+};
+
+int vmq_ports_upgrade(struct vmq_ports *ports, const char *obj_path,
+		      struct vmq_ports_upgrade_result *res);
+
 /* parse.c: strict parsing; 0 or -EINVAL / -ERANGE. */
 int vmq_parse_u32(const char *s, __u32 max, __u32 *out);
 int vmq_parse_mask(const char *s, __u32 *mask);

@@ -4,6 +4,11 @@
  * <pin root>/vmq_port_bindings. The map records every binding; a port in
  * stamp mode has the program on its ingress, one in uplink mode has a slot
  * in its uplink's vmq_port_queues instead (vmq_abi.h).
+ *
+ * Upgrade (vmq_ports_upgrade): a vmq_port with another tag is loaded on
+ * the pinned map and swapped into every stamp-mode port's hook (a tcx
+ * link updated with BPF_F_REPLACE, a clsact filter replaced in place),
+ * then pinned over the old program (vmq_replace_pin, as upgrade.c does).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +17,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dev_priv.h"
 #include "libvmq.h"
 #include "vmq_port.skel.h"
 
@@ -304,4 +310,139 @@ int vmq_port_for_each(const struct vmq_ports *ports,
 			return err;
 	}
 	return err == -ENOENT ? 0 : err;
+}
+
+/* --- upgrade ---------------------------------------------------------- */
+
+struct swap_ctx {
+	const struct vmq_ports *ports;
+	int prog_fd; /* the new program */
+	struct vmq_ports_upgrade_result *res;
+};
+
+/* One stamp-mode port's hook onto the new program, atomically: each packet
+ * runs the old one or the new one. 0, or -ENOENT when there is no hook. */
+static int swap_port(const struct swap_ctx *ctx, __u32 ifindex, __u32 flags)
+{
+	DECLARE_LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE,
+			    .old_prog_fd = ctx->ports->prog_fd);
+	char link[PATH_MAX];
+	bool created = false;
+	__u32 id;
+	int fd, err;
+
+	if (flags & VMQ_PORT_F_TCX) {
+		err = vmq_port_link_path(ctx->ports, ifindex, link, sizeof(link));
+		if (err)
+			return err;
+		fd = bpf_obj_get(link);
+		if (fd < 0)
+			return -errno;
+		err = bpf_link_update(fd, ctx->prog_fd, &opts) ? -errno : 0;
+		close(fd);
+		/* A defunct link: its port is gone. */
+		return err == -ENOLINK ? -ENOENT : err;
+	}
+	/* Only a filter that is there: replacing creates none. */
+	err = vmq_tc_attached_prog_id((int)ifindex, VMQ_TC_INGRESS, &id);
+	if (err == -EINVAL || err == -ENODEV)
+		err = -ENOENT;
+	if (!err)
+		err = vmq_tc_attach((int)ifindex, VMQ_TC_INGRESS, ctx->prog_fd, &created);
+	return err;
+}
+
+static int swap_one(__u32 ifindex, const struct vmq_port_entry *entry, void *arg)
+{
+	struct swap_ctx *ctx = arg;
+	int err;
+
+	if (entry->flags & VMQ_PORT_F_UPLINK)
+		return 0;
+	err = swap_port(ctx, ifindex, entry->flags);
+	if (!err)
+		ctx->res->ports_upgraded++;
+	else if (err == -ENOENT)
+		ctx->res->ports_skipped++;
+	else if (!ctx->res->ports_failed++)
+		ctx->res->first_error = err;
+	/* One port's error must not keep the others on the old program. */
+	return 0;
+}
+
+int vmq_ports_upgrade(struct vmq_ports *ports, const char *obj_path,
+		      struct vmq_ports_upgrade_result *res)
+{
+	struct vmq_port_bpf *skel = NULL;
+	char prog_pin[PATH_MAX];
+	struct bpf_object *obj = NULL;
+	struct swap_ctx ctx = { .ports = ports, .res = res };
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	int err, fd;
+
+	memset(res, 0, sizeof(*res));
+	if (ports->prog_fd < 0 || ports->map_fd < 0)
+		return -EBADF;
+	err = vmq_prog_tag(ports->prog_fd, &res->old_prog_id, res->old_tag);
+	if (err)
+		return err;
+	res->new_prog_id = res->old_prog_id;
+	memcpy(res->new_tag, res->old_tag, sizeof(res->new_tag));
+	if (obj_path) {
+		obj = bpf_object__open_file(obj_path, NULL);
+		if (!obj)
+			return -errno;
+	} else {
+		skel = vmq_port_bpf__open();
+		if (!skel)
+			return -errno;
+		obj = skel->obj;
+	}
+	map = bpf_object__find_map_by_name(obj, PORT_MAP);
+	prog = bpf_object__find_program_by_name(obj, PORT_PROG);
+	if (!map || !prog)
+		err = -ENOENT;
+	else if (!vmq_map_fits(ports->map_fd, map))
+		err = -EPROTO;
+	if (!err)
+		err = bpf_map__reuse_fd(map, ports->map_fd);
+	if (!err)
+		err = bpf_object__load(obj);
+	if (!err)
+		err = vmq_prog_tag(bpf_program__fd(prog), &res->new_prog_id, res->new_tag);
+	if (err)
+		goto out;
+	if (!memcmp(res->old_tag, res->new_tag, sizeof(res->new_tag))) {
+		/* Already current: the loaded copy goes, nothing was touched. */
+		res->new_prog_id = res->old_prog_id;
+		goto out;
+	}
+	res->changed = true;
+	ctx.prog_fd = bpf_program__fd(prog);
+	err = vmq_port_for_each(ports, swap_one, &ctx);
+	/* The pin follows the ports that run the new program (a failed one
+	 * keeps the old program alive on its hook, stamping the same). */
+	if (!err) {
+		int n = snprintf(prog_pin, sizeof(prog_pin), "%s/%s", ports->pin_dir, PORT_PROG);
+
+		err = n < 0 || (size_t)n >= sizeof(prog_pin) ? -ENAMETOOLONG : 0;
+	}
+	if (!err)
+		err = vmq_replace_pin(ctx.prog_fd, prog_pin);
+	if (!err) {
+		fd = dup(ctx.prog_fd);
+		if (fd < 0) {
+			err = -errno;
+		} else {
+			close(ports->prog_fd);
+			ports->prog_fd = fd;
+		}
+	}
+out:
+	if (skel)
+		vmq_port_bpf__destroy(skel);
+	else
+		bpf_object__close(obj);
+	return err;
 }

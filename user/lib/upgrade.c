@@ -155,7 +155,7 @@ int vmq_prog_tag(int prog_fd, __u32 *id, __u8 tag[8])
 }
 
 /* A pinned map fits the object's map: same type, sizes and flags. */
-static bool map_fits(int fd, const struct bpf_map *map)
+bool vmq_map_fits(int fd, const struct bpf_map *map)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -202,7 +202,7 @@ static int reuse_maps(struct vmq_dev *dev, struct bpf_object *obj, struct migrat
 			}
 			if (fd < 0)
 				return -errno;
-			if (!map_fits(fd, map)) {
+			if (!vmq_map_fits(fd, map)) {
 				snprintf(res->bad_map, sizeof(res->bad_map), "%s", name);
 				close(fd);
 				return -EPROTO;
@@ -218,7 +218,7 @@ static int reuse_maps(struct vmq_dev *dev, struct bpf_object *obj, struct migrat
 
 /* Pins fd at path, replacing what is there: pinned at path_new, then
  * renamed over path (bpffs names take no '.'). */
-static int replace_pin(int fd, const char *path)
+int vmq_replace_pin(int fd, const char *path)
 {
 	char tmp[PATH_MAX];
 	int n = snprintf(tmp, sizeof(tmp), "%s_new", path);
@@ -249,7 +249,7 @@ static int repin(struct vmq_dev *dev, const struct bpf_object *obj, const struct
 
 	err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
 	if (!err)
-		err = replace_pin(prog_fd, path);
+		err = vmq_replace_pin(prog_fd, path);
 	bpf_object__for_each_map(map, obj)
 	{
 		const char *name = vmq_tx_obj_pin_name(obj, map);
@@ -265,7 +265,7 @@ static int repin(struct vmq_dev *dev, const struct bpf_object *obj, const struct
 		if (err)
 			break;
 		if (bpf_map__is_internal(map) || migrated)
-			err = replace_pin(bpf_map__fd(map), path);
+			err = vmq_replace_pin(bpf_map__fd(map), path);
 		else if (access(path, F_OK) && bpf_obj_pin(bpf_map__fd(map), path))
 			err = -errno;
 	}

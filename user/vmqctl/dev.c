@@ -183,14 +183,18 @@ static int upgrade_print(FILE *out, struct json_object *args, struct json_object
 		json_object_object_get_ex(result, "upgraded", &v) && json_object_get_boolean(v);
 
 	(void)args;
-	if (!upgraded) {
+	if (!upgraded)
 		fprintf(out, "dev %s: already current (program %s, %s)\n", dev ? dev : "?",
 			ctl_jnum(result, "prog_id"), hook ? hook : "?");
-		return 0;
-	}
-	fprintf(out, "dev %s: upgraded: program %s -> %s, hook %s -> %s\n", dev ? dev : "?",
-		ctl_jnum(result, "old_prog_id"), ctl_jnum(result, "prog_id"), from ? from : "?",
-		hook ? hook : "?");
+	else
+		fprintf(out, "dev %s: upgraded: program %s -> %s, hook %s -> %s\n", dev ? dev : "?",
+			ctl_jnum(result, "old_prog_id"), ctl_jnum(result, "prog_id"),
+			from ? from : "?", hook ? hook : "?");
+	if (json_object_object_get_ex(result, "ports_upgraded", &v) && json_object_get_int64(v))
+		fprintf(out, "port program upgraded on %s stamp-mode port(s)\n",
+			ctl_jnum(result, "ports_upgraded"));
+	if (ctl_jstr(result, "ports_error"))
+		fprintf(out, "port program not upgraded: %s\n", ctl_jstr(result, "ports_error"));
 	return 0;
 }
 

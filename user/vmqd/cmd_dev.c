@@ -475,7 +475,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	struct vmq_upgrade_result res;
 	struct vmqd_dev *dev;
 	const char *obj = NULL;
-	int err = req_dev(d, args, "dev upgrade", r, &dev);
+	unsigned int ports = 0;
+	int err = req_dev(d, args, "dev upgrade", r, &dev), perr;
 
 	if (err)
 		return err;
@@ -494,6 +495,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	err = vmqd_dev_upgrade(d, dev, obj, false, &res, r);
 	if (err)
 		return err;
+	/* The host's one port program, to vmqd's build (logged on error). */
+	perr = vmqd_ports_upgrade(d, &ports);
 	r->result = json_object_new_object();
 	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
 	json_object_object_add(r->result, "upgraded", json_object_new_boolean(res.changed));
@@ -505,6 +508,10 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	json_object_object_add(r->result, "old_prog_id", json_object_new_int64(res.old_prog_id));
 	json_object_object_add(r->result, "attached", json_object_new_boolean(res.attached));
 	json_object_object_add(r->result, "maps_created", json_object_new_int64(res.maps_created));
+	json_object_object_add(r->result, "ports_upgraded", json_object_new_int64(ports));
+	if (perr)
+		json_object_object_add(r->result, "ports_error",
+				       json_object_new_string(strerror(-perr)));
 	return 0;
 }
 

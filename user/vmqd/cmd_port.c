@@ -33,6 +33,43 @@ static int ports_ready(struct vmqd *d, struct vmqd_reply *r, const char *what)
 	return 0;
 }
 
+/*
+ * The host's port program upgraded to vmqd's built-in one when their tags
+ * differ (adoption, dev upgrade): swapped into every stamp-mode port's
+ * hook, then pinned. *upgraded: the ports that run the new program.
+ */
+int vmqd_ports_upgrade(struct vmqd *d, unsigned int *upgraded)
+{
+	struct vmq_ports_upgrade_result res;
+	char old_tag[17], new_tag[17];
+	int err;
+
+	*upgraded = 0;
+	if (d->ports.map_fd < 0)
+		return 0;
+	err = vmq_ports_upgrade(&d->ports, NULL, &res);
+	*upgraded = res.ports_upgraded;
+	if (err) {
+		log_err("port program: cannot upgrade to vmqd's build: %s", strerror(-err));
+		return err;
+	}
+	if (!res.changed)
+		return 0;
+	for (int i = 0; i < 8; i++) {
+		snprintf(old_tag + 2 * i, 3, "%02x", res.old_tag[i]);
+		snprintf(new_tag + 2 * i, 3, "%02x", res.new_tag[i]);
+	}
+	log_info("port program upgraded to vmqd's build: program %u -> %u (tag %s -> %s), %u "
+		 "stamp-mode port(s) swapped, %u without a hook",
+		 res.old_prog_id, res.new_prog_id, old_tag, new_tag, res.ports_upgraded,
+		 res.ports_skipped);
+	if (res.ports_failed)
+		log_warn("port program: %u stamp-mode port(s) kept the old program (it stamps "
+			 "the same): %s",
+			 res.ports_failed, strerror(-res.first_error));
+	return 0;
+}
+
 /* The "port" argument: an existing interface; `what` becomes "port NAME". */
 static int req_port(struct json_object *args, const char *cmd, char *what, size_t size,
 		    struct vmqd_reply *r, const char **port, unsigned int *ifindex)

@@ -196,6 +196,9 @@ int vmqd_adopt_all(struct vmqd *d)
 				 strerror(-err));
 		else
 			log_info("port bindings adopted");
+		/* A vmqd with another port program upgrades it in place. */
+		if (!err)
+			vmqd_ports_upgrade(d, &(unsigned int){ 0 });
 	}
 	dir = opendir(d->bpffs_dir);
 	if (!dir)

@@ -108,6 +108,8 @@ int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_
 int vmqd_unbind_uplink_ports(struct vmqd *d, const struct vmqd_dev *uplink);
 int vmqd_prune_ports(struct vmqd *d);
 int vmqd_ports_rebase(struct vmqd *d, __u32 old_ifindex, __u32 new_ifindex);
+/* The host's port program to vmqd's build when it differs; logged. */
+int vmqd_ports_upgrade(struct vmqd *d, unsigned int *upgraded);
 /* Switches the bindings of this port or uplink (0: all) to the mode
  * (uplink or stamp) the topology now asks for. */
 int vmqd_ports_refresh(struct vmqd *d, __u32 link);
