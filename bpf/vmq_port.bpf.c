@@ -4,7 +4,7 @@
  * virtual switch's half of VMQ: every packet the VM sends is stamped with
  * its port's queue ID in the uplink's mark bits, other mark bits kept. It
  * runs in the host namespace, where the mark survives routing or bridging
- * to the uplink (a veth crossing namespaces would clear it: brief, fact 6).
+ * to the uplink (a veth crossing namespaces would clear it: kernel-notes, general 6).
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>

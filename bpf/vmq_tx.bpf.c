@@ -204,7 +204,7 @@ int vmq_tx_egress(struct __sk_buff *skb)
 		skb->queue_mapping = 0;
 	} else {
 		/* The stack takes a nonzero queue_mapping as "recorded queue
-		 * + 1" (brief, fact 1). */
+		 * + 1" (kernel-notes, general 1). */
 		skb->queue_mapping = txq + 1;
 	}
 	count(bpf_map_lookup_elem(&vmq_txq_stats, &txq), len);

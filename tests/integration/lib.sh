@@ -25,7 +25,7 @@
 # Helpers that create things set global variables, so call them directly,
 # never inside $(...): a subshell's registrations would be lost.
 #
-# Kernel facts these helpers rely on (docs: /work/shared/VMQ-ON-LINUX.md):
+# Kernel facts these helpers rely on (docs/kernel-notes.md, "General"):
 # - `ip netns exec` remounts /sys for the namespace: /sys/class/net/DEV
 #   there is the namespace's device, and /sys/fs/bpf is not mounted, so
 #   pins live on a bpffs under /run.

@@ -12,7 +12,7 @@
 # XPS cleared, IPv6 off, static neighbours. The VM ports (vmqtapN) are the
 # host-side ends of the VMs' veths: vmq_port stamps on their ingress, in the
 # host namespace, where the mark survives routing to an uplink (a mark set
-# inside the VM namespace is cleared crossing the veth: brief, fact 6). The
+# inside the VM namespace is cleared crossing the veth: kernel-notes, general 6). The
 # VMs send from inside their namespace with no mark.
 #
 # Uplink 0 is lib.sh's vmqt_veth_pair ($VMQT_HOST_NS, $VMQT_HOST_DEV,
@@ -159,7 +159,7 @@ vmqt_vm_add() {
 # vmqt_topo_vmqd_start [VMQD OPTIONS...]: lib.sh's vmqt_vmqd_start in the
 # host namespace, socket $VMQT_SOCK (default in $VMQT_TMP), pins under
 # $VMQT_PINS = <a bpffs mounted under /run here>/vmq (a bpffs vmqd mounted
-# inside `ip netns exec` would vanish with it: brief, fact 4). Sets
+# inside `ip netns exec` would vanish with it: kernel-notes, general 4). Sets
 # VMQT_SOCK, VMQT_PINS, VMQT_VMQD_PID; installs vmqt_topo_diag as the
 # failure diagnostics unless the test set its own.
 vmqt_topo_vmqd_start() {

@@ -8,7 +8,7 @@
  * The sockets are never connected: a connected socket caches its TX queue
  * (sk_tx_queue_set needs sk->sk_dst_cache, which only a connected UDP
  * socket has), and a cached queue overrides the queue_mapping that tc
- * egress steering sets (brief, fact 2). Unconnected sendto() keeps no
+ * egress steering sets (kernel-notes, general 2). Unconnected sendto() keeps no
  * route in the socket, so the stack picks the TX queue per packet.
  *
  * Nothing is dropped silently: IP_RECVERR makes the kernel report a qdisc

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * vmq_tx under BPF_PROG_TEST_RUN: the steering decision for each kind of
- * queue ID. The kernel does not copy skb->queue_mapping back (brief, fact
- * 3), so every decision is read from the program's own counters: the
+ * queue ID. The kernel does not copy skb->queue_mapping back (kernel-notes,
+ * general 3), so every decision is read from the program's own counters: the
  * per-TX-queue slots, the per-ID queue counters and the fallback reasons,
  * as exact deltas of packets and bytes around each run.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Pins need a bpffs. `ip netns exec` remounts /sys (brief, fact 4), so a
+ * Pins need a bpffs. `ip netns exec` remounts /sys (kernel-notes, general 4), so a
  * pin directory may sit on a plain filesystem: mount a bpffs on it.
  */
 #include <errno.h>

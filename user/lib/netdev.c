@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * What vmq needs to know and change about a network device outside BPF:
- * its real TX queue count, and XPS, which outranks the steering (brief,
- * fact 2). Both live in sysfs, the only interface the kernel gives XPS.
+ * its real TX queue count, and XPS, which outranks the steering
+ * (kernel-notes, general 2). Both live in sysfs, the only interface the
+ * kernel gives XPS.
  */
 #include <ctype.h>
 #include <dirent.h>

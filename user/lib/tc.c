@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* clsact egress attachment through libbpf's netlink tc API (libbpf 1.1 has
- * no tcx links: brief, fact 7). */
+ * no tcx links: kernel-notes, general 7). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

@@ -248,7 +248,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		reply_error(r, -err, "%s: cannot set the default queue: %s", what, strerror(-err));
 		goto undo;
 	}
-	/* XPS outranks queue_mapping (brief, fact 2): clear it while we steer. */
+	/* XPS outranks queue_mapping (kernel-notes, general 2): clear it while we steer. */
 	err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
 	xps_saved = true;
 	if (err) {
