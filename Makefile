@@ -37,7 +37,7 @@ endif
 DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
 	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux \
 	libmicrohttpd-dev curl python3-prometheus-client \
-	qemu-system-x86 busybox-static cpio xz-utils
+	qemu-system-x86 busybox-static cpio xz-utils man-db groff-base bsdextrautils
 # The libvirt hook's test runs a real libvirtd and QEMU (TCG).
 DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 
@@ -185,11 +185,14 @@ $(BUILD):
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/vmq \
-		$(DESTDIR)$(PREFIX)/share/doc/vmq $(DESTDIR)$(PREFIX)/lib/systemd/system
+		$(DESTDIR)$(PREFIX)/share/doc/vmq $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vmq/
 	install -m 0644 contrib/vmqd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 docs/man/vmqd.8 docs/man/vmqctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 contrib/bash-completion/vmqctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 	install -D -m 0755 contrib/libvirt/qemu $(DESTDIR)/etc/libvirt/hooks/qemu.d/vmq
 
 clean:
