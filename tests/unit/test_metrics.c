@@ -233,10 +233,10 @@ static void render_full(void **state)
 /* Per-TX-queue kernel figures, when `stats show` carries them. */
 static void render_kernel_figures(void **state)
 {
-	char *text = render(
-		"{\"devs\":[{\"dev\":\"eth0\",\"queues\":[],\"txqs\":["
-		"{\"txq\":3,\"kernel\":{\"packets\":7,\"bytes\":70},\"bql_inflight\":1500},"
-		"{\"txq\":4,\"kernel\":{\"packets\":2}}],\"txq_counters\":\"mq\"}]}");
+	char *text =
+		render("{\"devs\":[{\"dev\":\"eth0\",\"queues\":[],\"txqs\":["
+		       "{\"txq\":3,\"kernel\":{\"packets\":7,\"bytes\":70},\"bql_inflight\":1500},"
+		       "{\"txq\":4,\"kernel\":{\"packets\":2}}],\"txq_counters\":\"mq\"}]}");
 
 	(void)state;
 	/* vmq_up, vmq_queues_live, kernel packets x 2, kernel bytes x 1, BQL x 1. */

@@ -124,22 +124,21 @@ static void add_txq_bytes(unsigned int txq, __u64 bytes)
 	int mark = TMP_ID, fd;
 	char line[160];
 
-	snprintf(line, sizeof(line),
-		 REQ("queue", "add", "{\"dev\":\"up0\",\"id\":%d,\"txq\":%u}"), TMP_ID, txq);
+	snprintf(line, sizeof(line), REQ("queue", "add", "{\"dev\":\"up0\",\"id\":%d,\"txq\":%u}"),
+		 TMP_ID, txq);
 	json_object_put(ok(line));
 	fd = socket(AF_PACKET, SOCK_RAW, 0);
 	assert_true(fd >= 0);
 	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)), 0);
 	to.sll_ifindex = (int)if_nametoindex("up0");
-	memset(frame, 0xff, ETH_ALEN);	/* broadcast */
-	frame[6] = 0x02;		/* a local source MAC */
+	memset(frame, 0xff, ETH_ALEN);	    /* broadcast */
+	frame[6] = 0x02;		    /* a local source MAC */
 	frame[12] = 0x88, frame[13] = 0xb5; /* local experimental ethertype */
 	for (__u64 sent = 0; sent < bytes; sent += FRAME)
 		assert_int_equal(sendto(fd, frame, FRAME, 0, (struct sockaddr *)&to, sizeof(to)),
 				 FRAME);
 	close(fd);
-	snprintf(line, sizeof(line), REQ("queue", "del", "{\"dev\":\"up0\",\"id\":%d}"),
-		 TMP_ID);
+	snprintf(line, sizeof(line), REQ("queue", "del", "{\"dev\":\"up0\",\"id\":%d}"), TMP_ID);
 	json_object_put(ok(line));
 }
 

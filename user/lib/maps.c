@@ -256,7 +256,8 @@ static int percpu_sum_all(int fd, __u32 n, size_t size, size_t skip, void *sums)
 		if (err == -ENOENT)
 			err = count ? 0 : -EIO;
 		for (__u32 i = 0; i < count; i++) {
-			memcpy(&out[(size_t)keys[i] * words], &vals[(size_t)i * ncpus * words], skip);
+			memcpy(&out[(size_t)keys[i] * words], &vals[(size_t)i * ncpus * words],
+			       skip);
 			for (size_t c = 0; c < (size_t)ncpus; c++)
 				for (size_t w = first; w < words; w++)
 					out[(size_t)keys[i] * words + w] +=

@@ -133,7 +133,8 @@ static int migrate_built(const struct migrate_ctx *ctx, const char *name)
  * new_fd's (new_size) through convert(key, cpu, old, new, arg).
  */
 static int percpu_convert(int old_fd, int new_fd, __u32 n, size_t old_size, size_t new_size,
-			  void (*convert)(__u32 key, int cpu, const void *old, void *new, void *arg),
+			  void (*convert)(__u32 key, int cpu, const void *old, void *new,
+					  void *arg),
 			  void *arg)
 {
 	enum { CHUNK = 256 };
@@ -209,8 +210,10 @@ static void v1_fallbacks(__u32 key, int cpu, const void *old, void *new, void *a
 static int v1_to_v2_copy(struct migrate_ctx *ctx)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	int qs_new = migrate_built(ctx, "vmq_queue_stats"), fb_new = migrate_built(ctx, "vmq_fallbacks");
-	int queues = migrate_get(ctx, "vmq_queues"), qs_old = migrate_pinned(ctx, "vmq_queue_stats");
+	int qs_new = migrate_built(ctx, "vmq_queue_stats"),
+	    fb_new = migrate_built(ctx, "vmq_fallbacks");
+	int queues = migrate_get(ctx, "vmq_queues"),
+	    qs_old = migrate_pinned(ctx, "vmq_queue_stats");
 	int fb_old = migrate_pinned(ctx, "vmq_fallbacks");
 	int txq_old = migrate_pinned(ctx, "vmq_txq_stats");
 	struct vmq_queue_entry *truth = calloc(ctx->dev->nr_queues, sizeof(*truth));
@@ -230,8 +233,9 @@ static int v1_to_v2_copy(struct migrate_ctx *ctx)
 				     sizeof(struct v1_queue_stats), sizeof(struct vmq_queue_stats),
 				     v1_stats, truth);
 	if (!err)
-		err = percpu_convert(fb_old, fb_new, VMQ_FALLBACK_REASONS, sizeof(struct vmq_counter),
-				     sizeof(struct vmq_counter), v1_fallbacks, NULL);
+		err = percpu_convert(fb_old, fb_new, VMQ_FALLBACK_REASONS,
+				     sizeof(struct vmq_counter), sizeof(struct vmq_counter),
+				     v1_fallbacks, NULL);
 	if (!err && bpf_map_lookup_elem(txq_old, &slot, kc))
 		err = -errno;
 	if (!err && bpf_map_update_elem(fb_new, &kslot, kc, BPF_ANY))

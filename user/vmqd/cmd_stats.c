@@ -117,12 +117,14 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 	if (!err)
 		err = txqs_json(dev, txqs, &have);
 	if (!err)
-		json_object_object_add(o, "txq_counters", json_object_new_string(have ? "mq" : "none"));
+		json_object_object_add(o, "txq_counters",
+				       json_object_new_string(have ? "mq" : "none"));
 	if (!err)
 		err = vmq_kernel_choice_read(&dev->dp, &kc);
 	if (!err)
-		json_object_object_add(o, "kernel_choice",
-				       counter_json(kc.packets, kc.bytes, json_object_new_object()));
+		json_object_object_add(
+			o, "kernel_choice",
+			counter_json(kc.packets, kc.bytes, json_object_new_object()));
 	for (__u32 why = 0; !err && why < VMQ_FALLBACK_REASONS; why++) {
 		struct vmq_counter c;
 
