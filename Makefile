@@ -54,7 +54,8 @@ prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
-	$(BUILD)/tests/vmq_port_variant.bpf.o
+	$(BUILD)/tests/vmq_port_variant.bpf.o $(BUILD)/tests/vmq_tx_observe.bpf.o \
+	$(BUILD)/tests/vmq_tx_v1.bpf.o
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
@@ -112,12 +113,24 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_ARCHIVES)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(SANITIZE) -Itests/unit -Iuser/common -Iuser $< \
 		$(SAN_ARCHIVES) -lcmocka $(LDLIBS) -o $@
 
-$(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h
+$(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h $(BUILD)/tests/vmq_tx_observe.bpf.o
 
 # vmq_tx with another tag, for the upgrade tests (VMQ_TX_VARIANT).
 $(BUILD)/tests/vmq_tx_variant.bpf.o: bpf/vmq_tx.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_TX_VARIANT -c $< -o $@
+
+# vmq_tx that also leaves its TX queue choice in skb->cb[0], which
+# BPF_PROG_TEST_RUN copies back (test_bpf_tx: VMQ_TX_OBSERVE).
+$(BUILD)/tests/vmq_tx_observe.bpf.o: bpf/vmq_tx.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_TX_OBSERVE -c $< -o $@
+
+# vmq_tx as ABI version 1 laid out its maps: a frozen copy, for the test of
+# the v1 -> v2 migration.
+$(BUILD)/tests/vmq_tx_v1.bpf.o: tests/fixtures/vmq_tx_v1.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # vmq_port with another tag, for the port upgrade test (VMQ_PORT_VARIANT).
 $(BUILD)/tests/vmq_port_variant.bpf.o: bpf/vmq_port.bpf.c
