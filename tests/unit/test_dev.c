@@ -275,18 +275,18 @@ static void test_detach_keeps_a_clsact_others_joined(void **state)
 	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
 	assert_int_equal(vmq_dev_attach(&dev), 0);
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 0);
 	/* Someone adds a filter to the clsact vmq created. */
 	assert_int_equal(
 		system("tc filter add dev lo ingress pref 10 protocol all u32 match u32 0 0"), 0);
 	/* u32 dumps its hash table and its key: two entries, one filter. */
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 2);
 	assert_int_equal(vmq_dev_detach(&dev), 0);
 	/* vmq's filter went; the qdisc stayed for the other one. */
 	assert_true(hook_exists(dev.ifindex));
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 2);
 	hook.ifindex = dev.ifindex;
 	assert_int_equal(bpf_tc_hook_destroy(&hook), 0);

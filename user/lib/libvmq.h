@@ -59,7 +59,8 @@ int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_
 int vmq_tc_detach(int ifindex, enum vmq_tc_point point, bool destroy_hook);
 int vmq_tc_attached_prog_id(int ifindex, enum vmq_tc_point point, __u32 *prog_id);
 int vmq_prog_id(int prog_fd, __u32 *id);
-int vmq_tc_foreign_filters(int ifindex, unsigned int *count);
+int vmq_tc_foreign_filters(int ifindex, enum vmq_tc_point point, unsigned int *count);
+int vmq_tc_has_clsact(int ifindex, bool *has);
 struct tcmsg;
 bool vmq_tc_is_ours(const struct tcmsg *tc);
 
