@@ -247,14 +247,18 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	opts.obj_path = d->bpf_object;
 	err = vmq_dev_load(&dev->dp, d->bpffs_dir, name, &opts);
 	if (err) {
+		if (err == -EEXIST) {
+			reply_error(r, EEXIST, "%s: pins already exist under %s", what,
+				    dev->dp.pin_dir);
+			free(dev);
+			return -EEXIST;
+		}
 		free(dev);
-		if (err == -EEXIST)
-			return reply_error(r, EEXIST, "%s: pins already exist under %s/%s", what,
-					   d->bpffs_dir, name);
-		return reply_error(r, -err, "%s: cannot load the data plane: %s", what,
-				   strerror(-err));
+		return reply_error(r, -err, "%s: cannot load the data plane (pins under %s/): %s",
+				   what, d->bpffs_dir, strerror(-err));
 	}
 	err = vmq_queue_write(&dev->dp, VMQ_DEFAULT_QUEUE, def);
+	vmq_fault_point("default queue set");
 	if (err) {
 		reply_error(r, -err, "%s: cannot set the default queue: %s", what, strerror(-err));
 		goto undo;

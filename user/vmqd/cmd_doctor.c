@@ -275,7 +275,8 @@ static void check_filters(struct report *rep, struct vmqd_dev *dev)
 	/* No filter at all is not "vmq's is the only one". */
 	if (!f.ours) {
 		check(rep, "filters", FAIL,
-		      "vmq's egress filter is not on %s (%u other egress filter(s)): nothing steers",
+		      "vmq's egress filter is not on %s (%u other egress filter(s)): nothing "
+		      "steers",
 		      dev->dp.ifname, f.before + f.after);
 		return;
 	}
