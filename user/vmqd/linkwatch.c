@@ -10,6 +10,7 @@
  * it by ifindex, and its pin directory takes the new name.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -122,8 +123,16 @@ int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 /* What a lost event would have said about dev: gone, back, or resized. */
 static void recheck(struct vmqd *d, struct vmqd_dev *dev)
 {
-	int now = (int)if_nametoindex(dev->dp.ifname), old = dev->dp.ifindex;
+	char name[IF_NAMESIZE];
+	int now, old = dev->dp.ifindex;
 
+	/* Its device is still there: renamed, perhaps. */
+	if (!dev->missing && old > 0 && if_indextoname((unsigned int)old, name)) {
+		vmqd_dev_renamed(d, dev, name);
+		txqs_changed(dev);
+		return;
+	}
+	now = (int)if_nametoindex(dev->dp.ifname);
 	if (!now) {
 		dev->missing = true;
 	} else if (dev->missing || now != old) {
