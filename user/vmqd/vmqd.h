@@ -166,6 +166,7 @@ int vmqd_init(struct vmqd *d, const char *bpffs_dir);
 void vmqd_fini(struct vmqd *d);
 int vmqd_adopt_all(struct vmqd *d);
 struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname);
+void vmqd_dev_renamed(struct vmqd *d, struct vmqd_dev *dev, const char *ifname);
 int vmqd_add_dev(struct vmqd *d, struct vmqd_dev *dev);
 void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev);
 
