@@ -40,6 +40,9 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config
 	qemu-system-x86 busybox-static cpio xz-utils
 # The libvirt hook's test runs a real libvirtd and QEMU (TCG).
 DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+# The service test: systemd-analyze (package systemd: its install starts
+# nothing on a host not booted with systemd), capsh, strace.
+DEPS += systemd libcap2-bin strace
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
