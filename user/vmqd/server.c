@@ -101,8 +101,15 @@ static int socket_access(struct vmqd_server *s, const char *path)
 		return 0;
 	if (s->grant_group && s->read_group && s->grant_gid != s->read_gid)
 		mode = 0666;
-	if (chown(path, 0, gid) || chmod(path, mode))
-		return -errno;
+	if (chown(path, 0, gid) || chmod(path, mode)) {
+		int err = -errno;
+
+		/* The group's vmqd must be able to give the socket away. */
+		log_err("%s: cannot give it to group %u (mode %04o): %s%s", path, (unsigned int)gid,
+			(unsigned int)mode, strerror(-err),
+			err == -EPERM ? " (--group and --read-group need CAP_CHOWN)" : "");
+		return err;
+	}
 	return 0;
 }
 
@@ -160,12 +167,13 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 	old_umask = umask(0177);
 	err = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
 	umask(old_umask);
-	if (!err)
-		err = socket_access(s, path);
 	if (!err && listen(s->listen_fd, 64))
 		err = -errno;
-	if (err) {
+	if (err)
 		log_err("%s: cannot listen: %s", path, strerror(-err));
+	else
+		err = socket_access(s, path);
+	if (err) {
 		vmqd_server_close(s);
 		return err;
 	}
