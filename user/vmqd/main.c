@@ -67,6 +67,29 @@ static void usage(FILE *f)
 		VMQD_METRICS_ADDR_DEFAULT);
 }
 
+/* Who may read the metrics: the token, and a Unix socket's group (the read
+ * group, which the control socket checks too). */
+static int metrics_access(struct vmqd_metrics_addr *addr, bool want_token, const char *token_file,
+			  const char *read_group, char token[VMQD_METRICS_TOKEN_MAX + 1])
+{
+	char why[160];
+	struct group *g;
+
+	if (want_token) {
+		if (vmqd_metrics_read_token(token_file, token, VMQD_METRICS_TOKEN_MAX + 1, why,
+					    sizeof(why))) {
+			log_err("--metrics-token-file %s: %s", token_file, why);
+			return -EINVAL;
+		}
+		addr->token = token;
+	}
+	if (read_group && addr->ss.ss_family == AF_UNIX && (g = getgrnam(read_group))) {
+		addr->group = true;
+		addr->gid = g->gr_gid;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -89,7 +112,7 @@ int main(int argc, char **argv)
 	enum vmqd_log_level level = VMQD_LOG_INFO;
 	struct vmqd_metrics_addr metrics_addr;
 	struct vmqd_metrics *metrics = NULL;
-	bool want_metrics = false;
+	bool want_metrics = false, want_token = false;
 	struct vmqd_server server;
 	char why[160], token[VMQD_METRICS_TOKEN_MAX + 1];
 	struct vmqd d;
@@ -114,6 +137,7 @@ int main(int argc, char **argv)
 			break;
 		case 'T':
 			token_file = optarg;
+			want_token = true;
 			break;
 		case 'm':
 			if (vmqd_metrics_parse_addr(optarg, &metrics_addr, why, sizeof(why))) {
@@ -145,7 +169,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (token_file && !want_metrics) {
+	if (want_token && !want_metrics) {
 		fprintf(stderr, "vmqd: --metrics-token-file needs --metrics\n");
 		return 1;
 	}
@@ -160,22 +184,9 @@ int main(int argc, char **argv)
 			bpffs_dir[0] != '/' ? bpffs_dir : state_dir);
 		return 1;
 	}
-	if (token_file) {
-		err = vmqd_metrics_read_token(token_file, token, sizeof(token), why, sizeof(why));
-		if (err) {
-			log_err("--metrics-token-file %s: %s", token_file, why);
-			return 1;
-		}
-		metrics_addr.token = token;
-	}
-	if (want_metrics && read_group && metrics_addr.ss.ss_family == AF_UNIX) {
-		struct group *g = getgrnam(read_group);
-
-		if (g) {
-			metrics_addr.group = true;
-			metrics_addr.gid = g->gr_gid;
-		}
-	}
+	if (want_metrics &&
+	    metrics_access(&metrics_addr, want_token, token_file, read_group, token))
+		return 1;
 	if (bpf_object && access(bpf_object, R_OK)) {
 		log_err("--bpf-object %s: cannot read it: %s", bpf_object, strerror(errno));
 		return 1;
