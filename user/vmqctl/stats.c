@@ -22,12 +22,20 @@ static const struct ctl_param show_params[] = {
 static int print_queues(FILE *out, struct json_object *dev, bool rates)
 {
 	static const struct ctl_column total_cols[] = {
-		{ "ID", CTL_RIGHT },	  { "VM", CTL_LEFT },	  { "TARGET", CTL_LEFT },
-		{ "PACKETS", CTL_RIGHT }, { "BYTES", CTL_RIGHT }, { "FALLBACKS", CTL_RIGHT },
+		{ .header = "ID", .align = CTL_RIGHT },
+		{ .header = "VM", .align = CTL_LEFT },
+		{ .header = "TARGET", .align = CTL_LEFT },
+		{ .header = "PACKETS", .align = CTL_RIGHT },
+		{ .header = "BYTES", .align = CTL_RIGHT },
+		{ .header = "FALLBACKS", .align = CTL_RIGHT },
 	};
 	static const struct ctl_column rate_cols[] = {
-		{ "ID", CTL_RIGHT },	 { "VM", CTL_LEFT },	   { "TARGET", CTL_LEFT },
-		{ "PKTS/S", CTL_RIGHT }, { "BYTES/S", CTL_RIGHT }, { "FALLBACKS/S", CTL_RIGHT },
+		{ .header = "ID", .align = CTL_RIGHT },
+		{ .header = "VM", .align = CTL_LEFT },
+		{ .header = "TARGET", .align = CTL_LEFT },
+		{ .header = "PKTS/S", .align = CTL_RIGHT },
+		{ .header = "BYTES/S", .align = CTL_RIGHT },
+		{ .header = "FALLBACKS/S", .align = CTL_RIGHT },
 	};
 	struct json_object *queues = ctl_jarray(dev, "queues");
 	size_t n = queues ? json_object_array_length(queues) : 0;
@@ -65,17 +73,20 @@ static int print_queues(FILE *out, struct json_object *dev, bool rates)
 static int print_txqs(FILE *out, struct json_object *dev, bool rates)
 {
 	static const struct ctl_column total_cols[] = {
-		{ "TXQ", CTL_RIGHT },	       { "PACKETS", CTL_RIGHT },
-		{ "BYTES", CTL_RIGHT },	       { "KERNEL PKTS", CTL_RIGHT },
-		{ "KERNEL BYTES", CTL_RIGHT }, { "INFLIGHT", CTL_RIGHT },
+		{ .header = "TXQ", .align = CTL_RIGHT },
+		{ .header = "PACKETS", .align = CTL_RIGHT },
+		{ .header = "BYTES", .align = CTL_RIGHT },
+		{ .header = "KERNEL PKTS", .align = CTL_RIGHT },
+		{ .header = "KERNEL BYTES", .align = CTL_RIGHT },
+		{ .header = "INFLIGHT", .align = CTL_RIGHT },
 	};
 	static const struct ctl_column rate_cols[] = {
-		{ "TXQ", CTL_RIGHT },
-		{ "PKTS/S", CTL_RIGHT },
-		{ "BYTES/S", CTL_RIGHT },
-		{ "KERNEL PKTS/S", CTL_RIGHT },
-		{ "KERNEL BYTES/S", CTL_RIGHT },
-		{ "INFLIGHT", CTL_RIGHT },
+		{ .header = "TXQ", .align = CTL_RIGHT },
+		{ .header = "PKTS/S", .align = CTL_RIGHT },
+		{ .header = "BYTES/S", .align = CTL_RIGHT },
+		{ .header = "KERNEL PKTS/S", .align = CTL_RIGHT },
+		{ .header = "KERNEL BYTES/S", .align = CTL_RIGHT },
+		{ .header = "INFLIGHT", .align = CTL_RIGHT },
 	};
 	struct json_object *txqs = ctl_jarray(dev, "txqs");
 	size_t n = txqs ? json_object_array_length(txqs) : 0;
@@ -132,14 +143,14 @@ static void add_unsteered(struct ctl_table *t, const char *what, struct json_obj
 static int print_other(FILE *out, struct json_object *dev, bool rates)
 {
 	static const struct ctl_column total_cols[] = {
-		{ "UNSTEERED", CTL_LEFT },
-		{ "PACKETS", CTL_RIGHT },
-		{ "BYTES", CTL_RIGHT },
+		{ .header = "UNSTEERED", .align = CTL_LEFT },
+		{ .header = "PACKETS", .align = CTL_RIGHT },
+		{ .header = "BYTES", .align = CTL_RIGHT },
 	};
 	static const struct ctl_column rate_cols[] = {
-		{ "UNSTEERED", CTL_LEFT },
-		{ "PKTS/S", CTL_RIGHT },
-		{ "BYTES/S", CTL_RIGHT },
+		{ .header = "UNSTEERED", .align = CTL_LEFT },
+		{ .header = "PKTS/S", .align = CTL_RIGHT },
+		{ .header = "BYTES/S", .align = CTL_RIGHT },
 	};
 	struct json_object *kernel = ctl_jobject(dev, "kernel_choice");
 	struct json_object *fallbacks = ctl_jobject(dev, "fallbacks");
