@@ -41,8 +41,8 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 \
 	qemu-system-x86 busybox-static cpio xz-utils man-db groff-base bsdextrautils
 # The libvirt hook's test runs a real libvirtd and QEMU (TCG).
 DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
-# The service test: systemd-analyze (package systemd: its install starts
-# nothing on a host not booted with systemd), capsh, strace.
+# The service test: systemd-analyze (package systemd; it is not started:
+# the test never needs systemd running), capsh, strace.
 DEPS += systemd libcap2-bin strace
 
 LIB_SRCS := $(wildcard user/lib/*.c)
