@@ -48,6 +48,10 @@ for line in sys.stdin:
     line = re.sub(r"\b[0-9a-f]{16}\b", "<TAG>", line)
     line = re.sub(r"\b(prog|link|ifindex|program) \d+", r"\1 <N>", line)
     line = re.sub(r"\bid \d+ \(", "id <N> (", line)
+    # --watch: wall-clock time and measured interval of each sample
+    line = re.sub(r"^\| \d{4}-\d\d-\d\d \d\d:\d\d:\d\d [-+]\d{4}", "| <TIME>", line)
+    line = re.sub(r"rates over the last \d+\.\d+ s", "rates over the last <T> s", line)
+    line = re.sub(r"(\"(?:time|interval)\": ?)[0-9.e+-]+", r"\1<T>", line)
     sys.stdout.write(line)
 ' "$VMQT_VMQD_PID" "$PINS" "$VMQT_SOCK" "$VMQT_TMP"
 }
@@ -133,6 +137,9 @@ vmqt_send "queue 77, not live" 77 5 1
 vmqt_send "unmarked" - 3 1
 both stats
 both stats vmqup0
+# No traffic while watching: every rate is 0.0.
+g -w 0.2 -c 2 stats vmqup0
+g -j -w 0.2 -c 2 stats vmqup0
 both doctor vmqup0
 
 # --- state -----------------------------------------------------------------------------

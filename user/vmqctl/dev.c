@@ -162,15 +162,15 @@ static const char *ports_cell(struct json_object *d, char *buf, size_t size)
 static int dev_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT, .key = "dev" },
-		{ "TXQS", CTL_RIGHT, .key = "txqs" },
-		{ "QUEUES", CTL_RIGHT, .key = "queues" },
-		{ "MASK", CTL_LEFT, .cell = mask_cell },
-		{ "DEFAULT", CTL_LEFT, .cell = default_cell },
-		{ "ATTACHED", CTL_LEFT, .cell = attached_cell },
-		{ "LIVE", CTL_RIGHT, .cell = live_cell },
-		{ "GROUPS", CTL_RIGHT, .cell = groups_cell },
-		{ "PORTS", CTL_LEFT, .cell = ports_cell },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "TXQS", "txqs", .align = CTL_RIGHT },
+		{ "QUEUES", "queues", .align = CTL_RIGHT },
+		{ "MASK", .align = CTL_LEFT, .cell = mask_cell },
+		{ "DEFAULT", .align = CTL_LEFT, .cell = default_cell },
+		{ "ATTACHED", .align = CTL_LEFT, .cell = attached_cell },
+		{ "LIVE", .align = CTL_RIGHT, .cell = live_cell },
+		{ "GROUPS", .align = CTL_RIGHT, .cell = groups_cell },
+		{ "PORTS", .align = CTL_LEFT, .cell = ports_cell },
 	};
 
 	(void)args;

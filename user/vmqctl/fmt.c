@@ -74,6 +74,12 @@ void ctl_fmt_target(struct json_object *queue, char *buf, size_t size)
 	}
 }
 
+const char *ctl_cell_target(struct json_object *queue, char *buf, size_t size)
+{
+	ctl_fmt_target(queue, buf, size);
+	return buf;
+}
+
 /* A number member as a rate with one decimal, else "-". */
 const char *ctl_fmt_rate(struct json_object *obj, const char *key, char *buf, size_t size)
 {

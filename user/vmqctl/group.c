@@ -45,10 +45,10 @@ static const struct ctl_param show_params[] = {
 static int group_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT, .key = "dev" },
-		{ "GROUP", CTL_RIGHT, .key = "id" },
-		{ "TXQS", CTL_LEFT, .key = "txqs" },
-		{ "MEMBERS", CTL_LEFT, .key = "members" },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "GROUP", "id", .align = CTL_RIGHT },
+		{ "TXQS", "txqs", .align = CTL_LEFT },
+		{ "MEMBERS", "members", .align = CTL_LEFT },
 	};
 
 	(void)args;

@@ -108,10 +108,10 @@ static int unbind_print(FILE *out, struct json_object *args, struct json_object 
 static int port_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "PORT", CTL_LEFT, .key = "port" },	{ "DEV", CTL_LEFT, .key = "dev" },
-		{ "QUEUE", CTL_RIGHT, .key = "queue" }, { "VM", CTL_LEFT, .key = "vm" },
-		{ "STATE", CTL_LEFT, .key = "state" },	{ "MODE", CTL_LEFT, .key = "mode" },
-		{ "WHY", CTL_LEFT, .key = "why" },
+		{ "PORT", "port", .align = CTL_LEFT },	  { "DEV", "dev", .align = CTL_LEFT },
+		{ "QUEUE", "queue", .align = CTL_RIGHT }, { "VM", "vm", .align = CTL_LEFT },
+		{ "STATE", "state", .align = CTL_LEFT },  { "MODE", "mode", .align = CTL_LEFT },
+		{ "WHY", "why", .align = CTL_LEFT },
 	};
 
 	(void)args;

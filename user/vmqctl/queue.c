@@ -181,24 +181,18 @@ static int set_print(FILE *out, struct json_object *args, struct json_object *re
 	return 0;
 }
 
-static const char *target_cell(struct json_object *q, char *buf, size_t size)
-{
-	ctl_fmt_target(q, buf, size);
-	return buf;
-}
-
 /* PLACED: who chose the TX queue; OWNER: "port" for a queue freed with
  * its port. */
 static int queue_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT, .key = "dev" },
-		{ "ID", CTL_RIGHT, .key = "id" },
-		{ "TARGET", CTL_LEFT, .cell = target_cell },
-		{ "VM", CTL_LEFT, .key = "vm" },
-		{ "NAME", CTL_LEFT, .key = "name" },
-		{ "PLACED", CTL_LEFT, .key = "placement" },
-		{ "OWNER", CTL_LEFT, .key = "owner" },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "ID", "id", .align = CTL_RIGHT },
+		{ "TARGET", .align = CTL_LEFT, .cell = ctl_cell_target },
+		{ "VM", "vm", .align = CTL_LEFT },
+		{ "NAME", "name", .align = CTL_LEFT },
+		{ "PLACED", "placement", .align = CTL_LEFT },
+		{ "OWNER", "owner", .align = CTL_LEFT },
 	};
 
 	(void)args;

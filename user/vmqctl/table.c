@@ -97,10 +97,22 @@ void ctl_table_free(struct ctl_table *t)
 static const char *cell_text(const struct ctl_column *col, struct json_object *row, char *buf,
 			     size_t size, char **list)
 {
+	const char *dot = strchr(col->key ? col->key : "", '.');
 	struct json_object *arr;
 
 	if (col->cell)
 		return col->cell(row, buf, size);
+	if (dot) { /* "a.b": member b of object member a */
+		char outer[32];
+		struct ctl_column inner = *col;
+
+		snprintf(outer, sizeof(outer), "%.*s", (int)(dot - col->key), col->key);
+		inner.key = dot + 1;
+		row = ctl_jobject(row, outer);
+		return row ? cell_text(&inner, row, buf, size, list) : "-";
+	}
+	if (col->rate)
+		return ctl_fmt_rate(row, col->key, buf, size);
 	if (ctl_jhas_int(row, col->key))
 		return ctl_jnum(row, col->key);
 	arr = ctl_jarray(row, col->key);
