@@ -176,7 +176,7 @@ vmqt_ok "restart: adopted, steering, a new queue, unbind, detach (XPS restored),
 for i in $(seq 150); do
 	n=0
 	for p in "${PIDS[@]}"; do
-		! grep -q "^$p +++ exited" "$TRACE" || n=$((n + 1))
+		! grep -Eq "^$p +[+]{3} exited" "$TRACE" || n=$((n + 1))
 	done
 	[ "$n" -lt 2 ] || break
 	sleep 0.1
