@@ -74,7 +74,7 @@ int vmqd_ports_upgrade(struct vmqd *d, unsigned int *upgraded)
 static int req_port(struct json_object *args, const char *cmd, char *what, size_t size,
 		    struct vmqd_reply *r, const char **port, unsigned int *ifindex)
 {
-	int err = req_name(args, "port", IF_NAMESIZE - 1, cmd, r, port);
+	int err = req_ifname(args, "port", cmd, r, port);
 
 	if (err)
 		return err;
@@ -434,7 +434,7 @@ static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	int err = 0;
 
 	if (req_has(args, "dev"))
-		err = req_name(args, "dev", IF_NAMESIZE - 1, "port show", r, &ctx.only_dev);
+		err = req_ifname(args, "dev", "port show", r, &ctx.only_dev);
 	if (err)
 		return err;
 	vmqd_prune_ports(d);
