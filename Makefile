@@ -1,6 +1,7 @@
 # vmq: per-VM NIC transmit queues for Linux hosts.
 #   make            build everything under build/
 #   make test       install missing packages, build, run every test (root)
+#   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60); fuzz-smoke: 5 s
 #   make bench      print the performance figures, write build/bench/bench.json (root)
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
