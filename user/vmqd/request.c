@@ -119,7 +119,7 @@ int req_name(struct json_object *args, const char *key, size_t max_len, const ch
 int req_ifname(struct json_object *args, const char *key, const char *what, struct vmqd_reply *r,
 	       const char **out)
 {
-	const char *s;
+	const char *s = "";
 	int err = req_name(args, key, IF_NAMESIZE - 1, what, r, &s);
 
 	if (err)
