@@ -12,7 +12,16 @@
 #include "vmq_test.h"
 #include "vmqd/vmqd.h"
 #include "vmqd/log.h"
+#include "vmqd/server.h"
 #include "jsontext.h"
+#include "proto.h"
+
+/* UBSan's reports fail this suite rather than scroll by. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
 
 static const char *root;
 static struct vmqd daemon_state;
@@ -199,6 +208,52 @@ static void test_strict_json(void **state)
 	/* Still fine: escapes, unicode, exponents, nesting. */
 	expect_ok("{\"version\":1,\"object\":\"dae\\u006don\",\"command\":\"ping\",\"x\":[1e3,-0.5,"
 		  "{\"y\":\"\\u00e9\\n\"},true,null]}");
+}
+
+/* The socket's framing without a socket: the same answers however the
+ * bytes arrive, nothing looked at before the first one. */
+static void test_client_framing(void **state)
+{
+	static const char ping[] = "{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\"}\n";
+	struct vmqd_client whole = { .fd = -1 }, cut = { .fd = -1 }, big = { .fd = -1 };
+	char stream[3 * sizeof(ping)], *junk;
+
+	(void)state;
+	/* Before its first byte (UBSan: memchr and memmove of NULL). */
+	assert_int_equal(vmqd_client_process(&cut, d), 0);
+	assert_int_equal(cut.out_len, 0);
+	snprintf(stream, sizeof(stream), "%s%s%s", ping, ping, "{\"version\":1,");
+	assert_int_equal(vmqd_client_input(&whole, stream, strlen(stream)),
+			 (ssize_t)strlen(stream));
+	assert_int_equal(vmqd_client_process(&whole, d), 0);
+	for (size_t i = 0; i < strlen(stream); i++) {
+		assert_int_equal(vmqd_client_input(&cut, stream + i, 1), 1);
+		assert_int_equal(vmqd_client_process(&cut, d), 0);
+	}
+	assert_int_equal(whole.out_len, cut.out_len);
+	assert_memory_equal(whole.out, cut.out, whole.out_len);
+	assert_non_null(strstr(whole.out, "\"ok\":true"));
+	/* The unfinished request waits; garbage then closes the connection. */
+	assert_int_equal(whole.in_len, strlen("{\"version\":1,"));
+	assert_false(whole.closing);
+	vmqd_client_input(&whole, "\n", 1);
+	assert_int_equal(vmqd_client_process(&whole, d), 0);
+	assert_true(whole.closing);
+	/* A line that cannot end within the limit. */
+	junk = malloc(VMQ_REQUEST_MAX + 1);
+	assert_non_null(junk);
+	memset(junk, 'x', VMQ_REQUEST_MAX + 1);
+	assert_int_equal(vmqd_client_input(&big, junk, VMQ_REQUEST_MAX + 1), VMQ_REQUEST_MAX);
+	assert_int_equal(vmqd_client_process(&big, d), 0);
+	assert_true(big.closing);
+	assert_non_null(strstr(big.out, "longer than 65536 bytes"));
+	free(junk);
+	free(whole.in);
+	free(whole.out);
+	free(cut.in);
+	free(cut.out);
+	free(big.in);
+	free(big.out);
 }
 
 /* Client strings in messages are cut between characters: the answer stays
@@ -759,6 +814,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_requests),
 		cmocka_unit_test(test_strict_json),
 		cmocka_unit_test(test_utf8_messages),
+		cmocka_unit_test(test_client_framing),
 		cmocka_unit_test(test_attach_validates),
 		cmocka_unit_test(test_queue_lifecycle),
 		cmocka_unit_test(test_groups),
