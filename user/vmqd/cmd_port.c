@@ -150,6 +150,30 @@ static long free_owned_queue(struct vmqd *d, const struct vmq_port_entry *e)
 	return (long)e->queue_id + 1;
 }
 
+/* A port that keeps its queue: "txq" is checked all the same, as it
+ * would be for a new queue, rather than taken and ignored. */
+static int check_txq_arg(struct vmqd *d, struct json_object *args, struct vmqd_dev *uplink,
+			 const char *what, struct vmqd_reply *r)
+{
+	struct json_object *v;
+	unsigned int ntxqs;
+	__u32 n;
+	int err;
+
+	if (!json_object_object_get_ex(args, "txq", &v) ||
+	    (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "any")))
+		return 0;
+	err = req_u32(args, "txq", 0xffffffffU, what, r, &n);
+	if (!err)
+		err = dev_txqs(uplink, r, what, &ntxqs);
+	if (err)
+		return err;
+	if (n >= vmqd_txq_limit(d, ntxqs))
+		return reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)", what,
+				   n, uplink->dp.ifname, ntxqs);
+	return 0;
+}
+
 /* "queue auto": a queue of the port's own, placed by "txq" (any unless
  * told), labelled by "vm". A port already bound to its own queue on this
  * uplink keeps it: the hook and the policy may both ask. */
@@ -169,6 +193,9 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 
 		*id = old->queue_id;
 		*reused = true;
+		err = check_txq_arg(d, args, uplink, what, r);
+		if (err)
+			return err;
 		/* The policy bound it before the hook said whose VM it is. */
 		if (!req_has(args, "vm"))
 			return 0;
