@@ -1,6 +1,7 @@
 # vmq: per-VM NIC transmit queues for Linux hosts.
 #   make            build everything under build/
 #   make test       install missing packages, build, run every test (root)
+#   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60); fuzz-smoke: 5 s
 #   make bench      print the performance figures, write build/bench/bench.json (root)
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -153,7 +154,48 @@ $(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.sk
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
 
-check: all $(UNIT_BINS) $(TOOL_BINS) lint
+# --- fuzzing (tests/fuzz/, docs/fuzzing.md) ------------------------------
+# libFuzzer harnesses, clang only, each with ASan and UBSan (which abort).
+# vmqd's run on tests/fuzz/fake_kernel.c: no BPF, netlink or sysfs.
+FUZZ_SECONDS ?= 60
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := -g -O1 $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/common -Iuser \
+	-Itests/fuzz -I$(BUILD) $(FUZZ_SAN) -MMD -MP
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_VMQD_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqd)) $(COMMON_SRCS) user/lib/maps.c \
+	user/lib/parse.c user/lib/fault.c user/lib/pin_name.c tests/fuzz/fake_kernel.c tests/fuzz/check.c
+FUZZ_CTL_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqctl)) $(COMMON_SRCS) user/lib/parse.c
+fuzz_objs = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
+
+$(BUILD)/fuzz/obj/%.o: %.c $(BUILD)/vmq_tx.skel.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+# The fake kernel is scaffolding: sanitized, but no coverage to chase in it.
+$(BUILD)/fuzz/obj/tests/fuzz/fake_kernel.o: tests/fuzz/fake_kernel.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz/fuzz_ctl_args $(BUILD)/fuzz/fuzz_batch: $(call fuzz_objs,$(FUZZ_CTL_SRCS))
+$(filter-out %/fuzz_ctl_args %/fuzz_batch,$(FUZZ_BINS)): $(call fuzz_objs,$(FUZZ_VMQD_SRCS))
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -ljson-c -lmicrohttpd -lpthread -o $@
+
+.SECONDARY: $(FUZZ_NAMES:%=$(BUILD)/fuzz/obj/tests/fuzz/fuzz_%.o)
+.PHONY: fuzz fuzz-build fuzz-smoke
+fuzz-build: $(FUZZ_BINS)
+
+# Each harness for FUZZ_SECONDS on a copy of its corpus: executions and
+# crashes per harness; a crash fails (its input is kept under build/fuzz/).
+fuzz: fuzz-build
+	$(Q)BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh
+
+fuzz-smoke: fuzz-build
+	$(Q)BUILD=$(abspath $(BUILD)) FUZZ_SECONDS=5 bash tests/fuzz/run.sh
+
+check: all $(UNIT_BINS) $(TOOL_BINS) fuzz-build lint
 	$(Q)BUILD=$(abspath $(BUILD)) tests/run.sh
 
 # clang-format and clang-tidy stay quiet (.clang-format, .clang-tidy).

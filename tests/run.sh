@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the CMocka suites (unit and BPF_PROG_TEST_RUN), then the
-# network-namespace integration scripts. Exit 0 only when none failed.
+# Runs every test: the CMocka suites (unit and BPF_PROG_TEST_RUN), a short
+# run of each fuzzer, then the network-namespace integration scripts. Exit 0
+# only when none failed.
 # A test exits 77 to say "skipped" (with its reason on stderr).
 set -u
 BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
@@ -30,6 +31,10 @@ for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue
 	run "unit/$(basename "$t")" "$t"
 done
+# A few seconds of each fuzzer (make fuzz runs them longer): a crash fails.
+if compgen -G "$BUILD/fuzz/fuzz_*" >/dev/null; then
+	run "fuzz/smoke" env FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" FUZZ_ONLY= bash "$here/fuzz/run.sh"
+fi
 for t in "$here"/integration/test_*.sh; do
 	[ -f "$t" ] || continue
 	run "integration/$(basename "$t" .sh)" bash "$t"

@@ -155,7 +155,7 @@ raw "txq and group" "exactly one of txq or group" "{\"dev\":\"$D\",\"id\":20,\"t
 raw "unknown argument" "queue add: unknown argument \"color\"" "{\"dev\":\"$D\",\"id\":20,\"txq\":1,\"color\":\"red\"}"
 raw "vm with a slash" "vm has a space, '/' or non-printable byte" "{\"dev\":\"$D\",\"id\":20,\"txq\":1,\"vm\":\"a/b\"}"
 raw "vm 32 bytes" "vm must be 1 to 31 bytes" "{\"dev\":\"$D\",\"id\":20,\"txq\":1,\"vm\":\"$long\"}"
-raw "vm with a NUL" "vm must be 1 to 31 bytes|non-printable" "{\"dev\":\"$D\",\"id\":20,\"txq\":1,\"vm\":\"a\\u0000b\"}"
+raw "vm with a NUL" "not valid JSON: a NUL .* in a string" "{\"dev\":\"$D\",\"id\":20,\"txq\":1,\"vm\":\"a\\u0000b\"}"
 raw "dev not a string" "dev must be a string" "{\"dev\":5,\"id\":20,\"txq\":1}"
 raw "dev 16 bytes" "dev must be 1 to 15 bytes" "{\"dev\":\"abcdefghijklmnop\",\"id\":20,\"txq\":1}"
 raw "txqs not a list" "txqs must be a list" "{\"dev\":\"$D\",\"id\":2,\"txqs\":\"1,2\"}" group add

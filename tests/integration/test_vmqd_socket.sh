@@ -166,11 +166,16 @@ garbage_line() {
 	vmqt_log "$what: $first"
 }
 NOT_CLOSED=()
-garbage_line "invalid JSON" '{"version":1,' 'request: not valid JSON'
+garbage_line "invalid JSON" '{"version":1,' 'request: not valid JSON: [^"]*'
 garbage_line "a JSON array" '[1,2,3]' 'request: not a JSON object'
 garbage_line "a JSON string" '"ping"' 'request: not a JSON object'
-garbage_line "an empty line" '' 'request: not valid JSON'
-garbage_line "trailing bytes after the object" "$ping x" 'request: not valid JSON'
+garbage_line "an empty line" '' 'request: not valid JSON: no value at byte 0'
+garbage_line "trailing bytes after the object" "$ping x" 'request: not valid JSON: bytes after the value at byte [0-9]+'
+# Strict JSON: what json-c alone would take.
+garbage_line "single quotes" "{'version':1,'object':'daemon','command':'ping'}" 'request: not valid JSON: a single quote at byte 1'
+garbage_line "a trailing comma" '{"version":1,"object":"daemon","command":"ping",}' 'request: not valid JSON: a trailing comma at byte [0-9]+'
+garbage_line "a leading zero" '{"version":01,"object":"daemon","command":"ping"}' 'request: not valid JSON: a leading zero at byte [0-9]+'
+garbage_line "a NUL in the object" '{"version":1,"object":"daemon\u0000x","command":"ping"}' 'request: not valid JSON: a NUL \(\\\\u0000\) in a string at byte [0-9]+'
 if [ "${#NOT_CLOSED[@]}" -ne 0 ]; then
 	mismatch "lines that are not JSON objects ($(IFS=,; echo "${NOT_CLOSED[*]}" | sed 's/,/, /g')) are answered with an error, but vmqd keeps the connection open and serves the next request on it (protocol.md: \"not JSON objects, are answered with an error and the connection is closed\")"
 fi

@@ -12,6 +12,16 @@
 #include "vmq_test.h"
 #include "vmqd/vmqd.h"
 #include "vmqd/log.h"
+#include "vmqd/server.h"
+#include "jsontext.h"
+#include "proto.h"
+
+/* UBSan's reports fail this suite rather than scroll by. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
 
 static const char *root;
 static struct vmqd daemon_state;
@@ -58,6 +68,38 @@ static void expect_error(const char *line, int err, const char *message_part)
 		fail_msg("%s -> %s, wanted errno %d and \"%s\"", line,
 			 json_object_to_json_string(e), err, message_part);
 	json_object_put(resp);
+}
+
+/* Not strict JSON: refused as not JSON at all, and the connection closed. */
+static void expect_not_json(const char *line, const char *why)
+{
+	bool malformed = false;
+	char *answer = vmqd_handle_line(d, line, strlen(line), &malformed);
+
+	assert_non_null(answer);
+	assert_true(malformed);
+	if (!strstr(answer, "\"ok\":false") || !strstr(answer, "not valid JSON") ||
+	    !strstr(answer, why))
+		fail_msg("%s -> %s, wanted \"not valid JSON\" and \"%s\"", line, answer, why);
+	free(answer);
+}
+
+/* The answer's bytes are valid UTF-8, and strict JSON. */
+static void expect_utf8_error(const char *line, const char *message_part)
+{
+	bool malformed;
+	char *answer = vmqd_handle_line(d, line, strlen(line), &malformed);
+	const char *why;
+	size_t off;
+
+	assert_non_null(answer);
+	if (!vmq_utf8_valid(answer, strlen(answer)))
+		fail_msg("%s -> not UTF-8: %s", line, answer);
+	if (vmq_json_check(answer, strlen(answer) - 1, &off, &why))
+		fail_msg("%s -> not strict JSON (%s at %zu): %s", line, why, off, answer);
+	if (!strstr(answer, message_part))
+		fail_msg("%s -> %s, wanted \"%s\"", line, answer, message_part);
+	free(answer);
 }
 
 /* The whole result of a show, as text, to compare states. */
@@ -140,6 +182,107 @@ static void test_malformed_requests(void **state)
 	expect_ok("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\"}");
 }
 
+/* json-c alone takes what JSON does not, and cuts strings at a NUL. */
+static void test_strict_json(void **state)
+{
+	(void)state;
+	expect_not_json("{'version':1,'object':'daemon','command':'ping'}", "single quote");
+	expect_not_json("{\"version\":1,'object':\"daemon\",\"command\":\"ping\"}", "single quote");
+	expect_not_json("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\",}",
+			"trailing comma");
+	expect_not_json("{\"version\":01,\"object\":\"daemon\",\"command\":\"ping\"}",
+			"leading zero");
+	expect_not_json("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\",\"x\":NaN}",
+			"unexpected byte");
+	expect_not_json("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\",\"x\":\"\t\"}",
+			"control byte");
+	expect_not_json("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\",\"x\":\"\xff\"}",
+			"not UTF-8");
+	/* NUL: in an object, a command, a key, a value. */
+	expect_not_json("{\"version\":1,\"object\":\"daemon\\u0000x\",\"command\":\"ping\"}",
+			"NUL");
+	expect_not_json("{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\\u0000\"}", "NUL");
+	expect_not_json("{\"version\\u0000x\":1,\"object\":\"daemon\",\"command\":\"ping\"}",
+			"NUL");
+	expect_not_json(REQ("dev", "show", "{\"dev\":\"up0\\u0000x\"}"), "NUL");
+	/* Still fine: escapes, unicode, exponents, nesting. */
+	expect_ok("{\"version\":1,\"object\":\"dae\\u006don\",\"command\":\"ping\",\"x\":[1e3,-0.5,"
+		  "{\"y\":\"\\u00e9\\n\"},true,null]}");
+}
+
+/* The socket's framing without a socket: the same answers however the
+ * bytes arrive, nothing looked at before the first one. */
+static void test_client_framing(void **state)
+{
+	static const char ping[] = "{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\"}\n";
+	struct vmqd_client whole = { .fd = -1 }, cut = { .fd = -1 }, big = { .fd = -1 };
+	char stream[3 * sizeof(ping)], *junk;
+
+	(void)state;
+	/* Before its first byte (UBSan: memchr and memmove of NULL). */
+	assert_int_equal(vmqd_client_process(&cut, d), 0);
+	assert_int_equal(cut.out_len, 0);
+	snprintf(stream, sizeof(stream), "%s%s%s", ping, ping, "{\"version\":1,");
+	assert_int_equal(vmqd_client_input(&whole, stream, strlen(stream)),
+			 (ssize_t)strlen(stream));
+	assert_int_equal(vmqd_client_process(&whole, d), 0);
+	for (size_t i = 0; i < strlen(stream); i++) {
+		assert_int_equal(vmqd_client_input(&cut, stream + i, 1), 1);
+		assert_int_equal(vmqd_client_process(&cut, d), 0);
+	}
+	assert_int_equal(whole.out_len, cut.out_len);
+	assert_memory_equal(whole.out, cut.out, whole.out_len);
+	assert_non_null(strstr(whole.out, "\"ok\":true"));
+	/* The unfinished request waits; garbage then closes the connection. */
+	assert_int_equal(whole.in_len, strlen("{\"version\":1,"));
+	assert_false(whole.closing);
+	vmqd_client_input(&whole, "\n", 1);
+	assert_int_equal(vmqd_client_process(&whole, d), 0);
+	assert_true(whole.closing);
+	/* A line that cannot end within the limit. */
+	junk = malloc(VMQ_REQUEST_MAX + 1);
+	assert_non_null(junk);
+	memset(junk, 'x', VMQ_REQUEST_MAX + 1);
+	assert_int_equal(vmqd_client_input(&big, junk, VMQ_REQUEST_MAX + 1), VMQ_REQUEST_MAX);
+	assert_int_equal(vmqd_client_process(&big, d), 0);
+	assert_true(big.closing);
+	assert_non_null(strstr(big.out, "longer than 65536 bytes"));
+	free(junk);
+	free(whole.in);
+	free(whole.out);
+	free(cut.in);
+	free(cut.out);
+	free(big.in);
+	free(big.out);
+}
+
+/* Client strings in messages are cut between characters: the answer stays
+ * UTF-8, which strict JSON parsers insist on. */
+static void test_utf8_messages(void **state)
+{
+	char line[1024], long_key[600] = "";
+
+	(void)state;
+	/* "a" then 20 two-byte characters: 32 bytes end inside one. */
+	expect_utf8_error(
+		"{\"version\":1,\"object\":"
+		"\"a\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+		"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\",\"command\":\"x\"}",
+		"\xc3\xa9...");
+	expect_utf8_error(
+		"{\"version\":1,\"object\":\"dev\",\"command\":"
+		"\"a\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"
+		"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\"}",
+		"...");
+	/* A long key whose end the 256-byte message would cut anywhere. */
+	for (int i = 0; i < 250; i++)
+		strcat(long_key, "\xc3\xa9");
+	snprintf(line, sizeof(line), REQ("dev", "show", "{\"a%s\":1}"), long_key);
+	expect_utf8_error(line, "unknown argument");
+	snprintf(line, sizeof(line), REQ("dev", "show", "{\"%s\":1}"), long_key);
+	expect_utf8_error(line, "unknown argument");
+}
+
 static void test_attach_validates(void **state)
 {
 	char pins[PATH_MAX];
@@ -153,9 +296,20 @@ static void test_attach_validates(void **state)
 	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"mark_mask\":3855}"), EINVAL,
 		     "one run of set bits");
 	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":65537}"), ERANGE,
-		     "out of range");
+		     "dev up0: queues 65537 out of range (1..65536)");
 	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":-1}"), ERANGE,
-		     "out of range");
+		     "queues -1 out of range (1..65536)");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":0}"), ERANGE,
+		     "queues 0 out of range (1..65536)");
+	/* if_nametoindex("up0:1") is up0's: an alias is no name of its own. */
+	expect_error(REQ("dev", "attach", "{\"dev\":\"up0:1\"}"), EINVAL,
+		     "dev attach: dev \"up0:1\" is not an interface name");
+	expect_error(REQ("dev", "attach", "{\"dev\":\".\"}"), EINVAL, "not an interface name");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"..\"}"), EINVAL, "not an interface name");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"a/b\"}"), EINVAL, "'/'");
+	expect_error(REQ("dev", "attach", "{\"dev\":\"abcdefghijklmnop\"}"), EINVAL,
+		     "1 to 15 bytes");
+	expect_error(REQ("queue", "show", "{\"dev\":\"up0:x\"}"), EINVAL, "not an interface name");
 	expect_error(REQ("dev", "attach", "{\"dev\":\"up0\",\"queues\":\"12abc\"}"), EINVAL,
 		     "must be an integer");
 	expect_error(REQ("dev", "attach", "{\"dev\":\"a b\"}"), EINVAL, "space");
@@ -550,6 +704,10 @@ static void test_ports(void **state)
 		     "dev up1: not attached");
 	expect_error(REQ("port", "unbind", "{\"port\":\"vm0\"}"), ENOENT, "port vm0: not bound");
 	assert_string_equal(bound_as("vm0", "up0", 20), "none");
+	/* "vm0:0" would bind vm0 under a name no link has. */
+	expect_error(REQ("port", "bind", "{\"port\":\"vm0:0\",\"dev\":\"up0\",\"queue\":20}"),
+		     EINVAL, "port \"vm0:0\" is not an interface name");
+	expect_error(REQ("port", "show", "{\"dev\":\"up0:0\"}"), EINVAL, "not an interface name");
 
 	expect_ok(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":20}"));
 	expect_ok(REQ("port", "bind", "{\"port\":\"vm1\",\"dev\":\"up0\",\"queue\":22}"));
@@ -654,6 +812,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_malformed_requests),
+		cmocka_unit_test(test_strict_json),
+		cmocka_unit_test(test_utf8_messages),
+		cmocka_unit_test(test_client_framing),
 		cmocka_unit_test(test_attach_validates),
 		cmocka_unit_test(test_queue_lifecycle),
 		cmocka_unit_test(test_groups),

@@ -218,6 +218,17 @@ static void test_port_queue_auto(void **state)
 	text = queue_text((unsigned int)q);
 	assert_non_null(strstr(text, "\"vm\":\"web\",\"owner\":\"port\",\"placement\":\"auto\""));
 	free(text);
+	/* Asked again, a txq is still checked (it was taken, whatever it was). */
+	expect_error(REQ("port", "bind",
+			 "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":\"auto\",\"txq\":\"anyD\"}"),
+		     EINVAL, "txq must be an integer");
+	expect_error(REQ("port", "bind",
+			 "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":\"auto\",\"txq\":8,"
+			 "\"vm\":\"other\"}"),
+		     ERANGE, "txq 8 out of range (up0 has 8 TX queues)");
+	text = queue_text((unsigned int)q);
+	assert_non_null(strstr(text, "\"vm\":\"web\""));
+	free(text);
 	/* Asked again (the hook and a policy may both ask), it keeps its queue. */
 	assert_int_equal(
 		ok_int(REQ("port", "bind", "{\"port\":\"vm0\",\"dev\":\"up0\",\"queue\":\"auto\"}"),

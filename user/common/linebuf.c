@@ -67,6 +67,22 @@ ssize_t vmq_linebuf_fill(struct vmq_linebuf *lb, int fd)
 	return n;
 }
 
+ssize_t vmq_linebuf_put(struct vmq_linebuf *lb, const void *data, size_t len)
+{
+	int err;
+
+	if (!len)
+		return 0;
+	err = linebuf_make_room(lb);
+	if (err)
+		return err;
+	if (len > lb->size - lb->len)
+		len = lb->size - lb->len;
+	memcpy(lb->buf + lb->len, data, len);
+	lb->len += len;
+	return (ssize_t)len;
+}
+
 int vmq_linebuf_next(struct vmq_linebuf *lb, char **line, size_t *len)
 {
 	char *nl;

@@ -30,6 +30,9 @@ void vmq_linebuf_free(struct vmq_linebuf *lb);
  */
 ssize_t vmq_linebuf_fill(struct vmq_linebuf *lb, int fd);
 
+/* The same from memory (the fuzzer): bytes taken, at most len, or -errno. */
+ssize_t vmq_linebuf_put(struct vmq_linebuf *lb, const void *data, size_t len);
+
 /*
  * The next complete line, its newline replaced by a NUL: 1 and *line, *len
  * set; 0 when no complete line is held yet; -EMSGSIZE when the line is, or

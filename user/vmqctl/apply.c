@@ -81,6 +81,20 @@ static void name_line(struct ctl_err *e, const char *path)
 	e->line = 0; /* said in the message already */
 }
 
+int ctl_apply_read(FILE *in, const char *name, struct json_object **want, struct ctl_err *e)
+{
+	int err;
+
+	*want = json_object_new_array();
+	if (!*want)
+		err = ctl_err_set(e, ENOMEM, "out of memory");
+	else
+		err = ctl_batch_read(in, name, collect, *want, e);
+	if (err)
+		name_line(e, name);
+	return err;
+}
+
 static int read_want(const char *path, struct json_object **want, struct ctl_err *e)
 {
 	bool use_stdin = !strcmp(path, "-");
@@ -90,13 +104,7 @@ static int read_want(const char *path, struct json_object **want, struct ctl_err
 	*want = NULL;
 	if (!in)
 		return ctl_err_set(e, errno, "apply: cannot open %s: %s", path, strerror(errno));
-	*want = json_object_new_array();
-	if (!*want)
-		err = ctl_err_set(e, ENOMEM, "out of memory");
-	else
-		err = ctl_batch_read(in, use_stdin ? "stdin" : path, collect, *want, e);
-	if (err)
-		name_line(e, use_stdin ? "stdin" : path);
+	err = ctl_apply_read(in, use_stdin ? "stdin" : path, want, e);
 	if (!use_stdin)
 		fclose(in);
 	return err;

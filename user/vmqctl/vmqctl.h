@@ -277,6 +277,10 @@ struct ctl_plan {
  * else counted in kept. 0 and *plan, or -errno: a request apply does not
  * take, or a change vmqd cannot make in place (e->line names want's line).
  */
+/* A state file's lines as want for ctl_plan_make; name (the file) goes in
+ * messages. 0, or -errno with the line in the message (*want is the
+ * caller's either way). */
+int ctl_apply_read(FILE *in, const char *name, struct json_object **want, struct ctl_err *e);
 int ctl_plan_make(struct json_object *want, struct json_object *have, bool prune,
 		  struct ctl_plan *plan, struct ctl_err *e);
 void ctl_plan_free(struct ctl_plan *plan);

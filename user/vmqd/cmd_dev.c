@@ -187,7 +187,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	bool xps_saved = false, attached = false, force = false;
 	int err;
 
-	err = req_name(args, "dev", IF_NAMESIZE - 1, "dev attach", r, &name);
+	err = req_ifname(args, "dev", "dev attach", r, &name);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", name);
@@ -225,11 +225,8 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 					  opts.mark_mask);
 	}
 	if (!err && req_has(args, "queues")) {
-		err = req_u32(args, "queues", VMQ_QUEUES_MAX, what, r, &opts.nr_queues);
 		/* 1 is a map holding only the default queue: allowed, if odd. */
-		if (!err && opts.nr_queues < 1)
-			err = reply_error(r, ERANGE, "%s: queues %u out of range (1..%u)", what,
-					  opts.nr_queues, VMQ_QUEUES_MAX);
+		err = req_u32_range(args, "queues", 1, VMQ_QUEUES_MAX, what, r, &opts.nr_queues);
 	}
 	if (err)
 		return err;

@@ -78,7 +78,7 @@ int vmqd_ports_upgrade(struct vmqd *d, unsigned int *upgraded)
 static int req_port(struct json_object *args, const char *cmd, char *what, size_t size,
 		    struct vmqd_reply *r, const char **port, unsigned int *ifindex)
 {
-	int err = req_name(args, "port", IF_NAMESIZE - 1, cmd, r, port);
+	int err = req_ifname(args, "port", cmd, r, port);
 
 	if (err)
 		return err;
@@ -170,6 +170,30 @@ static long free_owned_queue(struct vmqd *d, const struct vmq_port_entry *e)
 	return (long)e->queue_id + 1;
 }
 
+/* A port that keeps its queue: "txq" is checked all the same, as it
+ * would be for a new queue, rather than taken and ignored. */
+static int check_txq_arg(struct vmqd *d, struct json_object *args, struct vmqd_dev *uplink,
+			 const char *what, struct vmqd_reply *r)
+{
+	struct json_object *v;
+	unsigned int ntxqs;
+	__u32 n;
+	int err;
+
+	if (!json_object_object_get_ex(args, "txq", &v) ||
+	    (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "any")))
+		return 0;
+	err = req_u32(args, "txq", 0xffffffffU, what, r, &n);
+	if (!err)
+		err = dev_txqs(uplink, r, what, &ntxqs);
+	if (err)
+		return err;
+	if (n >= vmqd_txq_limit(d, ntxqs))
+		return reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)", what,
+				   n, uplink->dp.ifname, ntxqs);
+	return 0;
+}
+
 /* "queue auto": a queue of the port's own, placed by "txq" (any unless
  * told), labelled by "vm". A port already bound to its own queue on this
  * uplink keeps it: the hook and the policy may both ask. */
@@ -189,6 +213,9 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 
 		*id = old->queue_id;
 		*reused = true;
+		err = check_txq_arg(d, args, uplink, what, r);
+		if (err)
+			return err;
 		/* The policy bound it before the hook said whose VM it is. */
 		if (!req_has(args, "vm"))
 			return 0;
@@ -456,7 +483,7 @@ static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	int err = 0;
 
 	if (req_has(args, "dev"))
-		err = req_name(args, "dev", IF_NAMESIZE - 1, "port show", r, &ctx.only_dev);
+		err = req_ifname(args, "dev", "port show", r, &ctx.only_dev);
 	if (err)
 		return err;
 	vmqd_prune_ports(d);

@@ -2,11 +2,13 @@
 /* One request in, one response out: version check, object and command
  * lookup, argument names, then the handler. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "log.h"
 #include "proto.h"
 #include "vmqd.h"
@@ -117,9 +119,12 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 			continue;
 		for (c = o->commands; c->name && strcmp(c->name, command); c++)
 			;
-		if (!c->name)
-			return reply_error(r, EINVAL, "%s: unknown command \"%.32s\"", object,
-					   command);
+		if (!c->name) {
+			char q[REQ_QUOTE_SIZE];
+
+			return reply_error(r, EINVAL, "%s: unknown command \"%s\"", object,
+					   req_quote(command, q, sizeof(q)));
+		}
 		snprintf(what, sizeof(what), "%s %s", object, command);
 		if (d->read_only && !read_only_allowed(what))
 			return reply_error(r, EPERM,
@@ -134,7 +139,12 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 		*cmd = c;
 		return err ? err : c->handler(d, args, r);
 	}
-	return reply_error(r, EINVAL, "unknown object \"%.32s\"", object);
+	{
+		char q[REQ_QUOTE_SIZE];
+
+		return reply_error(r, EINVAL, "unknown object \"%s\"",
+				   req_quote(object, q, sizeof(q)));
+	}
 }
 
 /* Runs req; a change that succeeded marks the state file out of date. */
@@ -178,13 +188,14 @@ static bool wants_sync(struct json_object *req)
 	       !json_object_is_type(v, json_type_boolean) || json_object_get_boolean(v);
 }
 
-struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
+static struct json_object *handle(struct vmqd *d, struct json_object *req, const char *bad_json)
 {
 	struct json_object *resp = json_object_new_object();
 	struct vmqd_reply r = {};
 
 	if (!req)
-		reply_error(&r, EINVAL, "request: not valid JSON");
+		reply_error(&r, EINVAL, "request: not valid JSON%s%s", bad_json ? ": " : "",
+			    bad_json ? bad_json : "");
 	else if (!json_object_is_type(req, json_type_object))
 		reply_error(&r, EINVAL, "request: not a JSON object");
 	else if (!run(d, req, &r) && d->state_dirty && wants_sync(req))
@@ -206,6 +217,11 @@ struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
 	return resp;
 }
 
+struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
+{
+	return handle(d, req, NULL);
+}
+
 /* Parses one line (without its newline); answers with a line that ends in
  * one. Returns NULL only when out of memory. A NULL request is one that did
  * not parse. */
@@ -213,20 +229,30 @@ char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malfo
 {
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req = NULL, *resp;
-	const char *text;
+	char bad[96] = "";
+	const char *text, *why;
 	char *out = NULL;
+	size_t off;
 
 	if (!tok)
 		return NULL;
-	req = json_tokener_parse_ex(tok, line, (int)len);
-	/* Trailing bytes after the object are as bad as a broken object. */
-	if (req && (size_t)json_tokener_get_parse_end(tok) != len) {
-		json_object_put(req);
-		req = NULL;
+	/* Strict JSON only, and no NUL in any string: json-c would take
+	 * single quotes or NaN, and cut a key (or "any\u0000x") at a NUL. */
+	if (len > INT32_MAX || vmq_json_check(line, len, &off, &why)) {
+		if (len <= INT32_MAX)
+			snprintf(bad, sizeof(bad), "%s at byte %zu", why, off);
+	} else {
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+		req = json_tokener_parse_ex(tok, line, (int)len);
+		/* Trailing bytes after the object are as bad as a broken object. */
+		if (req && (size_t)json_tokener_get_parse_end(tok) != len) {
+			json_object_put(req);
+			req = NULL;
+		}
 	}
 	json_tokener_free(tok);
 	*malformed = !req || !json_object_is_type(req, json_type_object);
-	resp = vmqd_handle_request(d, req);
+	resp = handle(d, req, bad[0] ? bad : NULL);
 	json_object_put(req);
 	text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
 	if (text && asprintf(&out, "%s\n", text) < 0)

@@ -6,18 +6,35 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsontext.h"
 #include "proto.h"
 #include "vmqd.h"
 
 int reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
 {
+	char text[4 * sizeof(r->message)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	/* The answer is JSON: valid UTF-8, cut between characters, whatever
+	 * bytes a client string brought in. */
+	vmq_utf8_copy(r->message, sizeof(r->message), text, strlen(text));
 	r->err = err;
 	return -err;
+}
+
+const char *req_quote(const char *s, char *buf, size_t size)
+{
+	size_t len = strlen(s), used = vmq_utf8_copy(buf, size, s, len);
+
+	if (used < len && size > 4) {
+		/* Room for the ellipsis: cut again, a character earlier if need be. */
+		vmq_utf8_copy(buf, size - 3, s, len);
+		strcat(buf, "...");
+	}
+	return buf;
 }
 
 bool req_has(struct json_object *args, const char *key)
@@ -35,14 +52,24 @@ int req_check_keys(struct json_object *args, const char *const *keys, const char
 		(void)val;
 		while (*k && strcmp(*k, key))
 			k++;
-		if (!*k)
-			return reply_error(r, EINVAL, "%s: unknown argument \"%s\"", what, key);
+		if (!*k) {
+			char q[REQ_QUOTE_SIZE];
+
+			return reply_error(r, EINVAL, "%s: unknown argument \"%s\"", what,
+					   req_quote(key, q, sizeof(q)));
+		}
 	}
 	return 0;
 }
 
 int req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
 	    struct vmqd_reply *r, __u32 *out)
+{
+	return req_u32_range(args, key, 0, max, what, r, out);
+}
+
+int req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max, const char *what,
+		  struct vmqd_reply *r, __u32 *out)
 {
 	struct json_object *v;
 	int64_t n;
@@ -54,9 +81,9 @@ int req_u32(struct json_object *args, const char *key, __u32 max, const char *wh
 	errno = 0;
 	n = json_object_get_int64(v);
 	/* json-c clamps beyond int64 and says so in errno. */
-	if (errno || n < 0 || (uint64_t)n > max)
-		return reply_error(r, ERANGE, "%s: %s %s out of range (0..%u)", what, key,
-				   json_object_to_json_string(v), max);
+	if (errno || n < (int64_t)min || (uint64_t)n > max)
+		return reply_error(r, ERANGE, "%s: %s %s out of range (%u..%u)", what, key,
+				   json_object_to_json_string(v), min, max);
 	*out = (__u32)n;
 	return 0;
 }
@@ -86,11 +113,29 @@ int req_name(struct json_object *args, const char *key, size_t max_len, const ch
 	return 0;
 }
 
+/* What the kernel's dev_valid_name() takes, and printable: if_nametoindex()
+ * would find "eth0" for "eth0:1" (an alias), and "." or ".." would be
+ * paths under the pin directory. */
+int req_ifname(struct json_object *args, const char *key, const char *what, struct vmqd_reply *r,
+	       const char **out)
+{
+	const char *s = "";
+	int err = req_name(args, key, IF_NAMESIZE - 1, what, r, &s);
+
+	if (err)
+		return err;
+	if (strchr(s, ':') || !strcmp(s, ".") || !strcmp(s, ".."))
+		return reply_error(r, EINVAL, "%s: %s \"%s\" is not an interface name", what, key,
+				   s);
+	*out = s;
+	return 0;
+}
+
 int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
 	    struct vmqd_dev **dev)
 {
 	const char *name = "";
-	int err = req_name(args, "dev", IF_NAMESIZE - 1, what, r, &name);
+	int err = req_ifname(args, "dev", what, r, &name);
 
 	if (err)
 		return err;

@@ -29,23 +29,6 @@
 #define OUT_HIGH	  (16 * 1024 * 1024) /* stop reading while this much is unsent */
 #define LINES_PER_TURN	  16		     /* then the other clients get a turn */
 
-struct vmqd_client {
-	int fd;
-	char *in;
-	size_t in_len;
-	char *out;
-	size_t out_len, out_off;
-	time_t last;
-	/* When the first byte of the unfinished request arrived: later bytes
-	 * do not reset it, or one byte every few seconds holds a slot forever. */
-	time_t started;
-	uid_t uid;
-	bool read_only; /* --read-group: changes are refused */
-	bool eof;	/* the peer sent everything it will send */
-	bool closing;	/* flush what is queued, then close */
-	bool pending;	/* complete lines wait for the next turn */
-};
-
 static time_t now(void)
 {
 	struct timespec ts;
@@ -342,14 +325,19 @@ static void accept_clients(struct vmqd_server *s)
 
 /* Answers the complete lines in the input buffer, as far as output room
  * allows; the rest waits for the peer to read. */
-static int process_lines(struct vmqd_client *c, struct vmqd *d)
+int vmqd_client_process(struct vmqd_client *c, struct vmqd *d)
 {
 	size_t start = 0;
 	int turn = 0;
 
 	c->pending = false;
+	/* A client that sent nothing yet has no buffer: nothing to look at
+	 * (memchr and memmove take no NULL, even for 0 bytes). */
+	if (!c->in_len)
+		return 0;
 	while (!c->closing && c->out_len - c->out_off < OUT_HIGH) {
-		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		char *nl =
+			start < c->in_len ? memchr(c->in + start, '\n', c->in_len - start) : NULL;
 		bool malformed = false;
 		char *answer;
 
@@ -374,8 +362,10 @@ static int process_lines(struct vmqd_client *c, struct vmqd *d)
 		/* Not speaking the protocol: answered once, then dropped. */
 		c->closing = malformed;
 	}
-	memmove(c->in, c->in + start, c->in_len - start);
-	c->in_len -= start;
+	if (start) {
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+	}
 	/* What is left came with the last read: the next request starts now. */
 	if (start && c->in_len)
 		c->started = now();
@@ -387,13 +377,37 @@ static int process_lines(struct vmqd_client *c, struct vmqd *d)
 	return 0;
 }
 
-static int read_client(struct vmqd_client *c)
+static int client_buffer(struct vmqd_client *c)
 {
 	if (!c->in) {
 		c->in = malloc(VMQ_REQUEST_MAX);
 		if (!c->in)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+ssize_t vmqd_client_input(struct vmqd_client *c, const void *buf, size_t len)
+{
+	size_t room;
+
+	if (!len)
+		return 0;
+	if (client_buffer(c))
+		return -ENOMEM;
+	room = VMQ_REQUEST_MAX - c->in_len;
+	if (len > room)
+		len = room;
+	memcpy(c->in + c->in_len, buf, len);
+	c->in_len += len;
+	c->last = now();
+	return (ssize_t)len;
+}
+
+static int read_client(struct vmqd_client *c)
+{
+	if (client_buffer(c))
+		return -ENOMEM;
 	for (;;) {
 		ssize_t n = recv(c->fd, c->in + c->in_len, VMQ_REQUEST_MAX - c->in_len, 0);
 
@@ -437,7 +451,7 @@ static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
 		return false;
 	if ((revents & (POLLIN | POLLHUP)) && !c->closing && read_client(c))
 		return false;
-	if (process_lines(c, d) || write_client(c))
+	if (vmqd_client_process(c, d) || write_client(c))
 		return false;
 	if (c->out_off < c->out_len || c->pending)
 		return true;

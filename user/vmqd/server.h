@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "vmqd.h"
 
@@ -14,7 +15,24 @@
 #define VMQD_CLIENTS_PER_UID	   16
 #define VMQD_CLIENTS_ROOT_RESERVED 16
 
-struct vmqd_client;
+/* One connection: the bytes of requests not yet answered, and answers not
+ * yet sent. */
+struct vmqd_client {
+	int fd;
+	char *in; /* VMQ_REQUEST_MAX bytes once the first byte arrives */
+	size_t in_len;
+	char *out;
+	size_t out_len, out_off;
+	time_t last;
+	/* When the first byte of the unfinished request arrived: later bytes
+	 * do not reset it, or one byte every few seconds holds a slot forever. */
+	time_t started;
+	uid_t uid;
+	bool read_only; /* --read-group: changes are refused */
+	bool eof;	/* the peer sent everything it will send */
+	bool closing;	/* flush what is queued, then close */
+	bool pending;	/* complete lines wait for the next turn */
+};
 
 struct vmqd_server {
 	char path[108];
@@ -36,5 +54,12 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 		     const char *read_group);
 int vmqd_server_run(struct vmqd_server *s, struct vmqd *d);
 void vmqd_server_close(struct vmqd_server *s);
+
+/* The framing without a socket (the fuzzer feeds it). Bytes as received:
+ * how many fit before the next vmqd_client_process, or -ENOMEM. */
+ssize_t vmqd_client_input(struct vmqd_client *c, const void *buf, size_t len);
+/* Answers the complete lines held, as far as output room allows (sets
+ * pending or closing), 0 or -ENOMEM. */
+int vmqd_client_process(struct vmqd_client *c, struct vmqd *d);
 
 #endif /* VMQD_SERVER_H */

@@ -16,12 +16,14 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <net/if.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsontext.h"
 #include "log.h"
 #include "vmqd.h"
 
@@ -360,11 +362,18 @@ static int64_t int_of(struct json_object *o, const char *key)
 /* Parses one line; NULL unless it is a JSON object and nothing more. */
 static struct json_object *parse_line(const char *line, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new();
+	struct json_tokener *tok;
 	struct json_object *o;
+	const char *why;
+	size_t off;
 
+	/* As strict as a request: the lines are replayed as requests. */
+	if (len > INT32_MAX || vmq_json_check(line, len, &off, &why))
+		return NULL;
+	tok = json_tokener_new();
 	if (!tok)
 		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	o = json_tokener_parse_ex(tok, line, (int)len);
 	if (o && ((size_t)json_tokener_get_parse_end(tok) != len ||
 		  !json_object_is_type(o, json_type_object))) {

@@ -186,8 +186,16 @@ int req_check_keys(struct json_object *args, const char *const *keys, const char
 bool req_has(struct json_object *args, const char *key);
 int req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
 	    struct vmqd_reply *r, __u32 *out);
+int req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max, const char *what,
+		  struct vmqd_reply *r, __u32 *out);
 int req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
 	     struct vmqd_reply *r, const char **out);
+/* An interface name as the kernel takes it, and no ':' (an alias). */
+int req_ifname(struct json_object *args, const char *key, const char *what, struct vmqd_reply *r,
+	       const char **out);
+/* A client's string for a message: valid UTF-8, "..." when cut. */
+#define REQ_QUOTE_SIZE 36
+const char *req_quote(const char *s, char *buf, size_t size);
 int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
 	    struct vmqd_dev **dev);
 int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs);
