@@ -2,6 +2,8 @@
 # Runs every test: the CMocka suites (unit and BPF_PROG_TEST_RUN), then the
 # network-namespace integration scripts. Exit 0 only when none failed.
 # A test exits 77 to say "skipped" (with its reason on stderr).
+#   tests/run.sh [integration [PATTERN]]: the integration scripts only, those
+#   whose name holds PATTERN when given (make check-san).
 set -u
 BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
 export BUILD
@@ -26,12 +28,21 @@ run() { # name, command...
 	esac
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	run "unit/$(basename "$t")" "$t"
-done
+only=${1:-} pattern=${2:-}
+if [ -n "$only" ] && [ "$only" != integration ]; then
+	echo "usage: tests/run.sh [integration [PATTERN]]" >&2
+	exit 2
+fi
+
+if [ -z "$only" ]; then
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run "unit/$(basename "$t")" "$t"
+	done
+fi
 for t in "$here"/integration/test_*.sh; do
 	[ -f "$t" ] || continue
+	[[ $(basename "$t") == *"$pattern"* ]] || continue
 	run "integration/$(basename "$t" .sh)" bash "$t"
 done
 
