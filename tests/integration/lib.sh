@@ -803,3 +803,24 @@ vmqt_vmqd_diag() {
 		tail -n 20 "$f" | sed 's/^/  /'
 	done
 }
+
+# vmqt_assert_maps_match WHAT DEV [--labelled]: vmqd's `queue show` and
+# `group show` of DEV equal its pinned maps under $PINS/DEV entry by entry,
+# no metadata without a live queue, no group member without its group
+# (--labelled: no live queue without metadata either); tests/tools/
+# maps_check.py. Prints its one line of figures. Usable in $(...).
+vmqt_assert_maps_match() {
+	local what=$1 dev=$2 dir maps out rc=0
+	shift 2
+	dir=$(mktemp -d "$VMQT_TMP/maps.XXXXXX")
+	maps=$PINS/$dev/maps
+	vmqt_ctl -j queue show "$dev" >"$dir/queues.json"
+	vmqt_ctl -j group show "$dev" >"$dir/groups.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_queues" >"$dir/mq.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_groups" >"$dir/mg.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_queue_meta" >"$dir/mm.json"
+	out=$("$VMQT_PY" "$VMQT_ROOT/tests/tools/maps_check.py" "$dir" "$@" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || vmqt_fail "$what: vmqd and the pinned maps of $dev differ:$(printf '\n%s' "$out" | sed 's/^/   | /')"
+	rm -rf "$dir"
+	printf '%s\n' "$out"
+}
