@@ -262,7 +262,9 @@ static int process_lines(struct vmqd_client *c, struct vmqd *d)
 
 	c->pending = false;
 	while (!c->closing && c->out_len - c->out_off < OUT_HIGH) {
-		char *nl = memchr(c->in + start, '\n', c->in_len - start);
+		/* Guarded: before a connection's first byte c->in is NULL. */
+		char *nl =
+			c->in_len > start ? memchr(c->in + start, '\n', c->in_len - start) : NULL;
 		bool malformed = false;
 		char *answer;
 
@@ -285,8 +287,10 @@ static int process_lines(struct vmqd_client *c, struct vmqd *d)
 		/* Not speaking the protocol: answered once, then dropped. */
 		c->closing = malformed;
 	}
-	memmove(c->in, c->in + start, c->in_len - start);
-	c->in_len -= start;
+	if (start) {
+		memmove(c->in, c->in + start, c->in_len - start);
+		c->in_len -= start;
+	}
 	/* Full, and no line ends in it: a request beyond the limit. */
 	if (c->in_len >= VMQ_REQUEST_MAX && !memchr(c->in, '\n', c->in_len)) {
 		queue_error(c, E2BIG, "request: longer than 65536 bytes");
