@@ -656,6 +656,11 @@ vmqt_vmqd_rss() {
 	printf '%s\n' "$v"
 }
 
+# vmqt_rss_bounded: true unless vmqd runs under ASan (VMQ_SANITIZED=1),
+# whose quarantine holds freed memory on purpose: there RSS bounds mean
+# nothing, and LeakSanitizer checks vmqd's heap at its exit instead.
+vmqt_rss_bounded() { [ "${VMQ_SANITIZED:-0}" != 1 ]; }
+
 # vmqt_raw SOCK [TIMEOUT [keep]]: sends stdin's bytes on one connection to
 # SOCK, then shuts its sending side (unless "keep": the daemon must close
 # by itself); reads until the daemon closes or TIMEOUT (default 3) seconds
