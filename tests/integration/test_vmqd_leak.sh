@@ -3,8 +3,8 @@
 #
 # vmqd does not grow with the requests it serves: 100,000 requests of
 # every kind (each command of every object, errors of several kinds, a
-# port bound and unbound, a second uplink attached and detached, doctor
-# runs, state file writes), pipelined over a few connections, with every
+# port bound and unbound, a second uplink attached, upgraded and detached,
+# doctor runs, state file writes), pipelined over a few connections, with every
 # answer checked. VmRSS after them stays within 1 MiB of VmRSS after the
 # first 1,000. Built with ASan (make check-san) the bound is not checked:
 # ASan's quarantine holds freed memory on purpose, and LeakSanitizer
@@ -78,7 +78,8 @@ def cycle(n):
     if n % 200 == 0:
         c.append(req("doctor", "run", {"dev": dev}))
     if n % 500 == 0:
-        c += [req("dev", "attach", {"dev": up2, "queues": 64}), req("dev", "detach", {"dev": up2})]
+        c += [req("dev", "attach", {"dev": up2, "queues": 64}), req("dev", "upgrade", {"dev": up2}),
+              req("dev", "detach", {"dev": up2})]
     return c
 
 done, n, s, f = 0, 0, None, None
