@@ -29,7 +29,6 @@ static const struct {
 	{ "vmq_queues", offsetof(struct vmq_dev, queues_fd), false },
 	{ "vmq_groups", offsetof(struct vmq_dev, groups_fd), false },
 	{ "vmq_queue_stats", offsetof(struct vmq_dev, queue_stats_fd), false },
-	{ "vmq_txq_stats", offsetof(struct vmq_dev, txq_stats_fd), false },
 	{ "vmq_fallbacks", offsetof(struct vmq_dev, fallbacks_fd), false },
 	{ "vmq_dev_info", offsetof(struct vmq_dev, dev_info_fd), false },
 	{ VMQ_PIN_RODATA, offsetof(struct vmq_dev, rodata_fd), false },
@@ -132,6 +131,8 @@ int vmq_dev_load_store_prog(struct vmq_dev *dev)
 	if (!ctl)
 		return -errno;
 	err = bpf_map__reuse_fd(ctl->maps.vmq_queues, dev->queues_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(ctl->maps.vmq_queue_stats, dev->queue_stats_fd);
 	/* Pins without port slots: the writer gets a throwaway one-slot map
 	 * and port_store_fd stays unused (such an uplink stamps its ports). */
 	if (!err)

@@ -29,7 +29,6 @@ struct vmq_dev {
 	int queues_fd;
 	int groups_fd;
 	int queue_stats_fd;
-	int txq_stats_fd;
 	int fallbacks_fd;
 	int dev_info_fd;
 	int rodata_fd;
@@ -173,8 +172,8 @@ int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);
 void vmq_group_fill(struct vmq_group_entry *group, const __u16 *txqs, __u16 ntxqs);
 int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum);
 int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *sums);
-int vmq_txq_stats_read_all(const struct vmq_dev *dev, struct vmq_counter *sums);
-int vmq_txq_stats_read(const struct vmq_dev *dev, __u32 slot, struct vmq_counter *sum);
+int vmq_kernel_choice_read(const struct vmq_dev *dev, struct vmq_counter *sum);
+int vmq_queue_sync_copies(const struct vmq_dev *dev, unsigned int *synced);
 int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum);
 
 /* netdev.c: sysfs facts, XPS, the kernel's per-TX-queue figures. */

@@ -5,15 +5,9 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 
-static struct json_object *member(struct json_object *obj, const char *key, enum json_type type)
-{
-	struct json_object *val;
-
-	if (!json_object_object_get_ex(obj, key, &val) || !json_object_is_type(val, type))
-		return NULL;
-	return val;
-}
+#define member vmq_json_member
 
 const char *ctl_jstr(struct json_object *obj, const char *key)
 {

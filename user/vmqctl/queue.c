@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 static const char *const auto_word[] = { "auto", NULL };
@@ -180,40 +181,28 @@ static int set_print(FILE *out, struct json_object *args, struct json_object *re
 	return 0;
 }
 
+static const char *target_cell(struct json_object *q, char *buf, size_t size)
+{
+	ctl_fmt_target(q, buf, size);
+	return buf;
+}
+
 /* PLACED: who chose the TX queue; OWNER: "port" for a queue freed with
  * its port. */
 static int queue_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT },   { "ID", CTL_RIGHT },  { "TARGET", CTL_LEFT },
-		{ "VM", CTL_LEFT },    { "NAME", CTL_LEFT }, { "PLACED", CTL_LEFT },
-		{ "OWNER", CTL_LEFT },
+		{ "DEV", CTL_LEFT, .key = "dev" },
+		{ "ID", CTL_RIGHT, .key = "id" },
+		{ "TARGET", CTL_LEFT, .cell = target_cell },
+		{ "VM", CTL_LEFT, .key = "vm" },
+		{ "NAME", CTL_LEFT, .key = "name" },
+		{ "PLACED", CTL_LEFT, .key = "placement" },
+		{ "OWNER", CTL_LEFT, .key = "owner" },
 	};
-	struct json_object *queues = ctl_jarray(result, "queues");
-	size_t n = queues ? json_object_array_length(queues) : 0;
-	struct ctl_table t;
-	int err;
 
 	(void)args;
-	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *q = json_object_array_get_idx(queues, i);
-		char target[32];
-		const char *row[7];
-
-		ctl_fmt_target(q, target, sizeof(target));
-		row[0] = ctl_jstr(q, "dev");
-		row[1] = ctl_jnum(q, "id");
-		row[2] = target;
-		row[3] = ctl_jstr(q, "vm");
-		row[4] = ctl_jstr(q, "name");
-		row[5] = ctl_jstr(q, "placement");
-		row[6] = ctl_jstr(q, "owner");
-		ctl_table_add(&t, row);
-	}
-	err = ctl_table_print(&t, out, "");
-	ctl_table_free(&t);
-	return err;
+	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "queues"));
 }
 
 static const struct ctl_cmd queue_cmds[] = {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* vmqctl stats: vmq's counters per queue, per TX queue (with the kernel's
- * own where the device has them), and per fallback; and, under --watch,
- * their rates between two samples. */
+/* vmqctl stats: vmq's counters per queue and per fallback, the kernel's per
+ * TX queue where the device has them (mq); and, under --watch, their rates
+ * between two samples. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,12 +22,20 @@ static const struct ctl_param show_params[] = {
 static int print_queues(FILE *out, struct json_object *dev, bool rates)
 {
 	static const struct ctl_column total_cols[] = {
-		{ "ID", CTL_RIGHT },	  { "VM", CTL_LEFT },	  { "TARGET", CTL_LEFT },
-		{ "PACKETS", CTL_RIGHT }, { "BYTES", CTL_RIGHT }, { "FALLBACKS", CTL_RIGHT },
+		{ .header = "ID", .align = CTL_RIGHT },
+		{ .header = "VM", .align = CTL_LEFT },
+		{ .header = "TARGET", .align = CTL_LEFT },
+		{ .header = "PACKETS", .align = CTL_RIGHT },
+		{ .header = "BYTES", .align = CTL_RIGHT },
+		{ .header = "FALLBACKS", .align = CTL_RIGHT },
 	};
 	static const struct ctl_column rate_cols[] = {
-		{ "ID", CTL_RIGHT },	 { "VM", CTL_LEFT },	   { "TARGET", CTL_LEFT },
-		{ "PKTS/S", CTL_RIGHT }, { "BYTES/S", CTL_RIGHT }, { "FALLBACKS/S", CTL_RIGHT },
+		{ .header = "ID", .align = CTL_RIGHT },
+		{ .header = "VM", .align = CTL_LEFT },
+		{ .header = "TARGET", .align = CTL_LEFT },
+		{ .header = "PKTS/S", .align = CTL_RIGHT },
+		{ .header = "BYTES/S", .align = CTL_RIGHT },
+		{ .header = "FALLBACKS/S", .align = CTL_RIGHT },
 	};
 	struct json_object *queues = ctl_jarray(dev, "queues");
 	size_t n = queues ? json_object_array_length(queues) : 0;
@@ -60,24 +68,25 @@ static int print_queues(FILE *out, struct json_object *dev, bool rates)
 	return err;
 }
 
-/* vmq's counters, the kernel's (mq class) when there, and BQL's bytes in
- * flight, a level rather than a counter, in both forms. */
+/* The kernel's counters (mq class) when there, and BQL's bytes in flight, a
+ * level rather than a counter, in both forms. vmq keeps no per-TX-queue
+ * counter: without mq the table says so instead of showing zeros. */
 static int print_txqs(FILE *out, struct json_object *dev, bool rates)
 {
 	static const struct ctl_column total_cols[] = {
-		{ "TXQ", CTL_RIGHT },	       { "PACKETS", CTL_RIGHT },
-		{ "BYTES", CTL_RIGHT },	       { "KERNEL PKTS", CTL_RIGHT },
-		{ "KERNEL BYTES", CTL_RIGHT }, { "INFLIGHT", CTL_RIGHT },
+		{ .header = "TXQ", .align = CTL_RIGHT },
+		{ .header = "KERNEL PKTS", .align = CTL_RIGHT },
+		{ .header = "KERNEL BYTES", .align = CTL_RIGHT },
+		{ .header = "INFLIGHT", .align = CTL_RIGHT },
 	};
 	static const struct ctl_column rate_cols[] = {
-		{ "TXQ", CTL_RIGHT },
-		{ "PKTS/S", CTL_RIGHT },
-		{ "BYTES/S", CTL_RIGHT },
-		{ "KERNEL PKTS/S", CTL_RIGHT },
-		{ "KERNEL BYTES/S", CTL_RIGHT },
-		{ "INFLIGHT", CTL_RIGHT },
+		{ .header = "TXQ", .align = CTL_RIGHT },
+		{ .header = "KERNEL PKTS/S", .align = CTL_RIGHT },
+		{ .header = "KERNEL BYTES/S", .align = CTL_RIGHT },
+		{ .header = "INFLIGHT", .align = CTL_RIGHT },
 	};
 	struct json_object *txqs = ctl_jarray(dev, "txqs");
+	const char *source = ctl_jstr(dev, "txq_counters");
 	size_t n = txqs ? json_object_array_length(txqs) : 0;
 	struct ctl_table t;
 	int err;
@@ -86,28 +95,27 @@ static int print_txqs(FILE *out, struct json_object *dev, bool rates)
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *q = json_object_array_get_idx(txqs, i);
 		struct json_object *kernel = ctl_jobject(q, "kernel");
-		char r[4][RATE_SIZE];
-		const char *row[6];
+		char r[2][RATE_SIZE];
+		const char *row[4];
 
 		row[0] = ctl_jnum(q, "txq");
 		if (rates) {
-			row[1] = ctl_fmt_rate(q, "packets_per_s", r[0], RATE_SIZE);
-			row[2] = ctl_fmt_rate(q, "bytes_per_s", r[1], RATE_SIZE);
-			row[3] = ctl_fmt_rate(q, "kernel_packets_per_s", r[2], RATE_SIZE);
-			row[4] = ctl_fmt_rate(q, "kernel_bytes_per_s", r[3], RATE_SIZE);
+			row[1] = ctl_fmt_rate(q, "kernel_packets_per_s", r[0], RATE_SIZE);
+			row[2] = ctl_fmt_rate(q, "kernel_bytes_per_s", r[1], RATE_SIZE);
 		} else {
-			row[1] = ctl_jnum(q, "packets");
-			row[2] = ctl_jnum(q, "bytes");
-			row[3] = kernel ? ctl_jnum(kernel, "packets") : "-";
-			row[4] = kernel ? ctl_jnum(kernel, "bytes") : "-";
+			row[1] = kernel ? ctl_jnum(kernel, "packets") : "-";
+			row[2] = kernel ? ctl_jnum(kernel, "bytes") : "-";
 		}
-		row[5] = ctl_jnum(q, "bql_inflight");
+		row[3] = ctl_jnum(q, "bql_inflight");
 		ctl_table_add(&t, row);
 	}
 	if (n)
 		fputc('\n', out);
 	err = ctl_table_print(&t, out, "  ");
 	ctl_table_free(&t);
+	if (!err && n && source && !strcmp(source, "none"))
+		fprintf(out, "  (no per-TX-queue counters: the root qdisc of %s is not mq)\n",
+			ctl_jstr(dev, "dev") ? ctl_jstr(dev, "dev") : "-");
 	return err;
 }
 
@@ -132,14 +140,14 @@ static void add_unsteered(struct ctl_table *t, const char *what, struct json_obj
 static int print_other(FILE *out, struct json_object *dev, bool rates)
 {
 	static const struct ctl_column total_cols[] = {
-		{ "UNSTEERED", CTL_LEFT },
-		{ "PACKETS", CTL_RIGHT },
-		{ "BYTES", CTL_RIGHT },
+		{ .header = "UNSTEERED", .align = CTL_LEFT },
+		{ .header = "PACKETS", .align = CTL_RIGHT },
+		{ .header = "BYTES", .align = CTL_RIGHT },
 	};
 	static const struct ctl_column rate_cols[] = {
-		{ "UNSTEERED", CTL_LEFT },
-		{ "PKTS/S", CTL_RIGHT },
-		{ "BYTES/S", CTL_RIGHT },
+		{ .header = "UNSTEERED", .align = CTL_LEFT },
+		{ .header = "PKTS/S", .align = CTL_RIGHT },
+		{ .header = "BYTES/S", .align = CTL_RIGHT },
 	};
 	struct json_object *kernel = ctl_jobject(dev, "kernel_choice");
 	struct json_object *fallbacks = ctl_jobject(dev, "fallbacks");
@@ -330,11 +338,9 @@ static int txq_rates(struct json_object *t, struct json_object *before, double e
 {
 	struct json_object *kernel = ctl_jobject(t, "kernel");
 	struct json_object *kernel_before = before ? ctl_jobject(before, "kernel") : NULL;
-	int err = add_rate(t, "packets_per_s", t, before, "packets", true, elapsed);
+	int err = 0;
 
-	if (!err)
-		err = add_rate(t, "bytes_per_s", t, before, "bytes", true, elapsed);
-	if (!err && kernel && kernel_before)
+	if (kernel && kernel_before)
 		err = add_rate(t, "kernel_packets_per_s", kernel, kernel_before, "packets", false,
 			       elapsed);
 	if (!err && kernel && kernel_before)

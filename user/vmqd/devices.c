@@ -135,7 +135,14 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 		free(dev);
 		return err;
 	}
-	err = vmq_dev_info_read(&dev->dp, &info);
+	/* Entries written to vmq_queues alone (the bpftool path, or while no
+	 * vmqd ran) reach every CPU's copy now: from here on every write is
+	 * vmq_queue_store's, which keeps them equal. */
+	err = vmq_queue_sync_copies(&dev->dp, &changed);
+	if (!err && changed)
+		log_info("dev %s: %u queue entries copied to the per-CPU copies", ifname, changed);
+	if (!err)
+		err = vmq_dev_info_read(&dev->dp, &info);
 	if (!err && !dev->dp.ifindex) {
 		/* Gone while no daemon watched: kept, and attached when it returns. */
 		dev->missing = true;

@@ -61,11 +61,11 @@ const struct vmqd_command vmqd_daemon_commands[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-static const struct vmqd_object objects[] = {
+const struct vmqd_object vmqd_objects[] = {
 	{ "dev", vmqd_dev_commands },	    { "queue", vmqd_queue_commands },
 	{ "group", vmqd_group_commands },   { "port", vmqd_port_commands },
 	{ "stats", vmqd_stats_commands },   { "doctor", vmqd_doctor_commands },
-	{ "daemon", vmqd_daemon_commands },
+	{ "daemon", vmqd_daemon_commands }, { NULL, NULL },
 };
 
 static const char *req_string(struct json_object *req, const char *key)
@@ -93,14 +93,14 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 	if (json_object_object_get_ex(req, "args", &args) &&
 	    !json_object_is_type(args, json_type_object))
 		return reply_error(r, EINVAL, "request: args must be an object");
-	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+	for (const struct vmqd_object *o = vmqd_objects; o->name; o++) {
 		const struct vmqd_command *c;
 		char what[64];
 		int err;
 
-		if (strcmp(objects[i].name, object))
+		if (strcmp(o->name, object))
 			continue;
-		for (c = objects[i].commands; c->name && strcmp(c->name, command); c++)
+		for (c = o->commands; c->name && strcmp(c->name, command); c++)
 			;
 		if (!c->name)
 			return reply_error(r, EINVAL, "%s: unknown command \"%.32s\"", object,

@@ -75,6 +75,8 @@ struct vmqd_object {
 	const struct vmqd_command *commands; /* terminated by a NULL name */
 };
 
+/* Every object vmqd serves, ending with a NULL name. */
+extern const struct vmqd_object vmqd_objects[];
 extern const struct vmqd_command vmqd_dev_commands[];
 extern const struct vmqd_command vmqd_queue_commands[];
 extern const struct vmqd_command vmqd_group_commands[];
