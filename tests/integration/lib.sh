@@ -814,8 +814,9 @@ vmqt_vmqd_diag() {
 }
 
 # vmqt_assert_maps_match WHAT DEV [--labelled]: vmqd's `queue show` and
-# `group show` of DEV equal its pinned maps under $PINS/DEV entry by entry,
-# no metadata without a live queue, no group member without its group
+# `group show` of DEV equal its pinned maps under $PINS/DEV entry by entry
+# (the per-CPU copies of the entries too), no metadata without a live
+# queue, no group member without its group
 # (--labelled: no live queue without metadata either); tests/tools/
 # maps_check.py. Prints its one line of figures. Usable in $(...).
 vmqt_assert_maps_match() {
@@ -828,6 +829,7 @@ vmqt_assert_maps_match() {
 	vmqt_run bpftool -j map dump pinned "$maps/vmq_queues" >"$dir/mq.json"
 	vmqt_run bpftool -j map dump pinned "$maps/vmq_groups" >"$dir/mg.json"
 	vmqt_run bpftool -j map dump pinned "$maps/vmq_queue_meta" >"$dir/mm.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_queue_stats" >"$dir/ms.json"
 	out=$("$VMQT_PY" "$VMQT_ROOT/tests/tools/maps_check.py" "$dir" "$@" 2>&1) || rc=$?
 	[ "$rc" -eq 0 ] || vmqt_fail "$what: vmqd and the pinned maps of $dev differ:$(printf '\n%s' "$out" | sed 's/^/   | /')"
 	rm -rf "$dir"

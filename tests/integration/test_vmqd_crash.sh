@@ -30,11 +30,14 @@ start() { vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS" -d "$STATE"; }
 # --- a queue add cut between its two writes ----------------------------------------
 start
 vmqt_ctl dev attach "$DEV" default-txq 7 >/dev/null
-vmqt_ctl queue add "$DEV" id 60 txq 3 vm ghost >/dev/null
 vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
-# Its metadata written, its entry not yet: what the kill leaves.
+# What a vmqd killed inside `queue add DEV id 60 txq 3 vm ghost` leaves
+# once the metadata is written and the entry (and its per-CPU copies, one
+# store) not yet: metadata {vm "ghost", no name, no flags}, ID 60 free.
+ghost=$(printf 'ghost' | od -An -tu1 | xargs)
 # shellcheck disable=SC2046
-vmqt_run bpftool map update pinned "$MAPS/vmq_queues" key $(vmqt_le32 60) value 0 0 0 0
+vmqt_run bpftool map update pinned "$MAPS/vmq_queue_meta" key $(vmqt_le32 60) \
+	value $ghost $(printf '0 %.0s' $(seq $((72 - 5))))
 vmqt_send "ID 60, not live" 60 20 2
 vmqt_assert_on_txq "ID 60, not live: on the default TX queue" 7 20
 start

@@ -8,13 +8,16 @@ DIR holds the files the caller wrote:
   mq.json      `bpftool -j map dump pinned .../maps/vmq_queues`
   mg.json      `bpftool -j map dump pinned .../maps/vmq_groups`
   mm.json      `bpftool -j map dump pinned .../maps/vmq_queue_meta`
+  ms.json      `bpftool -j map dump pinned .../maps/vmq_queue_stats` (optional)
 
 Checks, entry by entry: the live queues (state != FREE, and queue 0) are
 exactly what queue show lists, with the same target; the groups with TX
 queues are exactly what group show lists, with the same TX queues and
 members; every metadata entry belongs to a live queue (queue 0 always is)
 and says the vm and name queue show says; every group member points at a
-group that exists. --labelled: every live queue but 0 also has metadata
+group that exists; each CPU's copy of an entry (vmq_queue_stats, what the
+program reads first) is the entry or free (then the program reads the
+entry). --labelled: every live queue but 0 also has metadata
 (the caller added each one with a vm).
 
 Prints one line of figures and exits 0, or prints every mismatch and
@@ -81,6 +84,12 @@ def main():
         for i in live:
             if i and i not in metas:
                 bad.append(f"queue {i}: live, added with a vm, but no metadata")
+    if os.path.exists(os.path.join(d, "ms.json")):
+        for e in (x.get("formatted", x) for x in load(d, "ms.json")):
+            for c in e["values"]:
+                copy, truth = c["value"]["entry"], entries.get(e["key"])
+                if copy["state"] != FREE and copy != truth:
+                    bad.append(f"queue {e['key']}: CPU {c['cpu']}'s copy {copy}, the entry {truth}")
     ingroups = {g: v for g, v in groups.items() if v["ntxqs"]}
     for g in sorted(set(ingroups) | set(gshown)):
         if g not in ingroups:
