@@ -43,6 +43,9 @@ DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 \
 	qemu-system-x86 busybox-static cpio xz-utils man-db groff-base bsdextrautils
 # The libvirt hook's test runs a real libvirtd and QEMU (TCG).
 DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+# The service test: systemd-analyze (package systemd; it is not started:
+# the test never needs systemd running), capsh, strace.
+DEPS += systemd libcap2-bin strace
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)

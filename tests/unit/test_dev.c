@@ -276,18 +276,18 @@ static void test_detach_keeps_a_clsact_others_joined(void **state)
 	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
 	assert_int_equal(vmq_dev_attach(&dev), 0);
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 0);
 	/* Someone adds a filter to the clsact vmq created. */
 	assert_int_equal(
 		system("tc filter add dev lo ingress pref 10 protocol all u32 match u32 0 0"), 0);
 	/* u32 dumps its hash table and its key: two entries, one filter. */
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 2);
 	assert_int_equal(vmq_dev_detach(&dev), 0);
 	/* vmq's filter went; the qdisc stayed for the other one. */
 	assert_true(hook_exists(dev.ifindex));
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 2);
 	hook.ifindex = dev.ifindex;
 	assert_int_equal(bpf_tc_hook_destroy(&hook), 0);
@@ -631,6 +631,58 @@ static void test_migrate_v1_to_v2(void **state)
 	vmq_dev_close(&dev);
 }
 
+/* Pin names: dots encoded, reversibly; a rename moves the pins; a load
+ * builds under :new and renames into place, over a crashed load's leftover. */
+static void test_pin_names_rename_and_staging(void **state)
+{
+	char buf[64], path[PATH_MAX];
+	struct vmq_dev dev, other;
+
+	(void)state;
+	assert_int_equal(vmq_pin_name_encode("eth0.100", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "eth0%2e100");
+	assert_int_equal(vmq_pin_name_decode(buf, path, IF_NAMESIZE), 0);
+	assert_string_equal(path, "eth0.100");
+	assert_int_equal(vmq_pin_name_encode("a%b.", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a%25b%2e");
+	assert_int_equal(vmq_pin_name_decode(buf, path, IF_NAMESIZE), 0);
+	assert_string_equal(path, "a%b.");
+	assert_int_equal(vmq_pin_name_encode("eth0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "eth0");
+	assert_int_equal(vmq_pin_name_decode("eth0:new", path, IF_NAMESIZE), -EINVAL);
+	assert_int_equal(vmq_pin_name_decode("eth0.1", path, IF_NAMESIZE), -EINVAL);
+	assert_int_equal(vmq_pin_name_decode("eth%zz", path, IF_NAMESIZE), -EINVAL);
+	assert_int_equal(vmq_pin_name_decode("", path, IF_NAMESIZE), -EINVAL);
+
+	/* A load killed halfway left lo:new: the next load clears it. */
+	snprintf(path, sizeof(path), "%s/lo:new/maps", root);
+	assert_int_equal(vmq_mkdir_p(path, 0700), 0);
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_false(exists("%s/%s", root, "lo:new"));
+	assert_true(exists("%s/%s/vmq_tx_egress", root, "lo"));
+
+	assert_int_equal(vmq_dev_rename(&dev, "lo.7"), 0);
+	assert_string_equal(dev.ifname, "lo.7");
+	assert_true(exists("%s/%s/vmq_tx_egress", root, "lo%2e7"));
+	assert_false(exists("%s/%s", root, "lo"));
+	assert_int_equal(vmq_dev_adopt(&other, root, "lo.7"), 0);
+	vmq_dev_close(&other);
+	/* A directory in the way: the name changes, the pins stay. */
+	snprintf(path, sizeof(path), "%s/lo%%2e8/x", root);
+	assert_int_equal(vmq_mkdir_p(path, 0700), 0);
+	assert_true(vmq_dev_rename(&dev, "lo.8") < 0);
+	assert_string_equal(dev.ifname, "lo.8");
+	assert_true(exists("%s/%s/vmq_tx_egress", root, "lo%2e7"));
+	assert_int_equal(rmdir(path), 0);
+	snprintf(path, sizeof(path), "%s/lo%%2e8", root);
+	assert_int_equal(rmdir(path), 0);
+
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	assert_false(exists("%s/%s", root, "lo%2e7"));
+	assert_false(exists("%s/%s", root, "lo%2e7:old"));
+	vmq_dev_close(&dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -646,6 +698,7 @@ int main(void)
 		cmocka_unit_test(test_upgrade_moves_clsact_to_tcx),
 		cmocka_unit_test(test_migrate_v1_to_v2),
 		cmocka_unit_test(test_upgrade_refuses_unknown_abi),
+		cmocka_unit_test(test_pin_names_rename_and_staging),
 	};
 
 	return cmocka_run_group_tests_name("libvmq device", tests, setup, teardown);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/un.h>
 #include <json-c/json.h>
 
 #include "vmq_test.h"
@@ -331,6 +332,81 @@ static void parse_good(void **state)
 	assert_string_equal(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)), "2001:db8::7");
 }
 
+/* An absolute path is a Unix socket; one too long for sun_path is refused. */
+static void parse_unix(void **state)
+{
+	struct vmqd_metrics_addr a;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&a.ss;
+	char why[160], path[200];
+
+	(void)state;
+	assert_int_equal(vmqd_metrics_parse_addr("/run/vmq/metrics.sock", &a, why, sizeof(why)), 0);
+	assert_int_equal(a.ss.ss_family, AF_UNIX);
+	assert_string_equal(sun->sun_path, "/run/vmq/metrics.sock");
+	assert_string_equal(a.text, "/run/vmq/metrics.sock");
+	assert_null(a.token);
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(vmqd_metrics_parse_addr(path, &a, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "Unix socket path"));
+}
+
+/* The token file: its first line, printable, no blanks, 1..256 bytes. */
+static void token_file(void **state)
+{
+	static const struct {
+		const char *text;
+		int err;
+		const char *token;
+	} cases[] = {
+		{ "s3cret\n", 0, "s3cret" },	   { "s3cret\r\nsecond line\n", 0, "s3cret" },
+		{ "no-newline", 0, "no-newline" }, { "", -EINVAL, NULL },
+		{ "\nlater\n", -EINVAL, NULL },	   { "two words\n", -EINVAL, NULL },
+		{ "tab\there\n", -EINVAL, NULL },
+	};
+	char dir[] = "/tmp/vmq-token-XXXXXX", path[64], token[VMQD_METRICS_TOKEN_MAX + 1], why[160],
+	     big[VMQD_METRICS_TOKEN_MAX + 3];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/token", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(cases[i].text, f);
+		fclose(f);
+		assert_int_equal(
+			vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)),
+			cases[i].err);
+		if (cases[i].token)
+			assert_string_equal(token, cases[i].token);
+	}
+	/* 256 bytes fit; 257 do not. */
+	memset(big, 'a', sizeof(big));
+	big[VMQD_METRICS_TOKEN_MAX] = '\0';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(big, f);
+	fclose(f);
+	assert_int_equal(vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)), 0);
+	assert_int_equal(strlen(token), VMQD_METRICS_TOKEN_MAX);
+	big[VMQD_METRICS_TOKEN_MAX] = 'a';
+	big[VMQD_METRICS_TOKEN_MAX + 1] = '\0';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(big, f);
+	fclose(f);
+	assert_int_equal(vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "longer than 256"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)),
+			 -ENOENT);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 static void parse_bad(void **state)
 {
 	static const struct {
@@ -629,6 +705,8 @@ int main(void)
 		cmocka_unit_test(render_skips_bad_values),
 		cmocka_unit_test(parse_good),
 		cmocka_unit_test(parse_bad),
+		cmocka_unit_test(parse_unix),
+		cmocka_unit_test(token_file),
 		cmocka_unit_test(server_answers),
 		cmocka_unit_test(server_ipv6),
 		cmocka_unit_test(server_port_in_use),

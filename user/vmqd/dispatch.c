@@ -68,6 +68,21 @@ const struct vmqd_object vmqd_objects[] = {
 	{ "daemon", vmqd_daemon_commands }, { NULL, NULL },
 };
 
+/* What a --read-group client may run: nothing here changes the data plane,
+ * the pins or the state file, nor sends a packet ("doctor" skips its probe). */
+static const char *const read_only_commands[] = {
+	"dev show",   "queue show", "group show",  "port show",
+	"stats show", "doctor run", "daemon ping", "daemon save",
+};
+
+static bool read_only_allowed(const char *what)
+{
+	for (size_t i = 0; i < sizeof(read_only_commands) / sizeof(read_only_commands[0]); i++)
+		if (!strcmp(read_only_commands[i], what))
+			return true;
+	return false;
+}
+
 static const char *req_string(struct json_object *req, const char *key)
 {
 	struct json_object *v;
@@ -106,6 +121,11 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 			return reply_error(r, EINVAL, "%s: unknown command \"%.32s\"", object,
 					   command);
 		snprintf(what, sizeof(what), "%s %s", object, command);
+		if (d->read_only && !read_only_allowed(what))
+			return reply_error(r, EPERM,
+					   "%s: permission denied: read-only access (vmqd "
+					   "--read-group); changes need root or vmqd --group",
+					   what);
 		if (!args) {
 			args = json_object_new_object();
 			json_object_object_add(req, "args", args);
