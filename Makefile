@@ -2,6 +2,8 @@
 #   make            build everything under build/
 #   make test       install missing packages, build, run every test (root)
 #   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60); fuzz-smoke: 5 s
+#   make check-san  the integration tests against vmqd and vmqctl built with
+#                   ASan and UBSan; any sanitizer report fails its test (root)
 #   make bench      print the performance figures, write build/bench/bench.json (root)
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -33,7 +35,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all test check lint deps clean install bench demo guest
+.PHONY: all test check check-san lint deps clean install bench demo guest
 
 # Debian packages: build, tests, demo.
 DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 \
@@ -106,6 +108,10 @@ $(BUILD)/san/lib$(1).a: $(filter-out %/main.o,$(call prog_objs,$(1),san/) $(COMM
 $(BUILD)/$(1): $(BUILD)/obj/$(1)/main.o $(BUILD)/lib$(1).a $(BUILD)/libvmq.a
 	$$(call msg,LINK,$$@)
 	$$(Q)$$(CC) $$(CFLAGS) $$^ $$(LDLIBS) -o $$@
+
+$(BUILD)/san/bin/$(1): $(BUILD)/san/$(1)/main.o $(BUILD)/san/lib$(1).a $(BUILD)/san/libvmq.a
+	$$(call msg,LINK-SAN,$$@)
+	$$(Q)mkdir -p $$(@D) && $$(CC) $$(CFLAGS) $$(SANITIZE) $$^ $$(LDLIBS) -o $$@
 endef
 $(foreach p,$(PROGS),$(eval $(call prog_rules,$(p))))
 $(call prog_objs,vmqd,obj/) $(call prog_objs,vmqd,san/): $(BUILD)/vmq_tx.skel.h
@@ -197,6 +203,13 @@ fuzz-smoke: fuzz-build
 
 check: all $(UNIT_BINS) $(TOOL_BINS) fuzz-build lint
 	$(Q)BUILD=$(abspath $(BUILD)) tests/run.sh
+
+# The integration suite with $(BUILD)/san/bin/vmqd and vmqctl (tests/integration/
+# lib.sh: VMQ_BIN_DIR, VMQ_SANITIZED); TESTS=PATTERN runs the matching ones.
+SAN_PROGS := $(PROGS:%=$(BUILD)/san/bin/%)
+check-san: all $(SAN_PROGS) $(TOOL_BINS)
+	$(Q)BUILD=$(abspath $(BUILD)) VMQ_BIN_DIR=$(abspath $(BUILD)/san/bin) VMQ_SANITIZED=1 \
+		tests/run.sh integration $(TESTS)
 
 # clang-format and clang-tidy stay quiet (.clang-format, .clang-tidy).
 C_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find bpf include user tests bench -name '*.[ch]')

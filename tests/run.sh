@@ -3,6 +3,8 @@
 # run of each fuzzer, then the network-namespace integration scripts. Exit 0
 # only when none failed.
 # A test exits 77 to say "skipped" (with its reason on stderr).
+#   tests/run.sh [integration [PATTERN]]: the integration scripts only, those
+#   whose name holds PATTERN when given (make check-san).
 set -u
 BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
 export BUILD
@@ -27,16 +29,25 @@ run() { # name, command...
 	esac
 }
 
-for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
-	run "unit/$(basename "$t")" "$t"
-done
-# A few seconds of each fuzzer (make fuzz runs them longer): a crash fails.
-if compgen -G "$BUILD/fuzz/fuzz_*" >/dev/null; then
-	run "fuzz/smoke" env FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" FUZZ_ONLY= bash "$here/fuzz/run.sh"
+only=${1:-} pattern=${2:-}
+if [ -n "$only" ] && [ "$only" != integration ]; then
+	echo "usage: tests/run.sh [integration [PATTERN]]" >&2
+	exit 2
+fi
+
+if [ -z "$only" ]; then
+	for t in "$BUILD"/tests/test_*; do
+		[ -x "$t" ] || continue
+		run "unit/$(basename "$t")" "$t"
+	done
+	# A few seconds of each fuzzer (make fuzz runs them longer): a crash fails.
+	if compgen -G "$BUILD/fuzz/fuzz_*" >/dev/null; then
+		run "fuzz/smoke" env FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" FUZZ_ONLY= bash "$here/fuzz/run.sh"
+	fi
 fi
 for t in "$here"/integration/test_*.sh; do
 	[ -f "$t" ] || continue
+	[[ $(basename "$t") == *"$pattern"* ]] || continue
 	run "integration/$(basename "$t" .sh)" bash "$t"
 done
 

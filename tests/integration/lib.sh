@@ -25,6 +25,14 @@
 # Helpers that create things set global variables, so call them directly,
 # never inside $(...): a subshell's registrations would be lost.
 #
+# Which vmqd and vmqctl run: VMQ_BIN_DIR's (default $BUILD's). The scripts
+# name them $BUILD/vmqd and $BUILD/vmqctl, so with VMQ_BIN_DIR vmqt_init
+# points BUILD at a directory of links: those two to VMQ_BIN_DIR, the rest
+# to the build directory. VMQ_SANITIZED=1 (make check-san, binaries built
+# with ASan and UBSan): every report goes to a file in $VMQT_TMP/san, the
+# first error stops the process, LeakSanitizer runs at exit, and the test
+# fails when any report file exists once its processes are stopped.
+#
 # Kernel facts these helpers rely on (docs/kernel-notes.md, "General"):
 # - `ip netns exec` remounts /sys for the namespace: /sys/class/net/DEV
 #   there is the namespace's device, and /sys/fs/bpf is not mounted, so
@@ -46,6 +54,7 @@ VMQT_MOUNTS=()         # bpffs mount points: pins removed, unmounted, rmdir'ed
 VMQT_PIDS=()           # background processes to stop
 VMQT_TMP=""            # scratch dir, removed
 VMQT_DIAG_FN=""        # optional function the test sets: prints state on failure
+VMQT_SANLOG=""         # sanitizer reports (VMQ_SANITIZED=1)
 
 # --- messages, failure, skip -------------------------------------------
 vmqt_log() { printf '   %s\n' "$*"; }
@@ -68,7 +77,7 @@ _vmqt_on_err() {
 
 # --- cleanup -------------------------------------------------------------
 _vmqt_cleanup() {
-	local rc=$? pid i mnt leak=0
+	local rc=$? pid i mnt leak=0 grace=10
 	# PIPE too: a reader that went away (test | head) must not stop the cleanup.
 	trap '' INT TERM PIPE
 	trap - ERR
@@ -82,14 +91,23 @@ _vmqt_cleanup() {
 	for pid in "${VMQT_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
+	# Sanitized, exit takes longer (LeakSanitizer): a KILL would lose its report.
+	[ -z "$VMQT_SANLOG" ] || grace=100
 	for pid in "${VMQT_PIDS[@]}"; do
-		for i in 1 2 3 4 5 6 7 8 9 10; do
+		for ((i = 0; i < grace; i++)); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	if [ -n "$VMQT_SANLOG" ] && [ -n "$(ls -A "$VMQT_SANLOG" 2>/dev/null)" ]; then
+		for i in "$VMQT_SANLOG"/*; do
+			printf '   FAIL: sanitizer report %s:\n' "$(basename "$i")" >&2
+			head -n 60 "$i" | sed 's/^/   | /' >&2
+		done
+		[ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] || rc=1
+	fi
 	# Deleting a link is synchronous (its qdiscs and tc filters go with
 	# it); namespace teardown is not, so links go first.
 	for ((i = ${#VMQT_LINKS[@]} - 1; i >= 0; i--)); do
@@ -136,6 +154,20 @@ vmqt_init() {
 		command -v "$t" >/dev/null || vmqt_skip "'$t' not found (make deps installs the tools)"
 	done
 	VMQT_TMP=$(mktemp -d "/tmp/vmqt-$VMQT_ID.XXXXXX")
+	if [ -n "${VMQ_BIN_DIR:-}" ]; then
+		vmqt_need_file "$VMQ_BIN_DIR/vmqd" "$VMQ_BIN_DIR/vmqctl"
+		mkdir "$VMQT_TMP/build"
+		ln -s "$BUILD"/* "$VMQT_TMP/build/"
+		ln -sfn "$VMQ_BIN_DIR/vmqd" "$VMQT_TMP/build/vmqd"
+		ln -sfn "$VMQ_BIN_DIR/vmqctl" "$VMQT_TMP/build/vmqctl"
+		BUILD=$VMQT_TMP/build
+	fi
+	if [ "${VMQ_SANITIZED:-0}" = 1 ]; then
+		VMQT_SANLOG=$VMQT_TMP/san
+		mkdir "$VMQT_SANLOG"
+		export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$VMQT_SANLOG/asan"
+		export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$VMQT_SANLOG/ubsan"
+	fi
 }
 
 # Fails unless the build products exist: `make check` builds them first.
@@ -552,10 +584,13 @@ vmqt_forget_pid() {
 vmqt_vmqd_kill() {
 	local pid=$1 sig=$2 i
 	kill "-$sig" "$pid" || vmqt_fail "kill -$sig $pid: no such process"
-	for i in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	# Braces: bash may reap it here, and its "Killed" notice is not a test message.
+	{
+		for i in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+	} 2>/dev/null
 	! kill -0 "$pid" 2>/dev/null || vmqt_fail "vmqd $pid still running 5 s after SIG$sig"
 	VMQT_KILL_RC=0
 	# Braces: bash's "Killed" notice for the job is not a test message.
@@ -626,6 +661,12 @@ vmqt_vmqd_rss() {
 	vmqt_uint "VmRSS of $1" "$v"
 	printf '%s\n' "$v"
 }
+
+# vmqt_perf_bounded: true unless vmqd runs under ASan (VMQ_SANITIZED=1):
+# there memory and time bounds mean nothing (ASan's quarantine holds freed
+# memory on purpose, and every access is checked); LeakSanitizer checks
+# vmqd's heap at its exit instead, and make check holds the bounds.
+vmqt_perf_bounded() { [ "${VMQ_SANITIZED:-0}" != 1 ]; }
 
 # vmqt_raw SOCK [TIMEOUT [keep]]: sends stdin's bytes on one connection to
 # SOCK, then shuts its sending side (unless "keep": the daemon must close
@@ -773,4 +814,27 @@ vmqt_vmqd_diag() {
 		echo "$(basename "$f"):"
 		tail -n 20 "$f" | sed 's/^/  /'
 	done
+}
+
+# vmqt_assert_maps_match WHAT DEV [--labelled]: vmqd's `queue show` and
+# `group show` of DEV equal its pinned maps under $PINS/DEV entry by entry
+# (the per-CPU copies of the entries too), no metadata without a live
+# queue, no group member without its group
+# (--labelled: no live queue without metadata either); tests/tools/
+# maps_check.py. Prints its one line of figures. Usable in $(...).
+vmqt_assert_maps_match() {
+	local what=$1 dev=$2 dir maps out rc=0
+	shift 2
+	dir=$(mktemp -d "$VMQT_TMP/maps.XXXXXX")
+	maps=$PINS/$dev/maps
+	vmqt_ctl -j queue show "$dev" >"$dir/queues.json"
+	vmqt_ctl -j group show "$dev" >"$dir/groups.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_queues" >"$dir/mq.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_groups" >"$dir/mg.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_queue_meta" >"$dir/mm.json"
+	vmqt_run bpftool -j map dump pinned "$maps/vmq_queue_stats" >"$dir/ms.json"
+	out=$("$VMQT_PY" "$VMQT_ROOT/tests/tools/maps_check.py" "$dir" "$@" 2>&1) || rc=$?
+	[ "$rc" -eq 0 ] || vmqt_fail "$what: vmqd and the pinned maps of $dev differ:$(printf '\n%s' "$out" | sed 's/^/   | /')"
+	rm -rf "$dir"
+	printf '%s\n' "$out"
 }

@@ -41,7 +41,12 @@ out=$(vmqt_ctl -b "$BATCH")
 ms=$(ms_since "$t0")
 vmqt_assert_eq "vmqctl -b (4096 queue add): output" "" "$out"
 vmqt_log "vmqctl -b with $NQUEUES queue add lines: $ms ms"
-[ "$ms" -lt "$LIMIT_MS" ] || vmqt_fail "vmqctl -b with $NQUEUES queue add lines took $ms ms (required: < $LIMIT_MS ms)"
+bound="< $LIMIT_MS ms"
+if vmqt_perf_bounded; then
+	[ "$ms" -lt "$LIMIT_MS" ] || vmqt_fail "vmqctl -b with $NQUEUES queue add lines took $ms ms (required: < $LIMIT_MS ms)"
+else
+	bound="not bounded under ASan"
+fi
 rss1=$(vmqt_vmqd_rss "$PID")
 vmqt_log "vmqd VmRSS: $rss0 kB attached with no queues, $rss1 kB with $NQUEUES queues"
 
@@ -55,7 +60,7 @@ vmqt_assert_eq "queue IDs shown are exactly 0..$NQUEUES" true "$ids"
 live=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["live_queues"]')
 vmqt_assert_eq "dev show live_queues" "$NQUEUES" "$live"
 rss_show=$(vmqt_vmqd_rss "$PID")
-vmqt_ok "batch of $NQUEUES queue add: $ms ms (< $LIMIT_MS ms); all $NQUEUES present with target, vm and name (queue show -j: $show_ms ms)"
+vmqt_ok "batch of $NQUEUES queue add: $ms ms ($bound); all $NQUEUES present with target, vm and name (queue show -j: $show_ms ms)"
 vmqt_log "vmqd VmRSS: $rss1 kB after the batch, $rss_show kB after one queue show -j of $NQUEUES queues"
 
 # Answers of this size come and go: repeating them must not grow vmqd.
@@ -65,9 +70,13 @@ for i in $(seq 10); do
 	vmqt_ctl -j group show >/dev/null
 done
 rss_rep=$(vmqt_vmqd_rss "$PID")
-[ $((rss_rep - rss_show)) -lt 1024 ] ||
-	vmqt_fail "vmqd VmRSS grew from $rss_show kB to $rss_rep kB over 10 rounds of queue show / stats / group show of $NQUEUES queues"
-vmqt_ok "10 more rounds of queue show / stats / group show: vmqd VmRSS $rss_show -> $rss_rep kB (grew < 1 MB: stats answers are larger; no leak)"
+if vmqt_perf_bounded; then
+	[ $((rss_rep - rss_show)) -lt 1024 ] ||
+		vmqt_fail "vmqd VmRSS grew from $rss_show kB to $rss_rep kB over 10 rounds of queue show / stats / group show of $NQUEUES queues"
+	vmqt_ok "10 more rounds of queue show / stats / group show: vmqd VmRSS $rss_show -> $rss_rep kB (grew < 1 MB: stats answers are larger; no leak)"
+else
+	vmqt_log "10 more rounds of queue show / stats / group show: vmqd VmRSS $rss_show -> $rss_rep kB, not bounded under ASan"
+fi
 
 for id in 1 2047 4095 4096; do
 	vmqt_send "queue $id (from the batch)" "$id" 50 2

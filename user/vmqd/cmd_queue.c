@@ -182,7 +182,9 @@ int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return reply_error(r, EINVAL, "%s: placement auto needs a txq", what);
 	meta.flags = extra_flags | (placed || auto_placement ? VMQ_META_F_TXQ_AUTO : 0) |
 		     (port_owned ? VMQ_META_F_PORT_OWNED : 0);
-	/* Metadata first: a queue is never live without its names. */
+	/* Metadata first: a queue is never live without its names or flags
+	 * (an owner port's). A crash in between leaves metadata of a queue
+	 * that is not live: no reader shows it, and adoption sweeps it. */
 	err = vmq_queue_meta_store(&dev->dp, id, &meta);
 	if (!err)
 		err = vmq_queue_write(&dev->dp, id, e);

@@ -42,7 +42,10 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64(id));
 		json_entry_target(&entries[id], o);
-		if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
+		/* Metadata counts only with a live entry: a queue add writes it
+		 * first, a queue del drops it last. */
+		if ((entries[id].state != VMQ_QUEUE_FREE || id == VMQ_DEFAULT_QUEUE) &&
+		    !vmq_queue_meta_read(&dev->dp, id, &meta)) {
 			if (meta.vm[0])
 				json_object_object_add(o, "vm", json_object_new_string(meta.vm));
 			if (meta.flags & VMQ_META_F_DEGRADED)

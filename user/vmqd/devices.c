@@ -273,6 +273,14 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 
 		vmqd_dev_upgrade(d, dev, NULL, true, &res, NULL);
 	}
+	/* A vmqd killed mid-request may have left metadata without its queue. */
+	err = vmqd_sweep_meta(dev, &changed);
+	if (err)
+		log_warn("dev %s: cannot sweep queue metadata: %s", ifname, strerror(-err));
+	else if (changed)
+		log_warn("dev %s: dropped metadata of %u queues that are not live (a request "
+			 "cut short)",
+			 ifname, changed);
 	/* The TX queues may have changed while no daemon watched. */
 	err = dev->missing ? 0 : vmqd_reconcile(dev, &changed);
 	if (err)

@@ -134,3 +134,44 @@ unsigned int vmqd_degraded_count(struct vmqd_dev *dev)
 		     (meta.flags & VMQ_META_F_DEGRADED);
 	return n;
 }
+
+/*
+ * Drops metadata whose queue is not live. A queue add writes the metadata
+ * first (a live queue never lacks its names and flags) and a queue del
+ * frees the entry first, so a vmqd killed between the two writes leaves
+ * metadata alone, never a live queue without it: this sweep, at adoption,
+ * removes it. Queue 0 always exists, whatever its entry says.
+ */
+int vmqd_sweep_meta(struct vmqd_dev *dev, unsigned int *swept)
+{
+	__u32 n = dev->dp.nr_queues, id, *orphans = NULL;
+	struct vmq_queue_entry *entries = calloc(n, sizeof(*entries));
+	size_t norphans = 0, cap = 0;
+	int err = entries ? vmq_queue_read_all(&dev->dp, entries) : -ENOMEM;
+
+	*swept = 0;
+	for (int next = err ? -1 : bpf_map_get_next_key(dev->dp.queue_meta_fd, NULL, &id);
+	     !next && !err; next = bpf_map_get_next_key(dev->dp.queue_meta_fd, &id, &id)) {
+		if (id == VMQ_DEFAULT_QUEUE || (id < n && entries[id].state != VMQ_QUEUE_FREE))
+			continue;
+		if (norphans == cap) {
+			__u32 *more = realloc(orphans, (cap ? cap * 2 : 64) * sizeof(*orphans));
+
+			if (!more) {
+				err = -ENOMEM;
+				break;
+			}
+			orphans = more;
+			cap = cap ? cap * 2 : 64;
+		}
+		orphans[norphans++] = id;
+	}
+	/* Deleted after the walk: a hash map's walk restarts at a deleted key. */
+	for (size_t i = 0; !err && i < norphans; i++) {
+		err = vmq_queue_meta_delete(&dev->dp, orphans[i]);
+		*swept += !err;
+	}
+	free(orphans);
+	free(entries);
+	return err;
+}

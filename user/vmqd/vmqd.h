@@ -91,6 +91,7 @@ extern const struct vmqd_command vmqd_doctor_commands[];
 /* reconcile.c */
 int vmqd_reconcile(struct vmqd_dev *dev, unsigned int *changed);
 unsigned int vmqd_degraded_count(struct vmqd_dev *dev);
+int vmqd_sweep_meta(struct vmqd_dev *dev, unsigned int *swept);
 
 /* cmd_dev.c */
 /* Upgrades dev's program (and hook, unless keep_hook) to obj_path's, or
