@@ -18,10 +18,11 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
-override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD)
+# -MMD -MP: each object depends on the headers it includes, no more.
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(BUILD) -MMD -MP
 LDLIBS := -ljson-c -lbpf -lelf -lz -lpthread -lmicrohttpd
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer
-BPF_CFLAGS := -g -O2 -target bpf $(WARN) -Iinclude -I/usr/include/$(MULTIARCH)
+BPF_CFLAGS := -g -O2 -target bpf $(WARN) -Iinclude -I/usr/include/$(MULTIARCH) -MMD -MP
 
 ifeq ($(V),1)
 Q :=
@@ -35,12 +36,15 @@ endif
 .PHONY: all test check lint deps clean install bench demo guest
 
 # Debian packages: build, tests, demo.
-DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 pkg-config \
+DEPS := make gcc clang llvm libbpf-dev bpftool libcmocka-dev iproute2 \
 	libelf-dev zlib1g-dev libjson-c-dev ethtool clang-format clang-tidy python3 util-linux \
 	libmicrohttpd-dev curl python3-prometheus-client \
-	qemu-system-x86 busybox-static cpio xz-utils
+	qemu-system-x86 busybox-static cpio xz-utils man-db groff-base bsdextrautils
 # The libvirt hook's test runs a real libvirtd and QEMU (TCG).
 DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
+# The service test: systemd-analyze (package systemd; it is not started:
+# the test never needs systemd running), capsh, strace.
+DEPS += systemd libcap2-bin strace
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)
@@ -51,17 +55,17 @@ PROGS := $(patsubst user/%/main.c,%,$(wildcard user/*/main.c))
 COMMON_SRCS := $(wildcard user/common/*.c)
 prog_srcs = $(wildcard user/$(1)/*.c)
 prog_objs = $(patsubst user/%.c,$(BUILD)/$(2)%.o,$(call prog_srcs,$(1)))
-USER_HDRS := $(wildcard user/lib/*.h user/common/*.h user/vmqd/*.h user/vmqctl/*.h) include/vmq_abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
-	$(BUILD)/tests/vmq_port_variant.bpf.o
+	$(BUILD)/tests/vmq_port_variant.bpf.o $(BUILD)/tests/vmq_tx_observe.bpf.o \
+	$(BUILD)/tests/vmq_tx_v1.bpf.o
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
 
 # --- BPF objects and skeletons ------------------------------------------
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h | $(BUILD)
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -73,11 +77,11 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/obj/lib/dev.o $(BUILD)/san/lib/dev.o: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h
 $(BUILD)/obj/lib/port.o $(BUILD)/san/lib/port.o: $(BUILD)/vmq_port.skel.h
 
-$(BUILD)/obj/%.o: user/%.c $(USER_HDRS) | $(BUILD)
+$(BUILD)/obj/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/common -c $< -o $@
 
-$(BUILD)/san/%.o: user/%.c $(USER_HDRS) | $(BUILD)
+$(BUILD)/san/%.o: user/%.c | $(BUILD)
 	$(call msg,CC-SAN,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/common $(SANITIZE) -c $< -o $@
 
@@ -108,20 +112,32 @@ $(call prog_objs,vmqd,obj/) $(call prog_objs,vmqd,san/): $(BUILD)/vmq_tx.skel.h
 
 # --- tests --------------------------------------------------------------
 SAN_ARCHIVES := $(PROGS:%=$(BUILD)/san/lib%.a) $(BUILD)/san/libvmq.a
-$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/vmq_test.h $(SAN_ARCHIVES)
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(SAN_ARCHIVES)
 	$(call msg,CC-TEST,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $(SANITIZE) -Itests/unit -Iuser/common -Iuser $< \
 		$(SAN_ARCHIVES) -lcmocka $(LDLIBS) -o $@
 
-$(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h
+$(BUILD)/tests/test_bpf_tx: $(BUILD)/vmq_tx.skel.h $(BUILD)/tests/vmq_tx_observe.bpf.o
 
 # vmq_tx with another tag, for the upgrade tests (VMQ_TX_VARIANT).
-$(BUILD)/tests/vmq_tx_variant.bpf.o: bpf/vmq_tx.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h
+$(BUILD)/tests/vmq_tx_variant.bpf.o: bpf/vmq_tx.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_TX_VARIANT -c $< -o $@
 
+# vmq_tx that also leaves its TX queue choice in skb->cb[0], which
+# BPF_PROG_TEST_RUN copies back (test_bpf_tx: VMQ_TX_OBSERVE).
+$(BUILD)/tests/vmq_tx_observe.bpf.o: bpf/vmq_tx.bpf.c bpf/vmq_queues.bpf.h include/vmq_abi.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_TX_OBSERVE -c $< -o $@
+
+# vmq_tx as ABI version 1 laid out its maps: a frozen copy, for the test of
+# the v1 -> v2 migration.
+$(BUILD)/tests/vmq_tx_v1.bpf.o: tests/fixtures/vmq_tx_v1.bpf.c
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # vmq_port with another tag, for the port upgrade test (VMQ_PORT_VARIANT).
-$(BUILD)/tests/vmq_port_variant.bpf.o: bpf/vmq_port.bpf.c include/vmq_abi.h
+$(BUILD)/tests/vmq_port_variant.bpf.o: bpf/vmq_port.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_PORT_VARIANT -c $< -o $@
 
@@ -130,7 +146,7 @@ $(BUILD)/tests/vmq-udpsend: tests/tools/udpsend.c
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< -o $@
 
 # tcx links for the tests (bpftool 7.1 has none): tests/tools/tcx.c
-$(BUILD)/tests/vmq-tcx: tests/tools/tcx.c user/lib/tcx_uapi.h
+$(BUILD)/tests/vmq-tcx: tests/tools/tcx.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< -lbpf -o $@
 
@@ -148,7 +164,7 @@ FUZZ_CFLAGS := -g -O1 $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Ius
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_VMQD_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqd)) $(COMMON_SRCS) user/lib/maps.c \
-	user/lib/parse.c tests/fuzz/fake_kernel.c tests/fuzz/check.c
+	user/lib/parse.c user/lib/fault.c tests/fuzz/fake_kernel.c tests/fuzz/check.c
 FUZZ_CTL_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqctl)) $(COMMON_SRCS) user/lib/parse.c
 fuzz_objs = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
@@ -227,12 +243,18 @@ $(BUILD):
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/vmq \
-		$(DESTDIR)$(PREFIX)/share/doc/vmq $(DESTDIR)$(PREFIX)/lib/systemd/system
+		$(DESTDIR)$(PREFIX)/share/doc/vmq $(DESTDIR)$(PREFIX)/lib/systemd/system \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(PREFIX)/sbin/
 	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vmq/
 	install -m 0644 contrib/vmqd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
+	install -m 0644 docs/man/vmqd.8 docs/man/vmqctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 contrib/bash-completion/vmqctl $(DESTDIR)$(PREFIX)/share/bash-completion/completions/
 	install -D -m 0755 contrib/libvirt/qemu $(DESTDIR)/etc/libvirt/hooks/qemu.d/vmq
 
 clean:
 	rm -rf $(BUILD)
+
+# The compilers' dependency files (-MMD -MP).
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -12,17 +12,43 @@
 #include "vmq_abi.h"
 #include "vmq_queues.bpf.h"
 
+/* What each CPU's copy gets: the entry of one ID. */
+struct copy_ctx {
+	__u32 id;
+	__u32 word;
+	__u32 written;
+};
+
+static long store_copy(__u64 cpu, void *arg)
+{
+	struct copy_ctx *c = arg;
+	struct vmq_queue_stats *qs = bpf_map_lookup_percpu_elem(&vmq_queue_stats, &c->id, cpu);
+
+	if (!qs)
+		return 1; /* beyond the CPUs there are */
+	/* The copy's own word: the counters beside it are never written
+	 * here, so no increment on that CPU can be lost. */
+	*(volatile __u32 *)&qs->entry = c->word;
+	c->written++;
+	return 0;
+}
+
+/*
+ * The truth first, then every CPU's copy. In between, a packet on a CPU
+ * not yet written steers by the old entry: as it would have a moment
+ * before. Returns how many copies were written (ncpus when all were).
+ */
 SEC("syscall")
 int vmq_queue_store(struct vmq_queue_store_args *args)
 {
-	__u32 id = args->id;
-	__u32 word = *(__u32 *)&args->entry;
-	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &id);
+	struct copy_ctx c = { .id = args->id, .word = *(__u32 *)&args->entry };
+	struct vmq_queue_entry *e = bpf_map_lookup_elem(&vmq_queues, &c.id);
 
 	if (!e)
 		return -1;
-	*(volatile __u32 *)e = word;
-	return 0;
+	*(volatile __u32 *)e = c.word;
+	bpf_loop(args->ncpus, store_copy, &c, 0);
+	return (int)c.written;
 }
 
 /* The same for a port's slot in the uplink's vmq_port_queues. */

@@ -29,23 +29,11 @@ struct {
 	__type(value, struct vmq_group_entry);
 } vmq_groups SEC(".maps");
 
+/* Per reason, then the kernel-choice slot (VMQ_COUNT_KERNEL_CHOICE). No
+ * per-TX-queue counter: the kernel counts per TX queue (mq's classes). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* sized like vmq_queues */
-	__type(key, __u32);
-	__type(value, struct vmq_queue_stats);
-} vmq_queue_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VMQ_TXQ_SLOTS);
-	__type(key, __u32);
-	__type(value, struct vmq_counter);
-} vmq_txq_stats SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, VMQ_FALLBACK_REASONS);
+	__uint(max_entries, VMQ_FALLBACK_SLOTS);
 	__type(key, __u32);
 	__type(value, struct vmq_counter);
 } vmq_fallbacks SEC(".maps");
@@ -147,7 +135,7 @@ int vmq_tx_egress(struct __sk_buff *skb)
 	__u32 id = (skb->mark & vmq_cfg.mark_mask) >> vmq_cfg.mark_shift;
 	__u32 len = skb->len;
 	struct vmq_queue_entry *e;
-	struct vmq_queue_stats *qs = NULL;
+	struct vmq_queue_stats *qs;
 	struct vmq_queue_entry entry;
 	__u32 txq = VMQ_TXQ_SLOT_KERNEL, why = VMQ_FALLBACK_BEYOND_MAP;
 
@@ -174,24 +162,29 @@ int vmq_tx_egress(struct __sk_buff *skb)
 			}
 		}
 	}
-	e = bpf_map_lookup_elem(&vmq_queues, &id);
-	if (e) {
-		/* One 32-bit load: a concurrent update is seen whole or not at all. */
-		*(__u32 *)&entry = *(volatile __u32 *)e;
+	/* One lookup: this CPU's copy of the entry and the ID's counters. */
+	qs = bpf_map_lookup_elem(&vmq_queue_stats, &id);
+	if (qs) {
+		/* One 32-bit load: a concurrent store is seen whole or not at all. */
+		*(__u32 *)&entry = *(volatile __u32 *)&qs->entry;
+		/* A free copy may be one never written (vmq_queues written
+		 * alone: the bpftool path): the truth decides. */
+		if (entry.state == VMQ_QUEUE_FREE) {
+			e = bpf_map_lookup_elem(&vmq_queues, &id);
+			if (e)
+				*(__u32 *)&entry = *(volatile __u32 *)e;
+		}
 		why = resolve(skb, id, entry, &txq);
-		qs = bpf_map_lookup_elem(&vmq_queue_stats, &id);
-	}
-	if (why == STEERED) {
-		if (qs) {
+		if (why == STEERED) {
 			qs->packets++;
 			qs->bytes += len;
-		}
-	} else {
-		/* Not an error: a stale ID leaves on the default queue. */
-		if (qs) {
+		} else {
 			qs->fallback_packets++;
 			qs->fallback_bytes += len;
 		}
+	}
+	if (why != STEERED) {
+		/* Not an error: a stale ID leaves on the default queue. */
 		count(bpf_map_lookup_elem(&vmq_fallbacks, &why), len);
 		txq = default_txq();
 	}
@@ -199,15 +192,24 @@ int vmq_tx_egress(struct __sk_buff *skb)
 	if (txq >= VMQ_TXQ_MAX) {
 		/* Kernel choice: clear the recorded queue so the stack picks
 		 * afresh (XPS, socket, hash) instead of reusing, say, a
-		 * forwarded packet's RX queue. */
-		txq = VMQ_TXQ_SLOT_KERNEL;
+		 * forwarded packet's RX queue. Counted here, off the steered
+		 * path: the kernel's per-TX-queue figures cannot tell these
+		 * packets apart. */
+		__u32 slot = VMQ_COUNT_KERNEL_CHOICE;
+
 		skb->queue_mapping = 0;
+		count(bpf_map_lookup_elem(&vmq_fallbacks, &slot), len);
 	} else {
 		/* The stack takes a nonzero queue_mapping as "recorded queue
 		 * + 1" (kernel-notes, general 1). */
 		skb->queue_mapping = txq + 1;
 	}
-	count(bpf_map_lookup_elem(&vmq_txq_stats, &txq), len);
+#ifdef VMQ_TX_OBSERVE
+	/* The unit tests' build only: BPF_PROG_TEST_RUN copies cb back, not
+	 * queue_mapping (kernel-notes, general 3), and vmq_tx keeps no
+	 * per-TX-queue counter. 0: never written. */
+	skb->cb[0] = (__u32)skb->queue_mapping + 1U;
+#endif
 	/* TC_ACT_UNSPEC: steering is a side effect; later egress filters
 	 * still run and the packet is never dropped here. */
 	return TC_ACT_UNSPEC;

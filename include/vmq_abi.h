@@ -10,7 +10,10 @@
 
 #include <linux/types.h>
 
-#define VMQ_ABI_VERSION 1
+/* 2: the queue entry's per-CPU copy leads vmq_queue_stats; no per-TX-queue
+ * counters (vmq_txq_stats), the kernel's mq class counters instead; the
+ * kernel-choice counter is a slot of vmq_fallbacks. */
+#define VMQ_ABI_VERSION 2
 
 /* Queue IDs: 0 is the default queue; the map size is chosen at load time. */
 #define VMQ_QUEUES_DEFAULT 4096U
@@ -20,9 +23,9 @@
 /* Mark bits that carry the queue ID unless told otherwise. */
 #define VMQ_MARK_MASK_DEFAULT 0x0000ffffU
 
-/* Highest TX queue count vmq steers to (per-TX-queue counter slots). */
+/* Highest TX queue count vmq steers to. */
 #define VMQ_TXQ_MAX 1024U
-/* Extra counter slot: packets left to the kernel's own TX queue choice. */
+/* Not a TX queue: the packet is left to the kernel's own TX queue choice. */
 #define VMQ_TXQ_SLOT_KERNEL VMQ_TXQ_MAX
 #define VMQ_TXQ_SLOTS	    (VMQ_TXQ_MAX + 1U)
 
@@ -62,8 +65,18 @@ struct vmq_group_entry {
 	__u16 slots[VMQ_GROUP_SLOTS];	/* hash slot -> TX queue, filled by user space */
 };
 
-/* Per-CPU counters of one queue ID. */
+/*
+ * Per-CPU value of one queue ID: a copy of its entry, then its counters.
+ * The program reads the copy and counts in the same value: one map lookup
+ * per packet. vmq_queue_store writes the entry to vmq_queues (the truth)
+ * and then every CPU's copy, a 32-bit store to the copy's own word, so no
+ * increment of the counters is ever lost to it. A copy in state
+ * VMQ_QUEUE_FREE is never trusted: the program reads vmq_queues then (so a
+ * write to vmq_queues alone, the bpftool path, still steers).
+ */
 struct vmq_queue_stats {
+	struct vmq_queue_entry entry; /* this CPU's copy of vmq_queues[ID] */
+	__u32 reserved;
 	__u64 packets; /* steered through this ID's entry */
 	__u64 bytes;
 	__u64 fallback_packets; /* carried this ID while it was not live */
@@ -83,6 +96,11 @@ enum vmq_fallback_reason {
 	VMQ_FALLBACK_BAD_GROUP = 2,  /* queue refers to a group with no TX queues */
 	VMQ_FALLBACK_REASONS = 3,
 };
+
+/* vmq_fallbacks' slot after the reasons: packets left to the kernel's TX
+ * queue choice (queue 0 unwritten or "kernel", or a queue in that state). */
+#define VMQ_COUNT_KERNEL_CHOICE VMQ_FALLBACK_REASONS
+#define VMQ_FALLBACK_SLOTS	(VMQ_FALLBACK_REASONS + 1U)
 
 /* Control-plane record of one uplink (vmq_dev_info map, one entry). The
  * program never reads it; it lets a restarted daemon undo exactly what
@@ -126,10 +144,13 @@ struct vmq_xps_saved {
 };
 
 /* Argument of the vmq_queue_store syscall program: one queue entry, stored
- * in a single 32-bit write. */
+ * in a single 32-bit write to vmq_queues and to the copy of each of the
+ * first `ncpus` CPUs (the possible CPUs: the per-CPU values there are). */
 struct vmq_queue_store_args {
 	__u32 id;
 	struct vmq_queue_entry entry;
+	__u32 ncpus;
+	__u32 reserved;
 };
 
 /* Port bindings (vmq_ports map, hash by the port's ifindex): the VM port's
@@ -204,13 +225,13 @@ struct vmq_config {
 _Static_assert(sizeof(struct vmq_queue_entry) == 4, "queue entry is one 32-bit word");
 _Static_assert(sizeof(struct vmq_group_entry) == 4U + 2U * (VMQ_GROUP_TXQS_MAX + VMQ_GROUP_SLOTS),
 	       "group entry has no padding");
-_Static_assert(sizeof(struct vmq_queue_stats) == 32, "queue stats layout");
+_Static_assert(sizeof(struct vmq_queue_stats) == 40, "queue stats layout");
 _Static_assert(sizeof(struct vmq_counter) == 16, "counter layout");
 _Static_assert(sizeof(struct vmq_config) == 16, "config layout");
 _Static_assert(sizeof(struct vmq_dev_info) == 16, "dev info layout");
 _Static_assert(sizeof(struct vmq_queue_meta) == 72, "queue meta layout");
 _Static_assert(sizeof(struct vmq_xps_saved) == 2U * VMQ_XPS_TEXT_LEN, "xps layout");
-_Static_assert(sizeof(struct vmq_queue_store_args) == 8, "store args layout");
+_Static_assert(sizeof(struct vmq_queue_store_args) == 16, "store args layout");
 _Static_assert(sizeof(struct vmq_port_entry) == 24, "port entry layout");
 _Static_assert(sizeof(struct vmq_port_slot) == 4, "port slot is one 32-bit word");
 _Static_assert(sizeof(struct vmq_port_store_args) == 8, "port store args layout");

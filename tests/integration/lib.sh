@@ -452,7 +452,9 @@ _vmqt_vmqd_setup_diag() { vmqt_vmqd_diag "$VMQT_SOCK"; }
 # `daemon ping` on SOCK. PINDIR should lie on a bpffs mounted outside the
 # namespace (vmqt_bpffs_mount): one vmqd mounts inside `ip netns exec`
 # vanishes with it. Sets VMQT_VMQD_PID and VMQT_VMQD_LOG (its stderr).
-# Call directly, not in $(...).
+# VMQT_VMQD_WRAP: words put before vmqd's (setpriv ..., strace -D ...): a
+# wrapper that execs vmqd keeps the pid. Call directly, not in $(...).
+VMQT_VMQD_WRAP=()
 vmqt_vmqd_start() {
 	local ns=$1 sock=$2 pindir=$3 i pid out rc
 	shift 3
@@ -463,7 +465,8 @@ vmqt_vmqd_start() {
 	*" -d "* | *" --state-dir "* | *" --state-dir="*) ;;
 	*) set -- -d "$VMQT_TMP/state${pindir//\//_}" "$@" ;;
 	esac
-	ip netns exec "$ns" "$BUILD/vmqd" -s "$sock" -b "$pindir" "$@" 2>"$VMQT_VMQD_LOG" &
+	ip netns exec "$ns" "${VMQT_VMQD_WRAP[@]}" "$BUILD/vmqd" -s "$sock" -b "$pindir" "$@" \
+		2>"$VMQT_VMQD_LOG" &
 	pid=$!
 	VMQT_PIDS+=("$pid")
 	VMQT_VMQD_PID=$pid

@@ -13,7 +13,9 @@
 # Then real UDP traffic, marked with SO_MARK in the namespace that owns the
 # uplink (a mark does not survive a namespace crossing), must leave on the
 # TX queue of its queue ID, or on the default queue's TX queue when the ID
-# is not live; nothing lost, counted alike by mq and by the program.
+# is not live; nothing lost, counted by mq per TX queue and by the program
+# per queue ID. Only vmq_queues is written: the program's per-CPU copies of
+# the entries stay unwritten (free), and a free copy defers to vmq_queues.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init bpftool stat
@@ -53,7 +55,7 @@ VMQT_DIAG_FN=diag
 # --- load and pin with bpftool ------------------------------------------
 vmqt_run bpftool prog loadall "$OBJ" "$DIR" type classifier pinmaps "$MAPS" >/dev/null
 vmqt_assert_file "pinned program" "$DIR/vmq_tx_egress"
-for m in vmq_queues vmq_groups vmq_queue_stats vmq_txq_stats vmq_fallbacks vmq_dev_info; do
+for m in vmq_queues vmq_groups vmq_queue_stats vmq_fallbacks vmq_dev_info; do
 	vmqt_assert_file "pinned map" "$MAPS/$m"
 done
 out=$(vmqt_run bpftool prog show pinned "$DIR/vmq_tx_egress")
@@ -131,16 +133,13 @@ final=$(vmqt_txq_counts "$HNS" "$DEV" "$NQ")
 read -r -a f <<<"$final"
 for ((q = 0; q < NQ; q++)); do
 	vmqt_assert_eq "total packets on TX queue $q (mq)" "${EXPECT_TOTAL[q]}" "${f[q]}"
-	got=$(vmqt_percpu_sum "$MAPS/vmq_txq_stats" "$q" packets)
-	vmqt_assert_eq "vmq_txq_stats[$q].packets (summed over CPUs) vs mq class 1:$(printf %x $((q + 1)))" \
-		"${f[q]}" "$got"
 done
-got=$(vmqt_percpu_sum "$MAPS/vmq_txq_stats" 1024 packets)
-vmqt_assert_eq "vmq_txq_stats[1024] (left to the kernel)" 0 "$got"
+got=$(vmqt_percpu_sum "$MAPS/vmq_fallbacks" 3 packets)
+vmqt_assert_eq "vmq_fallbacks[3] (left to the kernel's choice)" 0 "$got"
 tx=$(vmqt_dev_stat "$HNS" "$DEV" tx_packets)
 vmqt_assert_eq "tx_packets of $DEV since it came up (any stray ARP/IPv6 would show)" \
 	"$VMQT_SENT_TOTAL" "$tx"
-vmqt_ok "per-TX-queue totals: mq = vmq_txq_stats = expected ($final); $DEV sent $tx, all from the test"
+vmqt_ok "per-TX-queue totals: mq = expected ($final); $DEV sent $tx, all from the test"
 
 vmqt_assert_eq "vmq_fallbacks[not live]" $((2 * N)) "$(vmqt_percpu_sum "$MAPS/vmq_fallbacks" 0 packets)"
 vmqt_assert_eq "vmq_fallbacks[beyond map]" "$N" "$(vmqt_percpu_sum "$MAPS/vmq_fallbacks" 1 packets)"

@@ -13,8 +13,8 @@
 #   /metrics            parses with Debian's prometheus_client; every sample
 #                       is one of `vmqctl -j stats` taken at the same moment
 #                       and every figure of it is a sample (nothing more,
-#                       nothing less); vmq_txq_packets_total equals the
-#                       kernel's mq per-TX-queue counters; the VMs' counts
+#                       nothing less); vmq_txq_kernel_packets_total equals
+#                       the kernel's mq per-TX-queue counters; the VMs' counts
 #                       are what they sent; label values round-trip exactly
 #   HTTP                Content-Type 0.0.4; 404 elsewhere; 405 with Allow for
 #                       POST; HEAD; scrapes while vmqctl changes state
@@ -209,8 +209,6 @@ for d in stats["devs"]:
             put("vmq_queue_%s_total" % k, ql, q[k])
     for t in d["txqs"]:
         tl = dict(L, txq=str(t["txq"]))
-        put("vmq_txq_packets_total", tl, t["packets"])
-        put("vmq_txq_bytes_total", tl, t["bytes"])
         if "kernel" in t:
             put("vmq_txq_kernel_packets_total", tl, t["kernel"]["packets"])
             put("vmq_txq_kernel_bytes_total", tl, t["kernel"]["bytes"])
@@ -228,11 +226,9 @@ for key in sorted(set(want) | set(samples)):
 def m(name, **labels):
     return samples.get((name, tuple(sorted(dict(labels, dev=dev).items()))), 0)
 for q, kernel in enumerate(mq):
-    check("vmq_txq_packets_total{txq=%d} vs mq class 1:%x" % (q, q + 1), kernel,
-          m("vmq_txq_packets_total", txq=str(q)))
-    if ("vmq_txq_kernel_packets_total", (("dev", dev), ("txq", str(q)))) in samples:
-        check("vmq_txq_kernel_packets_total{txq=%d} vs mq" % q, kernel,
-              m("vmq_txq_kernel_packets_total", txq=str(q)))
+    check("vmq_txq_kernel_packets_total{txq=%d} vs mq class 1:%x" % (q, q + 1), kernel,
+          samples.get(("vmq_txq_kernel_packets_total", (("dev", dev), ("txq", str(q)))),
+                      "(absent)"))
 
 # What was sent.
 check("VM 1: vmq_queue_packets_total", n, m("vmq_queue_packets_total", queue=str(q1), vm=vm1))
@@ -248,8 +244,8 @@ check("queue 0: vmq_queue_packets_total (host, unmarked)", n, m("vmq_queue_packe
 check("vmq_fallback_packets_total{reason=not_live}", n, m("vmq_fallback_packets_total", reason="not_live"))
 check("vmq_fallback_packets_total{reason=beyond_map}", n, m("vmq_fallback_packets_total", reason="beyond_map"))
 check("vmq_fallback_packets_total{reason=bad_group}", 0, m("vmq_fallback_packets_total", reason="bad_group"))
-check("vmq_txq_packets_total, all TX queues", 6 * n,
-      sum(v for (name, l), v in samples.items() if name == "vmq_txq_packets_total"))
+check("vmq_txq_kernel_packets_total, all TX queues", 6 * n,
+      sum(v for (name, l), v in samples.items() if name == "vmq_txq_kernel_packets_total"))
 check("vmq_queues_live (queues %d and %d)" % (q1, q2), 2, m("vmq_queues_live"))
 check("vmq_queue_live of the freed queue %d" % q3, 0,
       sum(v for (name, l), v in samples.items() if name == "vmq_queue_live" and ("queue", str(q3)) in l))
@@ -264,7 +260,7 @@ EOF
 out=$("$VMQT_PY" "$VMQT_TMP/check.py" "$VMQT_TMP/metrics.txt" "$VMQT_TMP/stats.json" "$VMQT_TMP/devs.json" \
 	"$mq" "$DEV" "$N" "${QID[1]}" "${QID[2]}" "${QID[3]}" "${VM[1]}" "${VM[2]}" "${VM[3]}" 2>&1) ||
 	vmqt_fail "/metrics vs vmqctl stats, mq and the traffic sent:$(printf '\n%s' "$out" | sed 's/^/   | /')$(printf '\n/metrics:\n'; sed 's/^/   | /' "$VMQT_TMP/metrics.txt")"
-vmqt_ok "/metrics ($out) = vmqctl -j stats, sample for sample; vmq_txq_packets_total = mq ($mq); VM counts = what they sent; vm=\"${VM[2]}\" round-trips"
+vmqt_ok "/metrics ($out) = vmqctl -j stats, sample for sample; vmq_txq_kernel_packets_total = mq ($mq); VM counts = what they sent; vm=\"${VM[2]}\" round-trips"
 
 # --- HTTP behaviour -----------------------------------------------------------------------
 http_code() { # METHOD URL

@@ -158,7 +158,7 @@ final=$(vmqt_up_counts 0)
 read -r -a f <<<"$final"
 stats=$(vmqt_stats)
 for ((q = 0; q < 8; q++)); do
-	got=$(vmqt_json "sum(t['packets'] for t in j['devs'][0]['txqs'] if t['txq'] == $q)" <<<"$stats")
+	got=$(vmqt_json "sum(t['kernel']['packets'] for t in j['devs'][0]['txqs'] if t['txq'] == $q)" <<<"$stats")
 	vmqt_assert_eq "vmqctl stats txq $q packets vs mq class 1:$(printf %x $((q + 1)))" "${f[q]}" "$got"
 done
 total=$(_vmqt_sum "$final")

@@ -167,7 +167,7 @@ for k in 0 1; do
 	vmqt_assert_eq "mq counters of $dev vs the sum of the steps" "${VMQT_UP_TOTAL[k]}" "$final"
 	read -r -a f <<<"$final"
 	for ((q = 0; q < 8; q++)); do
-		got=$(vmqt_json "sum(t['packets'] for d in j['devs'] if d['dev'] == '$dev' for t in d['txqs'] if t['txq'] == $q)" <<<"$stats")
+		got=$(vmqt_json "sum(t['kernel']['packets'] for d in j['devs'] if d['dev'] == '$dev' for t in d['txqs'] if t['txq'] == $q)" <<<"$stats")
 		vmqt_assert_eq "vmqctl stats $dev txq $q packets vs mq class 1:$(printf %x $((q + 1)))" "${f[q]}" "$got"
 	done
 	total=$(_vmqt_sum "$final")

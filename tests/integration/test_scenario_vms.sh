@@ -169,7 +169,7 @@ vmqt_assert_eq "mq counters of $DEV vs the sum of the steps" "${VMQT_UP_TOTAL[0]
 read -r -a f <<<"$final"
 stats=$(vmqt_stats)
 for ((q = 0; q < 8; q++)); do
-	got=$("$VMQT_PY" -c 'import json,sys; s=json.loads(sys.stdin.read())["devs"][0]; print(sum(t["packets"] for t in s["txqs"] if t["txq"] == int(sys.argv[1])))' "$q" <<<"$stats")
+	got=$("$VMQT_PY" -c 'import json,sys; s=json.loads(sys.stdin.read())["devs"][0]; print(sum(t["kernel"]["packets"] for t in s["txqs"] if t["txq"] == int(sys.argv[1])))' "$q" <<<"$stats")
 	vmqt_assert_eq "vmqctl stats txq $q packets vs mq class 1:$(printf %x $((q + 1)))" "${f[q]}" "$got"
 done
 total=$(_vmqt_sum "$final")

@@ -193,7 +193,7 @@ for id in 300 11 77; do
 		"$(sdiff "q(b,$id,'packets') - q(a,$id,'packets')")"
 done
 vmqt_assert_eq "stats: txq $DEFAULT_TXQ packets added" $((3 * N)) \
-	"$(sdiff "sum(t['packets'] for t in b['txqs'] if t['txq'] == $DEFAULT_TXQ) - sum(t['packets'] for t in a['txqs'] if t['txq'] == $DEFAULT_TXQ)")"
+	"$(sdiff "sum(t['kernel']['packets'] for t in b['txqs'] if t['txq'] == $DEFAULT_TXQ) - sum(t['kernel']['packets'] for t in a['txqs'] if t['txq'] == $DEFAULT_TXQ)")"
 after=$(vmqt_ctl -j queue show "$DEV" | vmqt_json '[q["id"] for q in j["queues"]]')
 vmqt_assert_eq "queue IDs after del" "[0,1,2,10,4095]" "$after"
 vmqt_ctl_fails queue show "$DEV" id 300
@@ -206,7 +206,7 @@ read -r -a f <<<"$final"
 stats=$(vmqt_ctl -j stats "$DEV")
 for ((q = 0; q < NQ; q++)); do
 	vmqt_assert_eq "mq packets on TX queue $q vs sum of the steps" "${VMQT_TXQ_TOTAL[q]}" "${f[q]}"
-	got=$(vmqt_json "sum(t['packets'] for t in j['devs'][0]['txqs'] if t['txq'] == $q)" <<<"$stats")
+	got=$(vmqt_json "sum(t['kernel']['packets'] for t in j['devs'][0]['txqs'] if t['txq'] == $q)" <<<"$stats")
 	vmqt_assert_eq "vmqctl stats txq $q packets vs mq class 1:$(printf %x $((q + 1)))" "${f[q]}" "$got"
 done
 tx=$(vmqt_dev_stat "$HNS" "$DEV" tx_packets)

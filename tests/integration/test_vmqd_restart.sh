@@ -152,7 +152,7 @@ a, b = (json.loads(l)["devs"][0] for l in sys.stdin.read().splitlines())
 def q(s, i, k="packets"):
     return sum(x[k] for x in s["queues"] if x["id"] == i)
 def t(s, n):
-    return sum(x["packets"] for x in s["txqs"] if x["txq"] == n)
+    return sum(x["kernel"]["packets"] for x in s["txqs"] if x["txq"] == n)
 print(eval(sys.argv[1]))' "$1"
 }
 vmqt_assert_eq "stats: queue 1 packets grew by (background + one step)" $((BG_COUNT + N)) "$(grow 'q(b,1) - q(a,1)')"

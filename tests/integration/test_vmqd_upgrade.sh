@@ -18,14 +18,22 @@
 #      dev upgrade is refused naming both versions; a restarted vmqd leaves
 #      the uplink alone (not adopted, still steering); with the version
 #      put back, it adopts it again.
+#   6. Maps of ABI version 1 (a frozen copy of that build's vmq_tx,
+#      build/tests/vmq_tx_v1.bpf.o: per-TX-queue counters, no per-CPU copy
+#      of the entries), loaded with bpftool and attached with tc as a v1
+#      vmqd would have: it steers and counts; a vmqd started mid-traffic
+#      migrates the maps to version 2 and swaps the program on the same
+#      clsact filter. Every datagram arrives once on its queue's TX queue,
+#      the counters are carried over, vmq_txq_stats is unpinned.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init bpftool
 vmqt_need_python
 VARIANT=$BUILD/tests/vmq_tx_variant.bpf.o
+V1=$BUILD/tests/vmq_tx_v1.bpf.o
 RX=$VMQT_ROOT/tests/tools/guest_rx.py
 vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend" "$BUILD/tests/vmq-tcx" \
-	"$VARIANT" "$RX"
+	"$VARIANT" "$V1" "$RX"
 
 RATE=1250   # per queue: 4 queues, 5,000 datagrams per second in all
 COUNT=3750  # per queue: 3 s
@@ -222,20 +230,20 @@ set_abi() { # VERSION: rewrites vmq_dev_info's abi_version, the rest kept
 set_abi 99
 vmqt_ctl_fails dev upgrade "$DEV"
 vmqt_assert_one_error "dev upgrade of maps of ABI version 99" \
-	"dev $DEV: maps of ABI version 99, this vmqd knows 1: no migration"
+	"dev $DEV: maps of ABI version 99, this vmqd knows 2: no migration"
 vmqt_assert_eq "pinned program after the refused upgrade" "$p2" "$(prog_id)"
 vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
 vmqt_assert_match "vmqd's log on maps of ABI version 99" \
-	"dev $DEV: maps of ABI version 99, this vmqd knows 1: no migration" "$(cat "$VMQT_VMQD_LOG")"
+	"dev $DEV: maps of ABI version 99, this vmqd knows 2: no migration" "$(cat "$VMQT_VMQD_LOG")"
 vmqt_assert_eq "devices adopted" "[]" "$(vmqt_ctl -j dev show | vmqt_json 'j["devs"]')"
 vmqt_assert_eq "pinned program, left alone" "$p2" "$(prog_id)"
 vmqt_send "queue 3, not adopted" 3 100 4
 vmqt_assert_on_txq "queue 3, not adopted" 3 100
-set_abi 1
+set_abi 2
 vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
-vmqt_assert_eq "adopted with ABI version 1 back" "$DEV" "$(dev_field dev)"
+vmqt_assert_eq "adopted with ABI version 2 back" "$DEV" "$(dev_field dev)"
 vmqt_ok "ABI version 99 refused (dev upgrade, adoption) with both versions named; steering left running"
 
 # --- 5. an object a non-root user could have written is refused ---------------------------
@@ -263,3 +271,74 @@ fi
 [ ! -e "$PINS/$DEV" ] || vmqt_fail "pins of $DEV left after detach: $(ls -R "$PINS/$DEV")"
 vmqt_assert_unhooked "after detach" "$HNS" "$DEV" egress vmq_tx_egress
 vmqt_ok "detach after the upgrades: no pins, no hook, no clsact qdisc"
+
+# --- 6. maps of ABI version 1, migrated by a vmqd started mid-traffic -----------------------
+vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+DIR=$PINS/$DEV
+MAPS=$DIR/maps
+# bpftool names the .rodata pin after the object file: vmq_tx.bpf.o, as a v1 install had it.
+mkdir -p "$VMQT_TMP/v1" "$DIR"
+cp "$V1" "$VMQT_TMP/v1/vmq_tx.bpf.o"
+vmqt_run bpftool prog loadall "$VMQT_TMP/v1/vmq_tx.bpf.o" "$DIR" type classifier pinmaps "$MAPS" >/dev/null
+vmqt_assert_file "v1's per-TX-queue counters" "$MAPS/vmq_txq_stats"
+# What a v1 vmqd recorded: ABI version 1, attached on its own clsact qdisc.
+ifindex=$(vmqt_in "$HNS" cat "/sys/class/net/$DEV/ifindex")
+# shellcheck disable=SC2046
+vmqt_run bpftool map update pinned "$MAPS/vmq_dev_info" key 0 0 0 0 value $(vmqt_le32 1) \
+	$(vmqt_le32 "$ifindex") $(vmqt_le32 3) $(vmqt_le32 0)
+set_v1_queue() { # ID TXQ
+	# shellcheck disable=SC2046
+	vmqt_run bpftool map update pinned "$MAPS/vmq_queues" key $(vmqt_le32 "$1") \
+		value $(vmqt_le16 1) $(vmqt_le16 "$2") >/dev/null
+}
+set_v1_queue 0 7
+for q in $QUEUES; do set_v1_queue "$q" "$q"; done
+vmqt_in "$HNS" tc qdisc add dev "$DEV" clsact
+vmqt_in "$HNS" tc filter add dev "$DEV" egress prio 1 handle 0x766d71 bpf da pinned "$DIR/vmq_tx_egress"
+p0=$(prog_id)
+traffic_start v1
+traffic_check
+for q in $QUEUES; do
+	vmqt_assert_eq "v1's packets of queue $q" "$COUNT" "$(vmqt_percpu_sum "$MAPS/vmq_queue_stats" "$q" packets)"
+done
+vmqt_ok "ABI version 1 loaded with bpftool, on clsact: $((4 * COUNT)) datagrams steered, per TX queue $TXQ_TEXT"
+
+traffic_start v1-to-v2
+sleep 1
+vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS" -d "$VMQT_TMP/state-v1"
+vmqt_assert_match "vmqd's log on maps of ABI version 1" \
+	"dev $DEV: maps migrated from ABI version 1 to 2 \\(2 rebuilt\\), program $p0 -> [0-9]+" "$(cat "$VMQT_VMQD_LOG")"
+traffic_check
+p1=$(prog_id)
+[ "$p1" != "$p0" ] || vmqt_fail "pinned program still $p0 after the migration"
+vmqt_assert_eq "hook after the migration (kept)" clsact "$(dev_field hook)"
+vmqt_assert_match "vmq's clsact filter runs the new program" "handle 0x766d71 vmq_tx_egress.* id $p1 " \
+	"$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)"
+[ ! -e "$MAPS/vmq_txq_stats" ] || vmqt_fail "vmq_txq_stats still pinned after the migration"
+vmqt_assert_eq "ABI version recorded" 2 \
+	"$(vmqt_run bpftool -j map lookup pinned "$INFO" key 0 0 0 0 | vmqt_json 'j["formatted"]["value"]["abi_version"]')"
+# The old program's last increments, between the final copy and the swap,
+# stay in the old map: carried is at least what v1 had counted before this
+# run's datagrams, at most all of both runs'.
+stats=$(vmqt_ctl -j stats "$DEV")
+carried=""
+for q in $QUEUES; do
+	got=$(vmqt_json "sum(x['packets'] for x in j['devs'][0]['queues'] if x['id'] == $q)" <<<"$stats")
+	[ "$got" -ge "$COUNT" ] && [ "$got" -le $((2 * COUNT)) ] ||
+		vmqt_fail "vmq's packets of queue $q after the migration: $got, not within $COUNT..$((2 * COUNT))"
+	carried="$carried $got"
+done
+for q in $QUEUES; do
+	vmqt_send "queue $q after the migration" "$q" 100 4
+	vmqt_assert_on_txq "queue $q after the migration" "$q" 100
+done
+vmqt_ok "ABI 1 -> 2 by a vmqd started under $((4 * COUNT)) numbered datagrams: all received once, per TX queue $TXQ_TEXT; program $p0 -> $p1 on the same filter; counters carried (per queue:$carried of $((2 * COUNT))); vmq_txq_stats unpinned"
+
+vmqt_ctl dev detach "$DEV" >/dev/null
+[ ! -e "$PINS/$DEV" ] || vmqt_fail "pins of $DEV left after detach: $(ls -R "$PINS/$DEV")"
+vmqt_assert_unhooked "after detach (migrated)" "$HNS" "$DEV" egress vmq_tx_egress
+qd=$(vmqt_in "$HNS" tc qdisc show dev "$DEV")
+if grep -q clsact <<<"$qd"; then
+	vmqt_fail "the clsact qdisc (recorded as vmq's) is left after detach:$(printf '\n%s' "$qd" | sed 's/^/   | /')"
+fi
+vmqt_ok "detach after the migration: no pins, no hook, no clsact qdisc"

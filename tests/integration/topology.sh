@@ -397,7 +397,7 @@ def d(dev):
 def q(dev, i, k="packets"):
     return sum(x[k] for x in d(dev)["queues"] if x["id"] == i)
 def txq(dev, t):
-    return sum(x["packets"] for x in d(dev)["txqs"] if x["txq"] == t)
+    return sum(x["kernel"]["packets"] for x in d(dev)["txqs"] if x["txq"] == t)
 def fb(dev, r):
     return d(dev)["fallbacks"][r]["packets"]
 def kc(dev):

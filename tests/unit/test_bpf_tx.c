@@ -2,11 +2,17 @@
 /*
  * vmq_tx under BPF_PROG_TEST_RUN: the steering decision for each kind of
  * queue ID. The kernel does not copy skb->queue_mapping back (kernel-notes,
- * general 3), so every decision is read from the program's own counters: the
- * per-TX-queue slots, the per-ID queue counters and the fallback reasons,
- * as exact deltas of packets and bytes around each run.
+ * general 3) and vmq_tx keeps no per-TX-queue counter, so the TX queue is
+ * left by the suite's build of vmq_tx (VMQ_TX_OBSERVE: the same program plus
+ * one store of queue_mapping into cb[0], which the kernel does copy back)
+ * and counted here; the rest from the program's own counters: the
+ * per-ID queue counters and the fallback reasons, as exact deltas of
+ * packets and bytes around each run.
  */
 #include "vmq_test.h"
+
+#include <limits.h>
+#include <pthread.h>
 
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -35,15 +41,19 @@ struct udp_pkt {
 
 _Static_assert(sizeof(struct udp_pkt) == 64, "a 64-byte frame");
 
-/* Every counter the program has that is not per ID. */
+/* Every counter that is not per ID: the observed TX queues, the
+ * program's per fallback reason and its kernel-choice count. */
 struct snap {
 	struct vmq_counter txq[VMQ_TXQ_SLOTS];
-	struct vmq_counter fb[VMQ_FALLBACK_REASONS];
+	struct vmq_counter fb[VMQ_FALLBACK_SLOTS];
 };
 
 static const char *bpffs;
 static struct vmq_dev dev;
 static struct snap before, after;
+/* Per TX queue slot, what the runs chose (skb->cb[0] of the observing
+ * build), counted here; snap_take() copies it. */
+static struct vmq_counter observed[VMQ_TXQ_SLOTS];
 
 /* --- packets ----------------------------------------------------------- */
 
@@ -111,6 +121,7 @@ static void run_on_from(const struct vmq_dev *d, const void *pkt, __u32 len, __u
 {
 	struct __sk_buff ctx = { .mark = mark, .ingress_ifindex = ingress_ifindex };
 	struct __sk_buff ctx_out = {};
+	__u32 qm, slot;
 	__u8 out[256];
 	int err;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = len, .data_out = out,
@@ -125,6 +136,16 @@ static void run_on_from(const struct vmq_dev *d, const void *pkt, __u32 len, __u
 	assert_int_equal(opts.data_size_out, len);
 	assert_memory_equal(out, pkt, len);
 	assert_int_equal(ctx_out.mark, mark);
+	/* Every run of one packet takes the same path: the last one's choice
+	 * is all of theirs. */
+	if (!ctx_out.cb[0])
+		fail_msg("the run left no TX queue choice in cb[0]: not the observing build?");
+	qm = ctx_out.cb[0] - 1; /* queue_mapping: TX queue + 1, or 0 (the kernel's choice) */
+	if (qm > VMQ_TXQ_MAX)
+		fail_msg("queue_mapping %u beyond vmq's TX queues", qm);
+	slot = qm ? qm - 1 : VMQ_TXQ_SLOT_KERNEL;
+	observed[slot].packets += (__u64)(repeat ? repeat : 1);
+	observed[slot].bytes += (__u64)(repeat ? repeat : 1) * len;
 }
 
 static void run_on(const struct vmq_dev *d, const void *pkt, __u32 len, __u32 mark, int repeat)
@@ -155,9 +176,10 @@ static void run_udp(const struct vmq_dev *d, __u32 mark, __u16 sport, int repeat
 static void snap_take(const struct vmq_dev *d, struct snap *s)
 {
 	for (__u32 i = 0; i < VMQ_TXQ_SLOTS; i++)
-		assert_int_equal(vmq_txq_stats_read(d, i, &s->txq[i]), 0);
+		s->txq[i] = observed[i];
 	for (__u32 r = 0; r < VMQ_FALLBACK_REASONS; r++)
 		assert_int_equal(vmq_fallback_read(d, r, &s->fb[r]), 0);
+	assert_int_equal(vmq_kernel_choice_read(d, &s->fb[VMQ_COUNT_KERNEL_CHOICE]), 0);
 }
 
 static struct vmq_queue_stats qstats(const struct vmq_dev *d, __u32 id)
@@ -239,6 +261,17 @@ static void reset_maps(const struct vmq_dev *d)
 	set_queue(d, VMQ_DEFAULT_QUEUE, VMQ_QUEUE_TXQ, DEF_TXQ);
 }
 
+/* The object the suite loads: vmq_tx built with VMQ_TX_OBSERVE, the same
+ * program plus one store of its choice where the test can see it. */
+static const char *observe_obj(void)
+{
+	static char path[PATH_MAX];
+	const char *build = getenv("BUILD");
+
+	snprintf(path, sizeof(path), "%s/tests/vmq_tx_observe.bpf.o", build ? build : "build");
+	return path;
+}
+
 static int setup_test(void **state)
 {
 	(void)state;
@@ -248,7 +281,7 @@ static int setup_test(void **state)
 
 static int setup_group(void **state)
 {
-	struct vmq_load_opts opts = { .nr_queues = NR_QUEUES };
+	struct vmq_load_opts opts = { .nr_queues = NR_QUEUES, .obj_path = observe_obj() };
 	int err;
 
 	(void)state;
@@ -269,6 +302,184 @@ static int teardown_group(void **state)
 	vmq_dev_close(&dev);
 	vmq_test_sandbox_done();
 	return 0;
+}
+
+/* --- the entry's per-CPU copy ------------------------------------------- */
+
+/* Each possible CPU's copy of `id`'s entry, as one 32-bit word. */
+static void expect_copies(const struct vmq_dev *d, __u32 id, __u16 state, __u16 target)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct vmq_queue_stats *vals;
+
+	assert_true(ncpus > 0);
+	vals = calloc((size_t)ncpus, sizeof(*vals));
+	assert_non_null(vals);
+	assert_int_equal(bpf_map_lookup_elem(d->queue_stats_fd, &id, vals), 0);
+	for (int c = 0; c < ncpus; c++) {
+		if (vals[c].entry.state != state || vals[c].entry.target != target)
+			fail_msg("ID %u, CPU %d: copy is state %u target %u, want %u %u", id, c,
+				 vals[c].entry.state, vals[c].entry.target, state, target);
+	}
+	free(vals);
+}
+
+/* The store writes vmq_queues and every possible CPU's copy. */
+static void test_store_writes_every_copy(void **state)
+{
+	struct vmq_queue_entry e;
+
+	(void)state;
+	set_queue(&dev, 9, VMQ_QUEUE_TXQ, 21);
+	assert_int_equal(vmq_queue_read(&dev, 9, &e), 0);
+	assert_int_equal(e.state, VMQ_QUEUE_TXQ);
+	assert_int_equal(e.target, 21);
+	expect_copies(&dev, 9, VMQ_QUEUE_TXQ, 21);
+	set_queue(&dev, 9, VMQ_QUEUE_GROUP, 2);
+	expect_copies(&dev, 9, VMQ_QUEUE_GROUP, 2);
+	set_queue(&dev, 9, VMQ_QUEUE_FREE, 0);
+	expect_copies(&dev, 9, VMQ_QUEUE_FREE, 0);
+}
+
+/* A copy that is not free decides: vmq_queues is not read then (a write
+ * to vmq_queues alone does not reach a queue vmq_queue_store wrote). */
+static void test_copy_used(void **state)
+{
+	struct vmq_queue_entry truth = { .state = VMQ_QUEUE_TXQ, .target = 7 };
+	__u32 id = 5;
+
+	(void)state;
+	set_queue(&dev, id, VMQ_QUEUE_TXQ, 3);
+	assert_int_equal(bpf_map_update_elem(dev.queues_fd, &id, &truth, BPF_ANY), 0);
+	snap_take(&dev, &before);
+	run_udp(&dev, id, 1000, 1);
+	snap_take(&dev, &after);
+	expect_only_txq(3, 1, PKT_LEN);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+}
+
+/* A free copy is never trusted: vmq_queues written alone (the bpftool
+ * path) steers, and a free entry there still falls back. */
+static void test_free_copy_reads_truth(void **state)
+{
+	struct vmq_queue_entry truth = { .state = VMQ_QUEUE_TXQ, .target = 19 };
+	struct vmq_queue_stats qb, qa;
+	__u32 id = 6;
+
+	(void)state;
+	expect_copies(&dev, id, VMQ_QUEUE_FREE, 0);
+	assert_int_equal(bpf_map_update_elem(dev.queues_fd, &id, &truth, BPF_ANY), 0);
+	qb = qstats(&dev, id);
+	snap_take(&dev, &before);
+	run_udp(&dev, id, 1000, 3);
+	snap_take(&dev, &after);
+	qa = qstats(&dev, id);
+	expect_only_txq(19, 3, PKT_LEN);
+	expect_fallbacks(0, 0, 0, PKT_LEN);
+	expect_qstats(&qb, &qa, 3, 0, PKT_LEN);
+	expect_copies(&dev, id, VMQ_QUEUE_FREE, 0); /* the data path never writes it */
+
+	/* vmqd's adoption makes the copies equal to the truth, once. */
+	{
+		unsigned int synced = 0;
+
+		assert_int_equal(vmq_queue_sync_copies(&dev, &synced), 0);
+		assert_int_equal(synced, 1);
+		expect_copies(&dev, id, VMQ_QUEUE_TXQ, 19);
+		assert_int_equal(vmq_queue_sync_copies(&dev, &synced), 0);
+		assert_int_equal(synced, 0);
+	}
+}
+
+/* A store leaves the counters beside the copy alone. */
+static void test_store_keeps_counters(void **state)
+{
+	struct vmq_queue_stats qb, qa;
+
+	(void)state;
+	set_queue(&dev, 8, VMQ_QUEUE_TXQ, 2);
+	qb = qstats(&dev, 8);
+	run_udp(&dev, 8, 1000, 5);
+	set_queue(&dev, 8, VMQ_QUEUE_TXQ, 4);
+	set_queue(&dev, 8, VMQ_QUEUE_FREE, 0);
+	run_udp(&dev, 8, 1000, 2); /* not live now: fallbacks */
+	set_queue(&dev, 8, VMQ_QUEUE_TXQ, 2);
+	qa = qstats(&dev, 8);
+	expect_qstats(&qb, &qa, 5, 2, PKT_LEN);
+}
+
+/* Stores racing the data path, on two CPUs. */
+struct store_race {
+	volatile int stop;
+	unsigned long stores;
+	int err;
+};
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void *store_loop(void *arg)
+{
+	struct store_race *r = arg;
+
+	pin_to(1);
+	while (!r->stop && !r->err) {
+		struct vmq_queue_entry e = { .state = VMQ_QUEUE_TXQ,
+					     .target = (__u16)(3 + (r->stores & 1)) };
+
+		r->err = vmq_queue_write(&dev, 4, e);
+		r->stores++;
+	}
+	return NULL;
+}
+
+/*
+ * Every increment survives stores made meanwhile: the store writes the
+ * copy's word only, never the counters (a user-space rewrite of the whole
+ * per-CPU value would lose the increments made between its read and its
+ * write). N runs on one CPU while another stores as fast as it can: the
+ * ID's packets grow by exactly N.
+ */
+static void test_store_loses_no_increment(void **state)
+{
+	const int repeat = 2000000;
+	struct store_race race = { 0 };
+	struct vmq_queue_stats qb, qa;
+	struct udp_pkt p;
+	pthread_t t;
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = &p, .data_size_in = sizeof(p),
+		    .repeat = repeat);
+	struct __sk_buff ctx = { .mark = 4 };
+	cpu_set_t was;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+	if (libbpf_num_possible_cpus() < 2)
+		skip();
+	opts.ctx_in = &ctx;
+	opts.ctx_size_in = sizeof(ctx);
+	build_udp(&p, 1000, 0);
+	set_queue(&dev, 4, VMQ_QUEUE_TXQ, 3);
+	qb = qstats(&dev, 4);
+	assert_int_equal(pthread_create(&t, NULL, store_loop, &race), 0);
+	pin_to(0);
+	while (!race.stores) /* the race is on */
+		sched_yield();
+	assert_int_equal(bpf_prog_test_run_opts(dev.prog_fd, &opts), 0);
+	race.stop = 1;
+	pthread_join(t, NULL);
+	sched_setaffinity(0, sizeof(was), &was);
+	assert_int_equal(race.err, 0);
+	qa = qstats(&dev, 4);
+	print_message("%d runs, %lu stores meanwhile\n", repeat, race.stores);
+	assert_true(race.stores > 10);
+	expect_qstats(&qb, &qa, (__u64)repeat, 0, PKT_LEN);
 }
 
 /* --- tests ------------------------------------------------------------- */
@@ -402,7 +613,9 @@ static void test_id_beyond_map(void **state)
 /* A second instance, pinned under another root, with the ID in bits 16-23. */
 static void test_custom_mark_mask(void **state)
 {
-	struct vmq_load_opts opts = { .nr_queues = 128, .mark_mask = MASK_CUSTOM };
+	struct vmq_load_opts opts = { .nr_queues = 128,
+				      .mark_mask = MASK_CUSTOM,
+				      .obj_path = observe_obj() };
 	struct vmq_queue_stats qb7, qa7, qb0, qa0, qb9, qa9;
 	struct snap *first;
 	char root[PATH_MAX];
@@ -459,9 +672,10 @@ static void test_custom_mark_mask(void **state)
 	vmq_dev_close(&m);
 	assert_int_equal(rmdir(root), 0);
 
-	/* The first instance saw none of it. */
+	/* The first instance counted none of it (the observed TX queues are
+	 * the test's own, shared by both). */
 	snap_take(&dev, &after);
-	assert_memory_equal(first, &after, sizeof(after));
+	assert_memory_equal(first->fb, after.fb, sizeof(after.fb));
 	free(first);
 }
 
@@ -485,10 +699,10 @@ static void test_group_spreads_flows(void **state)
 		int hit = -1;
 
 		for (int i = 0; i < 3; i++)
-			assert_int_equal(vmq_txq_stats_read(&dev, txqs[i], &c[i]), 0);
+			c[i] = observed[txqs[i]];
 		run_udp(&dev, 12, (__u16)(10000 + f * 7), 1);
 		for (int i = 0; i < 3; i++) {
-			assert_int_equal(vmq_txq_stats_read(&dev, txqs[i], &d[i]), 0);
+			d[i] = observed[txqs[i]];
 			if (d[i].packets - c[i].packets == 1 && hit < 0)
 				hit = i;
 			else
@@ -985,6 +1199,11 @@ int main(void)
 		cmocka_unit_test_setup(test_port_slot_mark_wins, setup_test),
 		cmocka_unit_test_setup(test_port_slot_beyond_array, setup_test),
 		cmocka_unit_test_setup(test_port_slot_not_live, setup_test),
+		cmocka_unit_test_setup(test_store_writes_every_copy, setup_test),
+		cmocka_unit_test_setup(test_copy_used, setup_test),
+		cmocka_unit_test_setup(test_free_copy_reads_truth, setup_test),
+		cmocka_unit_test_setup(test_store_keeps_counters, setup_test),
+		cmocka_unit_test_setup(test_store_loses_no_increment, setup_test),
 	};
 
 	return cmocka_run_group_tests(tests, setup_group, teardown_group);

@@ -558,7 +558,7 @@ static void test_print_stats(void **state)
 		    "\"fallback_bytes\": 180},"
 		    " {\"id\": 7, \"vm\": \"web1\", \"txq\": 3, \"packets\": 18446744073709551615,"
 		    " \"bytes\": 150000, \"fallback_packets\": 0, \"fallback_bytes\": 0}],"
-		    " \"txqs\": [{\"txq\": 3, \"packets\": 1000, \"bytes\": 150000}],"
+		    " \"txqs\": [{\"txq\": 3}], \"txq_counters\": \"none\","
 		    " \"kernel_choice\": {\"packets\": 12, \"bytes\": 840},"
 		    " \"fallbacks\": {\"not_live\": {\"packets\": 3, \"bytes\": 180},"
 		    " \"beyond_map\": {\"packets\": 0, \"bytes\": 0},"
@@ -569,8 +569,9 @@ static void test_print_stats(void **state)
 		    "   0  -     auto                      12     840          3\n"
 		    "   7  web1  txq 3   18446744073709551615  150000          0\n"
 		    "\n"
-		    "  TXQ  PACKETS   BYTES  KERNEL PKTS  KERNEL BYTES  INFLIGHT\n"
-		    "    3     1000  150000            -             -         -\n"
+		    "  TXQ  KERNEL PKTS  KERNEL BYTES  INFLIGHT\n"
+		    "    3            -             -         -\n"
+		    "  (no per-TX-queue counters: the root qdisc of eth0 is not mq)\n"
 		    "\n"
 		    "  UNSTEERED            PACKETS  BYTES\n"
 		    "  kernel choice             12    840\n"
@@ -595,19 +596,20 @@ static void test_print_stats_kernel_and_degraded(void **state)
 		" \"packets\": 1, \"bytes\": 2, \"fallback_packets\": 0},"
 		" {\"id\": 7, \"txq\": 1, \"degraded\": false,"
 		" \"packets\": 0, \"bytes\": 0, \"fallback_packets\": 0}],"
-		" \"txqs\": [{\"txq\": 0, \"packets\": 10, \"bytes\": 1000,"
+		" \"txqs\": [{\"txq\": 0,"
 		" \"kernel\": {\"packets\": 25, \"bytes\": 2500}, \"bql_inflight\": 0},"
-		" {\"txq\": 1, \"packets\": 0, \"bytes\": 0,"
-		" \"kernel\": {\"packets\": 0, \"bytes\": 0}, \"bql_inflight\": 3028}]}]}",
+		" {\"txq\": 1,"
+		" \"kernel\": {\"packets\": 0, \"bytes\": 0}, \"bql_inflight\": 3028}],"
+		" \"txq_counters\": \"mq\"}]}",
 		"dev eth0\n"
 		"  ID  VM    TARGET              PACKETS  BYTES  FALLBACKS\n"
 		"   5  web1  txq 6 (degraded)         10   1000          0\n"
 		"   6  -     group 1 (degraded)        1      2          0\n"
 		"   7  -     txq 1                     0      0          0\n"
 		"\n"
-		"  TXQ  PACKETS  BYTES  KERNEL PKTS  KERNEL BYTES  INFLIGHT\n"
-		"    0       10   1000           25          2500         0\n"
-		"    1        0      0            0             0      3028\n");
+		"  TXQ  KERNEL PKTS  KERNEL BYTES  INFLIGHT\n"
+		"    0           25          2500         0\n"
+		"    1            0             0      3028\n");
 }
 
 static void test_print_doctor(void **state)
@@ -726,11 +728,9 @@ static void expect_json(struct json_object *got, const char *want_text)
 	"   \"fallback_packets\": 4, \"fallback_bytes\": 400},"                                    \
 	"  {\"id\": 7, \"txq\": 3, \"packets\": 1000, \"bytes\": 100000, \"fallback_packets\": 0," \
 	"   \"fallback_bytes\": 0}],"                                                              \
-	" \"txqs\": [{\"txq\": 0, \"packets\": 0, \"bytes\": 0, \"kernel\": {\"packets\": 50,"     \
-	"   \"bytes\": 5000}},"                                                                    \
-	"  {\"txq\": 3, \"packets\": 1000, \"bytes\": 100000},"                                    \
-	"  {\"txq\": 4, \"packets\": 10, \"bytes\": 1000, \"kernel\": {\"packets\": 10,"           \
-	"   \"bytes\": 1000}}],"                                                                   \
+	" \"txqs\": [{\"txq\": 0, \"kernel\": {\"packets\": 50, \"bytes\": 5000}},"                \
+	"  {\"txq\": 3},"                                                                          \
+	"  {\"txq\": 4, \"kernel\": {\"packets\": 10, \"bytes\": 1000}}],"                         \
 	" \"kernel_choice\": {\"packets\": 100, \"bytes\": 10000},"                                \
 	" \"fallbacks\": {\"not_live\": {\"packets\": 4, \"bytes\": 400}}},"                       \
 	" {\"dev\": \"gone0\", \"queues\": [], \"txqs\": []}]}"
@@ -740,7 +740,7 @@ static void expect_json(struct json_object *got, const char *want_text)
  * counters, TX queue 4 was reset. */
 #define RATES_CUR                                                                                  \
 	"{\"devs\": [{\"dev\": \"eth1\", \"queues\": [{\"id\": 0, \"packets\": 5, \"bytes\": 5,"   \
-	"   \"fallback_packets\": 0}], \"txqs\": [{\"txq\": 0, \"packets\": 5, \"bytes\": 5}]},"   \
+	"   \"fallback_packets\": 0}], \"txqs\": [{\"txq\": 0}]},"                                 \
 	" {\"dev\": \"eth0\", \"queues\": ["                                                       \
 	"  {\"id\": 0, \"txq\": \"auto\", \"packets\": 10, \"bytes\": 1000,"                       \
 	"   \"fallback_packets\": 6, \"fallback_bytes\": 600},"                                    \
@@ -748,12 +748,10 @@ static void expect_json(struct json_object *got, const char *want_text)
 	"   \"fallback_bytes\": 100},"                                                             \
 	"  {\"id\": 7, \"txq\": 3, \"packets\": 3000, \"bytes\": 300000, \"fallback_packets\": 0," \
 	"   \"fallback_bytes\": 0}],"                                                              \
-	" \"txqs\": [{\"txq\": 0, \"packets\": 0, \"bytes\": 0, \"kernel\": {\"packets\": 150,"    \
-	"   \"bytes\": 15000}, \"bql_inflight\": 0},"                                              \
-	"  {\"txq\": 3, \"packets\": 3000, \"bytes\": 300000, \"kernel\": {\"packets\": 7,"        \
-	"   \"bytes\": 700}},"                                                                     \
-	"  {\"txq\": 4, \"packets\": 3, \"bytes\": 300, \"kernel\": {\"packets\": 3, \"bytes\": "  \
-	"300}}],"                                                                                  \
+	" \"txqs\": [{\"txq\": 0, \"kernel\": {\"packets\": 150, \"bytes\": 15000},"               \
+	"   \"bql_inflight\": 0},"                                                                 \
+	"  {\"txq\": 3, \"kernel\": {\"packets\": 7, \"bytes\": 700}},"                            \
+	"  {\"txq\": 4, \"kernel\": {\"packets\": 3, \"bytes\": 300}}],"                           \
 	" \"kernel_choice\": {\"packets\": 101, \"bytes\": 10100},"                                \
 	" \"fallbacks\": {\"not_live\": {\"packets\": 6, \"bytes\": 600},"                         \
 	"  \"bad_group\": {\"packets\": 1, \"bytes\": 100}}}]}"
@@ -769,8 +767,7 @@ static void test_stats_rates(void **state)
 		/* eth1 has no earlier sample: no rates at all */
 		"{\"devs\": [{\"dev\": \"eth1\", \"queues\": [{\"id\": 0, \"packets\": 5, "
 		"\"bytes\": 5,"
-		"   \"fallback_packets\": 0}], \"txqs\": [{\"txq\": 0, \"packets\": 5, \"bytes\": "
-		"5}]},"
+		"   \"fallback_packets\": 0}], \"txqs\": [{\"txq\": 0}]},"
 		" {\"dev\": \"eth0\", \"queues\": ["
 		/* packets and bytes went down: reset, no rate; fallbacks went up */
 		"  {\"id\": 0, \"txq\": \"auto\", \"packets\": 10, \"bytes\": 1000,"
@@ -784,17 +781,13 @@ static void test_stats_rates(void **state)
 		"\"fallback_packets\": 0,"
 		"   \"fallback_bytes\": 0, \"packets_per_s\": 1000.0, \"bytes_per_s\": 100000.0,"
 		"   \"fallback_packets_per_s\": 0.0}],"
-		" \"txqs\": [{\"txq\": 0, \"packets\": 0, \"bytes\": 0, \"kernel\": {\"packets\": "
-		"150,"
-		"   \"bytes\": 15000}, \"bql_inflight\": 0, \"packets_per_s\": 0.0,"
-		"   \"bytes_per_s\": 0.0, \"kernel_packets_per_s\": 50.0, \"kernel_bytes_per_s\": "
+		" \"txqs\": [{\"txq\": 0, \"kernel\": {\"packets\": 150, \"bytes\": 15000},"
+		"   \"bql_inflight\": 0, \"kernel_packets_per_s\": 50.0, \"kernel_bytes_per_s\": "
 		"5000.0},"
 		/* kernel counters new: no kernel rate */
-		"  {\"txq\": 3, \"packets\": 3000, \"bytes\": 300000, \"kernel\": {\"packets\": 7,"
-		"   \"bytes\": 700}, \"packets_per_s\": 1000.0, \"bytes_per_s\": 100000.0},"
-		/* everything reset */
-		"  {\"txq\": 4, \"packets\": 3, \"bytes\": 300, \"kernel\": {\"packets\": 3, "
-		"\"bytes\": 300}}],"
+		"  {\"txq\": 3, \"kernel\": {\"packets\": 7, \"bytes\": 700}},"
+		/* reset */
+		"  {\"txq\": 4, \"kernel\": {\"packets\": 3, \"bytes\": 300}}],"
 		" \"kernel_choice\": {\"packets\": 101, \"bytes\": 10100, \"packets_per_s\": 0.5,"
 		"   \"bytes_per_s\": 50.0},"
 		/* a reason new in this sample: no earlier figure */
@@ -883,9 +876,7 @@ static void test_print_watch_samples(void **state)
 		" \"packets_per_s\": 40.0, \"bytes_per_s\": 4000.0, \"fallback_packets_per_s\": "
 		"0.0},"
 		" {\"id\": 8, \"txq\": 2}],"
-		" \"txqs\": [{\"txq\": 3, \"packets\": 30, \"bytes\": 3000, \"packets_per_s\": "
-		"40.0,"
-		" \"bytes_per_s\": 4000.0, \"kernel_packets_per_s\": 44.0, \"kernel_bytes_per_s\": "
+		" \"txqs\": [{\"txq\": 3, \"kernel_packets_per_s\": 44.0, \"kernel_bytes_per_s\": "
 		"4400.0,"
 		" \"bql_inflight\": 1514}],"
 		" \"kernel_choice\": {\"packets\": 1, \"bytes\": 60, \"packets_per_s\": 0.333,"
@@ -897,8 +888,8 @@ static void test_print_watch_samples(void **state)
 		"   7  -   txq 3     40.0   4000.0          0.0\n"
 		"   8  -   txq 2        -        -            -\n"
 		"\n"
-		"  TXQ  PKTS/S  BYTES/S  KERNEL PKTS/S  KERNEL BYTES/S  INFLIGHT\n"
-		"    3    40.0   4000.0           44.0          4400.0      1514\n"
+		"  TXQ  KERNEL PKTS/S  KERNEL BYTES/S  INFLIGHT\n"
+		"    3           44.0          4400.0      1514\n"
 		"\n"
 		"  UNSTEERED      PKTS/S  BYTES/S\n"
 		"  kernel choice     0.3     20.0\n");

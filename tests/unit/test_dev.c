@@ -6,6 +6,7 @@
 
 #include "vmq_test.h"
 #include "libvmq.h"
+#include "dev_priv.h"
 
 static const char *root;
 
@@ -275,18 +276,18 @@ static void test_detach_keeps_a_clsact_others_joined(void **state)
 	setenv("VMQ_TC_MODE", "clsact", 1);
 	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
 	assert_int_equal(vmq_dev_attach(&dev), 0);
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 0);
 	/* Someone adds a filter to the clsact vmq created. */
 	assert_int_equal(
 		system("tc filter add dev lo ingress pref 10 protocol all u32 match u32 0 0"), 0);
 	/* u32 dumps its hash table and its key: two entries, one filter. */
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 2);
 	assert_int_equal(vmq_dev_detach(&dev), 0);
 	/* vmq's filter went; the qdisc stayed for the other one. */
 	assert_true(hook_exists(dev.ifindex));
-	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, &others), 0);
+	assert_int_equal(vmq_tc_foreign_filters(dev.ifindex, VMQ_TC_EGRESS, &others), 0);
 	assert_int_equal(others, 2);
 	hook.ifindex = dev.ifindex;
 	assert_int_equal(bpf_tc_hook_destroy(&hook), 0);
@@ -445,6 +446,243 @@ static void test_upgrade_refuses_unknown_abi(void **state)
 	vmq_dev_close(&dev);
 }
 
+/* The frozen ABI version 1 build of vmq_tx (make check builds it). */
+static const char *v1_object(char *buf, size_t size)
+{
+	const char *build = getenv("BUILD");
+
+	snprintf(buf, size, "%s/tests/vmq_tx_v1.bpf.o", build ? build : "build");
+	return access(buf, R_OK) ? NULL : buf;
+}
+
+/* v1's per-ID counters (include/vmq_abi.h of ABI version 1). */
+struct v1_stats {
+	__u64 packets, bytes, fallback_packets, fallback_bytes;
+};
+
+/* Puts a map of the v1 object under the pins, by its pin name. */
+static void v1_pin(const struct bpf_object *obj, const char *name, const char *dir)
+{
+	const struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
+	char path[PATH_MAX];
+
+	assert_non_null(map);
+	assert_true(snprintf(path, sizeof(path), "%s/maps/%s", dir, vmq_tx_obj_pin_name(obj, map)) <
+		    (int)sizeof(path));
+	assert_int_equal(bpf_obj_pin(bpf_map__fd(map), path), 0);
+}
+
+/* What an ABI version 1 build left: its program on a tcx link, its maps
+ * (with counters) pinned, vmq_dev_info saying version 1. */
+static void v1_setup(const char *obj_path, int ncpus)
+{
+	struct vmq_dev_info info = { .abi_version = 1,
+				     .flags = VMQ_DEV_F_ATTACHED | VMQ_DEV_F_TCX };
+	struct vmq_queue_entry e5 = { .state = VMQ_QUEUE_TXQ, .target = 3 };
+	struct vmq_queue_entry e0 = { .state = VMQ_QUEUE_TXQ, .target = 1 };
+	struct v1_stats *st = calloc((size_t)ncpus, sizeof(*st));
+	struct vmq_counter *c = calloc((size_t)ncpus, sizeof(*c));
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct bpf_object *obj = NULL;
+	struct bpf_map *map;
+	__u32 key;
+
+	assert_non_null(st);
+	assert_non_null(c);
+	assert_int_equal(vmq_tx_obj_open(obj_path, &obj), 0);
+	assert_int_equal(
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "vmq_queues"), 128), 0);
+	assert_int_equal(
+		bpf_map__set_max_entries(bpf_object__find_map_by_name(obj, "vmq_queue_stats"), 128),
+		0);
+	assert_int_equal(bpf_object__load(obj), 0);
+	assert_true(snprintf(dir, sizeof(dir), "%s/lo", root) < (int)sizeof(dir));
+	assert_true(snprintf(path, sizeof(path), "%s/maps", dir) < (int)sizeof(path));
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	bpf_object__for_each_map(map, obj) v1_pin(obj, bpf_map__name(map), dir);
+	assert_true(snprintf(path, sizeof(path), "%s/%s", dir, VMQ_PIN_PROG) < (int)sizeof(path));
+	assert_int_equal(
+		bpf_program__pin(bpf_object__find_program_by_name(obj, VMQ_PIN_PROG), path), 0);
+
+	info.ifindex = if_nametoindex("lo");
+	key = 0;
+	assert_int_equal(bpf_map__update_elem(bpf_object__find_map_by_name(obj, "vmq_dev_info"),
+					      &key, sizeof(key), &info, sizeof(info), BPF_ANY),
+			 0);
+	assert_int_equal(bpf_map__update_elem(bpf_object__find_map_by_name(obj, "vmq_queues"), &key,
+					      sizeof(key), &e0, sizeof(e0), BPF_ANY),
+			 0);
+	key = 5;
+	assert_int_equal(bpf_map__update_elem(bpf_object__find_map_by_name(obj, "vmq_queues"), &key,
+					      sizeof(key), &e5, sizeof(e5), BPF_ANY),
+			 0);
+	/* Counters of ID 5, of reason not_live and of the kernel's choice. */
+	for (int i = 0; i < ncpus; i++) {
+		st[i] = (struct v1_stats){ 10 + i, 1000 + i, 1, 64 };
+		c[i] = (struct vmq_counter){ 7, 700 };
+	}
+	assert_int_equal(bpf_map_update_elem(
+				 bpf_map__fd(bpf_object__find_map_by_name(obj, "vmq_queue_stats")),
+				 &key, st, BPF_ANY),
+			 0);
+	key = VMQ_TXQ_SLOT_KERNEL;
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "vmq_txq_stats")),
+				    &key, c, BPF_ANY),
+		0);
+	key = VMQ_FALLBACK_NOT_LIVE;
+	for (int i = 0; i < ncpus; i++)
+		c[i] = (struct vmq_counter){ 2, 128 };
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(bpf_object__find_map_by_name(obj, "vmq_fallbacks")),
+				    &key, c, BPF_ANY),
+		0);
+	assert_true(snprintf(path, sizeof(path), "%s/%s", dir, VMQ_PIN_LINK) < (int)sizeof(path));
+	assert_int_equal(
+		vmq_tcx_attach((int)info.ifindex, VMQ_TC_EGRESS,
+			       bpf_program__fd(bpf_object__find_program_by_name(obj, VMQ_PIN_PROG)),
+			       path, true),
+		0);
+	bpf_object__close(obj);
+	free(st);
+	free(c);
+}
+
+/* Maps of ABI version 1: the v1 -> v2 step builds vmq_queue_stats with
+ * the entry's copies and vmq_fallbacks with the kernel-choice slot,
+ * counters carried over; the program is swapped on the link; the unused
+ * vmq_txq_stats pin goes. */
+static void test_migrate_v1_to_v2(void **state)
+{
+	struct vmq_upgrade_opts keep = { .keep_hook = true };
+	int ncpus = libbpf_num_possible_cpus();
+	struct vmq_upgrade_result res;
+	struct vmq_queue_stats qs, *per_cpu;
+	struct vmq_tcx_link link;
+	struct vmq_counter c;
+	char obj[PATH_MAX], path[PATH_MAX];
+	struct vmq_dev dev;
+	__u64 n = (__u64)ncpus;
+	__u32 abi = 0, id = 0, key;
+
+	(void)state;
+	unsetenv("VMQ_TC_MODE");
+	if (!v1_object(obj, sizeof(obj)))
+		skip();
+	assert_true(ncpus > 0);
+	v1_setup(obj, ncpus);
+	assert_int_equal(vmq_dev_pinned_abi(root, "lo", &abi), 0);
+	assert_int_equal(abi, 1);
+	assert_int_equal(vmq_dev_adopt(&dev, root, "lo"), -EPROTO);
+
+	assert_int_equal(vmq_dev_migrate(root, "lo", &keep, &res), 0);
+	assert_int_equal(res.abi_found, 1);
+	assert_int_equal(res.maps_migrated, 2);
+	assert_true(res.changed);
+	assert_true(res.attached);
+	assert_true(res.to_tcx);
+	assert_int_not_equal(res.new_prog_id, res.old_prog_id);
+	assert_true(snprintf(path, sizeof(path), "%s/lo/maps/vmq_txq_stats", root) <
+		    (int)sizeof(path));
+	assert_int_equal(access(path, F_OK), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(vmq_dev_pinned_abi(root, "lo", &abi), 0);
+	assert_int_equal(abi, VMQ_ABI_VERSION);
+
+	assert_int_equal(vmq_dev_adopt(&dev, root, "lo"), 0);
+	assert_true(snprintf(path, sizeof(path), "%s/lo/%s", root, VMQ_PIN_LINK) <
+		    (int)sizeof(path));
+	assert_int_equal(vmq_tcx_link_get(path, &link), 0);
+	assert_int_equal(vmq_prog_id(dev.prog_fd, &id), 0);
+	assert_int_equal(link.prog_id, id);
+	/* Counters carried: sums over CPUs of what v1 had. */
+	assert_int_equal(vmq_queue_stats_read(&dev, 5, &qs), 0);
+	assert_int_equal(qs.packets, 10 * n + n * (n - 1) / 2);
+	assert_int_equal(qs.bytes, 1000 * n + n * (n - 1) / 2);
+	assert_int_equal(qs.fallback_packets, n);
+	assert_int_equal(qs.fallback_bytes, 64 * n);
+	assert_int_equal(vmq_fallback_read(&dev, VMQ_FALLBACK_NOT_LIVE, &c), 0);
+	assert_int_equal(c.packets, 2 * n);
+	assert_int_equal(c.bytes, 128 * n);
+	assert_int_equal(vmq_kernel_choice_read(&dev, &c), 0);
+	assert_int_equal(c.packets, 7 * n);
+	assert_int_equal(c.bytes, 700 * n);
+	/* Every CPU's copy is vmq_queues' entry. */
+	per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
+	assert_non_null(per_cpu);
+	key = 5;
+	assert_int_equal(bpf_map_lookup_elem(dev.queue_stats_fd, &key, per_cpu), 0);
+	for (int i = 0; i < ncpus; i++) {
+		assert_int_equal(per_cpu[i].entry.state, VMQ_QUEUE_TXQ);
+		assert_int_equal(per_cpu[i].entry.target, 3);
+	}
+	key = 0;
+	assert_int_equal(bpf_map_lookup_elem(dev.queue_stats_fd, &key, per_cpu), 0);
+	for (int i = 0; i < ncpus; i++)
+		assert_int_equal(per_cpu[i].entry.target, 1);
+	free(per_cpu);
+	/* The store writes the migrated map. */
+	assert_int_equal(vmq_queue_write(&dev, 6, (struct vmq_queue_entry){ VMQ_QUEUE_TXQ, 2 }), 0);
+	assert_int_equal(vmq_queue_stats_read(&dev, 6, &qs), 0);
+	assert_int_equal(qs.entry.target, 2);
+	assert_int_equal(vmq_dev_detach(&dev), 0);
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
+/* Pin names: dots encoded, reversibly; a rename moves the pins; a load
+ * builds under :new and renames into place, over a crashed load's leftover. */
+static void test_pin_names_rename_and_staging(void **state)
+{
+	char buf[64], path[PATH_MAX];
+	struct vmq_dev dev, other;
+
+	(void)state;
+	assert_int_equal(vmq_pin_name_encode("eth0.100", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "eth0%2e100");
+	assert_int_equal(vmq_pin_name_decode(buf, path, IF_NAMESIZE), 0);
+	assert_string_equal(path, "eth0.100");
+	assert_int_equal(vmq_pin_name_encode("a%b.", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a%25b%2e");
+	assert_int_equal(vmq_pin_name_decode(buf, path, IF_NAMESIZE), 0);
+	assert_string_equal(path, "a%b.");
+	assert_int_equal(vmq_pin_name_encode("eth0", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "eth0");
+	assert_int_equal(vmq_pin_name_decode("eth0:new", path, IF_NAMESIZE), -EINVAL);
+	assert_int_equal(vmq_pin_name_decode("eth0.1", path, IF_NAMESIZE), -EINVAL);
+	assert_int_equal(vmq_pin_name_decode("eth%zz", path, IF_NAMESIZE), -EINVAL);
+	assert_int_equal(vmq_pin_name_decode("", path, IF_NAMESIZE), -EINVAL);
+
+	/* A load killed halfway left lo:new: the next load clears it. */
+	snprintf(path, sizeof(path), "%s/lo:new/maps", root);
+	assert_int_equal(vmq_mkdir_p(path, 0700), 0);
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_false(exists("%s/%s", root, "lo:new"));
+	assert_true(exists("%s/%s/vmq_tx_egress", root, "lo"));
+
+	assert_int_equal(vmq_dev_rename(&dev, "lo.7"), 0);
+	assert_string_equal(dev.ifname, "lo.7");
+	assert_true(exists("%s/%s/vmq_tx_egress", root, "lo%2e7"));
+	assert_false(exists("%s/%s", root, "lo"));
+	assert_int_equal(vmq_dev_adopt(&other, root, "lo.7"), 0);
+	vmq_dev_close(&other);
+	/* A directory in the way: the name changes, the pins stay. */
+	snprintf(path, sizeof(path), "%s/lo%%2e8/x", root);
+	assert_int_equal(vmq_mkdir_p(path, 0700), 0);
+	assert_true(vmq_dev_rename(&dev, "lo.8") < 0);
+	assert_string_equal(dev.ifname, "lo.8");
+	assert_true(exists("%s/%s/vmq_tx_egress", root, "lo%2e7"));
+	assert_int_equal(rmdir(path), 0);
+	snprintf(path, sizeof(path), "%s/lo%%2e8", root);
+	assert_int_equal(rmdir(path), 0);
+
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	assert_false(exists("%s/%s", root, "lo%2e7"));
+	assert_false(exists("%s/%s", root, "lo%2e7:old"));
+	vmq_dev_close(&dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,7 +696,9 @@ int main(void)
 		cmocka_unit_test(test_detach_keeps_a_clsact_others_joined),
 		cmocka_unit_test(test_upgrade_swaps_link_keeps_maps_pins_new_ones),
 		cmocka_unit_test(test_upgrade_moves_clsact_to_tcx),
+		cmocka_unit_test(test_migrate_v1_to_v2),
 		cmocka_unit_test(test_upgrade_refuses_unknown_abi),
+		cmocka_unit_test(test_pin_names_rename_and_staging),
 	};
 
 	return cmocka_run_group_tests_name("libvmq device", tests, setup, teardown);

@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/un.h>
 #include <json-c/json.h>
 
 #include "vmq_test.h"
@@ -168,7 +169,8 @@ static void render_empty(void **state)
 	}
 }
 
-/* What `stats show` answers today: no kernel per-TX-queue figures. */
+/* What `stats show` answers for devices without mq: TX queues listed, no
+ * per-TX-queue figures (vmq keeps none of its own). */
 static const char *const full_stats =
 	"{\"devs\":["
 	" {\"dev\":\"eth0\","
@@ -180,8 +182,7 @@ static const char *const full_stats =
 	"   {\"id\":300,\"vm\":\"db1\",\"group\":1,\"packets\":5,\"bytes\":500,"
 	"    \"fallback_packets\":0,\"fallback_bytes\":0},"
 	"   {\"id\":4000,\"packets\":0,\"bytes\":0,\"fallback_packets\":9,\"fallback_bytes\":900}],"
-	"  \"txqs\":[{\"txq\":1,\"packets\":200,\"bytes\":30000},"
-	"           {\"txq\":7,\"packets\":22,\"bytes\":2350}],"
+	"  \"txqs\":[{\"txq\":1},{\"txq\":7}],\"txq_counters\":\"none\","
 	"  \"kernel_choice\":{\"packets\":0,\"bytes\":0},"
 	"  \"fallbacks\":{\"not_live\":{\"packets\":12,\"bytes\":1350},"
 	"                \"beyond_map\":{\"packets\":0,\"bytes\":0},"
@@ -198,9 +199,9 @@ static void render_full(void **state)
 	char *text = render(full_stats);
 
 	(void)state;
-	/* vmq_up, 2 vmq_queues_live, 5 queues x 5 families, 2 txqs x 2,
+	/* vmq_up, 2 vmq_queues_live, 5 queues x 5 families, no txq figure,
 	 * 2 devs x 2 kernel_choice, 2 devs x 3 reasons x 2. */
-	assert_int_equal(check_format(text), 1 + 2 + 25 + 4 + 4 + 12);
+	assert_int_equal(check_format(text), 1 + 2 + 25 + 4 + 12);
 	expect_line(text, "# TYPE vmq_queue_packets_total counter");
 	expect_line(text, "# HELP vmq_queue_packets_total Packets steered as this queue.");
 	expect_line(text, "vmq_up 1");
@@ -219,15 +220,13 @@ static void render_full(void **state)
 		    "vmq_queue_fallback_bytes_total{dev=\"eth0\",queue=\"21\",vm=\"web1\"} 450");
 	expect_line(text, "vmq_queue_fallback_packets_total{dev=\"eth0\",queue=\"4000\"} 9");
 	expect_line(text, "vmq_queue_packets_total{dev=\"eth1\",queue=\"0\"} 4");
-	expect_line(text, "vmq_txq_packets_total{dev=\"eth0\",txq=\"1\"} 200");
-	expect_line(text, "vmq_txq_bytes_total{dev=\"eth0\",txq=\"7\"} 2350");
 	expect_line(text, "vmq_kernel_choice_packets_total{dev=\"eth0\"} 0");
 	expect_line(text, "vmq_kernel_choice_bytes_total{dev=\"eth1\"} 400");
 	expect_line(text, "vmq_fallback_packets_total{dev=\"eth0\",reason=\"not_live\"} 12");
 	expect_line(text, "vmq_fallback_bytes_total{dev=\"eth0\",reason=\"not_live\"} 1350");
 	expect_line(text, "vmq_fallback_packets_total{dev=\"eth1\",reason=\"bad_group\"} 0");
 	/* Absent from the stats: no family, not even its HELP. */
-	expect_no(text, "vmq_txq_kernel");
+	expect_no(text, "vmq_txq_");
 	expect_no(text, "bql");
 	free(text);
 }
@@ -235,14 +234,14 @@ static void render_full(void **state)
 /* Per-TX-queue kernel figures, when `stats show` carries them. */
 static void render_kernel_figures(void **state)
 {
-	char *text = render(
-		"{\"devs\":[{\"dev\":\"eth0\",\"queues\":[],\"txqs\":["
-		"{\"txq\":3,\"packets\":5,\"bytes\":50,\"kernel\":{\"packets\":7,\"bytes\":70},"
-		"\"bql_inflight\":1500},"
-		"{\"txq\":4,\"packets\":1,\"bytes\":10,\"kernel\":{\"packets\":2}}]}]}");
+	char *text =
+		render("{\"devs\":[{\"dev\":\"eth0\",\"queues\":[],\"txqs\":["
+		       "{\"txq\":3,\"kernel\":{\"packets\":7,\"bytes\":70},\"bql_inflight\":1500},"
+		       "{\"txq\":4,\"kernel\":{\"packets\":2}}],\"txq_counters\":\"mq\"}]}");
 
 	(void)state;
-	assert_int_equal(check_format(text), 1 + 1 + 2 + 2 + 2 + 1 + 1);
+	/* vmq_up, vmq_queues_live, kernel packets x 2, kernel bytes x 1, BQL x 1. */
+	assert_int_equal(check_format(text), 1 + 1 + 2 + 1 + 1);
 	expect_line(text, "vmq_txq_kernel_packets_total{dev=\"eth0\",txq=\"3\"} 7");
 	expect_line(text, "vmq_txq_kernel_packets_total{dev=\"eth0\",txq=\"4\"} 2");
 	expect_line(text, "vmq_txq_kernel_bytes_total{dev=\"eth0\",txq=\"3\"} 70");
@@ -331,6 +330,81 @@ static void parse_good(void **state)
 
 	assert_int_equal(vmqd_metrics_parse_addr("[2001:db8::7]:80", &a, why, sizeof(why)), 0);
 	assert_string_equal(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)), "2001:db8::7");
+}
+
+/* An absolute path is a Unix socket; one too long for sun_path is refused. */
+static void parse_unix(void **state)
+{
+	struct vmqd_metrics_addr a;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&a.ss;
+	char why[160], path[200];
+
+	(void)state;
+	assert_int_equal(vmqd_metrics_parse_addr("/run/vmq/metrics.sock", &a, why, sizeof(why)), 0);
+	assert_int_equal(a.ss.ss_family, AF_UNIX);
+	assert_string_equal(sun->sun_path, "/run/vmq/metrics.sock");
+	assert_string_equal(a.text, "/run/vmq/metrics.sock");
+	assert_null(a.token);
+	memset(path, 'x', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	assert_int_equal(vmqd_metrics_parse_addr(path, &a, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "Unix socket path"));
+}
+
+/* The token file: its first line, printable, no blanks, 1..256 bytes. */
+static void token_file(void **state)
+{
+	static const struct {
+		const char *text;
+		int err;
+		const char *token;
+	} cases[] = {
+		{ "s3cret\n", 0, "s3cret" },	   { "s3cret\r\nsecond line\n", 0, "s3cret" },
+		{ "no-newline", 0, "no-newline" }, { "", -EINVAL, NULL },
+		{ "\nlater\n", -EINVAL, NULL },	   { "two words\n", -EINVAL, NULL },
+		{ "tab\there\n", -EINVAL, NULL },
+	};
+	char dir[] = "/tmp/vmq-token-XXXXXX", path[64], token[VMQD_METRICS_TOKEN_MAX + 1], why[160],
+	     big[VMQD_METRICS_TOKEN_MAX + 3];
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/token", dir);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(cases[i].text, f);
+		fclose(f);
+		assert_int_equal(
+			vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)),
+			cases[i].err);
+		if (cases[i].token)
+			assert_string_equal(token, cases[i].token);
+	}
+	/* 256 bytes fit; 257 do not. */
+	memset(big, 'a', sizeof(big));
+	big[VMQD_METRICS_TOKEN_MAX] = '\0';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(big, f);
+	fclose(f);
+	assert_int_equal(vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)), 0);
+	assert_int_equal(strlen(token), VMQD_METRICS_TOKEN_MAX);
+	big[VMQD_METRICS_TOKEN_MAX] = 'a';
+	big[VMQD_METRICS_TOKEN_MAX + 1] = '\0';
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(big, f);
+	fclose(f);
+	assert_int_equal(vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)),
+			 -EINVAL);
+	assert_non_null(strstr(why, "longer than 256"));
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(vmqd_metrics_read_token(path, token, sizeof(token), why, sizeof(why)),
+			 -ENOENT);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 static void parse_bad(void **state)
@@ -631,6 +705,8 @@ int main(void)
 		cmocka_unit_test(render_skips_bad_values),
 		cmocka_unit_test(parse_good),
 		cmocka_unit_test(parse_bad),
+		cmocka_unit_test(parse_unix),
+		cmocka_unit_test(token_file),
 		cmocka_unit_test(server_answers),
 		cmocka_unit_test(server_ipv6),
 		cmocka_unit_test(server_port_in_use),

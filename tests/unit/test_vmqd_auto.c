@@ -5,6 +5,8 @@
  * and port policies. Runs in a sandbox with a veth of 8 TX queues.
  */
 #include <json-c/json.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -94,6 +96,9 @@ static int setup(void **state)
 	    vmq_test_veth("vm1", "pa1", 1) || vmq_test_veth("vmxa", "pa2", 1) ||
 	    vmq_test_veth("other0", "pa3", 1))
 		return -1;
+	/* Per-TX-queue counters (the load placement reads) are mq's. */
+	if (system("tc qdisc replace dev up0 root handle 1: mq"))
+		return -1;
 	if (vmqd_init(d, root))
 		return -1;
 	json_object_put(ok(REQ("dev", "attach", "{\"dev\":\"up0\",\"default_txq\":7}")));
@@ -108,20 +113,33 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Adds bytes to one TX queue's counter, on CPU 0, as traffic would. */
+/* Sends `bytes` of frames out of up0 on one TX queue, as a VM's traffic
+ * would: steered by a queue ID of its own (gone again afterwards), counted
+ * by the kernel in up0's mq class, where placement reads the load. */
 static void add_txq_bytes(unsigned int txq, __u64 bytes)
 {
-	struct vmqd_dev *dev = vmqd_find_dev(d, "up0");
-	int ncpus = libbpf_num_possible_cpus();
-	struct vmq_counter *per_cpu = calloc((size_t)ncpus, sizeof(*per_cpu));
-	__u32 key = txq;
+	enum { FRAME = 1000, TMP_ID = 200 };
+	struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = ETH_ALEN };
+	static unsigned char frame[FRAME];
+	int mark = TMP_ID, fd;
+	char line[160];
 
-	assert_non_null(per_cpu);
-	assert_int_equal(bpf_map_lookup_elem(dev->dp.txq_stats_fd, &key, per_cpu), 0);
-	per_cpu[0].bytes += bytes;
-	per_cpu[0].packets++;
-	assert_int_equal(bpf_map_update_elem(dev->dp.txq_stats_fd, &key, per_cpu, BPF_EXIST), 0);
-	free(per_cpu);
+	snprintf(line, sizeof(line), REQ("queue", "add", "{\"dev\":\"up0\",\"id\":%d,\"txq\":%u}"),
+		 TMP_ID, txq);
+	json_object_put(ok(line));
+	fd = socket(AF_PACKET, SOCK_RAW, 0);
+	assert_true(fd >= 0);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)), 0);
+	to.sll_ifindex = (int)if_nametoindex("up0");
+	memset(frame, 0xff, ETH_ALEN);	    /* broadcast */
+	frame[6] = 0x02;		    /* a local source MAC */
+	frame[12] = 0x88, frame[13] = 0xb5; /* local experimental ethertype */
+	for (__u64 sent = 0; sent < bytes; sent += FRAME)
+		assert_int_equal(sendto(fd, frame, FRAME, 0, (struct sockaddr *)&to, sizeof(to)),
+				 FRAME);
+	close(fd);
+	snprintf(line, sizeof(line), REQ("queue", "del", "{\"dev\":\"up0\",\"id\":%d}"), TMP_ID);
+	json_object_put(ok(line));
 }
 
 static void test_id_auto_txq_any(void **state)

@@ -13,6 +13,7 @@
 #include <bpf/libbpf.h>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <bpf/btf.h>
 
 #include "dev_priv.h"
@@ -29,7 +30,6 @@ static const struct {
 	{ "vmq_queues", offsetof(struct vmq_dev, queues_fd), false },
 	{ "vmq_groups", offsetof(struct vmq_dev, groups_fd), false },
 	{ "vmq_queue_stats", offsetof(struct vmq_dev, queue_stats_fd), false },
-	{ "vmq_txq_stats", offsetof(struct vmq_dev, txq_stats_fd), false },
 	{ "vmq_fallbacks", offsetof(struct vmq_dev, fallbacks_fd), false },
 	{ "vmq_dev_info", offsetof(struct vmq_dev, dev_info_fd), false },
 	{ VMQ_PIN_RODATA, offsetof(struct vmq_dev, rodata_fd), false },
@@ -74,15 +74,55 @@ int vmq_dev_set_names(struct vmq_dev *dev, const char *pin_root, const char *ifn
 	unsigned int ifindex;
 	int n;
 
+	char pin[3 * IF_NAMESIZE];
+	int err;
+
 	if (strlen(ifname) >= sizeof(dev->ifname))
 		return -ENAMETOOLONG;
+	err = vmq_pin_name_encode(ifname, pin, sizeof(pin));
+	if (err)
+		return err;
 	/* 0 when absent: adoption takes it as "missing", loading refuses. */
 	ifindex = if_nametoindex(ifname);
 	strcpy(dev->ifname, ifname);
 	dev->ifindex = (int)ifindex;
-	n = snprintf(dev->pin_dir, sizeof(dev->pin_dir), "%s/%s", pin_root, ifname);
+	n = snprintf(dev->pin_dir, sizeof(dev->pin_dir), "%s/%s", pin_root, pin);
 	if (n < 0 || (size_t)n >= sizeof(dev->pin_dir))
 		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * The device was renamed: its pin directory follows (one rename on the
+ * bpffs, which moves every pin and the tcx link with it). When that fails
+ * (a directory of the new name exists) the name changes and the pins stay
+ * where they are: -errno says so.
+ */
+int vmq_dev_rename(struct vmq_dev *dev, const char *ifname)
+{
+	char root[PATH_MAX], pin[3 * IF_NAMESIZE], to[PATH_MAX];
+	char *slash;
+	int n, err;
+
+	if (strlen(ifname) >= sizeof(dev->ifname))
+		return -ENAMETOOLONG;
+	err = vmq_pin_name_encode(ifname, pin, sizeof(pin));
+	if (err)
+		return err;
+	snprintf(root, sizeof(root), "%s", dev->pin_dir);
+	slash = strrchr(root, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	n = snprintf(to, sizeof(to), "%s/%s", root, pin);
+	if (n < 0 || (size_t)n >= sizeof(to))
+		return -ENAMETOOLONG;
+	strcpy(dev->ifname, ifname);
+	if (!strcmp(to, dev->pin_dir))
+		return 0;
+	if (renameat2(AT_FDCWD, dev->pin_dir, AT_FDCWD, to, RENAME_NOREPLACE))
+		return -errno;
+	strcpy(dev->pin_dir, to);
 	return 0;
 }
 
@@ -132,6 +172,8 @@ int vmq_dev_load_store_prog(struct vmq_dev *dev)
 	if (!ctl)
 		return -errno;
 	err = bpf_map__reuse_fd(ctl->maps.vmq_queues, dev->queues_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(ctl->maps.vmq_queue_stats, dev->queue_stats_fd);
 	/* Pins without port slots: the writer gets a throwaway one-slot map
 	 * and port_store_fd stays unused (such an uplink stamps its ports). */
 	if (!err)
@@ -297,6 +339,7 @@ static int pin_all(struct vmq_dev *dev, const struct bpf_object *obj)
 		err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
 	if (!err && bpf_obj_pin(dev->prog_fd, path))
 		err = -errno;
+	vmq_fault_point("pinned the program");
 	bpf_object__for_each_map(map, obj)
 	{
 		const char *name = vmq_tx_obj_pin_name(obj, map);
@@ -308,6 +351,7 @@ static int pin_all(struct vmq_dev *dev, const struct bpf_object *obj)
 		err = vmq_pin_path(path, sizeof(path), dev, name, true);
 		if (!err && bpf_obj_pin(bpf_map__fd(map), path))
 			err = -errno;
+		vmq_fault_point("pinned a map");
 	}
 	return err;
 }
@@ -322,8 +366,8 @@ int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 				  .abi_version = VMQ_ABI_VERSION };
 	struct vmq_dev_info info = { .abi_version = VMQ_ABI_VERSION };
 	struct bpf_object *obj = NULL;
-	char path[PATH_MAX];
-	int err;
+	char staging[PATH_MAX], final[PATH_MAX];
+	int n, err;
 
 	vmq_dev_init(dev);
 	if (nr_queues > VMQ_QUEUES_MAX || nr_queues < 1)
@@ -333,9 +377,11 @@ int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 		err = -ENODEV;
 	if (err)
 		return err;
-	err = vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false);
-	if (!err && !access(path, F_OK))
+	if (!access(dev->pin_dir, F_OK))
 		return -EEXIST;
+	n = snprintf(staging, sizeof(staging), "%s%s", dev->pin_dir, VMQ_PIN_STAGING_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(staging))
+		return -ENAMETOOLONG;
 
 	err = vmq_tx_obj_open(opts ? opts->obj_path : NULL, &obj);
 	if (err)
@@ -359,10 +405,22 @@ int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 	dev->nr_queues = nr_queues;
 	info.ifindex = (__u32)dev->ifindex;
 	err = vmq_dev_info_write(dev, &info);
+	/* Pinned under DIR/<pin name>:new, then renamed into place: a load
+	 * cut short leaves no DIR/<pin name> for adoption to trip on (and
+	 * vmqd removes the :new directory at start). */
+	snprintf(final, sizeof(final), "%s", dev->pin_dir);
+	snprintf(dev->pin_dir, sizeof(dev->pin_dir), "%s", staging);
+	if (!err)
+		err = vmq_dev_unpin(dev); /* one a crash left */
 	if (!err)
 		err = pin_all(dev, obj);
+	if (!err && renameat2(AT_FDCWD, staging, AT_FDCWD, final, RENAME_NOREPLACE))
+		err = errno == ENOTEMPTY ? -EEXIST : -errno;
 	if (err)
 		vmq_dev_unpin(dev);
+	snprintf(dev->pin_dir, sizeof(dev->pin_dir), "%s", final);
+	if (!err)
+		vmq_fault_point("pins in place");
 cleanup:
 	bpf_object__close(obj);
 	if (err)
@@ -457,6 +515,7 @@ static int dev_attach(struct vmq_dev *dev, bool to_head)
 	}
 	if (err)
 		return err;
+	vmq_fault_point("hook attached");
 	/* Re-attaching over a hook we created earlier keeps that ownership. */
 	if (created)
 		info.flags |= VMQ_DEV_F_HOOK_CREATED;
@@ -466,6 +525,8 @@ static int dev_attach(struct vmq_dev *dev, bool to_head)
 	err = vmq_dev_info_write(dev, &info);
 	if (err)
 		vmq_hook_detach(dev->ifindex, VMQ_TC_EGRESS, link, tcx, created);
+	else
+		vmq_fault_point("marked attached");
 	return err;
 }
 
@@ -493,6 +554,17 @@ int vmq_dev_detach(struct vmq_dev *dev)
 		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
 	if (err)
 		return err;
+	/* Not attached from here on: a crash before the end leaves a device
+	 * vmqd's adoption rolls back (vmq_dev_rollback), not one it attaches
+	 * again. The mode bits stay until the hook is gone: they say which. */
+	if (info.flags & VMQ_DEV_F_ATTACHED) {
+		info.flags &= ~VMQ_DEV_F_ATTACHED;
+		err = vmq_dev_info_write(dev, &info);
+		if (err)
+			return err;
+		vmq_fault_point("marked detached");
+		info.flags |= VMQ_DEV_F_ATTACHED;
+	}
 	err = vmq_hook_detach(dev->ifindex, VMQ_TC_EGRESS, link, info.flags & VMQ_DEV_F_TCX,
 			      info.flags & VMQ_DEV_F_HOOK_CREATED);
 	/* Moved from clsact to tcx by an upgrade: the clsact qdisc vmq made
@@ -500,10 +572,42 @@ int vmq_dev_detach(struct vmq_dev *dev)
 	if (!err && (info.flags & VMQ_DEV_F_TCX) && (info.flags & VMQ_DEV_F_HOOK_CREATED))
 		err = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, true);
 	/* A device that is gone took its filter and clsact with it. */
-	if (err && err != -ENODEV)
+	if (err && err != -ENODEV) {
+		vmq_dev_info_write(dev, &info);
 		return err;
+	}
+	vmq_fault_point("hook detached");
 	info.flags &= ~(VMQ_DEV_F_HOOK_CREATED | VMQ_DEV_F_ATTACHED | VMQ_DEV_F_TCX);
 	return vmq_dev_info_write(dev, &info);
+}
+
+int vmq_dev_rollback(struct vmq_dev *dev)
+{
+	struct vmq_dev_info info = { 0 };
+	__u32 ours = 0, found = 0;
+	char link[PATH_MAX];
+	int err, e;
+
+	vmq_dev_info_read(dev, &info);
+	/* Whatever the flags say: the crash may have come before they did. */
+	err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+	if (!err)
+		err = vmq_tcx_detach(link);
+	if (dev->ifindex > 0 && !vmq_prog_id(dev->prog_fd, &ours) &&
+	    !vmq_tc_attached_prog_id(dev->ifindex, VMQ_TC_EGRESS, &found) && found == ours) {
+		e = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, info.flags & VMQ_DEV_F_HOOK_CREATED);
+		err = err ? err : e;
+	} else if (dev->ifindex > 0 && (info.flags & VMQ_DEV_F_TCX) &&
+		   (info.flags & VMQ_DEV_F_HOOK_CREATED)) {
+		e = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, true);
+		err = err ? err : e;
+	}
+	/* An absent device has no XPS to put back; the saved copy goes. */
+	e = vmq_xps_restore(dev);
+	if (dev->ifindex > 0 && e != -ENOENT && e != -ENODEV)
+		err = err ? err : e;
+	e = vmq_dev_unpin(dev);
+	return err ? err : e;
 }
 
 bool vmq_dev_is_tcx(const struct vmq_dev *dev)
@@ -577,35 +681,65 @@ int vmq_dev_tcx_position(const struct vmq_dev *dev, __u32 *pos, __u32 *first_pro
 	return -ENOENT;
 }
 
-/* Removes the pins (the objects live on while a filter holds them; in tcx
- * mode the link's pin is the attachment: vmq_dev_detach first). */
-int vmq_dev_unpin(struct vmq_dev *dev)
+/* Removes every pin under one pin directory, then the directory. */
+int vmq_dev_unpin_dir(const char *pin_dir)
 {
 	char path[PATH_MAX], maps[PATH_MAX];
+	static const char *const top[] = { VMQ_PIN_PROG, VMQ_PIN_LINK };
 	struct dirent *de;
-	int err = 0;
+	int err = 0, n;
 	DIR *dir;
 
+	n = snprintf(maps, sizeof(maps), "%s/%s", pin_dir, VMQ_PIN_MAPS);
+	if (n < 0 || (size_t)n >= sizeof(maps))
+		return -ENAMETOOLONG;
 	/* Every pin under maps/: the table's, and those of maps a newer
 	 * object brought (vmq_dev_upgrade pins them). */
-	if (!vmq_pin_path(maps, sizeof(maps), dev, "", true) && (dir = opendir(maps))) {
-		while ((de = readdir(dir)))
-			if (de->d_name[0] != '.' &&
-			    !vmq_pin_path(path, sizeof(path), dev, de->d_name, true) &&
-			    unlink(path) && errno != ENOENT && !err)
-				err = -errno;
-		closedir(dir);
+	dir = opendir(maps);
+	while (dir && (de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", maps, de->d_name);
+		if (n > 0 && (size_t)n < sizeof(path) && unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+		vmq_fault_point("unpinned a map");
 	}
-	if (!vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_PROG, false) && unlink(path) &&
-	    errno != ENOENT && !err)
-		err = -errno;
-	/* Detach removed it; were it still there, this would detach. */
-	if (!vmq_pin_path(path, sizeof(path), dev, VMQ_PIN_LINK, false) && unlink(path) &&
-	    errno != ENOENT && !err)
-		err = -errno;
+	if (dir)
+		closedir(dir);
+	/* The link's pin: detach removed it; were it still there, this would
+	 * detach. */
+	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+		n = snprintf(path, sizeof(path), "%s/%s", pin_dir, top[i]);
+		if (n > 0 && (size_t)n < sizeof(path) && unlink(path) && errno != ENOENT && !err)
+			err = -errno;
+	}
 	if (rmdir(maps) && errno != ENOENT && !err)
 		err = -errno;
-	if (rmdir(dev->pin_dir) && errno != ENOENT && !err)
+	if (rmdir(pin_dir) && errno != ENOENT && !err)
 		err = -errno;
 	return err;
+}
+
+/*
+ * Removes the pins (the objects live on while a filter holds them; in tcx
+ * mode the link's pin is the attachment: vmq_dev_detach first). The
+ * directory is first renamed DIR/<pin name>:old, so that a removal cut
+ * short leaves nothing adoption takes for a device (vmqd removes :old and
+ * :new directories at start).
+ */
+int vmq_dev_unpin(struct vmq_dev *dev)
+{
+	const char *base = strrchr(dev->pin_dir, '/');
+	char old[PATH_MAX];
+	int n, err;
+
+	if (base && strchr(base, ':'))
+		return vmq_dev_unpin_dir(dev->pin_dir);
+	n = snprintf(old, sizeof(old), "%s%s", dev->pin_dir, VMQ_PIN_OLD_SUFFIX);
+	if (n < 0 || (size_t)n >= sizeof(old))
+		return vmq_dev_unpin_dir(dev->pin_dir);
+	err = vmq_dev_unpin_dir(old); /* one a crash left */
+	if (!err && !renameat2(AT_FDCWD, dev->pin_dir, AT_FDCWD, old, RENAME_NOREPLACE))
+		return vmq_dev_unpin_dir(old);
+	return vmq_dev_unpin_dir(dev->pin_dir);
 }

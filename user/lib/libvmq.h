@@ -24,12 +24,11 @@
 struct vmq_dev {
 	char ifname[IF_NAMESIZE];
 	int ifindex;
-	char pin_dir[PATH_MAX]; /* DIR/<ifname> */
+	char pin_dir[PATH_MAX]; /* DIR/<pin name> (vmq_pin_name_encode) */
 	int prog_fd;
 	int queues_fd;
 	int groups_fd;
 	int queue_stats_fd;
-	int txq_stats_fd;
 	int fallbacks_fd;
 	int dev_info_fd;
 	int rodata_fd;
@@ -52,6 +51,16 @@ struct vmq_load_opts {
 int vmq_bpffs_ensure(const char *dir, bool *mounted);
 bool vmq_is_bpffs(const char *path);
 int vmq_mkdir_p(const char *dir, unsigned int mode);
+/* DIR/<pin name> of an interface: reversible, no dot (bpffs reserves them). */
+int vmq_pin_name_encode(const char *ifname, char *buf, size_t size);
+int vmq_pin_name_decode(const char *pin, char *ifname, size_t size);
+/* A load cut short before its pins were complete: DIR/<pin name>:new;
+ * a removal cut short: DIR/<pin name>:old. ':' is in no interface name. */
+#define VMQ_PIN_STAGING_SUFFIX ":new"
+#define VMQ_PIN_OLD_SUFFIX     ":old"
+/* Test-only crash points: VMQ_FAULT_STEP=N kills the process (SIGKILL)
+ * at the Nth point reached; unset, nothing happens. */
+void vmq_fault_point(const char *what);
 
 /* tc.c: clsact hooks. */
 enum vmq_tc_point { VMQ_TC_EGRESS, VMQ_TC_INGRESS };
@@ -59,7 +68,8 @@ int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_
 int vmq_tc_detach(int ifindex, enum vmq_tc_point point, bool destroy_hook);
 int vmq_tc_attached_prog_id(int ifindex, enum vmq_tc_point point, __u32 *prog_id);
 int vmq_prog_id(int prog_fd, __u32 *id);
-int vmq_tc_foreign_filters(int ifindex, unsigned int *count);
+int vmq_tc_foreign_filters(int ifindex, enum vmq_tc_point point, unsigned int *count);
+int vmq_tc_has_clsact(int ifindex, bool *has);
 struct tcmsg;
 bool vmq_tc_is_ours(const struct tcmsg *tc);
 
@@ -111,6 +121,12 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 int vmq_dev_attach(struct vmq_dev *dev);
 int vmq_dev_detach(struct vmq_dev *dev);
 int vmq_dev_unpin(struct vmq_dev *dev);
+int vmq_dev_unpin_dir(const char *pin_dir);
+int vmq_dev_rename(struct vmq_dev *dev, const char *ifname);
+/* Undoes an attach (or finishes a detach) that was cut short: XPS
+ * restored, vmq's hook removed (the tcx link pinned, or the clsact filter
+ * running the pinned program), pins removed. */
+int vmq_dev_rollback(struct vmq_dev *dev);
 void vmq_dev_close(struct vmq_dev *dev);
 int vmq_dev_info_read(const struct vmq_dev *dev, struct vmq_dev_info *info);
 int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *info);
@@ -173,8 +189,8 @@ int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);
 void vmq_group_fill(struct vmq_group_entry *group, const __u16 *txqs, __u16 ntxqs);
 int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum);
 int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *sums);
-int vmq_txq_stats_read_all(const struct vmq_dev *dev, struct vmq_counter *sums);
-int vmq_txq_stats_read(const struct vmq_dev *dev, __u32 slot, struct vmq_counter *sum);
+int vmq_kernel_choice_read(const struct vmq_dev *dev, struct vmq_counter *sum);
+int vmq_queue_sync_copies(const struct vmq_dev *dev, unsigned int *synced);
 int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum);
 
 /* netdev.c: sysfs facts, XPS, the kernel's per-TX-queue figures. */

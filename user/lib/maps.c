@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Queue, group and counter entries of one uplink's maps. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -15,17 +16,61 @@ int vmq_queue_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry *
 	return bpf_map_lookup_elem(dev->queues_fd, &id, entry) ? -errno : 0;
 }
 
-/* Stores through vmq_queue_store: one 32-bit write that a packet sees whole. */
+/* Stores through vmq_queue_store: one 32-bit write that a packet sees whole,
+ * to vmq_queues and to every possible CPU's copy in vmq_queue_stats. */
 int vmq_queue_write(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry entry)
 {
+	int ncpus = libbpf_num_possible_cpus();
 	struct vmq_queue_store_args args = { .id = id, .entry = entry };
 	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, run, .ctx_in = &args, .ctx_size_in = sizeof(args));
 
 	if (id >= dev->nr_queues)
 		return -ERANGE;
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	args.ncpus = (__u32)ncpus;
 	if (bpf_prog_test_run_opts(dev->store_fd, &run))
 		return -errno;
-	return run.retval ? -ERANGE : 0;
+	if ((int)run.retval < 0)
+		return -ERANGE;
+	/* Fewer copies than possible CPUs: the map is not what it seems. */
+	return run.retval == args.ncpus ? 0 : -EIO;
+}
+
+/*
+ * Makes every CPU's copy equal to vmq_queues, once, where it is not:
+ * after vmq_queues was written alone (the bpftool path) or by an older
+ * build. Counters are left as they are. *synced counts the IDs written.
+ */
+int vmq_queue_sync_copies(const struct vmq_dev *dev, unsigned int *synced)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	struct vmq_queue_entry *truth = calloc(dev->nr_queues, sizeof(*truth));
+	struct vmq_queue_stats *vals = ncpus > 0 ? calloc((size_t)ncpus, sizeof(*vals)) : NULL;
+	int err = truth && vals ? 0 : -ENOMEM;
+
+	if (ncpus <= 0)
+		err = ncpus ? ncpus : -EINVAL;
+	*synced = 0;
+	if (!err)
+		err = vmq_queue_read_all(dev, truth);
+	for (__u32 id = 0; !err && id < dev->nr_queues; id++) {
+		bool same = true;
+
+		if (bpf_map_lookup_elem(dev->queue_stats_fd, &id, vals)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < ncpus; c++)
+			same &= !memcmp(&vals[c].entry, &truth[id], sizeof(truth[id]));
+		if (same)
+			continue;
+		err = vmq_queue_write(dev, id, truth[id]);
+		(*synced)++;
+	}
+	free(truth);
+	free(vals);
+	return err;
 }
 
 /*
@@ -158,13 +203,14 @@ int vmq_group_clear(const struct vmq_dev *dev, __u32 gid)
 }
 
 /*
- * Sums a per-CPU value made of __u64 counters. The kernel returns one copy
- * per possible CPU, each rounded up to 8 bytes: counters are whole words.
+ * Sums a per-CPU value whose __u64 counters start at byte `skip`; the bytes
+ * before them are CPU 0's. The kernel returns one copy per possible CPU,
+ * each rounded up to 8 bytes: counters are whole words.
  */
-static int percpu_sum(int fd, __u32 key, void *sum, size_t size)
+static int percpu_sum(int fd, __u32 key, void *sum, size_t size, size_t skip)
 {
 	int ncpus = libbpf_num_possible_cpus();
-	size_t words = size / sizeof(__u64);
+	size_t words = size / sizeof(__u64), first = skip / sizeof(__u64);
 	__u64 *out = sum;
 	__u64 *vals;
 	int err = 0;
@@ -177,20 +223,21 @@ static int percpu_sum(int fd, __u32 key, void *sum, size_t size)
 	if (bpf_map_lookup_elem(fd, &key, vals))
 		err = -errno;
 	memset(out, 0, size);
+	memcpy(out, vals, skip);
 	for (size_t c = 0; !err && c < (size_t)ncpus; c++)
-		for (size_t w = 0; w < words; w++)
+		for (size_t w = first; w < words; w++)
 			out[w] += vals[c * words + w];
 	free(vals);
 	return err;
 }
 
-/* Sums n per-CPU values of __u64 counters, keys 0..n-1, a chunk of keys
- * per batch syscall. */
-static int percpu_sum_all(int fd, __u32 n, size_t size, void *sums)
+/* Sums n per-CPU values of __u64 counters (from byte `skip`, as above),
+ * keys 0..n-1, a chunk of keys per batch syscall. */
+static int percpu_sum_all(int fd, __u32 n, size_t size, size_t skip, void *sums)
 {
 	enum { CHUNK = 1024 };
 	int ncpus = libbpf_num_possible_cpus();
-	size_t words = size / sizeof(__u64);
+	size_t words = size / sizeof(__u64), first = skip / sizeof(__u64);
 	__u64 *out = sums, *vals;
 	__u32 keys[CHUNK], done = 0, batch = 0;
 	int err = 0;
@@ -208,11 +255,14 @@ static int percpu_sum_all(int fd, __u32 n, size_t size, void *sums)
 					   NULL);
 		if (err == -ENOENT)
 			err = count ? 0 : -EIO;
-		for (__u32 i = 0; i < count; i++)
+		for (__u32 i = 0; i < count; i++) {
+			memcpy(&out[(size_t)keys[i] * words], &vals[(size_t)i * ncpus * words],
+			       skip);
 			for (size_t c = 0; c < (size_t)ncpus; c++)
-				for (size_t w = 0; w < words; w++)
+				for (size_t w = first; w < words; w++)
 					out[(size_t)keys[i] * words + w] +=
 						vals[((size_t)i * ncpus + c) * words + w];
+		}
 		done += count;
 		if (!count)
 			break;
@@ -221,33 +271,30 @@ static int percpu_sum_all(int fd, __u32 n, size_t size, void *sums)
 	return err;
 }
 
+/* The counters summed over CPUs; `entry` is CPU 0's copy. */
 int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *sums)
 {
-	return percpu_sum_all(dev->queue_stats_fd, dev->nr_queues, sizeof(*sums), sums);
-}
-
-int vmq_txq_stats_read_all(const struct vmq_dev *dev, struct vmq_counter *sums)
-{
-	return percpu_sum_all(dev->txq_stats_fd, VMQ_TXQ_SLOTS, sizeof(*sums), sums);
+	return percpu_sum_all(dev->queue_stats_fd, dev->nr_queues, sizeof(*sums),
+			      offsetof(struct vmq_queue_stats, packets), sums);
 }
 
 int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum)
 {
 	if (id >= dev->nr_queues)
 		return -ERANGE;
-	return percpu_sum(dev->queue_stats_fd, id, sum, sizeof(*sum));
+	return percpu_sum(dev->queue_stats_fd, id, sum, sizeof(*sum),
+			  offsetof(struct vmq_queue_stats, packets));
 }
 
-int vmq_txq_stats_read(const struct vmq_dev *dev, __u32 slot, struct vmq_counter *sum)
+/* Packets left to the kernel's TX queue choice. */
+int vmq_kernel_choice_read(const struct vmq_dev *dev, struct vmq_counter *sum)
 {
-	if (slot >= VMQ_TXQ_SLOTS)
-		return -ERANGE;
-	return percpu_sum(dev->txq_stats_fd, slot, sum, sizeof(*sum));
+	return percpu_sum(dev->fallbacks_fd, VMQ_COUNT_KERNEL_CHOICE, sum, sizeof(*sum), 0);
 }
 
 int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum)
 {
 	if (reason >= VMQ_FALLBACK_REASONS)
 		return -ERANGE;
-	return percpu_sum(dev->fallbacks_fd, reason, sum, sizeof(*sum));
+	return percpu_sum(dev->fallbacks_fd, reason, sum, sizeof(*sum), 0);
 }

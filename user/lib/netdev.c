@@ -135,6 +135,7 @@ int vmq_xps_clear(const struct vmq_dev *dev, unsigned int ntxqs, unsigned int *c
 			err = xps_write(dev->ifname, q, "xps_rxqs", "0");
 		if (err)
 			return err;
+		vmq_fault_point("XPS of a TX queue cleared");
 	}
 	return 0;
 }

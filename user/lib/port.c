@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -292,24 +293,42 @@ int vmq_port_unbind(const struct vmq_ports *ports, __u32 ifindex, const struct v
 }
 
 /* Calls fn for each binding; stops at the first nonzero return. */
+static int cmp_ifindex(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* In ifindex order, as ip link lists links: the hash map's own order
+ * changes from run to run, and listings should not. */
 int vmq_port_for_each(const struct vmq_ports *ports,
 		      int (*fn)(__u32 ifindex, const struct vmq_port_entry *entry, void *ctx),
 		      void *ctx)
 {
 	struct vmq_port_entry entry;
-	__u32 key, next;
+	__u32 *keys, key, next;
+	size_t n = 0;
 	int err;
 
-	for (err = bpf_map_get_next_key(ports->map_fd, NULL, &next); !err;
+	keys = calloc(VMQ_PORTS_MAX, sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (err = bpf_map_get_next_key(ports->map_fd, NULL, &next); !err && n < VMQ_PORTS_MAX;
 	     err = bpf_map_get_next_key(ports->map_fd, &key, &next)) {
 		key = next;
-		if (bpf_map_lookup_elem(ports->map_fd, &key, &entry))
-			continue;
-		err = fn(key, &entry, ctx);
-		if (err)
-			return err;
+		keys[n++] = key;
 	}
-	return err == -ENOENT ? 0 : err;
+	if (err == -ENOENT || !err)
+		err = 0;
+	qsort(keys, n, sizeof(*keys), cmp_ifindex);
+	for (size_t i = 0; !err && i < n; i++) {
+		if (bpf_map_lookup_elem(ports->map_fd, &keys[i], &entry))
+			continue;
+		err = fn(keys[i], &entry, ctx);
+	}
+	free(keys);
+	return err;
 }
 
 /* --- upgrade ---------------------------------------------------------- */

@@ -66,21 +66,36 @@ int vmq_tc_attach(int ifindex, enum vmq_tc_point point, int prog_fd, bool *hook_
 	return err;
 }
 
-/* Removes our filter; the clsact qdisc too when we created it. */
+/* Whether the device has a clsact qdisc (not an ingress one) in place. */
+int vmq_tc_has_clsact(int ifindex, bool *has)
+{
+	char kind[16] = "";
+	int err = vmq_nl_tc_dump(RTM_GETQDISC, ifindex, 0, hook_kind, kind);
+
+	*has = !err && !strcmp(kind, "clsact");
+	return err;
+}
+
+/* Removes our filter; the clsact qdisc too when we created it. A clsact
+ * deleted behind vmq's back took the filter with it: nothing to do. */
 int vmq_tc_detach(int ifindex, enum vmq_tc_point point, bool destroy_hook)
 {
 	DECLARE_HOOK(hook, ifindex, point);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = VMQ_TC_HANDLE,
 			    .priority = VMQ_TC_PRIORITY);
 	int err = bpf_tc_detach(&hook, &opts);
+	bool has = true;
 
+	/* No clsact: the kernel says EINVAL (no block to detach from). */
+	if (err && err != -ENOENT && !vmq_tc_has_clsact(ifindex, &has) && !has)
+		return 0;
 	if (err && err != -ENOENT)
 		return err;
 	if (destroy_hook) {
 		unsigned int others = 0;
 
 		/* Filters added since attach would go down with the qdisc. */
-		err = vmq_tc_foreign_filters(ifindex, &others);
+		err = vmq_tc_foreign_filters(ifindex, point, &others);
 		if (err || others)
 			return err;
 		/* Destroying clsact takes ingress with it: the qdisc is one. */
@@ -122,28 +137,42 @@ bool vmq_tc_is_ours(const struct tcmsg *tc)
 	return tc->tcm_handle == VMQ_TC_HANDLE && TC_H_MAJ(tc->tcm_info) >> 16 == VMQ_TC_PRIORITY;
 }
 
+struct foreign_ctx {
+	bool any; /* the other direction: vmq's handle there is not ours */
+	unsigned int count;
+};
+
 /* Counts filter entries that are not vmq's (a u32 filter dumps its hash
  * table as an entry too); handle 0 is a chain's head, not a filter. */
-static int count_foreign(const struct nlmsghdr *nh, void *ctx)
+static int count_foreign(const struct nlmsghdr *nh, void *arg)
 {
 	const struct tcmsg *tc = NLMSG_DATA(nh);
+	struct foreign_ctx *ctx = arg;
 
-	if (nh->nlmsg_type == RTM_NEWTFILTER && tc->tcm_handle && !vmq_tc_is_ours(tc))
-		(*(unsigned int *)ctx)++;
+	if (nh->nlmsg_type == RTM_NEWTFILTER && tc->tcm_handle && (ctx->any || !vmq_tc_is_ours(tc)))
+		ctx->count++;
 	return 0;
 }
 
-/* Whether the device's clsact carries filters other than vmq's, in either
- * direction: then a clsact vmq created is no longer vmq's alone to remove. */
-int vmq_tc_foreign_filters(int ifindex, unsigned int *count)
+/*
+ * Whether the device's clsact carries filters other than vmq's filter at
+ * `point`: then a clsact vmq created is no longer vmq's alone to remove. A
+ * filter in the other direction is never that one, whatever its handle and
+ * pref: a port's clsact may carry an uplink's egress filter (another vmq,
+ * the bpftool path), and an uplink's a port's ingress filter.
+ */
+int vmq_tc_foreign_filters(int ifindex, enum vmq_tc_point point, unsigned int *count)
 {
+	struct foreign_ctx in = { .any = point != VMQ_TC_INGRESS };
+	struct foreign_ctx eg = { .any = point != VMQ_TC_EGRESS };
 	int err;
 
 	*count = 0;
 	err = vmq_nl_tc_dump(RTM_GETTFILTER, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
-			     count_foreign, count);
+			     count_foreign, &in);
 	if (!err)
 		err = vmq_nl_tc_dump(RTM_GETTFILTER, ifindex,
-				     TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), count_foreign, count);
+				     TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS), count_foreign, &eg);
+	*count = in.count + eg.count;
 	return err;
 }

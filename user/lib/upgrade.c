@@ -54,17 +54,26 @@ struct migration {
 	__u32 from;
 	__u32 to;
 	int (*step)(struct migrate_ctx *ctx);
+	/* Run again right before the swap, the new program loaded: copies
+	 * what the old program kept counting meanwhile. May be NULL. */
+	int (*refresh)(struct migrate_ctx *ctx);
+	/* A pin of the old layout that nothing uses any more: removed after
+	 * the swap. May be NULL. */
+	const char *retire;
 };
 
-/* Version 1 is the first layout: no step yet. A new version adds one
- * here, from the version before it. */
+static int v1_to_v2(struct migrate_ctx *ctx);
+static int v1_to_v2_refresh(struct migrate_ctx *ctx);
+
+/* Each step goes from the version before it. */
 static const struct migration migrations[] = {
-	{ 0, 0, NULL },
+	{ 1, 2, v1_to_v2, v1_to_v2_refresh, "vmq_txq_stats" },
+	{ 0, 0, NULL, NULL, NULL },
 };
 
 /* The current map `name`: one an earlier step built, or the pinned one.
  * A new fd (the caller closes it), or -errno. */
-__attribute__((unused)) static int migrate_get(struct migrate_ctx *ctx, const char *name)
+static int migrate_get(struct migrate_ctx *ctx, const char *name)
 {
 	char path[PATH_MAX];
 	int fd, err;
@@ -82,7 +91,7 @@ __attribute__((unused)) static int migrate_get(struct migrate_ctx *ctx, const ch
 }
 
 /* Takes over fd as the new map `name`. */
-__attribute__((unused)) static int migrate_put(struct migrate_ctx *ctx, const char *name, int fd)
+static int migrate_put(struct migrate_ctx *ctx, const char *name, int fd)
 {
 	for (size_t i = 0; i < ctx->n; i++)
 		if (!strcmp(ctx->names[i], name)) {
@@ -95,6 +104,183 @@ __attribute__((unused)) static int migrate_put(struct migrate_ctx *ctx, const ch
 	snprintf(ctx->names[ctx->n], BPF_OBJ_NAME_LEN, "%s", name);
 	ctx->fds[ctx->n++] = fd;
 	return 0;
+}
+
+/* The pinned (old) map `name`, whatever a step built: a new fd, or -errno. */
+static int migrate_pinned(struct migrate_ctx *ctx, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = vmq_pin_path(path, sizeof(path), ctx->dev, name, true);
+
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+/* The map a step built, by name: its fd (not a new one), or -1. */
+static int migrate_built(const struct migrate_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ctx->n; i++)
+		if (!strcmp(ctx->names[i], name))
+			return ctx->fds[i];
+	return -1;
+}
+
+/*
+ * Converts every key of a per-CPU array, a chunk of keys per batch
+ * syscall: old_fd's values (old_size each, per possible CPU) become
+ * new_fd's (new_size) through convert(key, cpu, old, new, arg).
+ */
+static int percpu_convert(int old_fd, int new_fd, __u32 n, size_t old_size, size_t new_size,
+			  void (*convert)(__u32 key, int cpu, const void *old, void *new,
+					  void *arg),
+			  void *arg)
+{
+	enum { CHUNK = 256 };
+	int ncpus = libbpf_num_possible_cpus();
+	__u32 keys[CHUNK], done = 0, batch = 0;
+	char *olds, *news;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return ncpus ? ncpus : -EINVAL;
+	olds = calloc((size_t)ncpus * CHUNK, old_size);
+	news = calloc((size_t)ncpus * CHUNK, new_size);
+	if (!olds || !news)
+		err = -ENOMEM;
+	while (!err && done < n) {
+		__u32 count = n - done < CHUNK ? n - done : CHUNK;
+
+		err = bpf_map_lookup_batch(old_fd, done ? &batch : NULL, &batch, keys, olds, &count,
+					   NULL);
+		if (err == -ENOENT)
+			err = count ? 0 : -EIO;
+		if (err || !count)
+			break;
+		memset(news, 0, (size_t)ncpus * count * new_size);
+		for (__u32 i = 0; i < count; i++)
+			for (int c = 0; c < ncpus; c++)
+				convert(keys[i], c, olds + ((size_t)i * ncpus + c) * old_size,
+					news + ((size_t)i * ncpus + c) * new_size, arg);
+		err = bpf_map_update_batch(new_fd, keys, news, &count, NULL);
+		done += count;
+	}
+	free(olds);
+	free(news);
+	return err;
+}
+
+/* The v1 layouts (include/vmq_abi.h of ABI version 1). */
+struct v1_queue_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 fallback_packets;
+	__u64 fallback_bytes;
+};
+
+static void v1_stats(__u32 key, int cpu, const void *old, void *new, void *arg)
+{
+	const struct vmq_queue_entry *truth = arg;
+	const struct v1_queue_stats *o = old;
+	struct vmq_queue_stats *q = new;
+
+	(void)cpu;
+	q->entry = truth[key];
+	q->packets = o->packets;
+	q->bytes = o->bytes;
+	q->fallback_packets = o->fallback_packets;
+	q->fallback_bytes = o->fallback_bytes;
+}
+
+static void v1_fallbacks(__u32 key, int cpu, const void *old, void *new, void *arg)
+{
+	(void)key;
+	(void)cpu;
+	(void)arg;
+	memcpy(new, old, sizeof(struct vmq_counter));
+}
+
+/*
+ * Copies v1's counters into v2's maps: per ID, with each CPU's copy of
+ * the entry (from vmq_queues); per reason; and v1's kernel-choice slot of
+ * vmq_txq_stats into vmq_fallbacks' new slot. The new maps are no
+ * program's yet, so writing whole values loses nothing.
+ */
+static int v1_to_v2_copy(struct migrate_ctx *ctx)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	int qs_new = migrate_built(ctx, "vmq_queue_stats"),
+	    fb_new = migrate_built(ctx, "vmq_fallbacks");
+	int queues = migrate_get(ctx, "vmq_queues"),
+	    qs_old = migrate_pinned(ctx, "vmq_queue_stats");
+	int fb_old = migrate_pinned(ctx, "vmq_fallbacks");
+	int txq_old = migrate_pinned(ctx, "vmq_txq_stats");
+	struct vmq_queue_entry *truth = calloc(ctx->dev->nr_queues, sizeof(*truth));
+	struct vmq_counter *kc = ncpus > 0 ? calloc((size_t)ncpus, sizeof(*kc)) : NULL;
+	__u32 slot = VMQ_TXQ_SLOT_KERNEL, kslot = VMQ_COUNT_KERNEL_CHOICE;
+	int err = 0;
+
+	if (queues < 0 || qs_old < 0 || fb_old < 0 || txq_old < 0 || qs_new < 0 || fb_new < 0)
+		err = -ENOENT;
+	else if (!truth || !kc)
+		err = -ENOMEM;
+	for (__u32 id = 0; !err && id < ctx->dev->nr_queues; id++)
+		if (bpf_map_lookup_elem(queues, &id, &truth[id]))
+			err = -errno;
+	if (!err)
+		err = percpu_convert(qs_old, qs_new, ctx->dev->nr_queues,
+				     sizeof(struct v1_queue_stats), sizeof(struct vmq_queue_stats),
+				     v1_stats, truth);
+	if (!err)
+		err = percpu_convert(fb_old, fb_new, VMQ_FALLBACK_REASONS,
+				     sizeof(struct vmq_counter), sizeof(struct vmq_counter),
+				     v1_fallbacks, NULL);
+	if (!err && bpf_map_lookup_elem(txq_old, &slot, kc))
+		err = -errno;
+	if (!err && bpf_map_update_elem(fb_new, &kslot, kc, BPF_ANY))
+		err = -errno;
+	free(truth);
+	free(kc);
+	if (queues >= 0)
+		close(queues);
+	if (qs_old >= 0)
+		close(qs_old);
+	if (fb_old >= 0)
+		close(fb_old);
+	if (txq_old >= 0)
+		close(txq_old);
+	return err;
+}
+
+/* v1 -> v2: vmq_queue_stats gains the entry's per-CPU copy (40 bytes),
+ * vmq_fallbacks the kernel-choice slot; vmq_txq_stats is retired. */
+static int v1_to_v2(struct migrate_ctx *ctx)
+{
+	int qs = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "vmq_queue_stats", sizeof(__u32),
+				sizeof(struct vmq_queue_stats), ctx->dev->nr_queues, NULL);
+	int fb = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "vmq_fallbacks", sizeof(__u32),
+				sizeof(struct vmq_counter), VMQ_FALLBACK_SLOTS, NULL);
+	int err = qs < 0 || fb < 0 ? -errno : 0;
+
+	if (!err) {
+		err = migrate_put(ctx, "vmq_queue_stats", qs);
+		qs = -1;
+	}
+	if (!err) {
+		err = migrate_put(ctx, "vmq_fallbacks", fb);
+		fb = -1;
+	}
+	if (qs >= 0)
+		close(qs);
+	if (fb >= 0)
+		close(fb);
+	return err ? err : v1_to_v2_copy(ctx);
+}
+
+static int v1_to_v2_refresh(struct migrate_ctx *ctx)
+{
+	return v1_to_v2_copy(ctx);
 }
 
 static void migrate_ctx_free(struct migrate_ctx *ctx)
@@ -137,6 +323,31 @@ static int run_migrations(struct migrate_ctx *ctx, __u32 from)
 		if (!m)
 			return -EPROTO;
 		err = m->step(ctx);
+		at = m->to;
+	}
+	return err;
+}
+
+/* What each step that ran does right before the swap, or after it. */
+static int after_migrations(struct migrate_ctx *ctx, __u32 from, bool swapped)
+{
+	int err = 0;
+
+	for (__u32 at = from; !err && at != VMQ_ABI_VERSION;) {
+		const struct migration *m = NULL;
+		char path[PATH_MAX];
+
+		for (size_t i = 0; migrations[i].step; i++)
+			if (migrations[i].from == at)
+				m = &migrations[i];
+		if (!m)
+			return -EPROTO;
+		if (!swapped && m->refresh)
+			err = m->refresh(ctx);
+		if (swapped && m->retire &&
+		    !(err = vmq_pin_path(path, sizeof(path), ctx->dev, m->retire, true)) &&
+		    unlink(path) && errno != ENOENT)
+			err = -errno;
 		at = m->to;
 	}
 	return err;
@@ -408,6 +619,13 @@ int vmq_dev_upgrade(struct vmq_dev *dev, const struct vmq_upgrade_opts *opts,
 		goto out;
 	}
 
+	/* The old program counted on meanwhile (the load takes a while):
+	 * its latest counters, just before it stops. */
+	if (steps) {
+		err = after_migrations(&ctx, info.abi_version, false);
+		if (err)
+			goto out;
+	}
 	if (res->attached) {
 		err = swap(dev, opts, prog_fd, &info, res);
 		if (err)
@@ -416,6 +634,8 @@ int vmq_dev_upgrade(struct vmq_dev *dev, const struct vmq_upgrade_opts *opts,
 	res->changed = true;
 	res->to_tcx = info.flags & VMQ_DEV_F_TCX;
 	err = repin(dev, obj, &ctx, prog_fd);
+	if (!err && steps)
+		err = after_migrations(&ctx, info.abi_version, true);
 	if (!err) {
 		info.abi_version = VMQ_ABI_VERSION;
 		err = vmq_dev_info_write(dev, &info);
@@ -459,6 +679,28 @@ int vmq_dev_pinned_abi(const char *pin_root, const char *ifname, __u32 *abi)
 	err = vmq_dev_info_read(&dev, &info);
 	if (!err)
 		*abi = info.abi_version;
+	/* 0: never recorded (loaded by bpftool): the program's own version,
+	 * in the config that leads its .rodata. */
+	if (!err && !*abi)
+		err = vmq_pin_path(path, sizeof(path), &dev, VMQ_PIN_RODATA, true);
+	if (!err && !*abi) {
+		struct bpf_map_info minfo = {};
+		__u32 len = sizeof(minfo), zero = 0;
+		char *value = NULL;
+
+		dev.rodata_fd = bpf_obj_get(path);
+		if (dev.rodata_fd < 0 || bpf_obj_get_info_by_fd(dev.rodata_fd, &minfo, &len))
+			err = -errno;
+		if (!err && minfo.value_size < sizeof(struct vmq_config))
+			err = -EPROTO;
+		if (!err && !(value = calloc(1, minfo.value_size)))
+			err = -ENOMEM;
+		if (!err && bpf_map_lookup_elem(dev.rodata_fd, &zero, value))
+			err = -errno;
+		if (!err)
+			*abi = ((const struct vmq_config *)(const void *)value)->abi_version;
+		free(value);
+	}
 	vmq_dev_close(&dev);
 	return err;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 static const char *const auto_word[] = { "auto", NULL };
@@ -109,52 +110,71 @@ static int set_print(FILE *out, struct json_object *args, struct json_object *re
 	return 0;
 }
 
+static const char *mask_cell(struct json_object *d, char *buf, size_t size)
+{
+	struct json_object *mask = vmq_json_member(d, "mark_mask", json_type_int);
+
+	if (!mask)
+		return "-";
+	snprintf(buf, size, "0x%x", (unsigned int)json_object_get_int64(mask));
+	return buf;
+}
+
+/* A TX queue, or "auto" (the kernel's choice). */
+static const char *default_cell(struct json_object *d, char *buf, size_t size)
+{
+	(void)buf;
+	(void)size;
+	return ctl_jstr(d, "default_txq") ? ctl_jstr(d, "default_txq") : ctl_jnum(d, "default_txq");
+}
+
+static const char *attached_cell(struct json_object *d, char *buf, size_t size)
+{
+	struct json_object *attached = vmq_json_member(d, "attached", json_type_boolean);
+
+	(void)buf;
+	(void)size;
+	return !attached ? "-" : json_object_get_boolean(attached) ? "yes" : "no";
+}
+
+static const char *live_cell(struct json_object *d, char *buf, size_t size)
+{
+	ctl_fmt_count(d, "live_queues", buf, size);
+	return buf;
+}
+
+static const char *groups_cell(struct json_object *d, char *buf, size_t size)
+{
+	ctl_fmt_count(d, "groups", buf, size);
+	return buf;
+}
+
+/* The port policy's patterns; "" (none) shows as "-". */
+static const char *ports_cell(struct json_object *d, char *buf, size_t size)
+{
+	const char *ports = ctl_jstr(d, "ports");
+
+	(void)buf;
+	(void)size;
+	return ports && *ports ? ports : "-";
+}
+
 static int dev_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT },   { "TXQS", CTL_RIGHT },	{ "QUEUES", CTL_RIGHT },
-		{ "MASK", CTL_LEFT },  { "DEFAULT", CTL_LEFT }, { "ATTACHED", CTL_LEFT },
-		{ "LIVE", CTL_RIGHT }, { "GROUPS", CTL_RIGHT }, { "PORTS", CTL_LEFT },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "TXQS", "txqs", .align = CTL_RIGHT },
+		{ "QUEUES", "queues", .align = CTL_RIGHT },
+		{ "MASK", .align = CTL_LEFT, .cell = mask_cell },
+		{ "DEFAULT", .align = CTL_LEFT, .cell = default_cell },
+		{ "ATTACHED", .align = CTL_LEFT, .cell = attached_cell },
+		{ "LIVE", .align = CTL_RIGHT, .cell = live_cell },
+		{ "GROUPS", .align = CTL_RIGHT, .cell = groups_cell },
+		{ "PORTS", .align = CTL_LEFT, .cell = ports_cell },
 	};
-	struct json_object *devs = ctl_jarray(result, "devs");
-	size_t n = devs ? json_object_array_length(devs) : 0;
-	struct ctl_table t;
-	int err;
 
 	(void)args;
-	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *d = json_object_array_get_idx(devs, i), *attached;
-		char mask[16] = "-", dflt[16], live[24], groups[24];
-		const char *row[9], *ports = ctl_jstr(d, "ports");
-
-		if (json_object_object_get_ex(d, "mark_mask", &attached) &&
-		    json_object_is_type(attached, json_type_int))
-			snprintf(mask, sizeof(mask), "0x%x",
-				 (unsigned int)json_object_get_int64(attached));
-		snprintf(dflt, sizeof(dflt), "%s",
-			 ctl_jstr(d, "default_txq") ? ctl_jstr(d, "default_txq")
-						    : ctl_jnum(d, "default_txq"));
-		ctl_fmt_count(d, "live_queues", live, sizeof(live));
-		ctl_fmt_count(d, "groups", groups, sizeof(groups));
-		attached = NULL;
-		json_object_object_get_ex(d, "attached", &attached);
-		row[0] = ctl_jstr(d, "dev");
-		row[1] = ctl_jnum(d, "txqs");
-		row[2] = ctl_jnum(d, "queues");
-		row[3] = mask;
-		row[4] = dflt;
-		row[5] = !json_object_is_type(attached, json_type_boolean) ? "-"
-			 : json_object_get_boolean(attached)		   ? "yes"
-									   : "no";
-		row[6] = live;
-		row[7] = groups;
-		row[8] = ports && *ports ? ports : "-";
-		ctl_table_add(&t, row);
-	}
-	err = ctl_table_print(&t, out, "");
-	ctl_table_free(&t);
-	return err;
+	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "devs"));
 }
 
 /* vmqd reads the object: it gets an absolute name. */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
 #include "vmqctl.h"
 
 static bool is_help_word(const char *word)
@@ -207,12 +208,9 @@ void ctl_call_release(struct ctl_call *call)
 
 static const char *str_member(struct json_object *obj, const char *key)
 {
-	struct json_object *val;
+	struct json_object *val = vmq_json_member(obj, key, json_type_string);
 
-	if (!json_object_object_get_ex(obj, key, &val) ||
-	    !json_object_is_type(val, json_type_string))
-		return NULL;
-	return json_object_get_string(val);
+	return val ? json_object_get_string(val) : NULL;
 }
 
 /* Whether line resolves to object, command and args again. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 static const struct ctl_param run_params[] = {
@@ -23,7 +24,7 @@ static const struct {
 	{ "FAIL", 1 },
 };
 
-#define NVERDICTS (sizeof(verdicts) / sizeof(verdicts[0]))
+#define NVERDICTS ARRAY_SIZE(verdicts)
 
 /* "PASS  pins        program and maps pinned and attached", the names
  * padded to the longest; then "eth0: WARN (...)". */

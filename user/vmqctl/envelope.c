@@ -2,6 +2,7 @@
 /* The request and response envelopes of docs/protocol.md, version 1. */
 #include <errno.h>
 
+#include "util.h"
 #include "vmqctl.h"
 
 struct json_object *ctl_request_new(const char *object, const char *command,
@@ -21,14 +22,7 @@ struct json_object *ctl_request_new(const char *object, const char *command,
 	return req;
 }
 
-static struct json_object *member(struct json_object *obj, const char *key, enum json_type type)
-{
-	struct json_object *val;
-
-	if (!json_object_object_get_ex(obj, key, &val) || !json_object_is_type(val, type))
-		return NULL;
-	return val;
-}
+#define member vmq_json_member
 
 /* The daemon's own words: its errno and its one-line message. */
 static int daemon_error(struct json_object *resp, struct ctl_err *e)

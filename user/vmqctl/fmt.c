@@ -5,15 +5,9 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 
-static struct json_object *member(struct json_object *obj, const char *key, enum json_type type)
-{
-	struct json_object *val;
-
-	if (!json_object_object_get_ex(obj, key, &val) || !json_object_is_type(val, type))
-		return NULL;
-	return val;
-}
+#define member vmq_json_member
 
 const char *ctl_jstr(struct json_object *obj, const char *key)
 {
@@ -78,6 +72,12 @@ void ctl_fmt_target(struct json_object *queue, char *buf, size_t size)
 	} else {
 		snprintf(buf, size, "-");
 	}
+}
+
+const char *ctl_cell_target(struct json_object *queue, char *buf, size_t size)
+{
+	ctl_fmt_target(queue, buf, size);
+	return buf;
 }
 
 /* A number member as a rate with one decimal, else "-". */

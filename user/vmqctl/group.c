@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 static const struct ctl_arg arg_id = {
@@ -44,33 +45,14 @@ static const struct ctl_param show_params[] = {
 static int group_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT },
-		{ "GROUP", CTL_RIGHT },
-		{ "TXQS", CTL_LEFT },
-		{ "MEMBERS", CTL_LEFT },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "GROUP", "id", .align = CTL_RIGHT },
+		{ "TXQS", "txqs", .align = CTL_LEFT },
+		{ "MEMBERS", "members", .align = CTL_LEFT },
 	};
-	struct json_object *groups = ctl_jarray(result, "groups");
-	size_t n = groups ? json_object_array_length(groups) : 0;
-	struct ctl_table t;
-	int err;
 
 	(void)args;
-	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *g = json_object_array_get_idx(groups, i);
-		char *txqs = ctl_fmt_int_list(ctl_jarray(g, "txqs"));
-		char *members = ctl_fmt_int_list(ctl_jarray(g, "members"));
-		const char *row[] = { ctl_jstr(g, "dev"), ctl_jnum(g, "id"), txqs, members };
-
-		if (!txqs || !members)
-			t.err = -ENOMEM;
-		ctl_table_add(&t, row);
-		free(txqs);
-		free(members);
-	}
-	err = ctl_table_print(&t, out, "");
-	ctl_table_free(&t);
-	return err;
+	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "groups"));
 }
 
 static const struct ctl_cmd group_cmds[] = {

@@ -122,8 +122,12 @@ static void print_arg(FILE *out, const struct ctl_arg *a)
 		n = fprintf(out, "  %s %s", a->keyword, a->metavar);
 	else
 		n = fprintf(out, "  %s", a->metavar);
-	if (n < HELP_COLUMN)
-		n += fprintf(out, "%*s", HELP_COLUMN - n, "");
+	/* A name that reaches the help column puts the help on the next line. */
+	if (n >= HELP_COLUMN) {
+		fputc('\n', out);
+		n = 0;
+	}
+	n += fprintf(out, "%*s", HELP_COLUMN - n, "");
 	n += fprintf(out, "%s", a->help);
 	if (!values[0])
 		fputc('\n', out);

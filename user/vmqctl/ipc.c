@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -12,7 +13,30 @@
 void ctl_conn_init(struct ctl_conn *c)
 {
 	c->fd = -1;
+	c->timeout_ms = CTL_TIMEOUT_DEFAULT_MS;
+	c->path = "";
 	vmq_linebuf_init(&c->in, VMQ_RESPONSE_MAX);
+}
+
+/* A daemon that is stuck, or whose every slot is taken (the connection then
+ * waits in its backlog), must not hang vmqctl: the kernel ends each connect,
+ * send and read after the timeout with EAGAIN. */
+static int set_timeouts(int fd, unsigned int ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		return -errno;
+	return 0;
+}
+
+static int timed_out(struct ctl_conn *c, struct ctl_err *e, const char *what)
+{
+	return ctl_err_set(e, ETIMEDOUT,
+			   "vmqd at %s did not %s within %g s (stuck, or every connection slot "
+			   "taken?); -t SECONDS waits longer",
+			   c->path, what, c->timeout_ms / 1000.0);
 }
 
 static const char *connect_hint(int errnum)
@@ -23,7 +47,8 @@ static const char *connect_hint(int errnum)
 		return " (is vmqd running?)";
 	case EACCES:
 	case EPERM:
-		return " (run as root, or as a member of the group given to vmqd --group)";
+		return " (run as root, or as a member of a group given to vmqd --group or "
+		       "--read-group)";
 	default:
 		return "";
 	}
@@ -40,9 +65,17 @@ int ctl_conn_open(struct ctl_conn *c, const char *path, struct ctl_err *e)
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return ctl_err_set(e, errno, "socket: %s", strerror(errno));
+	err = set_timeouts(fd, c->timeout_ms);
+	if (err) {
+		close(fd);
+		return ctl_err_set(e, -err, "socket: %s", strerror(-err));
+	}
+	c->path = path;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr))) {
 		err = errno;
 		close(fd);
+		if (err == EAGAIN)
+			return timed_out(c, e, "accept the connection");
 		return ctl_err_set(e, err, "cannot connect to vmqd at %s: %s%s", path,
 				   strerror(err), connect_hint(err));
 	}
@@ -97,6 +130,8 @@ static int send_request(struct ctl_conn *c, struct json_object *req, struct ctl_
 	line[len] = '\n';
 	err = send_all(c->fd, line, len + 1);
 	free(line);
+	if (err == -EAGAIN)
+		return timed_out(c, e, "take the request");
 	if (err)
 		return ctl_err_set(e, -err, "lost the connection to vmqd: %s", strerror(-err));
 	return 0;
@@ -118,6 +153,8 @@ static int receive_line(struct ctl_conn *c, char **line, size_t *len, struct ctl
 			return ctl_err_set(e, ECONNRESET, "vmqd closed the connection");
 		if (n == -ENOMEM)
 			return ctl_err_set(e, ENOMEM, "out of memory");
+		if (n == -EAGAIN)
+			return timed_out(c, e, "answer");
 		if (n < 0)
 			return ctl_err_set(e, (int)-n, "lost the connection to vmqd: %s",
 					   strerror((int)-n));

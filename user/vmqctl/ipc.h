@@ -9,9 +9,14 @@
 
 struct ctl_err;
 
+/* -t: how long vmqctl waits for vmqd by default (connect, each answer). */
+#define CTL_TIMEOUT_DEFAULT_MS 10000
+
 struct ctl_conn {
 	int fd; /* -1: not connected */
 	struct vmq_linebuf in;
+	unsigned int timeout_ms; /* per connect, send and answer */
+	const char *path;	 /* for messages */
 };
 
 void ctl_conn_init(struct ctl_conn *c);

@@ -15,6 +15,7 @@ const struct ctl_option ctl_options[] = {
 	{ 'b', "batch", "FILE", "run FILE's commands, one per line (\"-\": stdin)" },
 	{ 'w', "watch", "SECONDS", "stats every SECONDS (0.1..86400), with rates" },
 	{ 'c', "count", "N", "with -w: stop after N samples (default: at ^C)" },
+	{ 't', "timeout", "SECONDS", "give up on vmqd after SECONDS (default 10)" },
 	{ 'h', "help", NULL, "print this help" },
 	{ 'V', "version", NULL, "print vmqctl's version" },
 	{ 0, NULL, NULL, NULL },
@@ -79,6 +80,23 @@ static int parse_watch(const char *s, unsigned int *ms, struct ctl_err *e)
 		return ctl_err_set(e, EINVAL,
 				   "--watch \"%s\": not a number of seconds (N or N.NNN, such "
 				   "as 2 or 0.5)",
+				   ctl_quote(s, q, sizeof(q)));
+	return 0;
+}
+
+static int parse_timeout(const char *s, unsigned int *ms, struct ctl_err *e)
+{
+	char q[CTL_QUOTE_SIZE];
+	int err = ctl_parse_seconds(s, ms);
+
+	if (err == -ERANGE)
+		return ctl_err_set(e, ERANGE, "--timeout \"%s\": out of range (%g..%d seconds)",
+				   ctl_quote(s, q, sizeof(q)), CTL_WATCH_MIN_MS / 1000.0,
+				   CTL_WATCH_MAX_MS / 1000);
+	if (err)
+		return ctl_err_set(e, EINVAL,
+				   "--timeout \"%s\": not a number of seconds (N or N.NNN, such "
+				   "as 5 or 0.5)",
 				   ctl_quote(s, q, sizeof(q)));
 	return 0;
 }
@@ -150,6 +168,10 @@ int ctl_parse_options(struct ctl_ctx *ctx, int argc, char **argv, struct ctl_opt
 			break;
 		case 'c':
 			verr = parse_count(optarg, &opts->count, err ? &later : e);
+			err = err ? err : verr;
+			break;
+		case 't':
+			verr = parse_timeout(optarg, &ctx->conn.timeout_ms, err ? &later : e);
 			err = err ? err : verr;
 			break;
 		case 'h':

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 /* In the order additions go in; removals go in the reverse order. */
@@ -56,9 +57,9 @@ const char *ctl_plan_op_name(enum ctl_plan_op op)
 
 static bool int_arg(struct json_object *args, const char *key, long long *v)
 {
-	struct json_object *val;
+	struct json_object *val = vmq_json_member(args, key, json_type_int);
 
-	if (!json_object_object_get_ex(args, key, &val) || !json_object_is_type(val, json_type_int))
+	if (!val)
 		return false;
 	*v = (long long)json_object_get_int64(val);
 	return true;
@@ -399,7 +400,7 @@ static int compare_dev(const struct item *w, const struct item *h, struct ctl_er
 		{ "queues", "queues", false, DEFAULT_QUEUES },
 	};
 
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++) {
 		long long want = opts[i].dflt, have = opts[i].dflt;
 		char a[24], b[24];
 
@@ -483,7 +484,7 @@ static int compare_queue(struct ctl_plan *plan, const struct item *w, const stru
 	struct json_object *args;
 	int err;
 
-	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(labels); i++)
 		labels_same &= same_str(ctl_jstr(w->args, labels[i]), ctl_jstr(h->args, labels[i]));
 	if (auto_placed(w->args))
 		target_same = auto_placed(h->args);

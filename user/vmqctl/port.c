@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 static const struct ctl_arg arg_port = {
@@ -107,29 +108,14 @@ static int unbind_print(FILE *out, struct json_object *args, struct json_object 
 static int port_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "PORT", CTL_LEFT }, { "DEV", CTL_LEFT },   { "QUEUE", CTL_RIGHT },
-		{ "VM", CTL_LEFT },   { "STATE", CTL_LEFT }, { "MODE", CTL_LEFT },
-		{ "WHY", CTL_LEFT },
+		{ "PORT", "port", .align = CTL_LEFT },	  { "DEV", "dev", .align = CTL_LEFT },
+		{ "QUEUE", "queue", .align = CTL_RIGHT }, { "VM", "vm", .align = CTL_LEFT },
+		{ "STATE", "state", .align = CTL_LEFT },  { "MODE", "mode", .align = CTL_LEFT },
+		{ "WHY", "why", .align = CTL_LEFT },
 	};
-	struct json_object *ports = ctl_jarray(result, "ports");
-	size_t n = ports ? json_object_array_length(ports) : 0;
-	struct ctl_table t;
-	int err;
 
 	(void)args;
-	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *p = json_object_array_get_idx(ports, i);
-		const char *row[] = { ctl_jstr(p, "port"),  ctl_jstr(p, "dev"),
-				      ctl_jnum(p, "queue"), ctl_jstr(p, "vm"),
-				      ctl_jstr(p, "state"), ctl_jstr(p, "mode"),
-				      ctl_jstr(p, "why") };
-
-		ctl_table_add(&t, row);
-	}
-	err = ctl_table_print(&t, out, "");
-	ctl_table_free(&t);
-	return err;
+	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "ports"));
 }
 
 static const struct ctl_cmd port_cmds[] = {

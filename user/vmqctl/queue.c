@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "show.h"
+#include "util.h"
 #include "vmqctl.h"
 
 static const char *const auto_word[] = { "auto", NULL };
@@ -185,35 +186,17 @@ static int set_print(FILE *out, struct json_object *args, struct json_object *re
 static int queue_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", CTL_LEFT },   { "ID", CTL_RIGHT },  { "TARGET", CTL_LEFT },
-		{ "VM", CTL_LEFT },    { "NAME", CTL_LEFT }, { "PLACED", CTL_LEFT },
-		{ "OWNER", CTL_LEFT },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "ID", "id", .align = CTL_RIGHT },
+		{ "TARGET", .align = CTL_LEFT, .cell = ctl_cell_target },
+		{ "VM", "vm", .align = CTL_LEFT },
+		{ "NAME", "name", .align = CTL_LEFT },
+		{ "PLACED", "placement", .align = CTL_LEFT },
+		{ "OWNER", "owner", .align = CTL_LEFT },
 	};
-	struct json_object *queues = ctl_jarray(result, "queues");
-	size_t n = queues ? json_object_array_length(queues) : 0;
-	struct ctl_table t;
-	int err;
 
 	(void)args;
-	ctl_table_init(&t, cols, sizeof(cols) / sizeof(cols[0]));
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *q = json_object_array_get_idx(queues, i);
-		char target[32];
-		const char *row[7];
-
-		ctl_fmt_target(q, target, sizeof(target));
-		row[0] = ctl_jstr(q, "dev");
-		row[1] = ctl_jnum(q, "id");
-		row[2] = target;
-		row[3] = ctl_jstr(q, "vm");
-		row[4] = ctl_jstr(q, "name");
-		row[5] = ctl_jstr(q, "placement");
-		row[6] = ctl_jstr(q, "owner");
-		ctl_table_add(&t, row);
-	}
-	err = ctl_table_print(&t, out, "");
-	ctl_table_free(&t);
-	return err;
+	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "queues"));
 }
 
 static const struct ctl_cmd queue_cmds[] = {

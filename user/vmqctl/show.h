@@ -13,9 +13,19 @@ enum ctl_align {
 	CTL_RIGHT, /* numbers */
 };
 
+/* A cell made from its row: returns buf, or a constant. */
+typedef const char *ctl_cell_fn(struct json_object *row, char *buf, size_t size);
+
+/* A column, declared once: its header, and what it shows of each row: the
+ * member key (a string, an integer, or integers as "1,2,3"; absent: "-";
+ * "a.b" is member b of object member a), as a rate with one decimal when
+ * rate is set, or what cell makes of the row. */
 struct ctl_column {
 	const char *header;
+	const char *key;
+	ctl_cell_fn *cell;
 	enum ctl_align align;
+	bool rate;
 };
 
 struct ctl_table {
@@ -34,6 +44,10 @@ void ctl_table_add(struct ctl_table *t, const char *const *cells);
  * Prints nothing for a table without rows. Returns the first error. */
 int ctl_table_print(const struct ctl_table *t, FILE *out, const char *indent);
 void ctl_table_free(struct ctl_table *t);
+/* rows (a JSON array of objects, or NULL) as a table of cols, each line
+ * after indent: the init, add, print and free of every listing. */
+int ctl_print_rows(FILE *out, const char *indent, const struct ctl_column *cols, size_t ncols,
+		   struct json_object *rows);
 
 /* Members of a JSON object, NULL when absent or of another type. */
 const char *ctl_jstr(struct json_object *obj, const char *key);
@@ -48,6 +62,8 @@ void ctl_fmt_count(struct json_object *obj, const char *key, char *buf, size_t s
 /* Where a queue steers: "txq 3", "group 2", "auto", "txq 6 (degraded)"
  * (wants TX queue 6, gone for now), or "-". */
 void ctl_fmt_target(struct json_object *queue, char *buf, size_t size);
+/* ctl_fmt_target as a column's cell. */
+ctl_cell_fn ctl_cell_target;
 /* A number member as a rate, "1234.5"; "-" when absent. Returns buf or "-". */
 const char *ctl_fmt_rate(struct json_object *obj, const char *key, char *buf, size_t size);
 /* An array of integers as "1,2,3", "-" when empty; NULL when out of memory. */

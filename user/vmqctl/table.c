@@ -6,6 +6,9 @@
 
 #include "show.h"
 
+/* Room for a computed cell: "txq 1023 (degraded)", a hex mask, a count. */
+#define CTL_CELL_MAX 48
+
 void ctl_table_init(struct ctl_table *t, const struct ctl_column *cols, size_t ncols)
 {
 	memset(t, 0, sizeof(*t));
@@ -87,4 +90,65 @@ void ctl_table_free(struct ctl_table *t)
 		free(t->cells[i]);
 	free(t->cells);
 	ctl_table_init(t, t->cols, t->ncols);
+}
+
+/* One cell of row: col's function, or its member as text. *list is an
+ * integer list allocated here, for the caller to free. */
+static const char *cell_text(const struct ctl_column *col, struct json_object *row, char *buf,
+			     size_t size, char **list)
+{
+	const char *dot = strchr(col->key ? col->key : "", '.');
+	struct json_object *arr;
+
+	if (col->cell)
+		return col->cell(row, buf, size);
+	if (dot) { /* "a.b": member b of object member a */
+		char outer[32];
+		struct ctl_column inner = *col;
+
+		snprintf(outer, sizeof(outer), "%.*s", (int)(dot - col->key), col->key);
+		inner.key = dot + 1;
+		row = ctl_jobject(row, outer);
+		return row ? cell_text(&inner, row, buf, size, list) : "-";
+	}
+	if (col->rate)
+		return ctl_fmt_rate(row, col->key, buf, size);
+	if (ctl_jhas_int(row, col->key))
+		return ctl_jnum(row, col->key);
+	arr = ctl_jarray(row, col->key);
+	if (arr) {
+		*list = ctl_fmt_int_list(arr);
+		return *list;
+	}
+	return ctl_jstr(row, col->key);
+}
+
+int ctl_print_rows(FILE *out, const char *indent, const struct ctl_column *cols, size_t ncols,
+		   struct json_object *rows)
+{
+	size_t n = rows ? json_object_array_length(rows) : 0;
+	struct ctl_table t;
+	int err;
+
+	ctl_table_init(&t, cols, ncols);
+	for (size_t i = 0; i < n && !t.err; i++) {
+		struct json_object *row = json_object_array_get_idx(rows, i);
+		char bufs[ncols][CTL_CELL_MAX];
+		const char *cells[ncols];
+		char *lists[ncols];
+
+		for (size_t c = 0; c < ncols; c++) {
+			lists[c] = NULL;
+			cells[c] = cell_text(&cols[c], row, bufs[c], sizeof(bufs[c]), &lists[c]);
+			if (cols[c].key && !cols[c].cell && ctl_jarray(row, cols[c].key) &&
+			    !lists[c])
+				t.err = -ENOMEM;
+		}
+		ctl_table_add(&t, cells);
+		for (size_t c = 0; c < ncols; c++)
+			free(lists[c]);
+	}
+	err = ctl_table_print(&t, out, indent);
+	ctl_table_free(&t);
+	return err;
 }

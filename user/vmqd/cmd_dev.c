@@ -180,7 +180,8 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	struct vmq_load_opts opts = {};
 	struct vmq_queue_entry def;
 	struct vmqd_dev *dev = NULL;
-	unsigned int ntxqs = 0, cleared = 0;
+	unsigned int ntxqs = 0, cleared = 0, ifindex;
+	struct vmq_port_entry port;
 	const char *name;
 	char what[64];
 	bool xps_saved = false, attached = false, force = false;
@@ -196,12 +197,22 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	dev = vmqd_find_dev(d, name);
 	if (dev)
 		return dev_reattach(dev, force, what, r);
-	if (!if_nametoindex(name))
+	ifindex = if_nametoindex(name);
+	if (!ifindex)
 		return reply_error(r, ENODEV, "%s: no such device", what);
+	/* Its hook and an uplink's would share one clsact, and the port
+	 * program stamps what the uplink's reads: one role per device. */
+	if (d->ports.map_fd >= 0 && !vmq_port_get(&d->ports, ifindex, &port))
+		return reply_error(r, EINVAL, "%s: is a bound VM port (port unbind %s first)", what,
+				   name);
 	err = vmq_netdev_txqs(name, &ntxqs);
 	if (err)
 		return reply_error(r, -err, "%s: cannot count its TX queues: %s", what,
 				   strerror(-err));
+	/* One TX queue leaves nothing to steer (lo, most virtual devices). */
+	if (ntxqs < 2)
+		return reply_error(r, EINVAL, "%s: not multiqueue (%u TX queue%s)", what, ntxqs,
+				   ntxqs == 1 ? "" : "s");
 	if (ntxqs > VMQ_TXQ_MAX)
 		return reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
 				   ntxqs, VMQ_TXQ_MAX);
@@ -233,14 +244,18 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	opts.obj_path = d->bpf_object;
 	err = vmq_dev_load(&dev->dp, d->bpffs_dir, name, &opts);
 	if (err) {
+		if (err == -EEXIST) {
+			reply_error(r, EEXIST, "%s: pins already exist under %s", what,
+				    dev->dp.pin_dir);
+			free(dev);
+			return -EEXIST;
+		}
 		free(dev);
-		if (err == -EEXIST)
-			return reply_error(r, EEXIST, "%s: pins already exist under %s/%s", what,
-					   d->bpffs_dir, name);
-		return reply_error(r, -err, "%s: cannot load the data plane: %s", what,
-				   strerror(-err));
+		return reply_error(r, -err, "%s: cannot load the data plane (pins under %s/): %s",
+				   what, d->bpffs_dir, strerror(-err));
 	}
 	err = vmq_queue_write(&dev->dp, VMQ_DEFAULT_QUEUE, def);
+	vmq_fault_point("default queue set");
 	if (err) {
 		reply_error(r, -err, "%s: cannot set the default queue: %s", what, strerror(-err));
 		goto undo;

@@ -163,8 +163,10 @@ static void check_hook(struct report *rep, struct vmqd_dev *dev)
 			      prog_label(chain.prog_ids[0], name, sizeof(name)));
 			return;
 		}
+		/* Whether the filter is there is the "filters" check's. */
 		check(rep, "hook", PASS,
-		      "clsact mode: vmq's filter (pref %u, handle 0x%x) on %s egress",
+		      "clsact mode: no tcx egress program runs before vmq's filter (pref %u, "
+		      "handle 0x%x) on %s",
 		      VMQ_TC_PRIORITY, VMQ_TC_HANDLE, dev->dp.ifname);
 		return;
 	}
@@ -215,6 +217,7 @@ static void check_hook(struct report *rep, struct vmqd_dev *dev)
 struct filter_scan {
 	bool tcx; /* vmq is not on clsact: every filter there is another's */
 	unsigned int before, after;
+	bool ours; /* clsact mode: vmq's filter was seen */
 	__u32 first_pref;
 	char first_kind[16];
 	char first_name[64];
@@ -229,8 +232,12 @@ static int scan_filter(const struct nlmsghdr *nh, void *arg)
 	struct filter_scan *f = arg;
 	__u32 pref = TC_H_MAJ(tc->tcm_info) >> 16;
 
-	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle || (!f->tcx && vmq_tc_is_ours(tc)))
+	if (nh->nlmsg_type != RTM_NEWTFILTER || !tc->tcm_handle)
 		return 0;
+	if (!f->tcx && vmq_tc_is_ours(tc)) {
+		f->ours = true;
+		return 0;
+	}
 	if (!f->tcx && pref <= VMQ_TC_PRIORITY) {
 		f->before++;
 	} else if (!f->after++) {
@@ -263,6 +270,14 @@ static void check_filters(struct report *rep, struct vmqd_dev *dev)
 	}
 	if (f.tcx) {
 		check(rep, "filters", PASS, "no clsact egress filter runs after vmq's tcx link");
+		return;
+	}
+	/* No filter at all is not "vmq's is the only one". */
+	if (!f.ours) {
+		check(rep, "filters", FAIL,
+		      "vmq's egress filter is not on %s (%u other egress filter(s)): nothing "
+		      "steers",
+		      dev->dp.ifname, f.before + f.after);
 		return;
 	}
 	if (f.before) {
@@ -458,7 +473,9 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	check_xps(&rep, dev, ntxqs);
 	check_txqs(&rep, dev, ntxqs, entries);
 	check_filters(&rep, dev);
-	check_probe(&rep, dev, ntxqs, entries);
+	/* The probe sends frames: not for a read-only client. */
+	if (!d->read_only)
+		check_probe(&rep, dev, ntxqs, entries);
 done:
 	free(entries);
 	r->result = json_object_new_object();

@@ -12,6 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <bpf/bpf.h>
 
@@ -83,6 +87,22 @@ static int req_port(struct json_object *args, const char *cmd, char *what, size_
 	if (!*ifindex)
 		return reply_error(r, ENODEV, "%s: no such device", what);
 	return 0;
+}
+
+/* Whether the device is a loopback (IFF_LOOPBACK): its traffic is every
+ * local socket's, no VM's. */
+static bool is_loopback(const char *ifname)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool lo;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	lo = !ioctl(fd, SIOCGIFFLAGS, &ifr) && (ifr.ifr_flags & IFF_LOOPBACK);
+	close(fd);
+	return lo;
 }
 
 static struct vmqd_dev *uplink_of(struct vmqd *d, const struct vmq_port_entry *e)
@@ -250,6 +270,8 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return err;
 	if (vmqd_find_dev(d, port))
 		return reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port", what);
+	if (is_loopback(port))
+		return reply_error(r, EINVAL, "%s: is the loopback device, not a VM port", what);
 	err = req_dev(d, args, what, r, &uplink);
 	if (err)
 		return err;

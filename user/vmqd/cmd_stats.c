@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* stats show: vmq's own per-CPU counters, summed. */
+/* stats show: vmq's own per-CPU counters, summed, per queue ID and per
+ * fallback reason; per TX queue, the kernel's (mq's class counters). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,36 +60,38 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 	return err;
 }
 
-/* Every TX queue of the device, and any beyond it vmq still counted, with
- * the kernel's own figures next to vmq's where the device has them. */
-static int txqs_json(struct vmqd_dev *dev, const struct vmq_counter *slots,
-		     struct json_object *list)
+/*
+ * Every TX queue of the device with the kernel's figures: vmq_tx keeps no
+ * per-TX-queue counter (one map lookup less per packet). With no mq root
+ * qdisc the kernel has none either: no "kernel" member then, and
+ * "txq_counters" says "none" rather than a column of invented zeros.
+ */
+static int txqs_json(struct vmqd_dev *dev, struct json_object *list, bool *have)
 {
 	struct vmq_txq_kernel *kernel = NULL;
 	unsigned int ntxqs = 0;
 	int err;
 
+	*have = false;
 	if (vmq_netdev_txqs(dev->dp.ifname, &ntxqs))
-		ntxqs = 0; /* the device is gone: vmq's counters still stand */
+		ntxqs = 0; /* the device is gone: nothing to list */
 	if (ntxqs > VMQ_TXQ_MAX)
 		ntxqs = VMQ_TXQ_MAX;
 	kernel = calloc(ntxqs ? ntxqs : 1, sizeof(*kernel));
 	if (!kernel)
 		return -ENOMEM;
 	err = ntxqs ? vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, kernel) : 0;
-	for (__u32 q = 0; !err && q < VMQ_TXQ_MAX; q++) {
-		struct json_object *t;
+	for (__u32 q = 0; !err && q < ntxqs; q++) {
+		struct json_object *t = json_object_new_object();
 
-		if (q >= ntxqs && !slots[q].packets)
-			continue;
-		t = json_object_new_object();
 		json_object_object_add(t, "txq", json_object_new_int64(q));
-		counter_json(slots[q].packets, slots[q].bytes, t);
-		if (q < ntxqs && kernel[q].has_counters)
+		if (kernel[q].has_counters) {
+			*have = true;
 			json_object_object_add(t, "kernel",
 					       counter_json(kernel[q].packets, kernel[q].bytes,
 							    json_object_new_object()));
-		if (q < ntxqs && kernel[q].has_bql)
+		}
+		if (kernel[q].has_bql)
 			json_object_object_add(t, "bql_inflight",
 					       json_object_new_uint64(kernel[q].bql_inflight));
 		json_object_array_add(list, t);
@@ -101,8 +104,9 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 {
 	struct json_object *o = json_object_new_object(), *queues = json_object_new_array();
 	struct json_object *txqs = json_object_new_array(), *fb = json_object_new_object();
-	struct vmq_counter *slots = calloc(VMQ_TXQ_SLOTS, sizeof(*slots));
-	int err = slots ? 0 : -ENOMEM;
+	struct vmq_counter kc;
+	bool have = false;
+	int err = 0;
 
 	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
 	json_object_object_add(o, "queues", queues);
@@ -111,14 +115,16 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 	if (!err)
 		err = queues_json(dev, queues);
 	if (!err)
-		err = vmq_txq_stats_read_all(&dev->dp, slots);
+		err = txqs_json(dev, txqs, &have);
 	if (!err)
-		err = txqs_json(dev, slots, txqs);
+		json_object_object_add(o, "txq_counters",
+				       json_object_new_string(have ? "mq" : "none"));
 	if (!err)
-		json_object_object_add(o, "kernel_choice",
-				       counter_json(slots[VMQ_TXQ_SLOT_KERNEL].packets,
-						    slots[VMQ_TXQ_SLOT_KERNEL].bytes,
-						    json_object_new_object()));
+		err = vmq_kernel_choice_read(&dev->dp, &kc);
+	if (!err)
+		json_object_object_add(
+			o, "kernel_choice",
+			counter_json(kc.packets, kc.bytes, json_object_new_object()));
 	for (__u32 why = 0; !err && why < VMQ_FALLBACK_REASONS; why++) {
 		struct vmq_counter c;
 
@@ -128,7 +134,6 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 				fb, fallback_names[why],
 				counter_json(c.packets, c.bytes, json_object_new_object()));
 	}
-	free(slots);
 	if (err) {
 		json_object_put(o);
 		return err;

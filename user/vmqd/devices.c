@@ -3,6 +3,7 @@
  * attach, removed by detach. */
 #include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -50,12 +51,51 @@ void vmqd_fini(struct vmqd *d)
 	vmqd_state_fini(d);
 }
 
+/*
+ * The uplink a name means now: the one on the device of that name (found by
+ * ifindex: a rename not yet read from the link events still finds it),
+ * else a missing one of that name. An uplink whose device now has another
+ * name is not found by its old one, even before vmqd follows the rename.
+ */
 struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname)
 {
-	for (size_t i = 0; i < d->ndevs; i++)
-		if (!strcmp(d->devs[i]->dp.ifname, ifname))
+	unsigned int ifindex = if_nametoindex(ifname);
+	char now[IF_NAMESIZE];
+
+	for (size_t i = 0; ifindex && i < d->ndevs; i++)
+		if (!d->devs[i]->missing && d->devs[i]->dp.ifindex == (int)ifindex)
 			return d->devs[i];
+	for (size_t i = 0; i < d->ndevs; i++) {
+		struct vmqd_dev *dev = d->devs[i];
+
+		if (strcmp(dev->dp.ifname, ifname))
+			continue;
+		if (!dev->missing && dev->dp.ifindex > 0 &&
+		    if_indextoname((unsigned int)dev->dp.ifindex, now) && strcmp(now, ifname))
+			continue;
+		return dev;
+	}
 	return NULL;
+}
+
+/* The uplink's device is called ifname now: its pins follow (a rename of
+ * its pin directory) and so does the state file. */
+void vmqd_dev_renamed(struct vmqd *d, struct vmqd_dev *dev, const char *ifname)
+{
+	char old[IF_NAMESIZE];
+	int err;
+
+	if (!strcmp(dev->dp.ifname, ifname))
+		return;
+	snprintf(old, sizeof(old), "%s", dev->dp.ifname);
+	err = vmq_dev_rename(&dev->dp, ifname);
+	if (err)
+		log_warn("dev %s: renamed from %s, but its pins stay under %s: %s", ifname, old,
+			 dev->dp.pin_dir, strerror(-err));
+	else
+		log_info("dev %s: renamed from %s; pins now under %s", ifname, old,
+			 dev->dp.pin_dir);
+	d->state_dirty = true;
 }
 
 int vmqd_add_dev(struct vmqd *d, struct vmqd_dev *dev)
@@ -116,12 +156,53 @@ static int adopt_migrate(struct vmqd *d, struct vmqd_dev *dev, const char *ifnam
 	return vmq_dev_adopt(&dev->dp, d->bpffs_dir, ifname);
 }
 
+struct rollback_ctx {
+	__u32 uplink;
+	size_t n;
+	__u32 ports[VMQ_PORTS_MAX];
+};
+
+static int uplink_port(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
+{
+	struct rollback_ctx *ctx = arg;
+
+	if (e->uplink_ifindex == ctx->uplink && ctx->n < VMQ_PORTS_MAX)
+		ctx->ports[ctx->n++] = ifindex;
+	return 0;
+}
+
+/* An attach or detach cut short (adopt_one): the ports bound to it are
+ * unbound (the slots go with its pins), its hook, XPS and pins undone. */
+static int rollback(struct vmqd *d, struct vmqd_dev *dev)
+{
+	struct rollback_ctx *ctx = calloc(1, sizeof(*ctx));
+	int err;
+
+	if (ctx && d->ports.map_fd >= 0 && dev->dp.ifindex > 0) {
+		ctx->uplink = (__u32)dev->dp.ifindex;
+		vmq_port_for_each(&d->ports, uplink_port, ctx);
+		for (size_t i = 0; i < ctx->n; i++)
+			vmq_port_unbind(&d->ports, ctx->ports[i], &dev->dp);
+	}
+	free(ctx);
+	err = vmq_dev_rollback(&dev->dp);
+	if (err)
+		log_warn("dev %s: an attach or detach was cut short; not fully rolled back: %s",
+			 dev->dp.ifname, strerror(-err));
+	else
+		log_warn("dev %s: an attach or detach was cut short (never marked attached): "
+			 "rolled back, hook and pins removed, XPS restored; attach it again",
+			 dev->dp.ifname);
+	return err;
+}
+
 /* Takes one pinned uplink over. The filter or tcx link is left as it is
  * when it runs our program: adoption never opens a gap in steering. */
 static int adopt_one(struct vmqd *d, const char *ifname)
 {
 	struct vmqd_dev *dev = calloc(1, sizeof(*dev));
 	struct vmq_dev_info info;
+	char now[IF_NAMESIZE];
 	bool attached = false;
 	unsigned int changed;
 	int err;
@@ -136,6 +217,30 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 		return err;
 	}
 	err = vmq_dev_info_read(&dev->dp, &info);
+	/* Attached by a current vmq but never marked so (or marked detached):
+	 * an attach or a detach was cut short. Neither answered its client
+	 * with success: roll it back, so the device can be attached afresh. */
+	if (!err && info.abi_version == VMQ_ABI_VERSION && !(info.flags & VMQ_DEV_F_ATTACHED)) {
+		if (!dev->dp.ifindex)
+			dev->dp.ifindex = (int)info.ifindex;
+		err = rollback(d, dev);
+		vmq_dev_close(&dev->dp);
+		free(dev);
+		return err;
+	}
+	/* Renamed while no daemon watched: its ifindex has another name now. */
+	if (!err && info.ifindex && (int)info.ifindex != dev->dp.ifindex &&
+	    if_indextoname(info.ifindex, now) && strcmp(now, ifname)) {
+		dev->dp.ifindex = (int)info.ifindex;
+		vmqd_dev_renamed(d, dev, now);
+	}
+	/* Entries written to vmq_queues alone (the bpftool path, or while no
+	 * vmqd ran) reach every CPU's copy now: from here on every write is
+	 * vmq_queue_store's, which keeps them equal. */
+	if (!err)
+		err = vmq_queue_sync_copies(&dev->dp, &changed);
+	if (!err && changed)
+		log_info("dev %s: %u queue entries copied to the per-CPU copies", ifname, changed);
 	if (!err && !dev->dp.ifindex) {
 		/* Gone while no daemon watched: kept, and attached when it returns. */
 		dev->missing = true;
@@ -172,7 +277,7 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 	err = dev->missing ? 0 : vmqd_reconcile(dev, &changed);
 	if (err)
 		log_warn("dev %s: cannot reconcile its queues: %s", ifname, strerror(-err));
-	log_info("dev %s: adopted (%s, %u queue IDs, mark mask 0x%08x)", ifname,
+	log_info("dev %s: adopted (%s, %u queue IDs, mark mask 0x%08x)", dev->dp.ifname,
 		 vmq_dev_is_tcx(&dev->dp) ? "tcx" : "clsact", dev->dp.nr_queues,
 		 dev->dp.cfg.mark_mask);
 	/* vmq's place may have changed while no daemon watched: said, not undone. */
@@ -204,10 +309,29 @@ int vmqd_adopt_all(struct vmqd *d)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
+		char ifname[IF_NAMESIZE], path[PATH_MAX + 256];
+		bool seen = false;
+
 		if (de->d_type != DT_DIR || de->d_name[0] == '.' ||
 		    !strcmp(de->d_name, VMQ_PORTS_PIN_DIR))
 			continue;
-		err = adopt_one(d, de->d_name);
+		snprintf(path, sizeof(path), "%s/%s", d->bpffs_dir, de->d_name);
+		/* Pins of a load or a removal cut short (libvmq.h): never a device's. */
+		if (strchr(de->d_name, ':')) {
+			err = vmq_dev_unpin_dir(path);
+			log_warn("%s: left by an attach or detach cut short: %s", path,
+				 err ? strerror(-err) : "removed");
+			continue;
+		}
+		/* Renamed during this walk (a device renamed while no daemon
+		 * watched): adopted already under its new name. */
+		for (size_t i = 0; i < d->ndevs; i++)
+			seen |= !strcmp(d->devs[i]->dp.pin_dir, path);
+		if (seen)
+			continue;
+		err = vmq_pin_name_decode(de->d_name, ifname, sizeof(ifname));
+		if (!err)
+			err = adopt_one(d, ifname);
 		/* One bad uplink must not cost the others their daemon. */
 		if (err)
 			log_warn("dev %s: pinned under %s but not adopted: %s", de->d_name,

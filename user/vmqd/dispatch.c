@@ -63,12 +63,27 @@ const struct vmqd_command vmqd_daemon_commands[] = {
 	{ NULL, NULL, NULL, false },
 };
 
-static const struct vmqd_object objects[] = {
+const struct vmqd_object vmqd_objects[] = {
 	{ "dev", vmqd_dev_commands },	    { "queue", vmqd_queue_commands },
 	{ "group", vmqd_group_commands },   { "port", vmqd_port_commands },
 	{ "stats", vmqd_stats_commands },   { "doctor", vmqd_doctor_commands },
-	{ "daemon", vmqd_daemon_commands },
+	{ "daemon", vmqd_daemon_commands }, { NULL, NULL },
 };
+
+/* What a --read-group client may run: nothing here changes the data plane,
+ * the pins or the state file, nor sends a packet ("doctor" skips its probe). */
+static const char *const read_only_commands[] = {
+	"dev show",   "queue show", "group show",  "port show",
+	"stats show", "doctor run", "daemon ping", "daemon save",
+};
+
+static bool read_only_allowed(const char *what)
+{
+	for (size_t i = 0; i < sizeof(read_only_commands) / sizeof(read_only_commands[0]); i++)
+		if (!strcmp(read_only_commands[i], what))
+			return true;
+	return false;
+}
 
 static const char *req_string(struct json_object *req, const char *key)
 {
@@ -95,14 +110,14 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 	if (json_object_object_get_ex(req, "args", &args) &&
 	    !json_object_is_type(args, json_type_object))
 		return reply_error(r, EINVAL, "request: args must be an object");
-	for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+	for (const struct vmqd_object *o = vmqd_objects; o->name; o++) {
 		const struct vmqd_command *c;
 		char what[64];
 		int err;
 
-		if (strcmp(objects[i].name, object))
+		if (strcmp(o->name, object))
 			continue;
-		for (c = objects[i].commands; c->name && strcmp(c->name, command); c++)
+		for (c = o->commands; c->name && strcmp(c->name, command); c++)
 			;
 		if (!c->name) {
 			char q[REQ_QUOTE_SIZE];
@@ -111,6 +126,11 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 					   req_quote(command, q, sizeof(q)));
 		}
 		snprintf(what, sizeof(what), "%s %s", object, command);
+		if (d->read_only && !read_only_allowed(what))
+			return reply_error(r, EPERM,
+					   "%s: permission denied: read-only access (vmqd "
+					   "--read-group); changes need root or vmqd --group",
+					   what);
 		if (!args) {
 			args = json_object_new_object();
 			json_object_object_add(req, "args", args);

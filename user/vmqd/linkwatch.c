@@ -6,9 +6,11 @@
  * reload, a re-created veth): its queues, groups and names are still
  * pinned, so nothing has to be configured twice. A bound port (or an
  * uplink) enslaved to a bridge or released from one switches its bindings'
- * mode (uplink or stamp).
+ * mode (uplink or stamp). A managed uplink renamed is followed: vmqd tracks
+ * it by ifindex, and its pin directory takes the new name.
  */
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/netlink.h>
@@ -121,8 +123,16 @@ int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 /* What a lost event would have said about dev: gone, back, or resized. */
 static void recheck(struct vmqd *d, struct vmqd_dev *dev)
 {
-	int now = (int)if_nametoindex(dev->dp.ifname), old = dev->dp.ifindex;
+	char name[IF_NAMESIZE];
+	int now, old = dev->dp.ifindex;
 
+	/* Its device is still there: renamed, perhaps. */
+	if (!dev->missing && old > 0 && if_indextoname((unsigned int)old, name)) {
+		vmqd_dev_renamed(d, dev, name);
+		txqs_changed(dev);
+		return;
+	}
+	now = (int)if_nametoindex(dev->dp.ifname);
 	if (!now) {
 		dev->missing = true;
 	} else if (dev->missing || now != old) {
@@ -140,6 +150,7 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
 	const struct rtattr *name = vmq_nl_attr(nh, sizeof(*ifi), IFLA_IFNAME);
 	struct vmqd_dev *dev = find_by_ifindex(d, ifi->ifi_index);
+	struct vmq_port_entry port;
 
 	/* The bridge's own news of its ports: RTM_DELLINK there says a port
 	 * left the bridge, not that the link is gone. Only modes follow it. */
@@ -154,6 +165,9 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 			 "comes back (\"vmqctl dev detach %s\" forgets it)",
 			 dev->dp.ifname, dev->dp.ifname);
 	} else if (nh->nlmsg_type == RTM_NEWLINK && dev) {
+		/* Renamed: vmqd follows the device, not the name. */
+		if (name)
+			vmqd_dev_renamed(d, dev, RTA_DATA(name));
 		txqs_changed(dev);
 		/* Enslaved or released: its ports may change mode. */
 		if (d->ports.map_fd >= 0)
@@ -176,6 +190,10 @@ static void link_event(struct vmqd *d, const struct nlmsghdr *nh)
 		/* A bound port enslaved to a bridge or released: its mode. */
 		if (d->ports.map_fd >= 0)
 			vmqd_ports_refresh(d, (__u32)ifi->ifi_index);
+		/* The state file names a bound port: it follows a rename (the
+		 * event does not say whether the name changed). */
+		if (d->ports.map_fd >= 0 && !vmq_port_get(&d->ports, (__u32)ifi->ifi_index, &port))
+			d->state_dirty = true;
 	} else if (nh->nlmsg_type == RTM_DELLINK && d->ports.map_fd >= 0) {
 		/* A bound port's VM is gone: so is its filter, its binding and
 		 * the queue it was given. */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,21 +38,56 @@ static void usage(FILE *f)
 		" (default %s),\n"
 		"                         restored at start when no pins exist (a host reboot)\n"
 		"  -g, --group NAME       let members of group NAME use the socket (mode 0660)\n"
+		"  -r, --read-group NAME  let members of group NAME show, stats, doctor (no "
+		"probe)\n"
+		"                         and save; every change is refused (EPERM). With\n"
+		"                         --group another group, the socket is 0666 and vmqd\n"
+		"                         checks each peer itself\n"
 		"  -o, --bpf-object FILE  load vmq_tx from FILE, not the built-in program: new\n"
 		"                         attaches, \"dev upgrade\", and adopted uplinks whose\n"
 		"                         program differs are upgraded to it\n"
 		"  -m, --metrics [ADDR:]PORT\n"
 		"                         serve Prometheus metrics at http://ADDR:PORT/metrics\n"
-		"                         (ADDR: IPv4, or IPv6 in brackets; default %s);\n"
-		"                         off unless given\n"
+		"                         (ADDR: IPv4, or IPv6 in brackets; default %s),\n"
+		"                         or on a Unix socket: --metrics /PATH (mode 0600, 0660\n"
+		"                         to --read-group's group); off unless given. The\n"
+		"                         figures name every VM: any local user can read a TCP\n"
+		"                         port, so prefer a socket or a token\n"
+		"  -T, --metrics-token-file FILE\n"
+		"                         answer /metrics only with \"Authorization: Bearer\n"
+		"                         TOKEN\", TOKEN the first line of FILE (read at start)\n"
 		"  -v, --verbose          debug messages, libbpf's included\n"
 		"  -h, --help             this text\n"
 		"  -V, --version          print the version\n"
 		"\n"
 		"SIGTERM or SIGINT stops the daemon; programs and maps stay attached and pinned,\n"
-		"and the next vmqd adopts them.\n",
+		"and the next vmqd adopts them. One vmqd per --bpffs-dir: a second one refuses\n"
+		"to start and names the first one's pid.\n",
 		VMQ_SOCKET_DEFAULT, VMQ_BPFFS_DIR_DEFAULT, VMQD_STATE_DIR_DEFAULT,
 		VMQD_METRICS_ADDR_DEFAULT);
+}
+
+/* Who may read the metrics: the token, and a Unix socket's group (the read
+ * group, which the control socket checks too). */
+static int metrics_access(struct vmqd_metrics_addr *addr, bool want_token, const char *token_file,
+			  const char *read_group, char token[VMQD_METRICS_TOKEN_MAX + 1])
+{
+	char why[160];
+	struct group *g;
+
+	if (want_token) {
+		if (vmqd_metrics_read_token(token_file, token, VMQD_METRICS_TOKEN_MAX + 1, why,
+					    sizeof(why))) {
+			log_err("--metrics-token-file %s: %s", token_file, why);
+			return -EINVAL;
+		}
+		addr->token = token;
+	}
+	if (read_group && addr->ss.ss_family == AF_UNIX && (g = getgrnam(read_group))) {
+		addr->group = true;
+		addr->gid = g->gr_gid;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -61,6 +97,8 @@ int main(int argc, char **argv)
 		{ "bpffs-dir", required_argument, NULL, 'b' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "group", required_argument, NULL, 'g' },
+		{ "read-group", required_argument, NULL, 'r' },
+		{ "metrics-token-file", required_argument, NULL, 'T' },
 		{ "metrics", required_argument, NULL, 'm' },
 		{ "bpf-object", required_argument, NULL, 'o' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -69,17 +107,18 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *socket_path = VMQ_SOCKET_DEFAULT, *bpffs_dir = VMQ_BPFFS_DIR_DEFAULT;
-	const char *group = NULL, *state_dir = VMQD_STATE_DIR_DEFAULT, *bpf_object = NULL;
+	const char *group = NULL, *read_group = NULL, *token_file = NULL,
+		   *state_dir = VMQD_STATE_DIR_DEFAULT, *bpf_object = NULL;
 	enum vmqd_log_level level = VMQD_LOG_INFO;
 	struct vmqd_metrics_addr metrics_addr;
 	struct vmqd_metrics *metrics = NULL;
-	bool want_metrics = false;
+	bool want_metrics = false, want_token = false;
 	struct vmqd_server server;
-	char why[160];
+	char why[160], token[VMQD_METRICS_TOKEN_MAX + 1];
 	struct vmqd d;
-	int opt, err, watch_fd;
+	int opt, err, watch_fd, lock_fd = -1;
 
-	while ((opt = getopt_long(argc, argv, "s:b:d:g:m:o:vhV", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:b:d:g:r:m:T:o:vhV", options, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			socket_path = optarg;
@@ -92,6 +131,13 @@ int main(int argc, char **argv)
 			break;
 		case 'g':
 			group = optarg;
+			break;
+		case 'r':
+			read_group = optarg;
+			break;
+		case 'T':
+			token_file = optarg;
+			want_token = true;
 			break;
 		case 'm':
 			if (vmqd_metrics_parse_addr(optarg, &metrics_addr, why, sizeof(why))) {
@@ -123,6 +169,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
+	if (want_token && !want_metrics) {
+		fprintf(stderr, "vmqd: --metrics-token-file needs --metrics\n");
+		return 1;
+	}
 	vmqd_log_init(level);
 	if (geteuid() != 0) {
 		log_err("must run as root (BPF, tc, sysfs)");
@@ -134,6 +184,9 @@ int main(int argc, char **argv)
 			bpffs_dir[0] != '/' ? bpffs_dir : state_dir);
 		return 1;
 	}
+	if (want_metrics &&
+	    metrics_access(&metrics_addr, want_token, token_file, read_group, token))
+		return 1;
 	if (bpf_object && access(bpf_object, R_OK)) {
 		log_err("--bpf-object %s: cannot read it: %s", bpf_object, strerror(errno));
 		return 1;
@@ -152,7 +205,10 @@ int main(int argc, char **argv)
 			 strerror(-watch_fd));
 	/* The socket first: a second vmqd must stop before it touches pins or
 	 * the state file. */
-	err = vmqd_server_open(&server, socket_path, group);
+	err = vmqd_server_open(&server, socket_path, group, read_group);
+	/* Before adoption: a second vmqd on these pins must not touch them. */
+	if (!err)
+		err = vmqd_lock_dir(bpffs_dir, &lock_fd);
 	if (!err) {
 		err = vmqd_adopt_all(&d);
 		if (err)
@@ -167,10 +223,12 @@ int main(int argc, char **argv)
 		if (!err)
 			err = vmqd_server_run(&server, &d);
 		vmqd_metrics_stop(metrics);
-		vmqd_server_close(&server);
 	}
+	vmqd_server_close(&server);
 	if (watch_fd >= 0)
 		close(watch_fd);
 	vmqd_fini(&d);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return err ? 1 : 0;
 }

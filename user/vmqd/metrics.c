@@ -10,6 +10,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -29,6 +31,8 @@ struct vmqd_metrics {
 	struct MHD_Daemon *mhd;
 	struct vmqd *d;
 	unsigned int port;
+	char token[VMQD_METRICS_TOKEN_MAX + 1]; /* "": none asked for */
+	char unix_path[108];			/* removed at stop; "": TCP */
 };
 
 /* --- [ADDR:]PORT --------------------------------------------------------- */
@@ -60,6 +64,20 @@ int vmqd_metrics_parse_addr(const char *arg, struct vmqd_metrics_addr *out, char
 	bool v6 = false;
 
 	memset(out, 0, sizeof(*out));
+	if (arg[0] == '/') {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&out->ss;
+
+		if (strlen(arg) >= sizeof(sun->sun_path) || strlen(arg) >= sizeof(out->text)) {
+			snprintf(why, why_len, "a Unix socket path must be shorter than %zu bytes",
+				 sizeof(sun->sun_path));
+			return -EINVAL;
+		}
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, arg);
+		out->len = sizeof(*sun);
+		strcpy(out->text, arg);
+		return 0;
+	}
 	if (arg[0] == '[') {
 		const char *close = strchr(arg, ']');
 
@@ -217,10 +235,6 @@ static const struct family families[] = {
 	  "queue." },
 	{ "vmq_queue_fallback_bytes_total", "counter", SCOPE_QUEUE, "fallback_bytes", NULL, NULL,
 	  "Bytes that carried this queue's ID while it was not live." },
-	{ "vmq_txq_packets_total", "counter", SCOPE_TXQ, "packets", NULL, NULL,
-	  "Packets vmq_tx sent on this TX queue." },
-	{ "vmq_txq_bytes_total", "counter", SCOPE_TXQ, "bytes", NULL, NULL,
-	  "Bytes vmq_tx sent on this TX queue." },
 	{ "vmq_txq_kernel_packets_total", "counter", SCOPE_TXQ, "kernel", "packets", NULL,
 	  "Packets the kernel counted on this TX queue (its qdisc), from every sender." },
 	{ "vmq_txq_kernel_bytes_total", "counter", SCOPE_TXQ, "kernel", "bytes", NULL,
@@ -484,6 +498,36 @@ static enum MHD_Result scrape(struct vmqd_metrics *m, struct MHD_Connection *con
 	return answer(conn, MHD_HTTP_OK, text, len, MHD_RESPMEM_MUST_FREE, NULL);
 }
 
+#define UNAUTHORIZED                                                                               \
+	"unauthorized: vmqd --metrics-token-file wants \"Authorization: Bearer TOKEN\"\n"
+
+/* Compares all of it whatever differs first: the time taken says nothing
+ * about the token. */
+static bool same_secret(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned char diff = la != lb;
+
+	for (size_t i = 0; i < la; i++)
+		diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+	return !diff;
+}
+
+static bool authorized(struct vmqd_metrics *m, struct MHD_Connection *conn)
+{
+	const char *h;
+
+	if (!m->token[0])
+		return true;
+	h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return false;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	return same_secret(h, m->token);
+}
+
 /* Refusals go out at the first call, before any request body is read
  * (libmicrohttpd then closes the connection). A scrape waits for the
  * second call, when the whole request is in, so the connection can stay
@@ -503,6 +547,24 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return fixed(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
 			     "method not allowed: " VMQD_METRICS_PATH " answers GET\n",
 			     "GET, HEAD");
+	if (!authorized(cls, conn)) {
+		struct MHD_Response *r = MHD_create_response_from_buffer(
+			strlen(UNAUTHORIZED), (void *)UNAUTHORIZED, MHD_RESPMEM_PERSISTENT);
+		enum MHD_Result ret;
+
+		if (!r)
+			return MHD_NO;
+		if (MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+					    "Bearer realm=\"vmqd\"") != MHD_YES ||
+		    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+					    "text/plain; charset=utf-8") != MHD_YES) {
+			MHD_destroy_response(r);
+			return MHD_NO;
+		}
+		ret = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, r);
+		MHD_destroy_response(r);
+		return ret;
+	}
 	if (!*con_cls) {
 		*con_cls = &request_seen;
 		return MHD_YES;
@@ -525,6 +587,37 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 	log_warn("metrics: %s", line);
 }
 
+/* A Unix socket: born 0600 (umask), then given to the group; a stale one
+ * (nobody listening) is replaced, anything else refused. */
+static int listen_unix(const struct vmqd_metrics_addr *addr, int fd)
+{
+	const char *path = ((const struct sockaddr_un *)&addr->ss)->sun_path;
+	struct stat st;
+	mode_t old;
+	int err = 0;
+
+	if (!lstat(path, &st)) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		if (!connect(fd, (const struct sockaddr *)&addr->ss, addr->len))
+			return -EADDRINUSE;
+		if (errno != ECONNREFUSED)
+			return -errno;
+		unlink(path);
+	}
+	old = umask(0177);
+	if (bind(fd, (const struct sockaddr *)&addr->ss, addr->len))
+		err = -errno;
+	umask(old);
+	if (!err && addr->group && (chown(path, 0, addr->gid) || chmod(path, 0660)))
+		err = -errno;
+	if (!err && listen(fd, 32))
+		err = -errno;
+	if (err && err != -EADDRINUSE)
+		unlink(path);
+	return err;
+}
+
 static int listen_on(const struct vmqd_metrics_addr *addr, int *fd_out)
 {
 	int fd = socket(addr->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -532,6 +625,16 @@ static int listen_on(const struct vmqd_metrics_addr *addr, int *fd_out)
 
 	if (fd < 0)
 		return -errno;
+	if (addr->ss.ss_family == AF_UNIX) {
+		int err = listen_unix(addr, fd);
+
+		if (err) {
+			close(fd);
+			return err;
+		}
+		*fd_out = fd;
+		return 0;
+	}
 	/* A restarted vmqd rebinds while old connections sit in TIME_WAIT;
 	 * a port another socket listens on is still refused. */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
@@ -576,7 +679,12 @@ int vmqd_metrics_start(struct vmqd_metrics **out, struct vmqd *d,
 	if (addr->ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	m->d = d;
-	m->port = bound_port(fd);
+	if (addr->token)
+		snprintf(m->token, sizeof(m->token), "%s", addr->token);
+	if (addr->ss.ss_family == AF_UNIX)
+		strcpy(m->unix_path, ((const struct sockaddr_un *)&addr->ss)->sun_path);
+	else
+		m->port = bound_port(fd);
 	/* The port argument is ignored: the socket is ours, already bound. */
 	m->mhd = MHD_start_daemon(flags, 0, NULL, NULL, handle, m, MHD_OPTION_EXTERNAL_LOGGER,
 				  mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
@@ -587,11 +695,19 @@ int vmqd_metrics_start(struct vmqd_metrics **out, struct vmqd *d,
 		/* Refused before it took the socket: MHD closes it only in stop. */
 		log_err("--metrics %s: cannot start the HTTP server (libmicrohttpd)", addr->text);
 		close(fd);
+		if (m->unix_path[0])
+			unlink(m->unix_path);
 		free(m);
 		return -EIO;
 	}
-	log_info("metrics on http://%.*s:%u%s", (int)(strrchr(addr->text, ':') - addr->text),
-		 addr->text, m->port, VMQD_METRICS_PATH);
+	if (m->unix_path[0])
+		log_info("metrics on Unix socket %s (mode %s), path %s%s", m->unix_path,
+			 addr->group ? "0660" : "0600", VMQD_METRICS_PATH,
+			 m->token[0] ? ", bearer token required" : "");
+	else
+		log_info("metrics on http://%.*s:%u%s%s",
+			 (int)(strrchr(addr->text, ':') - addr->text), addr->text, m->port,
+			 VMQD_METRICS_PATH, m->token[0] ? ", bearer token required" : "");
 	*out = m;
 	return 0;
 }
@@ -606,5 +722,42 @@ void vmqd_metrics_stop(struct vmqd_metrics *m)
 	if (!m)
 		return;
 	MHD_stop_daemon(m->mhd);
+	if (m->unix_path[0])
+		unlink(m->unix_path);
 	free(m);
+}
+
+int vmqd_metrics_read_token(const char *path, char *token, size_t size, char *why, size_t why_len)
+{
+	FILE *f = fopen(path, "re");
+	char line[VMQD_METRICS_TOKEN_MAX + 2];
+	size_t len;
+	int err = 0;
+
+	if (!f) {
+		err = -errno;
+		snprintf(why, why_len, "cannot read it: %s", strerror(errno));
+		return err;
+	}
+	if (!fgets(line, sizeof(line), f))
+		line[0] = '\0';
+	fclose(f);
+	len = strcspn(line, "\r\n");
+	if (line[len] == '\0' && len > VMQD_METRICS_TOKEN_MAX) {
+		snprintf(why, why_len, "the token is longer than %d bytes", VMQD_METRICS_TOKEN_MAX);
+		return -EINVAL;
+	}
+	line[len] = '\0';
+	if (!len || len >= size) {
+		snprintf(why, why_len, "%s",
+			 len ? "the token is too long" : "its first line is empty");
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)line[i] <= ' ' || (unsigned char)line[i] >= 0x7f) {
+			snprintf(why, why_len, "the token has a blank or a non-printable byte");
+			return -EINVAL;
+		}
+	memcpy(token, line, len + 1);
+	return 0;
 }

@@ -8,8 +8,10 @@
 #ifndef VMQD_METRICS_H
 #define VMQD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "vmqd.h"
 
@@ -17,18 +19,27 @@
 #define VMQD_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 #define VMQD_METRICS_ADDR_DEFAULT "127.0.0.1"
 
-/* Where to listen. */
+#define VMQD_METRICS_TOKEN_MAX 256
+
+/* Where to listen, and who may read: the figures name every VM, so a TCP
+ * port (any local user can connect) may ask for a token, and a Unix
+ * socket is 0600 (0660 for one group). */
 struct vmqd_metrics_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	char text[64]; /* "127.0.0.1:9300", "[::1]:9300": for messages */
+	char text[112]; /* "127.0.0.1:9300", "[::1]:9300", "/run/vmq/metrics.sock" */
+	/* Set by the caller after parsing: */
+	const char *token; /* "Authorization: Bearer TOKEN" required; NULL: not */
+	bool group;	   /* a Unix socket: chown to gid, mode 0660 */
+	gid_t gid;
 };
 
 struct vmqd_metrics;
 
 /* [ADDR:]PORT: ADDR an IPv4 address or an IPv6 one in brackets (default
- * 127.0.0.1), PORT plain decimal 1..65535. Returns 0, or -EINVAL with the
- * reason, quoting the bad part, in why. */
+ * 127.0.0.1), PORT plain decimal 1..65535; or an absolute path: a Unix
+ * socket. Returns 0, or -EINVAL with the reason, quoting the bad part, in
+ * why. */
 int vmqd_metrics_parse_addr(const char *arg, struct vmqd_metrics_addr *out, char *why,
 			    size_t why_len);
 
@@ -49,6 +60,10 @@ void vmqd_metrics_stop(struct vmqd_metrics *m);
 /* The exposition text of a `stats show` result ({"devs": [...]}). Fields
  * that are absent or not numbers are left out, not guessed. Returns 0 with
  * *text (NUL-terminated, caller frees) and *len, or -ENOMEM. */
+/* The token: FILE's first line (at most VMQD_METRICS_TOKEN_MAX bytes, no
+ * blanks). 0, or -errno with the reason in why. */
+int vmqd_metrics_read_token(const char *path, char *token, size_t size, char *why, size_t why_len);
+
 int vmqd_metrics_render(struct json_object *stats, char **text, size_t *len);
 
 #endif /* VMQD_METRICS_H */

@@ -36,17 +36,32 @@ static double now_s(void)
 }
 
 /* Bytes per TX queue since the previous look (at most a few seconds old, so
- * "recent"); the first look has no history and sees no load. */
+ * "recent"), as the kernel counted them (mq's classes: every sender's, not
+ * vmq's alone); the first look has no history and sees no load, and
+ * neither does a device without mq counters. */
 static int recent_load(struct vmqd_dev *dev, unsigned int ntxqs, __u64 *load)
 {
+	struct vmq_txq_kernel *k = calloc(ntxqs, sizeof(*k));
 	struct vmq_counter *now = calloc(VMQ_TXQ_SLOTS, sizeof(*now));
 	double t = now_s();
-	int err = now ? vmq_txq_stats_read_all(&dev->dp, now) : -ENOMEM;
+	int err = k && now ? 0 : -ENOMEM;
 
+	if (!err && ntxqs > VMQ_TXQ_MAX)
+		ntxqs = VMQ_TXQ_MAX;
+	/* Unreadable figures (the device went away) are no load: the load
+	 * only breaks ties. */
+	if (!err && vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, k))
+		memset(k, 0, ntxqs * sizeof(*k));
 	if (err) {
+		free(k);
 		free(now);
 		return err;
 	}
+	for (unsigned int q = 0; q < ntxqs; q++) {
+		now[q].packets = k[q].packets;
+		now[q].bytes = k[q].bytes;
+	}
+	free(k);
 	for (unsigned int q = 0; q < ntxqs; q++)
 		load[q] = dev->load_prev && now[q].bytes >= dev->load_prev[q].bytes
 				  ? now[q].bytes - dev->load_prev[q].bytes

@@ -24,7 +24,7 @@
 #include "proto.h"
 #include "server.h"
 
-#define PARTIAL_TIMEOUT_S 10		     /* a started request must finish by then */
+#define PARTIAL_TIMEOUT_S 10		     /* from its first byte, a request must end by then */
 #define IDLE_TIMEOUT_S	  300		     /* a silent connection gives its slot back */
 #define OUT_HIGH	  (16 * 1024 * 1024) /* stop reading while this much is unsent */
 #define LINES_PER_TURN	  16		     /* then the other clients get a turn */
@@ -73,7 +73,31 @@ static int claim_path(const char *path)
 	return err;
 }
 
-int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
+/* The socket file's group and mode: the one group given (0660), or, with
+ * two different ones, 0666 and vmqd's own check of every peer. */
+static int socket_access(struct vmqd_server *s, const char *path)
+{
+	gid_t gid = s->grant_group ? s->grant_gid : s->read_gid;
+	mode_t mode = 0660;
+
+	if (!s->grant_group && !s->read_group)
+		return 0;
+	if (s->grant_group && s->read_group && s->grant_gid != s->read_gid)
+		mode = 0666;
+	if (chown(path, 0, gid) || chmod(path, mode)) {
+		int err = -errno;
+
+		/* The group's vmqd must be able to give the socket away. */
+		log_err("%s: cannot give it to group %u (mode %04o): %s%s", path, (unsigned int)gid,
+			(unsigned int)mode, strerror(-err),
+			err == -EPERM ? " (--group and --read-group need CAP_CHOWN)" : "");
+		return err;
+	}
+	return 0;
+}
+
+int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
+		     const char *read_group)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	char dir[sizeof(sun.sun_path)];
@@ -93,6 +117,14 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
 			return err;
 		}
 		s->grant_group = true;
+	}
+	if (read_group) {
+		err = grant_group_lookup(read_group, &s->read_gid);
+		if (err) {
+			log_err("--read-group %s: no such group", read_group);
+			return err;
+		}
+		s->read_group = true;
 	}
 	strcpy(sun.sun_path, path);
 	strcpy(s->path, path);
@@ -118,12 +150,13 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group)
 	old_umask = umask(0177);
 	err = bind(s->listen_fd, (struct sockaddr *)&sun, sizeof(sun)) ? -errno : 0;
 	umask(old_umask);
-	if (!err && s->grant_group && (chown(path, 0, s->grant_gid) || chmod(path, 0660)))
-		err = -errno;
 	if (!err && listen(s->listen_fd, 64))
 		err = -errno;
-	if (err) {
+	if (err)
 		log_err("%s: cannot listen: %s", path, strerror(-err));
+	else
+		err = socket_access(s, path);
+	if (err) {
 		vmqd_server_close(s);
 		return err;
 	}
@@ -203,18 +236,61 @@ static bool peer_in_group(int fd, gid_t gid)
 	return found;
 }
 
-static bool peer_allowed(struct vmqd_server *s, int fd)
+static bool peer_member(int fd, const struct ucred *cred, gid_t gid)
+{
+	return cred->gid == gid || peer_in_group(fd, gid);
+}
+
+/* Fills c->uid and c->read_only; false when the peer may not use vmqd. */
+static bool peer_allowed(struct vmqd_server *s, struct vmqd_client *c)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
+	c->uid = (uid_t)-1;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len))
 		return false;
+	c->uid = cred.uid;
 	if (cred.uid == 0)
 		return true;
-	if (s->grant_group && (cred.gid == s->grant_gid || peer_in_group(fd, s->grant_gid)))
+	if (s->grant_group && peer_member(c->fd, &cred, s->grant_gid))
 		return true;
+	if (s->read_group && peer_member(c->fd, &cred, s->read_gid)) {
+		c->read_only = true;
+		return true;
+	}
 	log_info("refused a client: uid %u gid %u pid %d", cred.uid, cred.gid, cred.pid);
+	return false;
+}
+
+/* A connection over its uid's share: refused (answered, then closed) so
+ * that it gives its slot back at once. Root is limited only by the total. */
+static bool over_limit(struct vmqd_server *s, struct vmqd_client *c, char *why, size_t size)
+{
+	size_t same = 0, others = 0;
+
+	if (c->uid == 0)
+		return false;
+	for (size_t i = 0; i < s->nclients; i++) {
+		if (s->clients[i] == c || s->clients[i]->uid == 0)
+			continue;
+		others++;
+		same += s->clients[i]->uid == c->uid;
+	}
+	if (same >= VMQD_CLIENTS_PER_UID) {
+		snprintf(why, size,
+			 "too many connections: uid %u holds %d, the most one user may; close "
+			 "some and try again",
+			 (unsigned int)c->uid, VMQD_CLIENTS_PER_UID);
+		return true;
+	}
+	if (others >= VMQD_CLIENTS_MAX - VMQD_CLIENTS_ROOT_RESERVED) {
+		snprintf(why, size,
+			 "too many connections: users other than root hold %d, the rest is kept "
+			 "for root; try again later",
+			 VMQD_CLIENTS_MAX - VMQD_CLIENTS_ROOT_RESERVED);
+		return true;
+	}
 	return false;
 }
 
@@ -231,11 +307,17 @@ static void accept_clients(struct vmqd_server *s)
 			close(fd);
 			return;
 		}
+		char why[160];
+
 		c->fd = fd;
 		c->last = now();
 		s->clients[s->nclients++] = c;
-		if (!peer_allowed(s, fd)) {
+		if (!peer_allowed(s, c)) {
 			queue_error(c, EPERM, "permission denied: vmqd serves root only");
+			c->closing = true;
+		} else if (over_limit(s, c, why, sizeof(why))) {
+			log_info("refused a client: %s", why);
+			queue_error(c, EUSERS, why);
 			c->closing = true;
 		}
 	}
@@ -266,8 +348,10 @@ int vmqd_client_process(struct vmqd_client *c, struct vmqd *d)
 			break;
 		}
 		pthread_mutex_lock(&d->lock);
+		d->read_only = c->read_only;
 		answer = vmqd_handle_line(d, c->in + start, (size_t)(nl - (c->in + start)),
 					  &malformed);
+		d->read_only = false;
 		pthread_mutex_unlock(&d->lock);
 		if (!answer || queue_out(c, answer)) {
 			free(answer);
@@ -281,6 +365,9 @@ int vmqd_client_process(struct vmqd_client *c, struct vmqd *d)
 	if (start) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;
+		/* What is left came with the last read: the next request starts now. */
+		if (c->in_len)
+			c->started = now();
 	}
 	/* Full, and no line ends in it: a request beyond the limit. */
 	if (c->in_len >= VMQ_REQUEST_MAX && !memchr(c->in, '\n', c->in_len)) {
@@ -311,6 +398,8 @@ ssize_t vmqd_client_input(struct vmqd_client *c, const void *buf, size_t len)
 	room = VMQ_REQUEST_MAX - c->in_len;
 	if (len > room)
 		len = room;
+	if (!c->in_len)
+		c->started = now();
 	memcpy(c->in + c->in_len, buf, len);
 	c->in_len += len;
 	c->last = now();
@@ -325,6 +414,8 @@ static int read_client(struct vmqd_client *c)
 		ssize_t n = recv(c->fd, c->in + c->in_len, VMQ_REQUEST_MAX - c->in_len, 0);
 
 		if (n > 0) {
+			if (!c->in_len)
+				c->started = now();
 			c->in_len += (size_t)n;
 			c->last = now();
 			if (c->in_len == VMQ_REQUEST_MAX)
@@ -368,7 +459,7 @@ static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
 		return true;
 	if (c->closing || c->eof)
 		return false;
-	if (c->in_len && t - c->last > PARTIAL_TIMEOUT_S)
+	if (c->in_len && t - c->started > PARTIAL_TIMEOUT_S)
 		return false;
 	return t - c->last <= IDLE_TIMEOUT_S;
 }

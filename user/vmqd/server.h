@@ -10,6 +10,10 @@
 #include "vmqd.h"
 
 #define VMQD_CLIENTS_MAX 64
+/* Connections one non-root uid may hold, and those all non-root uids leave
+ * free for root: a local user (or a group of them) cannot lock root out. */
+#define VMQD_CLIENTS_PER_UID	   16
+#define VMQD_CLIENTS_ROOT_RESERVED 16
 
 /* One connection: the bytes of requests not yet answered, and answers not
  * yet sent. */
@@ -20,9 +24,14 @@ struct vmqd_client {
 	char *out;
 	size_t out_len, out_off;
 	time_t last;
-	bool eof;     /* the peer sent everything it will send */
-	bool closing; /* flush what is queued, then close */
-	bool pending; /* complete lines wait for the next turn */
+	/* When the first byte of the unfinished request arrived: later bytes
+	 * do not reset it, or one byte every few seconds holds a slot forever. */
+	time_t started;
+	uid_t uid;
+	bool read_only; /* --read-group: changes are refused */
+	bool eof;	/* the peer sent everything it will send */
+	bool closing;	/* flush what is queued, then close */
+	bool pending;	/* complete lines wait for the next turn */
 };
 
 struct vmqd_server {
@@ -31,6 +40,8 @@ struct vmqd_server {
 	int signal_fd;
 	bool grant_group;
 	gid_t grant_gid;
+	bool read_group; /* --read-group: show, stats, doctor, save only */
+	gid_t read_gid;
 	struct vmqd_client *clients[VMQD_CLIENTS_MAX];
 	size_t nclients;
 	/* One more descriptor the loop watches (link events), and its reader. */
@@ -38,7 +49,9 @@ struct vmqd_server {
 	void (*on_watch)(int fd, struct vmqd *d);
 };
 
-int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group);
+/* group: full control; read_group: read-only; either may be NULL. */
+int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
+		     const char *read_group);
 int vmqd_server_run(struct vmqd_server *s, struct vmqd *d);
 void vmqd_server_close(struct vmqd_server *s);
 

@@ -52,6 +52,9 @@ struct vmqd {
 	 * are taken (the object starts degraded, as it was saved), and a port
 	 * may be bound to a queue that is not live (a stale binding). */
 	bool replaying;
+	/* The request being handled comes from a --read-group client: only
+	 * the commands that change nothing are served. */
+	bool read_only;
 };
 
 /* What a handler answers: a result object, or an errno and one line. */
@@ -75,6 +78,8 @@ struct vmqd_object {
 	const struct vmqd_command *commands; /* terminated by a NULL name */
 };
 
+/* Every object vmqd serves, ending with a NULL name. */
+extern const struct vmqd_object vmqd_objects[];
 extern const struct vmqd_command vmqd_dev_commands[];
 extern const struct vmqd_command vmqd_queue_commands[];
 extern const struct vmqd_command vmqd_group_commands[];
@@ -159,11 +164,16 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
 char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malformed);
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req);
 
+/* lock.c: an exclusive flock on the pin directory, held until exit;
+ * -EBUSY (logged, naming the holder's pid) when another vmqd has it. */
+int vmqd_lock_dir(const char *dir, int *fd_out);
+
 /* devices.c */
 int vmqd_init(struct vmqd *d, const char *bpffs_dir);
 void vmqd_fini(struct vmqd *d);
 int vmqd_adopt_all(struct vmqd *d);
 struct vmqd_dev *vmqd_find_dev(struct vmqd *d, const char *ifname);
+void vmqd_dev_renamed(struct vmqd *d, struct vmqd_dev *dev, const char *ifname);
 int vmqd_add_dev(struct vmqd *d, struct vmqd_dev *dev);
 void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev);
 
