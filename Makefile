@@ -160,7 +160,7 @@ $(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.sk
 FUZZ_SECONDS ?= 60
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS := -g -O1 $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/common -Iuser \
-	-Itests/fuzz -I$(BUILD) $(FUZZ_SAN)
+	-Itests/fuzz -I$(BUILD) $(FUZZ_SAN) -MMD -MP
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_VMQD_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqd)) $(COMMON_SRCS) user/lib/maps.c \
@@ -168,12 +168,12 @@ FUZZ_VMQD_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqd)) $(COMMON_SRCS) u
 FUZZ_CTL_SRCS := $(filter-out %/main.c,$(call prog_srcs,vmqctl)) $(COMMON_SRCS) user/lib/parse.c
 fuzz_objs = $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(1))
 
-$(BUILD)/fuzz/obj/%.o: %.c $(USER_HDRS) tests/fuzz/fake_kernel.h $(BUILD)/vmq_tx.skel.h
+$(BUILD)/fuzz/obj/%.o: %.c $(BUILD)/vmq_tx.skel.h
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 # The fake kernel is scaffolding: sanitized, but no coverage to chase in it.
-$(BUILD)/fuzz/obj/tests/fuzz/fake_kernel.o: tests/fuzz/fake_kernel.c tests/fuzz/fake_kernel.h $(USER_HDRS)
+$(BUILD)/fuzz/obj/tests/fuzz/fake_kernel.o: tests/fuzz/fake_kernel.c
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(FUZZ_CFLAGS) -c $< -o $@
 
