@@ -115,7 +115,8 @@ struct fake_obj {
 	__u32 key_limit, value_size, count;
 	unsigned char *data;
 	bool *present;
-	int store_map; /* a store program: the map it writes */
+	int store_map;	 /* a store program: the map it writes */
+	int store_stats; /* vmq_queue_store: the per-CPU copies too */
 	bool port_store;
 };
 
@@ -163,13 +164,14 @@ static int map_new(__u32 key_limit, __u32 value_size, bool hash)
 	return fd;
 }
 
-static int prog_new(int store_map, bool port_store)
+static int prog_new(int store_map, int store_stats, bool port_store)
 {
 	int fd = obj_new();
 
 	if (fd >= 0) {
 		obj_of(fd)->is_prog = true;
 		obj_of(fd)->store_map = store_map;
+		obj_of(fd)->store_stats = store_stats;
 		obj_of(fd)->port_store = port_store;
 	}
 	return fd;
@@ -308,7 +310,8 @@ int bpf_map_lookup_batch(int fd, void *in_batch, void *out_batch, void *keys, vo
 	return pos >= o->key_limit ? fail(ENOENT) : 0;
 }
 
-/* vmq_queue_store / vmq_port_store: one entry written, retval 1 beyond. */
+/* vmq_queue_store: the entry and its copy (one CPU here), retval the
+ * copies written or < 0 beyond the map; vmq_port_store: one slot. */
 int bpf_prog_test_run_opts(int fd, struct bpf_test_run_opts *opts)
 {
 	struct fake_obj *o = obj_of(fd);
@@ -323,14 +326,20 @@ int bpf_prog_test_run_opts(int fd, struct bpf_test_run_opts *opts)
 		memcpy(&a, opts->ctx_in, sizeof(a));
 		key = a.ifindex;
 		err = bpf_map_update_elem(o->store_map, &key, &a.slot, BPF_ANY);
+		opts->retval = err ? 1 : 0;
 	} else {
 		struct vmq_queue_store_args a;
+		struct vmq_queue_stats st;
 
 		memcpy(&a, opts->ctx_in, sizeof(a));
 		key = a.id;
 		err = bpf_map_update_elem(o->store_map, &key, &a.entry, BPF_ANY);
+		if (!err && !bpf_map_lookup_elem(o->store_stats, &key, &st)) {
+			st.entry = a.entry;
+			err = bpf_map_update_elem(o->store_stats, &key, &st, BPF_ANY);
+		}
+		opts->retval = err ? (__u32)-ERANGE : 1;
 	}
-	opts->retval = err ? 1 : 0;
 	return 0;
 }
 
@@ -385,9 +394,9 @@ int vmq_dev_load(struct vmq_dev *dev, const char *pin_root, const char *ifname,
 	dev->queue_meta_fd = map_new(nr, sizeof(struct vmq_queue_meta), true);
 	dev->xps_saved_fd = map_new(VMQ_TXQ_MAX, sizeof(struct vmq_xps_saved), true);
 	dev->port_queues_fd = map_new(VMQ_PORT_IFINDEX_MAX, sizeof(struct vmq_port_slot), false);
-	dev->prog_fd = prog_new(-1, false);
-	dev->store_fd = prog_new(dev->queues_fd, false);
-	dev->port_store_fd = prog_new(dev->port_queues_fd, true);
+	dev->prog_fd = prog_new(-1, -1, false);
+	dev->store_fd = prog_new(dev->queues_fd, dev->queue_stats_fd, false);
+	dev->port_store_fd = prog_new(dev->port_queues_fd, -1, true);
 	if (dev->queues_fd < 0 || dev->groups_fd < 0 || dev->queue_stats_fd < 0 ||
 	    dev->fallbacks_fd < 0 || dev->dev_info_fd < 0 || dev->rodata_fd < 0 ||
 	    dev->queue_meta_fd < 0 || dev->xps_saved_fd < 0 || dev->port_queues_fd < 0 ||
@@ -449,7 +458,6 @@ int vmq_dev_unpin(struct vmq_dev *dev)
 	return 0;
 }
 
-/* No pins in the fake: a rename or a rollback has only names to change. */
 int vmq_dev_unpin_dir(const char *pin_dir)
 {
 	(void)pin_dir;
@@ -458,23 +466,18 @@ int vmq_dev_unpin_dir(const char *pin_dir)
 
 int vmq_dev_rename(struct vmq_dev *dev, const char *ifname)
 {
-	char *slash = strrchr(dev->pin_dir, '/');
-	char pin[IF_NAMESIZE * 3];
-	int err = vmq_pin_name_encode(ifname, pin, sizeof(pin));
+	const struct fake_link *l = link_by_name(ifname);
 
-	if (err)
-		return err;
+	if (!l)
+		return -ENODEV;
 	snprintf(dev->ifname, sizeof(dev->ifname), "%s", ifname);
-	if (slash)
-		snprintf(slash + 1, sizeof(dev->pin_dir) - (size_t)(slash + 1 - dev->pin_dir), "%s",
-			 pin);
+	dev->ifindex = (int)l->ifindex;
 	return 0;
 }
 
 int vmq_dev_rollback(struct vmq_dev *dev)
 {
-	(void)dev;
-	return 0;
+	return dev_flags(dev, 0, VMQ_DEV_F_ATTACHED);
 }
 
 int vmq_dev_is_attached(const struct vmq_dev *dev, bool *attached)
@@ -703,7 +706,7 @@ int vmq_ports_open(struct vmq_ports *ports, const char *pin_root)
 {
 	snprintf(ports->pin_dir, sizeof(ports->pin_dir), "%s/%s", pin_root, VMQ_PORTS_PIN_DIR);
 	ports->map_fd = map_new(VMQ_PORT_IFINDEX_MAX, sizeof(struct vmq_port_entry), true);
-	ports->prog_fd = prog_new(-1, false);
+	ports->prog_fd = prog_new(-1, -1, false);
 	if (ports->map_fd < 0 || ports->prog_fd < 0) {
 		vmq_ports_close(ports);
 		return -ENOMEM;

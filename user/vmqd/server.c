@@ -365,10 +365,10 @@ int vmqd_client_process(struct vmqd_client *c, struct vmqd *d)
 	if (start) {
 		memmove(c->in, c->in + start, c->in_len - start);
 		c->in_len -= start;
+		/* What is left came with the last read: the next request starts now. */
+		if (c->in_len)
+			c->started = now();
 	}
-	/* What is left came with the last read: the next request starts now. */
-	if (start && c->in_len)
-		c->started = now();
 	/* Full, and no line ends in it: a request beyond the limit. */
 	if (c->in_len >= VMQ_REQUEST_MAX && !memchr(c->in, '\n', c->in_len)) {
 		queue_error(c, E2BIG, "request: longer than 65536 bytes");
@@ -398,6 +398,8 @@ ssize_t vmqd_client_input(struct vmqd_client *c, const void *buf, size_t len)
 	room = VMQ_REQUEST_MAX - c->in_len;
 	if (len > room)
 		len = room;
+	if (!c->in_len)
+		c->started = now();
 	memcpy(c->in + c->in_len, buf, len);
 	c->in_len += len;
 	c->last = now();
