@@ -82,7 +82,7 @@ _vmqt_cleanup() {
 	trap '' INT TERM PIPE
 	trap - ERR
 	set +e
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$VMQT_DIAG_FN" ]; then
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$VMQT_DIAG_FN" ] && [ -z "$VMQT_DIAG_SHOWN" ]; then
 		printf '   --- state at failure ---\n' >&2
 		# In a subshell: a failing helper in it must not end the cleanup.
 		("$VMQT_DIAG_FN") >&2 2>&1
@@ -238,6 +238,129 @@ vmqt_assert_file() {
 # vmqt_uint WHAT VALUE: fails unless VALUE is a decimal unsigned integer.
 vmqt_uint() {
 	_vmqt_is_uint "$2" || vmqt_fail "$1: expected a number, got '$2'"
+}
+
+# --- named cases ---------------------------------------------------------------
+# A script may split its checks into named cases, reported one by one and
+# run alone on request (tests/run.sh test_X CASE...):
+#
+#   vmqt_case attach                 # the function case_attach
+#   case_attach() { ...; }
+#   vmqt_case queue_add attach       # needs attach: runs after it, and with
+#   case_queue_add() { ...; }        # it when selected alone
+#   ...
+#   vmqt_vmqd_setup; vmqt_vmqd_start ...   # what every case starts from
+#   vmqt_cases "$@"                  # the cases named (default: all), in order
+#
+# Each case runs in a subshell: a failing one (vmqt_fail, a failing command)
+# ends only itself; the next cases still run, those that need it are
+# skipped. What cases create is registered as usual (its registrations are
+# handed back to the script), and the script's EXIT trap removes it all at
+# the end. A case hands on state through the VMQT_* variables (lib.sh's
+# counters and totals) and the variables named in VMQT_CASE_KEEP; anything
+# else it sets is lost. A process a later case waits for (vmqt_vmqd_kill)
+# must be started by the script, not by a case: only its parent can reap it.
+# The script exits 1 when a case failed, 77 when all were skipped.
+# VMQT_CASE_LOG (tests/run.sh sets it): a file where each case's result is
+# appended, "SCRIPT CASE PASS|FAIL|SKIP".
+VMQT_CASES=()                 # declared cases, in order
+declare -A VMQT_CASE_NEEDS=() # case -> the cases it needs
+declare -A VMQT_CASE_RESULT=() # case -> PASS, FAIL or SKIP once run
+VMQT_CASE_KEEP=()             # the script's variables handed from case to case
+VMQT_DIAG_SHOWN=""            # diagnostics already printed for a failed case
+
+# vmqt_case NAME [NEEDS...]: declares case NAME (function case_NAME), which
+# needs the cases NEEDS (declared before it).
+vmqt_case() {
+	local name=$1 n
+	shift
+	[[ $name =~ ^[A-Za-z0-9_]+$ ]] || vmqt_fail "vmqt_case: bad name '$name'"
+	[ -z "${VMQT_CASE_NEEDS[$name]+x}" ] || vmqt_fail "vmqt_case: $name declared twice"
+	for n in "$@"; do
+		[ -n "${VMQT_CASE_NEEDS[$n]+x}" ] || vmqt_fail "vmqt_case $name: needs $n, not declared before it"
+	done
+	VMQT_CASES+=("$name")
+	VMQT_CASE_NEEDS[$name]="$*"
+}
+
+# _vmqt_case_want NAME: selects NAME and, first, what it needs.
+_vmqt_case_want() {
+	local n
+	[ -z "${_vmqt_want[$1]:-}" ] || return 0
+	for n in ${VMQT_CASE_NEEDS[$1]}; do _vmqt_case_want "$n"; done
+	_vmqt_want[$1]=1
+}
+
+# _vmqt_case_save FILE: (in a case's subshell, at its exit) the variables
+# the script keeps, as declarations the script can source.
+_vmqt_case_save() {
+	local rc=$?
+	# shellcheck disable=SC2046 # names
+	declare -p $(compgen -v VMQT_) "${VMQT_CASE_KEEP[@]}" 2>/dev/null |
+		sed -n 's/^declare -- /declare -g /p; s/^declare -\([aAix]*\) /declare -g\1 /p' >"$1"
+	exit "$rc"
+}
+
+# vmqt_cases [NAME...]: runs the cases named (default: every case), each
+# after what it needs, in declaration order, and reports each.
+vmqt_cases() {
+	local name n rc why state=$VMQT_TMP/case-state pass=0 fail=0 skip=0
+	local -A _vmqt_want=()
+	for name in "$@"; do
+		[ -n "${VMQT_CASE_NEEDS[$name]+x}" ] ||
+			vmqt_fail "$(basename "$0"): no case '$name'; its cases: ${VMQT_CASES[*]}"
+		_vmqt_case_want "$name"
+	done
+	[ "$#" -gt 0 ] || for name in "${VMQT_CASES[@]}"; do _vmqt_want[$name]=1; done
+	for name in "${VMQT_CASES[@]}"; do
+		[ -n "${_vmqt_want[$name]:-}" ] || continue
+		printf '   --- case %s\n' "$name"
+		why=""
+		for n in ${VMQT_CASE_NEEDS[$name]}; do
+			[ "${VMQT_CASE_RESULT[$n]}" = PASS ] || why+="${why:+, }$n ${VMQT_CASE_RESULT[$n]}"
+		done
+		if [ -n "$why" ]; then
+			printf '   skipped: needs %s\n' "$why" >&2
+			rc=77
+		else
+			# Not in a tested context (||, if): that would turn off set -e in it.
+			trap - ERR
+			set +e
+			(
+				set -e
+				trap '_vmqt_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+				trap '_vmqt_case_save "$state"' EXIT
+				"case_$name"
+			)
+			rc=$?
+			set -e
+			trap '_vmqt_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+			if [ -f "$state" ]; then
+				# shellcheck disable=SC1090
+				. "$state"
+				rm -f "$state"
+			fi
+		fi
+		case $rc in
+		0) VMQT_CASE_RESULT[$name]=PASS pass=$((pass + 1)) ;;
+		77) VMQT_CASE_RESULT[$name]=SKIP skip=$((skip + 1)) ;;
+		*)
+			VMQT_CASE_RESULT[$name]=FAIL fail=$((fail + 1))
+			if [ -n "$VMQT_DIAG_FN" ]; then
+				printf '   --- state at failure of %s ---\n' "$name" >&2
+				("$VMQT_DIAG_FN") >&2 2>&1 || true
+				printf '   ---\n' >&2
+				VMQT_DIAG_SHOWN=1
+			fi
+			;;
+		esac
+		printf '   %s case %s\n' "${VMQT_CASE_RESULT[$name]}" "$name"
+		[ -z "${VMQT_CASE_LOG:-}" ] ||
+			printf '%s %s %s\n' "$(basename "$0" .sh)" "$name" "${VMQT_CASE_RESULT[$name]}" >>"$VMQT_CASE_LOG"
+	done
+	printf '   cases: %d passed, %d failed, %d skipped\n' "$pass" "$fail" "$skip"
+	[ "$fail" -eq 0 ] || exit 1
+	[ "$pass" -gt 0 ] || exit 77
 }
 
 # --- namespaces and the veth pair ----------------------------------------
