@@ -258,8 +258,10 @@ vmqt_uint() {
 # handed back to the script), and the script's EXIT trap removes it all at
 # the end. A case hands on state through the VMQT_* variables (lib.sh's
 # counters and totals) and the variables named in VMQT_CASE_KEEP; anything
-# else it sets is lost. A process a later case waits for (vmqt_vmqd_kill)
-# must be started by the script, not by a case: only its parent can reap it.
+# else it sets is lost. A case can wait only for the processes it started
+# (vmqt_bg_wait, the status of vmqt_vmqd_kill): one the script or another
+# case started can be signalled, and is stopped at exit, but its exit status
+# is not the case's to read (wait: "not a child of this shell").
 # The script exits 1 when a case failed, 77 when all were skipped.
 # VMQT_CASE_LOG (tests/run.sh sets it): a file where each case's result is
 # appended, "SCRIPT CASE PASS|FAIL|SKIP".
