@@ -982,7 +982,7 @@ VMQT_SENT_TOTAL=0
 VMQT_TXQ_TOTAL=()
 VMQT_DELTA=()
 vmqt_send() {
-	local what=$1 mark=$2 n=$3 flows=$4 base=${5:-}
+	local what=$1 mark=$2 n=$3 flows=$4 base=${5:-} q
 	local -a markarg=()
 	[ "$mark" = - ] || markarg=(--mark "$mark")
 	if [ -z "$base" ]; then
@@ -994,7 +994,10 @@ vmqt_send() {
 		--bind-dev "$VMQT_HOST_DEV"
 	VMQT_DELTA_TEXT=${VMQT_UP_DELTA[0]}
 	read -r -a VMQT_DELTA <<<"$VMQT_DELTA_TEXT"
-	read -r -a VMQT_TXQ_TOTAL <<<"${VMQT_UP_TOTAL[0]}"
+	# Its own sum, not VMQT_UP_TOTAL[0]: tests add what they send otherwise.
+	for ((q = 0; q < ${#VMQT_DELTA[@]}; q++)); do
+		VMQT_TXQ_TOTAL[q]=$((${VMQT_TXQ_TOTAL[q]:-0} + VMQT_DELTA[q]))
+	done
 	VMQT_SENT_TOTAL=$((VMQT_SENT_TOTAL + n))
 }
 
