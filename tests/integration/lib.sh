@@ -990,6 +990,8 @@ vmqt_send() {
 		VMQT_PORT_NEXT=$((VMQT_PORT_NEXT + flows))
 		[ "$VMQT_PORT_NEXT" -le 60000 ] || VMQT_PORT_NEXT=20000
 	fi
+	# A test that renames the host device says so in VMQT_HOST_DEV.
+	VMQT_UP_DEV[0]=$VMQT_HOST_DEV
 	vmqt_up_send "$what" 0 "$n" "$flows" "$base" "$VMQT_HOST_NS" "${markarg[@]}" \
 		--bind-dev "$VMQT_HOST_DEV"
 	VMQT_DELTA_TEXT=${VMQT_UP_DELTA[0]}
