@@ -3,13 +3,22 @@
 # run of each fuzzer, then the network-namespace integration scripts. Exit 0
 # only when none failed.
 # A test exits 77 to say "skipped" (with its reason on stderr).
-#   tests/run.sh [integration [PATTERN]]: the integration scripts only, those
+#   tests/run.sh integration [PATTERN]: the integration scripts only, those
 #   whose name holds PATTERN when given (make check-san).
+#   tests/run.sh TEST [CASE...]: one integration script (test_vmqd_lifecycle,
+#   or its path); with CASEs, only those of its named cases (and what they
+#   need). Scripts split into cases (tests/integration/lib.sh's vmqt_case)
+#   report each case PASS, FAIL or SKIP; a failing case does not stop the
+#   next, and the summary lists the failed ones.
 set -u
 BUILD=${BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}
 export BUILD
 here=$(cd "$(dirname "$0")" && pwd)
 pass=0 fail=0 skip=0 failed=()
+# Where scripts split into cases append each case's result (lib.sh).
+VMQT_CASE_LOG=$(mktemp /tmp/vmq-cases.XXXXXX)
+export VMQT_CASE_LOG
+trap 'rm -f "$VMQT_CASE_LOG"' EXIT
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "make test needs root: the tests load BPF programs and create network namespaces" >&2
@@ -30,9 +39,16 @@ run() { # name, command...
 }
 
 only=${1:-} pattern=${2:-}
+one="" cases=()
 if [ -n "$only" ] && [ "$only" != integration ]; then
-	echo "usage: tests/run.sh [integration [PATTERN]]" >&2
-	exit 2
+	one=$(basename "$only" .sh)
+	shift
+	cases=("$@")
+	if [[ $one != test_* ]] || [ ! -f "$here/integration/$one.sh" ]; then
+		echo "usage: tests/run.sh [integration [PATTERN] | TEST [CASE...]]" >&2
+		echo "no integration script $one.sh under tests/integration" >&2
+		exit 2
+	fi
 fi
 
 if [ -z "$only" ]; then
@@ -45,13 +61,22 @@ if [ -z "$only" ]; then
 		run "fuzz/smoke" env FUZZ_SECONDS="${FUZZ_SMOKE_SECONDS:-5}" FUZZ_ONLY= bash "$here/fuzz/run.sh"
 	fi
 fi
-for t in "$here"/integration/test_*.sh; do
-	[ -f "$t" ] || continue
-	[[ $(basename "$t") == *"$pattern"* ]] || continue
-	run "integration/$(basename "$t" .sh)" bash "$t"
-done
+if [ -n "$one" ]; then
+	run "integration/$one" bash "$here/integration/$one.sh" "${cases[@]}"
+else
+	for t in "$here"/integration/test_*.sh; do
+		[ -f "$t" ] || continue
+		[[ $(basename "$t") == *"$pattern"* ]] || continue
+		run "integration/$(basename "$t" .sh)" bash "$t"
+	done
+fi
 
 printf '\n%d passed, %d failed, %d skipped\n' "$pass" "$fail" "$skip"
+if [ -s "$VMQT_CASE_LOG" ]; then
+	awk '{ n[$3]++ } $3 == "FAIL" { f = f " " $1 ":" $2 }
+		END { printf "cases: %d passed, %d failed, %d skipped\n", n["PASS"], n["FAIL"], n["SKIP"]
+			if (f != "") print "failed cases:" f }' "$VMQT_CASE_LOG"
+fi
 if [ "$fail" -ne 0 ]; then
 	printf 'failed: %s\n' "${failed[*]}"
 	exit 1

@@ -82,7 +82,7 @@ _vmqt_cleanup() {
 	trap '' INT TERM PIPE
 	trap - ERR
 	set +e
-	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$VMQT_DIAG_FN" ]; then
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ -n "$VMQT_DIAG_FN" ] && [ -z "$VMQT_DIAG_SHOWN" ]; then
 		printf '   --- state at failure ---\n' >&2
 		# In a subshell: a failing helper in it must not end the cleanup.
 		("$VMQT_DIAG_FN") >&2 2>&1
@@ -240,6 +240,131 @@ vmqt_uint() {
 	_vmqt_is_uint "$2" || vmqt_fail "$1: expected a number, got '$2'"
 }
 
+# --- named cases ---------------------------------------------------------------
+# A script may split its checks into named cases, reported one by one and
+# run alone on request (tests/run.sh test_X CASE...):
+#
+#   vmqt_case attach                 # the function case_attach
+#   case_attach() { ...; }
+#   vmqt_case queue_add attach       # needs attach: runs after it, and with
+#   case_queue_add() { ...; }        # it when selected alone
+#   ...
+#   vmqt_vmqd_setup; vmqt_vmqd_start ...   # what every case starts from
+#   vmqt_cases "$@"                  # the cases named (default: all), in order
+#
+# Each case runs in a subshell: a failing one (vmqt_fail, a failing command)
+# ends only itself; the next cases still run, those that need it are
+# skipped. What cases create is registered as usual (its registrations are
+# handed back to the script), and the script's EXIT trap removes it all at
+# the end. A case hands on state through the VMQT_* variables (lib.sh's
+# counters and totals) and the variables named in VMQT_CASE_KEEP; anything
+# else it sets is lost. A case can wait only for the processes it started
+# (vmqt_bg_wait, the status of vmqt_vmqd_kill): one the script or another
+# case started can be signalled, and is stopped at exit, but its exit status
+# is not the case's to read (wait: "not a child of this shell").
+# The script exits 1 when a case failed, 77 when all were skipped.
+# VMQT_CASE_LOG (tests/run.sh sets it): a file where each case's result is
+# appended, "SCRIPT CASE PASS|FAIL|SKIP".
+VMQT_CASES=()                 # declared cases, in order
+declare -A VMQT_CASE_NEEDS=() # case -> the cases it needs
+declare -A VMQT_CASE_RESULT=() # case -> PASS, FAIL or SKIP once run
+VMQT_CASE_KEEP=()             # the script's variables handed from case to case
+VMQT_DIAG_SHOWN=""            # diagnostics already printed for a failed case
+
+# vmqt_case NAME [NEEDS...]: declares case NAME (function case_NAME), which
+# needs the cases NEEDS (declared before it).
+vmqt_case() {
+	local name=$1 n
+	shift
+	[[ $name =~ ^[A-Za-z0-9_]+$ ]] || vmqt_fail "vmqt_case: bad name '$name'"
+	[ -z "${VMQT_CASE_NEEDS[$name]+x}" ] || vmqt_fail "vmqt_case: $name declared twice"
+	for n in "$@"; do
+		[ -n "${VMQT_CASE_NEEDS[$n]+x}" ] || vmqt_fail "vmqt_case $name: needs $n, not declared before it"
+	done
+	VMQT_CASES+=("$name")
+	VMQT_CASE_NEEDS[$name]="$*"
+}
+
+# _vmqt_case_want NAME: selects NAME and, first, what it needs.
+_vmqt_case_want() {
+	local n
+	[ -z "${_vmqt_want[$1]:-}" ] || return 0
+	for n in ${VMQT_CASE_NEEDS[$1]}; do _vmqt_case_want "$n"; done
+	_vmqt_want[$1]=1
+}
+
+# _vmqt_case_save FILE: (in a case's subshell, at its exit) the variables
+# the script keeps, as declarations the script can source.
+_vmqt_case_save() {
+	local rc=$?
+	# shellcheck disable=SC2046 # names
+	declare -p $(compgen -v VMQT_) "${VMQT_CASE_KEEP[@]}" 2>/dev/null |
+		sed -n 's/^declare -- /declare -g /p; s/^declare -\([aAix]*\) /declare -g\1 /p' >"$1"
+	exit "$rc"
+}
+
+# vmqt_cases [NAME...]: runs the cases named (default: every case), each
+# after what it needs, in declaration order, and reports each.
+vmqt_cases() {
+	local name n rc why state=$VMQT_TMP/case-state pass=0 fail=0 skip=0
+	local -A _vmqt_want=()
+	for name in "$@"; do
+		[ -n "${VMQT_CASE_NEEDS[$name]+x}" ] ||
+			vmqt_fail "$(basename "$0"): no case '$name'; its cases: ${VMQT_CASES[*]}"
+		_vmqt_case_want "$name"
+	done
+	[ "$#" -gt 0 ] || for name in "${VMQT_CASES[@]}"; do _vmqt_want[$name]=1; done
+	for name in "${VMQT_CASES[@]}"; do
+		[ -n "${_vmqt_want[$name]:-}" ] || continue
+		printf '   --- case %s\n' "$name"
+		why=""
+		for n in ${VMQT_CASE_NEEDS[$name]}; do
+			[ "${VMQT_CASE_RESULT[$n]}" = PASS ] || why+="${why:+, }$n ${VMQT_CASE_RESULT[$n]}"
+		done
+		if [ -n "$why" ]; then
+			printf '   skipped: needs %s\n' "$why" >&2
+			rc=77
+		else
+			# Not in a tested context (||, if): that would turn off set -e in it.
+			trap - ERR
+			set +e
+			(
+				set -e
+				trap '_vmqt_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+				trap '_vmqt_case_save "$state"' EXIT
+				"case_$name"
+			)
+			rc=$?
+			set -e
+			trap '_vmqt_on_err "$?" "$LINENO" "$BASH_COMMAND"' ERR
+			if [ -f "$state" ]; then
+				# shellcheck disable=SC1090
+				. "$state"
+				rm -f "$state"
+			fi
+		fi
+		case $rc in
+		0) VMQT_CASE_RESULT[$name]=PASS pass=$((pass + 1)) ;;
+		77) VMQT_CASE_RESULT[$name]=SKIP skip=$((skip + 1)) ;;
+		*)
+			VMQT_CASE_RESULT[$name]=FAIL fail=$((fail + 1))
+			if [ -n "$VMQT_DIAG_FN" ]; then
+				printf '   --- state at failure of %s ---\n' "$name" >&2
+				("$VMQT_DIAG_FN") >&2 2>&1 || true
+				printf '   ---\n' >&2
+				VMQT_DIAG_SHOWN=1
+			fi
+			;;
+		esac
+		printf '   %s case %s\n' "${VMQT_CASE_RESULT[$name]}" "$name"
+		[ -z "${VMQT_CASE_LOG:-}" ] ||
+			printf '%s %s %s\n' "$(basename "$0" .sh)" "$name" "${VMQT_CASE_RESULT[$name]}" >>"$VMQT_CASE_LOG"
+	done
+	printf '   cases: %d passed, %d failed, %d skipped\n' "$pass" "$fail" "$skip"
+	[ "$fail" -eq 0 ] || exit 1
+	[ "$pass" -gt 0 ] || exit 77
+}
+
 # --- namespaces and the veth pair ----------------------------------------
 # vmqt_netns_add NAME: creates netns vmqt-<id>-NAME, registered for
 # deletion; sets VMQT_LAST_NS to its full name.
@@ -324,6 +449,8 @@ vmqt_veth_pair() {
 	vmqt_in "$VMQT_HOST_NS" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
 		net.ipv6.conf.default.disable_ipv6=1 >/dev/null
 	vmqt_uplink_link "$VMQT_HOST_DEV" "$VMQT_HOST_IP" "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" \
+		"$VMQT_WIRE_IP" "$nq"
+	_vmqt_uplink_set 0 "$VMQT_HOST_DEV" "$VMQT_HOST_IP" "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" \
 		"$VMQT_WIRE_IP" "$nq"
 }
 
@@ -711,91 +838,227 @@ print(state)
 ' "$1" "${2:-3}" "${3:-shut}"
 }
 
-# --- traffic through the uplink ---------------------------------------------
-# vmqt_veth_pair's host side sends; the wire side counts (nobody listens on
-# the port: Udp NoPorts). Totals accumulate for end-to-end checks.
-VMQT_PORT_NEXT=20000   # source ports: each vmqt_send takes the next FLOWS
-VMQT_SENT_TOTAL=0      # datagrams sent by vmqt_send
-VMQT_TXQ_TOTAL=()      # per TX queue, packets seen leaving by vmqt_send
+# --- traffic through the uplinks and its per-TX-queue counters ----------------
+# Uplink K: ${VMQT_UP_DEV[K]} in the host namespace, ${VMQT_UP_NTXQ[K]} TX
+# queues with mq counters, its wire end ${VMQT_UP_WIRE_DEV[K]} in
+# ${VMQT_UP_WIRE_NS[K]} at ${VMQT_UP_WIRE_IP[K]}, where datagrams to port 9
+# are counted (nobody listens: Udp NoPorts). vmqt_veth_pair makes uplink 0;
+# topology.sh adds more. Every send, from the host (vmqt_send) or from a VM
+# (topology.sh's vmqt_vm_traffic), is settled and asserted on by the same
+# helpers: snapshot, settle, then vmqt_assert_up_txq / vmqt_assert_up_within.
+VMQT_UPLINKS=0                # uplinks made so far: 0..VMQT_UPLINKS-1
+VMQT_UP_DEV=()                # K -> host-side device (vmqupK)
+VMQT_UP_IP=()                 # K -> its address
+VMQT_UP_NTXQ=()               # K -> its TX queues
+VMQT_UP_WIRE_NS=()            # K -> wire namespace
+VMQT_UP_WIRE_DEV=()           # K -> wire-side device
+VMQT_UP_WIRE_IP=()            # K -> wire address (where VMs send to reach uplink K)
+VMQT_UP_DELTA=()              # K -> "d0 d1 ...": uplink K's per-TX-queue delta of the last send
+VMQT_UP_TOTAL=()              # K -> "t0 t1 ...": per-TX-queue packets put there by the sends
+
+# _vmqt_uplink_set K DEV IP WIRE_NS WIRE_DEV WIRE_IP NTXQ: records uplink K.
+_vmqt_uplink_set() {
+	local k=$1
+	VMQT_UP_DEV[k]=$2
+	VMQT_UP_IP[k]=$3
+	VMQT_UP_WIRE_NS[k]=$4
+	VMQT_UP_WIRE_DEV[k]=$5
+	VMQT_UP_WIRE_IP[k]=$6
+	VMQT_UP_NTXQ[k]=$7
+	[ "$VMQT_UPLINKS" -gt "$k" ] || VMQT_UPLINKS=$((k + 1))
+}
+
+# vmqt_up_counts K: uplink K's mq packet counts of its TX queues.
+vmqt_up_counts() {
+	vmqt_txq_counts "$VMQT_HOST_NS" "${VMQT_UP_DEV[$1]}" "${VMQT_UP_NTXQ[$1]}"
+}
+
+# vmqt_txq_delta BEFORE AFTER: per-TX-queue differences of two
+# vmqt_txq_counts lines.
+vmqt_txq_delta() {
+	local -a b a
+	local i out=""
+	read -r -a b <<<"$1"
+	read -r -a a <<<"$2"
+	[ "${#a[@]}" -eq "${#b[@]}" ] || vmqt_fail "vmqt_txq_delta: '$1' vs '$2'"
+	for i in "${!a[@]}"; do
+		out+="${out:+ }$((a[i] - b[i]))"
+	done
+	printf '%s\n' "$out"
+}
+
+# _vmqt_sum "N N ...": the sum of the words.
+_vmqt_sum() {
+	local s=0 v
+	for v in $1; do s=$((s + v)); done
+	printf '%s\n' "$s"
+}
+
+# vmqt_up_snapshot: prints one line per uplink K: "mq counts|wire rx_packets|wire Udp NoPorts".
+vmqt_up_snapshot() {
+	local k
+	for ((k = 0; k < VMQT_UPLINKS; k++)); do
+		printf '%s|%s|%s\n' "$(vmqt_up_counts "$k")" \
+			"$(vmqt_dev_stat "${VMQT_UP_WIRE_NS[k]}" "${VMQT_UP_WIRE_DEV[k]}" rx_packets)" \
+			"$(vmqt_snmp "${VMQT_UP_WIRE_NS[k]}" Udp NoPorts)"
+	done
+}
+
+# vmqt_up_settle WHAT BEFORE K N: after a sender in a VM returned, waits
+# (5 s at most) until N more packets left the uplinks and N more datagrams
+# reached UDP on uplink K's wire end, since BEFORE (vmqt_up_snapshot).
+# Then checks: exactly N left the uplinks (all TX queues of all uplinks),
+# uplink K's wire end received exactly N and its UDP saw N (Udp NoPorts),
+# the other wire ends nothing. Sets VMQT_UP_DELTA[*] and adds to
+# VMQT_UP_TOTAL[*]. Call directly, not in $(...).
+vmqt_up_settle() {
+	local what=$1 before=$2 k=$3 n=$4 i j now sum nb na
+	local -a bl al bf af
+	mapfile -t bl <<<"$before"
+	for i in $(seq 50); do
+		now=$(vmqt_up_snapshot)
+		mapfile -t al <<<"$now"
+		sum=0
+		for ((j = 0; j < VMQT_UPLINKS; j++)); do
+			IFS='|' read -r -a bf <<<"${bl[j]}"
+			IFS='|' read -r -a af <<<"${al[j]}"
+			VMQT_UP_DELTA[j]=$(vmqt_txq_delta "${bf[0]}" "${af[0]}")
+			sum=$((sum + $(_vmqt_sum "${VMQT_UP_DELTA[j]}")))
+			[ "$j" -ne "$k" ] || { nb=${bf[2]}; na=${af[2]}; }
+		done
+		[ "$sum" -lt "$n" ] || [ $((na - nb)) -lt "$n" ] || break
+		sleep 0.1
+	done
+	now=""
+	for ((j = 0; j < VMQT_UPLINKS; j++)); do
+		now+=" ${VMQT_UP_DEV[j]}: ${VMQT_UP_DELTA[j]};"
+	done
+	vmqt_assert_eq "$what: packets that left the uplinks (per TX queue:$now)" "$n" "$sum"
+	for ((j = 0; j < VMQT_UPLINKS; j++)); do
+		IFS='|' read -r -a bf <<<"${bl[j]}"
+		IFS='|' read -r -a af <<<"${al[j]}"
+		if [ "$j" -eq "$k" ]; then
+			vmqt_assert_eq "$what: packets received by ${VMQT_UP_WIRE_DEV[j]} (wire of ${VMQT_UP_DEV[j]})" \
+				"$n" $((af[1] - bf[1]))
+			vmqt_assert_eq "$what: datagrams reaching UDP behind ${VMQT_UP_DEV[j]} (Udp NoPorts)" \
+				"$n" $((af[2] - bf[2]))
+		else
+			vmqt_assert_eq "$what: packets received by ${VMQT_UP_WIRE_DEV[j]} (not the route)" \
+				0 $((af[1] - bf[1]))
+		fi
+		VMQT_UP_TOTAL[j]=$(_vmqt_vec_add "${VMQT_UP_TOTAL[j]:-}" "${VMQT_UP_DELTA[j]}")
+	done
+}
+
+# _vmqt_vec_add "A..." "B...": element-wise sum (an empty A counts as zeros).
+_vmqt_vec_add() {
+	local -a a b
+	local i out=""
+	read -r -a a <<<"$1"
+	read -r -a b <<<"$2"
+	for i in "${!b[@]}"; do
+		out+="${out:+ }$((${a[i]:-0} + b[i]))"
+	done
+	printf '%s\n' "$out"
+}
+
+# vmqt_up_send WHAT K COUNT FLOWS BASE NS ARGS...: vmq-udpsend in namespace
+# NS to uplink K's wire end, port 9, COUNT datagrams over FLOWS flows from
+# source port BASE (ARGS: vmq-udpsend's others); then vmqt_up_settle. Call
+# directly, not in $(...).
+vmqt_up_send() {
+	local what=$1 k=$2 count=$3 flows=$4 base=$5 ns=$6 before out
+	shift 6
+	[ -n "${VMQT_UP_WIRE_IP[k]:-}" ] || vmqt_fail "no uplink $k"
+	before=$(vmqt_up_snapshot)
+	out=$(vmqt_in "$ns" "$BUILD/tests/vmq-udpsend" --dst "${VMQT_UP_WIRE_IP[k]}" --port 9 \
+		--count "$count" --flows "$flows" --src-port-base "$base" "$@")
+	vmqt_assert_eq "$what: vmq-udpsend output" "sent $count" "$out"
+	vmqt_up_settle "$what" "$before" "$k" "$count"
+}
 
 # vmqt_send WHAT MARK|- N FLOWS [SRC_PORT_BASE]: sends N datagrams (SO_MARK
-# MARK, or none) over FLOWS flows from the host namespace out of the host
-# device; waits until all N have left it (mq counters) and reached UDP on
-# the wire side. Sets VMQT_DELTA (packets per TX queue in this send) and
-# VMQT_DELTA_TEXT. Call directly, not in $(...).
+# MARK, or none) over FLOWS flows from the host namespace out of uplink 0
+# (vmqt_veth_pair's host device) to its wire end: vmqt_up_send. Sets, for
+# uplink 0, VMQT_DELTA (packets per TX queue in this send), VMQT_DELTA_TEXT,
+# VMQT_TXQ_TOTAL (per TX queue, all sends) and VMQT_SENT_TOTAL (datagrams
+# sent by vmqt_send). Call directly, not in $(...).
+VMQT_PORT_NEXT=20000   # source ports: each vmqt_send takes the next FLOWS
+VMQT_SENT_TOTAL=0
+VMQT_TXQ_TOTAL=()
+VMQT_DELTA=()
 vmqt_send() {
-	local what=$1 mark=$2 n=$3 flows=$4 base=${5:-} before after rx0 rx1 np0 np1 out q sum i
-	local -a b a markarg=()
+	local what=$1 mark=$2 n=$3 flows=$4 base=${5:-} q
+	local -a markarg=()
 	[ "$mark" = - ] || markarg=(--mark "$mark")
 	if [ -z "$base" ]; then
 		base=$VMQT_PORT_NEXT
 		VMQT_PORT_NEXT=$((VMQT_PORT_NEXT + flows))
 		[ "$VMQT_PORT_NEXT" -le 60000 ] || VMQT_PORT_NEXT=20000
 	fi
-	before=$(vmqt_txq_counts "$VMQT_HOST_NS" "$VMQT_HOST_DEV" "$VMQT_NTXQ")
-	rx0=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
-	np0=$(vmqt_snmp "$VMQT_WIRE_NS" Udp NoPorts)
-	out=$(vmqt_in "$VMQT_HOST_NS" "$BUILD/tests/vmq-udpsend" --dst "$VMQT_WIRE_IP" --port 9 \
-		--count "$n" --flows "$flows" --src-port-base "$base" "${markarg[@]}" \
-		--bind-dev "$VMQT_HOST_DEV")
-	vmqt_assert_eq "$what: vmq-udpsend output" "sent $n" "$out"
-	read -r -a b <<<"$before"
-	for i in $(seq 50); do
-		after=$(vmqt_txq_counts "$VMQT_HOST_NS" "$VMQT_HOST_DEV" "$VMQT_NTXQ")
-		read -r -a a <<<"$after"
-		sum=0
-		for ((q = 0; q < VMQT_NTXQ; q++)); do sum=$((sum + a[q] - b[q])); done
-		[ "$sum" -lt "$n" ] || break
-		sleep 0.1
-	done
-	VMQT_DELTA=()
-	for ((q = 0; q < VMQT_NTXQ; q++)); do
-		VMQT_DELTA[q]=$((a[q] - b[q]))
+	# A test that renames the host device says so in VMQT_HOST_DEV.
+	VMQT_UP_DEV[0]=$VMQT_HOST_DEV
+	vmqt_up_send "$what" 0 "$n" "$flows" "$base" "$VMQT_HOST_NS" "${markarg[@]}" \
+		--bind-dev "$VMQT_HOST_DEV"
+	VMQT_DELTA_TEXT=${VMQT_UP_DELTA[0]}
+	read -r -a VMQT_DELTA <<<"$VMQT_DELTA_TEXT"
+	# Its own sum, not VMQT_UP_TOTAL[0]: tests add what they send otherwise.
+	for ((q = 0; q < ${#VMQT_DELTA[@]}; q++)); do
 		VMQT_TXQ_TOTAL[q]=$((${VMQT_TXQ_TOTAL[q]:-0} + VMQT_DELTA[q]))
 	done
-	VMQT_DELTA_TEXT="${VMQT_DELTA[*]}"
-	vmqt_assert_eq "$what: packets that left $VMQT_HOST_DEV (all TX queues; per queue: $VMQT_DELTA_TEXT)" \
-		"$n" "$sum"
-	for i in $(seq 50); do
-		rx1=$(vmqt_dev_stat "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" rx_packets)
-		np1=$(vmqt_snmp "$VMQT_WIRE_NS" Udp NoPorts)
-		[ $((np1 - np0)) -lt "$n" ] || break
-		sleep 0.1
-	done
-	vmqt_assert_eq "$what: packets received by $VMQT_WIRE_DEV" "$n" "$((rx1 - rx0))"
-	vmqt_assert_eq "$what: datagrams reaching UDP on the wire side (Udp NoPorts)" "$n" "$((np1 - np0))"
 	VMQT_SENT_TOTAL=$((VMQT_SENT_TOTAL + n))
 }
 
-# vmqt_assert_on_txq WHAT TXQ N: the last vmqt_send put all N on TXQ.
-vmqt_assert_on_txq() {
-	local q
-	for ((q = 0; q < VMQT_NTXQ; q++)); do
-		if [ "$q" -eq "$2" ]; then
-			vmqt_assert_eq "$1: packets on TX queue $q (per queue: $VMQT_DELTA_TEXT)" "$3" "${VMQT_DELTA[q]}"
-		else
-			vmqt_assert_eq "$1: packets on TX queue $q, not the expected $2 (per queue: $VMQT_DELTA_TEXT)" \
-				0 "${VMQT_DELTA[q]}"
-		fi
+# vmqt_assert_on_txq WHAT TXQ N: the last send put all N on uplink 0's TXQ.
+vmqt_assert_on_txq() { vmqt_assert_up_txq "$1" 0 "$2" "$3"; }
+
+# vmqt_assert_within WHAT "TXQ..." N MIN_USED: the last send put its N
+# packets on uplink 0's TX queues listed only, using at least MIN_USED.
+vmqt_assert_within() { vmqt_assert_up_within "$1" 0 "$2" "$3" "$4"; }
+
+# vmqt_assert_up_txq WHAT K TXQ N: the last send put all N packets on
+# uplink K's TX queue TXQ, none on its other TX queues nor on other uplinks
+# (-1 for TXQ: none at all on uplink K).
+vmqt_assert_up_txq() {
+	local what=$1 k=$2 txq=$3 n=$4 j q
+	local -a d
+	for ((j = 0; j < VMQT_UPLINKS; j++)); do
+		read -r -a d <<<"${VMQT_UP_DELTA[j]}"
+		for ((q = 0; q < ${#d[@]}; q++)); do
+			if [ "$j" -eq "$k" ] && [ "$q" -eq "$txq" ]; then
+				vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[j]} TX queue $q (per queue: ${VMQT_UP_DELTA[j]})" \
+					"$n" "${d[q]}"
+			else
+				vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[j]} TX queue $q, expected only on ${VMQT_UP_DEV[k]} TX queue $txq (per queue: ${VMQT_UP_DELTA[j]})" \
+					0 "${d[q]}"
+			fi
+		done
 	done
 }
 
-# vmqt_assert_within WHAT "TXQ..." N MIN_USED: the last vmqt_send put its N
-# packets on the TX queues listed only, using at least MIN_USED of them.
-vmqt_assert_within() {
-	local q used=0 sum=0
-	for ((q = 0; q < VMQT_NTXQ; q++)); do
-		if [[ " $2 " == *" $q "* ]]; then
-			sum=$((sum + VMQT_DELTA[q]))
-			[ "${VMQT_DELTA[q]}" -eq 0 ] || used=$((used + 1))
-		else
-			vmqt_assert_eq "$1: packets on TX queue $q, outside {$2} (per queue: $VMQT_DELTA_TEXT)" \
-				0 "${VMQT_DELTA[q]}"
-		fi
+# vmqt_assert_up_within WHAT K "TXQ..." N MIN_USED: the last send put its N
+# packets on uplink K's TX queues listed only (none elsewhere, none on other
+# uplinks), using at least MIN_USED of them. Sets VMQT_USED_TXQS (the TX
+# queues used, space-separated).
+vmqt_assert_up_within() {
+	local what=$1 k=$2 set=$3 n=$4 min=$5 j q sum=0
+	local -a d
+	VMQT_USED_TXQS=""
+	for ((j = 0; j < VMQT_UPLINKS; j++)); do
+		read -r -a d <<<"${VMQT_UP_DELTA[j]}"
+		for ((q = 0; q < ${#d[@]}; q++)); do
+			if [ "$j" -eq "$k" ] && [[ " $set " == *" $q "* ]]; then
+				sum=$((sum + d[q]))
+				[ "${d[q]}" -eq 0 ] || VMQT_USED_TXQS+="${VMQT_USED_TXQS:+ }$q"
+			else
+				vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[j]} TX queue $q, outside ${VMQT_UP_DEV[k]} {$set} (per queue: ${VMQT_UP_DELTA[j]})" \
+					0 "${d[q]}"
+			fi
+		done
 	done
-	vmqt_assert_eq "$1: packets on TX queues {$2} (per queue: $VMQT_DELTA_TEXT)" "$3" "$sum"
-	[ "$used" -ge "$4" ] ||
-		vmqt_fail "$1: expected at least $4 of TX queues {$2} used, got $used (per queue: $VMQT_DELTA_TEXT)"
+	vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[k]} TX queues {$set} (per queue: ${VMQT_UP_DELTA[k]})" "$n" "$sum"
+	[ "$(wc -w <<<"$VMQT_USED_TXQS")" -ge "$min" ] ||
+		vmqt_fail "$what: expected at least $min of ${VMQT_UP_DEV[k]} TX queues {$set} used, got {$VMQT_USED_TXQS} (per queue: ${VMQT_UP_DELTA[k]})"
 }
 
 # vmqt_vmqd_diag SOCK: what a failing vmqd test wants to see (to stdout).

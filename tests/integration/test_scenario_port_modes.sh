@@ -31,6 +31,10 @@
 #
 # vmqd killed and restarted: steering of a port in uplink mode goes on
 # with no daemon, and the new vmqd adopts the bindings with their modes.
+#
+# Cases (tests/run.sh test_scenario_port_modes CASE...): modes, traffic,
+# freed_queue, enslave, release (needs enslave), uplink_bridge, vmqd_restart,
+# vanish.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/topology.sh
@@ -105,66 +109,7 @@ vmqt_ctl queue add "$UP1" id "${QID[4]}" txq "${TXQ[4]}" vm vm4 >/dev/null
 vmqt_ctl port bind vmqtap4 dev "$UP1" queue "${QID[4]}" >/dev/null
 vmqt_ok "host: $DEV (routed), $UP1 in bridge $BR_UP with vmqtap4, bridge $BR_GW (10.0.3.1) with vmqtap3; vmqtap1, 2 routed, vmqtap5 routed at ifindex $BIG_IFINDEX; all bound"
 
-# --- each mode, and why --------------------------------------------------------------
-vmqt_assert_port_uplink_mode "routed port" vmqtap1 "routed from the port"
-vmqt_assert_port_uplink_mode "routed port" vmqtap2 "routed from the port"
-vmqt_assert_port_uplink_mode "port in the uplink's bridge" vmqtap4 "same bridge as the uplink"
-vmqt_assert_port_stamp_mode "port in the gateway bridge" vmqtap3 "in bridge $BR_GW without the uplink"
-vmqt_assert_port_stamp_mode "port beyond the array" vmqtap5 "ifindex beyond 16383"
-for p in vmqtap1 vmqtap2 vmqtap4; do
-	if vmqt_in "$HNS" tc qdisc show dev "$p" | grep -q clsact; then
-		vmqt_fail "$p (uplink mode): a clsact qdisc was created"
-	fi
-done
-text=$(vmqt_ctl port show)
-vmqt_assert_match "port show (text): vmqtap3" \
-	"^vmqtap3 +$DEV +${QID[3]} +vm3 +live +stamp +in bridge $BR_GW without the uplink *\$" "$text"
-vmqt_assert_match "port show (text): vmqtap4" \
-	"^vmqtap4 +$UP1 +${QID[4]} +vm4 +live +uplink +same bridge as the uplink *\$" "$text"
-vmqt_ok "modes: vmqtap1, 2 uplink (routed), vmqtap4 uplink (same bridge), no hook or clsact on them; vmqtap3 stamp (gateway bridge), vmqtap5 stamp (ifindex $BIG_IFINDEX)"
-
-# The bridges just came up: let whatever their setup sends leave before the
-# counting starts (seen once: one packet on vmqup1's default TX queue).
-quiet=0
-for _ in $(seq 10); do
-	up_before=$(vmqt_up_snapshot)
-	sleep 0.5
-	[ "$up_before" != "$(vmqt_up_snapshot)" ] || { quiet=1; break; }
-done
-[ "$quiet" -eq 1 ] || vmqt_fail "the uplinks never went quiet before the traffic (5 s)"
-s0=$(vmqt_stats)
-for v in 1 2 3 5; do
-	vmqt_vm_traffic "VM $v" "$v" 0 "$N" "$FLOWS"
-	vmqt_assert_up_txq "VM $v" 0 "${TXQ[$v]}" "$N"
-done
-vmqt_vm_traffic "VM 4 (bridged to $UP1)" 4 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 4 (bridged to $UP1)" 1 "${TXQ[4]}" "$N"
-s1=$(vmqt_stats)
-for v in 1 2 3 5; do
-	vmqt_assert_eq "stats: queue ${QID[$v]} packets (VM $v)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[$v]})")"
-done
-vmqt_assert_eq "stats: queue ${QID[4]} packets on $UP1 (VM 4)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$UP1', ${QID[4]})")"
-vmqt_assert_eq "stats: queue 0 packets on $DEV" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
-vmqt_assert_eq "stats: not_live fallbacks on $DEV" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$DEV', 'not_live')")"
-vmqt_ok "traffic: each VM's $N on its own TX queue only, in either mode; stats per queue agree"
-
-# --- a freed queue keeps an uplink-mode binding: stale, fallbacks --------------------------
-vmqt_ctl queue del "$DEV" id "${QID[1]}" >/dev/null
-vmqt_assert_eq "port show: vmqtap1 while queue ${QID[1]} is freed" '["stale"]' \
-	"$(vmqt_ctl -j port show | vmqt_json '[p["state"] for p in j["ports"] if p["port"] == "vmqtap1"]')"
-s0=$(vmqt_stats)
-vmqt_vm_traffic "VM 1, queue freed" 1 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1, queue freed" 0 "$DEFAULT_TXQ" "$N"
-s1=$(vmqt_stats)
-vmqt_assert_eq "stats: not_live fallbacks (VM 1, queue freed)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "fb('$DEV', 'not_live')")"
-vmqt_assert_eq "stats: queue ${QID[1]} fallback_packets" "$N" \
-	"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[1]}, 'fallback_packets')")"
-vmqt_ctl queue add "$DEV" id "${QID[1]}" txq "${TXQ[1]}" vm vm1 >/dev/null
-vmqt_vm_traffic "VM 1, queue back" 1 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1, queue back" 0 "${TXQ[1]}" "$N"
-vmqt_ok "uplink mode, queue ${QID[1]} freed: binding stale, VM 1's $N on the default txq as not_live fallbacks; back on txq ${TXQ[1]} once re-created"
-
-# --- switching while a VM sends at a steady rate -------------------------------------------
+# For the cases that switch modes while a VM sends at a steady rate.
 # wait_mode PORT "MODE: WHY": until port show says so (5 s at most).
 wait_mode() {
 	local i
@@ -230,78 +175,165 @@ only_on() {
 	ONLY=${d[$4]}
 }
 
-# Uplink -> stamp: vmqtap2 enslaved to the gateway bridge.
-s0=$(vmqt_stats)
-steady "VM 2 enslaved to $BR_GW mid-stream" 46000 "stamp: in bridge $BR_GW without the uplink" \
-	ip -n "$HNS" link set vmqtap2 master "$BR_GW"
-s1=$(vmqt_stats)
-vmqt_assert_port_stamp_mode "vmqtap2 after the enslave" vmqtap2 "in bridge $BR_GW without the uplink"
 T2=${TXQ[2]}
-only_on "VM 2 before the enslave" "$MQ_0" "$MQ_A" "$T2"
-before_n=$ONLY
-only_on "VM 2 after vmqd's switch to stamp" "$MQ_B" "$MQ_C" "$T2"
-after_n=$ONLY
-read -r -a w <<<"$(vmqt_txq_delta "$MQ_A" "$MQ_B")"
-for ((q = 0; q < 8; q++)); do
-	[ "$q" -eq "$T2" ] || [ "$q" -eq "$DEFAULT_TXQ" ] || [ "${w[q]}" -eq 0 ] ||
-		vmqt_fail "VM 2 during the switch: ${w[q]} packets on TX queue $q (per queue: ${w[*]})"
-done
-window=${w[$DEFAULT_TXQ]}
-vmqt_assert_eq "VM 2, enslave: on txq $T2 + on the default txq = all that left $DEV" "$LEFT" \
-	$((before_n + after_n + w[T2] + window))
-vmqt_assert_eq "stats: queue 0 packets = the default txq's in the window" "$window" \
-	"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
-vmqt_assert_eq "stats: queue ${QID[2]} packets = the rest" $((LEFT - window)) \
-	"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[2]})")"
-vmqt_assert_eq "stats: fallbacks during the enslave" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$DEV', 'not_live')")"
-((window <= RATE / 2)) || vmqt_fail "VM 2, enslave: $window packets on the default queue before vmqd switched (more than 0.5 s)"
-vmqt_ok "uplink -> stamp at $RATE/s: $LEFT of $C left $DEV (the bridge dropped $((C - LEFT))), all received; $before_n before the enslave and $after_n after vmqd's switch all on txq ${TXQ[2]}; $window between the two on the default queue (the bridge's ingress_ifindex, before vmqd heard of it)"
 
-# Stamp -> uplink: vmqtap2 released: exact across the switch.
-s0=$(vmqt_stats)
-steady "VM 2 released from $BR_GW mid-stream" 47000 "uplink: routed from the port" \
-	ip -n "$HNS" link set vmqtap2 nomaster
-s1=$(vmqt_stats)
-vmqt_assert_port_uplink_mode "vmqtap2 after the release" vmqtap2 "routed from the port"
-only_on "VM 2, release (whole stream)" "$MQ_0" "$MQ_C" "$T2"
-vmqt_assert_eq "VM 2, release: every packet that left $DEV on txq $T2" "$LEFT" "$ONLY"
-vmqt_assert_eq "stats: queue ${QID[2]} packets (release)" "$LEFT" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[2]})")"
-vmqt_assert_eq "stats: queue 0 packets (release)" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
-vmqt_ok "stamp -> uplink at $RATE/s: $LEFT of $C left $DEV (the bridge dropped $((C - LEFT))), all received, every one on txq $T2 (slot written before the hook went)"
+# --- each mode, and why --------------------------------------------------------------
+vmqt_case modes
+case_modes() {
+	vmqt_assert_port_uplink_mode "routed port" vmqtap1 "routed from the port"
+	vmqt_assert_port_uplink_mode "routed port" vmqtap2 "routed from the port"
+	vmqt_assert_port_uplink_mode "port in the uplink's bridge" vmqtap4 "same bridge as the uplink"
+	vmqt_assert_port_stamp_mode "port in the gateway bridge" vmqtap3 "in bridge $BR_GW without the uplink"
+	vmqt_assert_port_stamp_mode "port beyond the array" vmqtap5 "ifindex beyond 16383"
+	for p in vmqtap1 vmqtap2 vmqtap4; do
+		if vmqt_in "$HNS" tc qdisc show dev "$p" | grep -q clsact; then
+			vmqt_fail "$p (uplink mode): a clsact qdisc was created"
+		fi
+	done
+	text=$(vmqt_ctl port show)
+	vmqt_assert_match "port show (text): vmqtap3" \
+		"^vmqtap3 +$DEV +${QID[3]} +vm3 +live +stamp +in bridge $BR_GW without the uplink *\$" "$text"
+	vmqt_assert_match "port show (text): vmqtap4" \
+		"^vmqtap4 +$UP1 +${QID[4]} +vm4 +live +uplink +same bridge as the uplink *\$" "$text"
+	vmqt_ok "modes: vmqtap1, 2 uplink (routed), vmqtap4 uplink (same bridge), no hook or clsact on them; vmqtap3 stamp (gateway bridge), vmqtap5 stamp (ifindex $BIG_IFINDEX)"
+}
+
+vmqt_case traffic
+case_traffic() {
+	# The bridges just came up: let whatever their setup sends leave before the
+	# counting starts (seen once: one packet on vmqup1's default TX queue).
+	quiet=0
+	for _ in $(seq 10); do
+		up_before=$(vmqt_up_snapshot)
+		sleep 0.5
+		[ "$up_before" != "$(vmqt_up_snapshot)" ] || { quiet=1; break; }
+	done
+	[ "$quiet" -eq 1 ] || vmqt_fail "the uplinks never went quiet before the traffic (5 s)"
+	s0=$(vmqt_stats)
+	for v in 1 2 3 5; do
+		vmqt_vm_traffic "VM $v" "$v" 0 "$N" "$FLOWS"
+		vmqt_assert_up_txq "VM $v" 0 "${TXQ[$v]}" "$N"
+	done
+	vmqt_vm_traffic "VM 4 (bridged to $UP1)" 4 1 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 4 (bridged to $UP1)" 1 "${TXQ[4]}" "$N"
+	s1=$(vmqt_stats)
+	for v in 1 2 3 5; do
+		vmqt_assert_eq "stats: queue ${QID[$v]} packets (VM $v)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[$v]})")"
+	done
+	vmqt_assert_eq "stats: queue ${QID[4]} packets on $UP1 (VM 4)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$UP1', ${QID[4]})")"
+	vmqt_assert_eq "stats: queue 0 packets on $DEV" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
+	vmqt_assert_eq "stats: not_live fallbacks on $DEV" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$DEV', 'not_live')")"
+	vmqt_ok "traffic: each VM's $N on its own TX queue only, in either mode; stats per queue agree"
+}
+
+# --- a freed queue keeps an uplink-mode binding: stale, fallbacks --------------------------
+vmqt_case freed_queue
+case_freed_queue() {
+	vmqt_ctl queue del "$DEV" id "${QID[1]}" >/dev/null
+	vmqt_assert_eq "port show: vmqtap1 while queue ${QID[1]} is freed" '["stale"]' \
+		"$(vmqt_ctl -j port show | vmqt_json '[p["state"] for p in j["ports"] if p["port"] == "vmqtap1"]')"
+	s0=$(vmqt_stats)
+	vmqt_vm_traffic "VM 1, queue freed" 1 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1, queue freed" 0 "$DEFAULT_TXQ" "$N"
+	s1=$(vmqt_stats)
+	vmqt_assert_eq "stats: not_live fallbacks (VM 1, queue freed)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "fb('$DEV', 'not_live')")"
+	vmqt_assert_eq "stats: queue ${QID[1]} fallback_packets" "$N" \
+		"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[1]}, 'fallback_packets')")"
+	vmqt_ctl queue add "$DEV" id "${QID[1]}" txq "${TXQ[1]}" vm vm1 >/dev/null
+	vmqt_vm_traffic "VM 1, queue back" 1 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1, queue back" 0 "${TXQ[1]}" "$N"
+	vmqt_ok "uplink mode, queue ${QID[1]} freed: binding stale, VM 1's $N on the default txq as not_live fallbacks; back on txq ${TXQ[1]} once re-created"
+}
+
+# --- switching while a VM sends at a steady rate -------------------------------------------
+vmqt_case enslave
+case_enslave() {
+	# Uplink -> stamp: vmqtap2 enslaved to the gateway bridge.
+	s0=$(vmqt_stats)
+	steady "VM 2 enslaved to $BR_GW mid-stream" 46000 "stamp: in bridge $BR_GW without the uplink" \
+		ip -n "$HNS" link set vmqtap2 master "$BR_GW"
+	s1=$(vmqt_stats)
+	vmqt_assert_port_stamp_mode "vmqtap2 after the enslave" vmqtap2 "in bridge $BR_GW without the uplink"
+	only_on "VM 2 before the enslave" "$MQ_0" "$MQ_A" "$T2"
+	before_n=$ONLY
+	only_on "VM 2 after vmqd's switch to stamp" "$MQ_B" "$MQ_C" "$T2"
+	after_n=$ONLY
+	read -r -a w <<<"$(vmqt_txq_delta "$MQ_A" "$MQ_B")"
+	for ((q = 0; q < 8; q++)); do
+		[ "$q" -eq "$T2" ] || [ "$q" -eq "$DEFAULT_TXQ" ] || [ "${w[q]}" -eq 0 ] ||
+			vmqt_fail "VM 2 during the switch: ${w[q]} packets on TX queue $q (per queue: ${w[*]})"
+	done
+	window=${w[$DEFAULT_TXQ]}
+	vmqt_assert_eq "VM 2, enslave: on txq $T2 + on the default txq = all that left $DEV" "$LEFT" \
+		$((before_n + after_n + w[T2] + window))
+	vmqt_assert_eq "stats: queue 0 packets = the default txq's in the window" "$window" \
+		"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
+	vmqt_assert_eq "stats: queue ${QID[2]} packets = the rest" $((LEFT - window)) \
+		"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[2]})")"
+	vmqt_assert_eq "stats: fallbacks during the enslave" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$DEV', 'not_live')")"
+	((window <= RATE / 2)) || vmqt_fail "VM 2, enslave: $window packets on the default queue before vmqd switched (more than 0.5 s)"
+	vmqt_ok "uplink -> stamp at $RATE/s: $LEFT of $C left $DEV (the bridge dropped $((C - LEFT))), all received; $before_n before the enslave and $after_n after vmqd's switch all on txq ${TXQ[2]}; $window between the two on the default queue (the bridge's ingress_ifindex, before vmqd heard of it)"
+}
+
+vmqt_case release enslave
+case_release() {
+	# Stamp -> uplink: vmqtap2 released: exact across the switch.
+	s0=$(vmqt_stats)
+	steady "VM 2 released from $BR_GW mid-stream" 47000 "uplink: routed from the port" \
+		ip -n "$HNS" link set vmqtap2 nomaster
+	s1=$(vmqt_stats)
+	vmqt_assert_port_uplink_mode "vmqtap2 after the release" vmqtap2 "routed from the port"
+	only_on "VM 2, release (whole stream)" "$MQ_0" "$MQ_C" "$T2"
+	vmqt_assert_eq "VM 2, release: every packet that left $DEV on txq $T2" "$LEFT" "$ONLY"
+	vmqt_assert_eq "stats: queue ${QID[2]} packets (release)" "$LEFT" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', ${QID[2]})")"
+	vmqt_assert_eq "stats: queue 0 packets (release)" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
+	vmqt_ok "stamp -> uplink at $RATE/s: $LEFT of $C left $DEV (the bridge dropped $((C - LEFT))), all received, every one on txq $T2 (slot written before the hook went)"
+}
 
 # --- the uplink enslaved into the gateway bridge, and out again ------------------------------
-# vmqtap3 then shares a bridge with the uplink (uplink mode); released, it is stamped again.
-vmqt_run ip -n "$HNS" link set "$DEV" master "$BR_GW"
-wait_mode vmqtap3 "uplink: same bridge as the uplink"
-vmqt_assert_port_uplink_mode "vmqtap3, $DEV enslaved to $BR_GW" vmqtap3 "same bridge as the uplink"
-vmqt_run ip -n "$HNS" link set "$DEV" nomaster
-wait_mode vmqtap3 "stamp: in bridge $BR_GW without the uplink"
-vmqt_assert_port_stamp_mode "vmqtap3, $DEV released" vmqtap3 "in bridge $BR_GW without the uplink"
-vmqt_vm_traffic "VM 3 after the uplink's round trip" 3 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 3 after the uplink's round trip" 0 "${TXQ[3]}" "$N"
-vmqt_ok "the uplink enslaved to $BR_GW: vmqtap3 went to uplink mode (same bridge), and back to stamp when released"
+vmqt_case uplink_bridge
+case_uplink_bridge() {
+	# vmqtap3 then shares a bridge with the uplink (uplink mode); released, it is stamped again.
+	vmqt_run ip -n "$HNS" link set "$DEV" master "$BR_GW"
+	wait_mode vmqtap3 "uplink: same bridge as the uplink"
+	vmqt_assert_port_uplink_mode "vmqtap3, $DEV enslaved to $BR_GW" vmqtap3 "same bridge as the uplink"
+	vmqt_run ip -n "$HNS" link set "$DEV" nomaster
+	wait_mode vmqtap3 "stamp: in bridge $BR_GW without the uplink"
+	vmqt_assert_port_stamp_mode "vmqtap3, $DEV released" vmqtap3 "in bridge $BR_GW without the uplink"
+	vmqt_vm_traffic "VM 3 after the uplink's round trip" 3 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 3 after the uplink's round trip" 0 "${TXQ[3]}" "$N"
+	vmqt_ok "the uplink enslaved to $BR_GW: vmqtap3 went to uplink mode (same bridge), and back to stamp when released"
+}
 
 # --- vmqd killed: steering goes on; restarted: adopted with the modes ----------------------
-vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
-vmqt_vm_traffic "VM 1, no vmqd" 1 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1, no vmqd" 0 "${TXQ[1]}" "$N"
-vmqt_topo_vmqd_start
-vmqt_assert_port_uplink_mode "after vmqd's restart" vmqtap1 "routed from the port"
-vmqt_assert_port_uplink_mode "after vmqd's restart" vmqtap4 "same bridge as the uplink"
-vmqt_assert_port_stamp_mode "after vmqd's restart" vmqtap3 "in bridge $BR_GW without the uplink"
-saved=$(vmqt_ctl save)
-vmqt_assert_match "save: vmqtap1's binding" "^port bind vmqtap1 dev $DEV queue ${QID[1]}\$" "$saved"
-if grep -Eq 'mode|uplink:|stamp' <<<"$saved"; then
-	vmqt_fail "save: modes are not state, they follow the topology:$(printf '\n%s' "$saved" | sed 's/^/   | /')"
-fi
-vmqt_ok "vmqd killed: VM 1 still on txq ${TXQ[1]} (uplink mode needs no daemon); the next vmqd adopted every binding in its mode; save stores binds, not modes"
+vmqt_case vmqd_restart
+case_vmqd_restart() {
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
+	vmqt_vm_traffic "VM 1, no vmqd" 1 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1, no vmqd" 0 "${TXQ[1]}" "$N"
+	vmqt_topo_vmqd_start
+	vmqt_assert_port_uplink_mode "after vmqd's restart" vmqtap1 "routed from the port"
+	vmqt_assert_port_uplink_mode "after vmqd's restart" vmqtap4 "same bridge as the uplink"
+	vmqt_assert_port_stamp_mode "after vmqd's restart" vmqtap3 "in bridge $BR_GW without the uplink"
+	saved=$(vmqt_ctl save)
+	vmqt_assert_match "save: vmqtap1's binding" "^port bind vmqtap1 dev $DEV queue ${QID[1]}\$" "$saved"
+	if grep -Eq 'mode|uplink:|stamp' <<<"$saved"; then
+		vmqt_fail "save: modes are not state, they follow the topology:$(printf '\n%s' "$saved" | sed 's/^/   | /')"
+	fi
+	vmqt_ok "vmqd killed: VM 1 still on txq ${TXQ[1]} (uplink mode needs no daemon); the next vmqd adopted every binding in its mode; save stores binds, not modes"
+}
 
 # --- a vanished port; unbind; detach --------------------------------------------------------
-vmqt_run ip -n "$HNS" link del vmqtap5
-vmqt_assert_eq "port show: vmqtap5 after its deletion" "" "$(vmqt_port_mode vmqtap5)"
-vmqt_ctl port unbind vmqtap1 >/dev/null
-vmqt_vm_traffic "VM 1 unbound" 1 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 unbound" 0 "$DEFAULT_TXQ" "$N"
-vmqt_ctl dev detach "$UP1" >/dev/null
-vmqt_assert_eq "port show: vmqtap4 after $UP1's detach" "" "$(vmqt_port_mode vmqtap4)"
-vmqt_ok "a vanished port lost its binding; unbind of an uplink-mode port put VM 1 back on the default queue; detaching $UP1 unbound vmqtap4"
+vmqt_case vanish
+case_vanish() {
+	vmqt_run ip -n "$HNS" link del vmqtap5
+	vmqt_assert_eq "port show: vmqtap5 after its deletion" "" "$(vmqt_port_mode vmqtap5)"
+	vmqt_ctl port unbind vmqtap1 >/dev/null
+	vmqt_vm_traffic "VM 1 unbound" 1 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1 unbound" 0 "$DEFAULT_TXQ" "$N"
+	vmqt_ctl dev detach "$UP1" >/dev/null
+	vmqt_assert_eq "port show: vmqtap4 after $UP1's detach" "" "$(vmqt_port_mode vmqtap4)"
+	vmqt_ok "a vanished port lost its binding; unbind of an uplink-mode port put VM 1 back on the default queue; detaching $UP1 unbound vmqtap4"
+}
+
+vmqt_cases "$@"

@@ -27,6 +27,9 @@
 #     leaves vmqup0's queue 6 alone;
 #   - per uplink, vmq's per-TX-queue counters equal mq's, and each wire end
 #     received everything routed to it.
+#
+# Cases (tests/run.sh test_scenario_two_uplinks CASE...): own_uplink,
+# other_uplink, del_on_u0, del_on_u1 (needs del_on_u0), end_to_end.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/topology.sh
@@ -78,101 +81,118 @@ vmqt_assert_eq "port show dev $U1" "$want" "$(vmqt_port_show dev "$U1")"
 vmqt_ok "uplinks $U0 (default txq 7; 5 -> txq 2, 6 -> txq 3) and $U1 (default txq 0; 5 -> txq 6, 6 -> txq 1); VMs 1-4 bound; dev/queue/port show agree"
 
 # --- each VM out of its own uplink, on that uplink's TX queue ---------------------------------
-s0=$(vmqt_stats)
-for v in 1 2 3 4; do
-	k=${VM_UP[$v]}
-	what="VM $v (queue ${VM_Q[$v]}) via ${VMQT_UP_DEV[k]}"
-	vmqt_vm_traffic "$what" "$v" "$k" "$N" "$FLOWS"
-	vmqt_assert_up_txq "$what" "$k" "${MAP[$k:${VM_Q[$v]}]}" "$N"
-done
-s1=$(vmqt_stats)
-for k in 0 1; do
-	for id in 5 6; do
-		vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue $id packets" "$N" \
-			"$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', $id)")"
+vmqt_case own_uplink
+case_own_uplink() {
+	s0=$(vmqt_stats)
+	for v in 1 2 3 4; do
+		k=${VM_UP[$v]}
+		what="VM $v (queue ${VM_Q[$v]}) via ${VMQT_UP_DEV[k]}"
+		vmqt_vm_traffic "$what" "$v" "$k" "$N" "$FLOWS"
+		vmqt_assert_up_txq "$what" "$k" "${MAP[$k:${VM_Q[$v]}]}" "$N"
 	done
-	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} fallbacks" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('${VMQT_UP_DEV[k]}', 'not_live')")"
-done
-vmqt_ok "VMs 1-4: each $N on its uplink's TX queue for its ID (same IDs, different TX queues), none on the other uplink"
+	s1=$(vmqt_stats)
+	for k in 0 1; do
+		for id in 5 6; do
+			vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue $id packets" "$N" \
+				"$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', $id)")"
+		done
+		vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} fallbacks" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('${VMQT_UP_DEV[k]}', 'not_live')")"
+	done
+	vmqt_ok "VMs 1-4: each $N on its uplink's TX queue for its ID (same IDs, different TX queues), none on the other uplink"
+}
 
 # --- the map of the uplink a packet leaves by steers it --------------------------------------
-for v in 1 2 3 4; do
-	vmqt_assert_port_uplink_mode "VM $v's port (routed)" "vmqtap$v" "routed from the port"
-done
-s0=$(vmqt_stats)
-vmqt_vm_traffic "VM 1 (bound on $U0, uplink mode) routed out $U1" 1 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 (bound on $U0, uplink mode) routed out $U1" 1 "${DEFAULT[1]}" "$N"
-vmqt_vm_traffic "VM 2 (bound on $U1, uplink mode) routed out $U0" 2 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 2 (bound on $U1, uplink mode) routed out $U0" 0 "${DEFAULT[0]}" "$N"
-s1=$(vmqt_stats)
-for k in 0 1; do
-	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue 0 packets (the other uplink's port)" "$N" \
-		"$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', 0)")"
-	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue 5 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', 5)")"
-	vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} fallbacks" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('${VMQT_UP_DEV[k]}', 'not_live')")"
-done
-vmqt_ok "a port bound on one uplink, routed out the other: that uplink's default queue (txq ${DEFAULT[1]} on $U1, ${DEFAULT[0]} on $U0) as its own traffic; a binding names its uplink"
+vmqt_case other_uplink
+case_other_uplink() {
+	for v in 1 2 3 4; do
+		vmqt_assert_port_uplink_mode "VM $v's port (routed)" "vmqtap$v" "routed from the port"
+	done
+	s0=$(vmqt_stats)
+	vmqt_vm_traffic "VM 1 (bound on $U0, uplink mode) routed out $U1" 1 1 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1 (bound on $U0, uplink mode) routed out $U1" 1 "${DEFAULT[1]}" "$N"
+	vmqt_vm_traffic "VM 2 (bound on $U1, uplink mode) routed out $U0" 2 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 2 (bound on $U1, uplink mode) routed out $U0" 0 "${DEFAULT[0]}" "$N"
+	s1=$(vmqt_stats)
+	for k in 0 1; do
+		vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue 0 packets (the other uplink's port)" "$N" \
+			"$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', 0)")"
+		vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} queue 5 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('${VMQT_UP_DEV[k]}', 5)")"
+		vmqt_assert_eq "stats: ${VMQT_UP_DEV[k]} fallbacks" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('${VMQT_UP_DEV[k]}', 'not_live')")"
+	done
+	vmqt_ok "a port bound on one uplink, routed out the other: that uplink's default queue (txq ${DEFAULT[1]} on $U1, ${DEFAULT[0]} on $U0) as its own traffic; a binding names its uplink"
+}
 
 # --- queue del on one uplink leaves the other alone ---------------------------------------------
-vmqt_ctl queue del "$U0" id 5 >/dev/null
-got=$(vmqt_ctl -j queue show "$U0" | vmqt_json '[(q["id"], q.get("txq")) for q in j["queues"]]')
-vmqt_assert_eq "queue show $U0 after queue del $U0 id 5" "[[0,7],[6,${MAP[0:6]}]]" "$got"
-got=$(vmqt_ctl -j queue show "$U1" | vmqt_json '[(q["id"], q.get("txq")) for q in j["queues"]]')
-vmqt_assert_eq "queue show $U1 after queue del $U0 id 5" "[[0,0],[5,${MAP[1:5]}],[6,${MAP[1:6]}]]" "$got"
-want=$(vmqt_json j <<<"[$(port_entry 1 stale),$(port_entry 2 live),$(port_entry 3 live),$(port_entry 4 live)]")
-vmqt_assert_eq "port show after queue del $U0 id 5" "$want" "$(vmqt_port_show)"
-s0=$(vmqt_stats)
-vmqt_vm_traffic "VM 1 via $U0 after queue del $U0 id 5" 1 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 via $U0 after queue del $U0 id 5" 0 "${DEFAULT[0]}" "$N"
-vmqt_vm_traffic "VM 2 via $U1 after queue del $U0 id 5" 2 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 2 via $U1 after queue del $U0 id 5" 1 "${MAP[1:5]}" "$N"
-vmqt_vm_traffic "VM 1 via $U1 after queue del $U0 id 5" 1 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 via $U1 after queue del $U0 id 5 (not bound on $U1)" 1 "${DEFAULT[1]}" "$N"
-for v in 3 4; do
-	k=${VM_UP[$v]}
-	vmqt_vm_traffic "VM $v after queue del $U0 id 5" "$v" "$k" "$N" "$FLOWS"
-	vmqt_assert_up_txq "VM $v after queue del $U0 id 5" "$k" "${MAP[$k:${VM_Q[$v]}]}" "$N"
-done
-s1=$(vmqt_stats)
-vmqt_assert_eq "stats: $U0 not_live" "$N" "$(vmqt_stats_delta "$s0" "$s1" "fb('$U0', 'not_live')")"
-vmqt_assert_eq "stats: $U0 queue 5 fallback_packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 5, 'fallback_packets')")"
-vmqt_assert_eq "stats: $U0 queue 5 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 5)")"
-vmqt_assert_eq "stats: $U1 not_live" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$U1', 'not_live')")"
-vmqt_assert_eq "stats: $U1 queue 5 fallback_packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 5, 'fallback_packets')")"
-vmqt_assert_eq "stats: $U1 queue 5 packets (VM 2; VM 1 routed out $U1 is $U1's queue 0)" "$N" \
-	"$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 5)")"
-vmqt_assert_eq "stats: $U1 queue 0 packets (VM 1 routed out $U1)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 0)")"
-vmqt_ok "queue del $U0 id 5: VM 1 via $U0 on $U0's default txq 7 (not_live +$N on $U0 only); $U1's queue 5 intact (txq 6, no fallback); vmqtap1 stale, vmqtap2 live"
+vmqt_case del_on_u0
+case_del_on_u0() {
+	vmqt_ctl queue del "$U0" id 5 >/dev/null
+	got=$(vmqt_ctl -j queue show "$U0" | vmqt_json '[(q["id"], q.get("txq")) for q in j["queues"]]')
+	vmqt_assert_eq "queue show $U0 after queue del $U0 id 5" "[[0,7],[6,${MAP[0:6]}]]" "$got"
+	got=$(vmqt_ctl -j queue show "$U1" | vmqt_json '[(q["id"], q.get("txq")) for q in j["queues"]]')
+	vmqt_assert_eq "queue show $U1 after queue del $U0 id 5" "[[0,0],[5,${MAP[1:5]}],[6,${MAP[1:6]}]]" "$got"
+	want=$(vmqt_json j <<<"[$(port_entry 1 stale),$(port_entry 2 live),$(port_entry 3 live),$(port_entry 4 live)]")
+	vmqt_assert_eq "port show after queue del $U0 id 5" "$want" "$(vmqt_port_show)"
+	s0=$(vmqt_stats)
+	vmqt_vm_traffic "VM 1 via $U0 after queue del $U0 id 5" 1 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1 via $U0 after queue del $U0 id 5" 0 "${DEFAULT[0]}" "$N"
+	vmqt_vm_traffic "VM 2 via $U1 after queue del $U0 id 5" 2 1 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 2 via $U1 after queue del $U0 id 5" 1 "${MAP[1:5]}" "$N"
+	vmqt_vm_traffic "VM 1 via $U1 after queue del $U0 id 5" 1 1 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1 via $U1 after queue del $U0 id 5 (not bound on $U1)" 1 "${DEFAULT[1]}" "$N"
+	for v in 3 4; do
+		k=${VM_UP[$v]}
+		vmqt_vm_traffic "VM $v after queue del $U0 id 5" "$v" "$k" "$N" "$FLOWS"
+		vmqt_assert_up_txq "VM $v after queue del $U0 id 5" "$k" "${MAP[$k:${VM_Q[$v]}]}" "$N"
+	done
+	s1=$(vmqt_stats)
+	vmqt_assert_eq "stats: $U0 not_live" "$N" "$(vmqt_stats_delta "$s0" "$s1" "fb('$U0', 'not_live')")"
+	vmqt_assert_eq "stats: $U0 queue 5 fallback_packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 5, 'fallback_packets')")"
+	vmqt_assert_eq "stats: $U0 queue 5 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 5)")"
+	vmqt_assert_eq "stats: $U1 not_live" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$U1', 'not_live')")"
+	vmqt_assert_eq "stats: $U1 queue 5 fallback_packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 5, 'fallback_packets')")"
+	vmqt_assert_eq "stats: $U1 queue 5 packets (VM 2; VM 1 routed out $U1 is $U1's queue 0)" "$N" \
+		"$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 5)")"
+	vmqt_assert_eq "stats: $U1 queue 0 packets (VM 1 routed out $U1)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U1', 0)")"
+	vmqt_ok "queue del $U0 id 5: VM 1 via $U0 on $U0's default txq 7 (not_live +$N on $U0 only); $U1's queue 5 intact (txq 6, no fallback); vmqtap1 stale, vmqtap2 live"
+}
 
-vmqt_ctl queue del "$U1" id 6 >/dev/null
-want=$(vmqt_json j <<<"[$(port_entry 1 stale),$(port_entry 2 live),$(port_entry 3 live),$(port_entry 4 stale)]")
-vmqt_assert_eq "port show after queue del $U1 id 6" "$want" "$(vmqt_port_show)"
-s0=$(vmqt_stats)
-vmqt_vm_traffic "VM 4 via $U1 after queue del $U1 id 6" 4 1 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 4 via $U1 after queue del $U1 id 6" 1 "${DEFAULT[1]}" "$N"
-vmqt_vm_traffic "VM 3 via $U0 after queue del $U1 id 6" 3 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 3 via $U0 after queue del $U1 id 6" 0 "${MAP[0:6]}" "$N"
-s1=$(vmqt_stats)
-vmqt_assert_eq "stats: $U1 not_live" "$N" "$(vmqt_stats_delta "$s0" "$s1" "fb('$U1', 'not_live')")"
-vmqt_assert_eq "stats: $U1 txq 0 packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "txq('$U1', 0)")"
-vmqt_assert_eq "stats: $U0 not_live" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$U0', 'not_live')")"
-vmqt_assert_eq "stats: $U0 queue 6 packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 6)")"
-vmqt_ok "queue del $U1 id 6: VM 4 on $U1's default txq 0; VM 3 on $U0's queue 6 (txq 3) unaffected"
+vmqt_case del_on_u1 del_on_u0
+case_del_on_u1() {
+	vmqt_ctl queue del "$U1" id 6 >/dev/null
+	want=$(vmqt_json j <<<"[$(port_entry 1 stale),$(port_entry 2 live),$(port_entry 3 live),$(port_entry 4 stale)]")
+	vmqt_assert_eq "port show after queue del $U1 id 6" "$want" "$(vmqt_port_show)"
+	s0=$(vmqt_stats)
+	vmqt_vm_traffic "VM 4 via $U1 after queue del $U1 id 6" 4 1 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 4 via $U1 after queue del $U1 id 6" 1 "${DEFAULT[1]}" "$N"
+	vmqt_vm_traffic "VM 3 via $U0 after queue del $U1 id 6" 3 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 3 via $U0 after queue del $U1 id 6" 0 "${MAP[0:6]}" "$N"
+	s1=$(vmqt_stats)
+	vmqt_assert_eq "stats: $U1 not_live" "$N" "$(vmqt_stats_delta "$s0" "$s1" "fb('$U1', 'not_live')")"
+	vmqt_assert_eq "stats: $U1 txq 0 packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "txq('$U1', 0)")"
+	vmqt_assert_eq "stats: $U0 not_live" 0 "$(vmqt_stats_delta "$s0" "$s1" "fb('$U0', 'not_live')")"
+	vmqt_assert_eq "stats: $U0 queue 6 packets" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$U0', 6)")"
+	vmqt_ok "queue del $U1 id 6: VM 4 on $U1's default txq 0; VM 3 on $U0's queue 6 (txq 3) unaffected"
+}
 
 # --- end to end, per uplink -----------------------------------------------------------------------
-stats=$(vmqt_stats)
-for k in 0 1; do
-	dev=${VMQT_UP_DEV[k]}
-	final=$(vmqt_up_counts "$k")
-	vmqt_assert_eq "mq counters of $dev vs the sum of the steps" "${VMQT_UP_TOTAL[k]}" "$final"
-	read -r -a f <<<"$final"
-	for ((q = 0; q < 8; q++)); do
-		got=$(vmqt_json "sum(t['kernel']['packets'] for d in j['devs'] if d['dev'] == '$dev' for t in d['txqs'] if t['txq'] == $q)" <<<"$stats")
-		vmqt_assert_eq "vmqctl stats $dev txq $q packets vs mq class 1:$(printf %x $((q + 1)))" "${f[q]}" "$got"
+vmqt_case end_to_end
+case_end_to_end() {
+	stats=$(vmqt_stats)
+	for k in 0 1; do
+		dev=${VMQT_UP_DEV[k]}
+		final=$(vmqt_up_counts "$k")
+		vmqt_assert_eq "mq counters of $dev vs the sum of the steps" "${VMQT_UP_TOTAL[k]}" "$final"
+		read -r -a f <<<"$final"
+		for ((q = 0; q < 8; q++)); do
+			got=$(vmqt_json "sum(t['kernel']['packets'] for d in j['devs'] if d['dev'] == '$dev' for t in d['txqs'] if t['txq'] == $q)" <<<"$stats")
+			vmqt_assert_eq "vmqctl stats $dev txq $q packets vs mq class 1:$(printf %x $((q + 1)))" "${f[q]}" "$got"
+		done
+		total=$(_vmqt_sum "$final")
+		vmqt_assert_eq "tx_packets of $dev" "$total" "$(vmqt_dev_stat "$HNS" "$dev" tx_packets)"
+		vmqt_assert_eq "rx_packets of ${VMQT_UP_WIRE_DEV[k]} (nothing lost)" "$total" \
+			"$(vmqt_dev_stat "${VMQT_UP_WIRE_NS[k]}" "${VMQT_UP_WIRE_DEV[k]}" rx_packets)"
+		vmqt_ok "end to end, $dev: $total sent, all received by its wire end; vmq per-TX-queue = mq ($final)"
 	done
-	total=$(_vmqt_sum "$final")
-	vmqt_assert_eq "tx_packets of $dev" "$total" "$(vmqt_dev_stat "$HNS" "$dev" tx_packets)"
-	vmqt_assert_eq "rx_packets of ${VMQT_UP_WIRE_DEV[k]} (nothing lost)" "$total" \
-		"$(vmqt_dev_stat "${VMQT_UP_WIRE_NS[k]}" "${VMQT_UP_WIRE_DEV[k]}" rx_packets)"
-	vmqt_ok "end to end, $dev: $total sent, all received by its wire end; vmq per-TX-queue = mq ($final)"
-done
+}
+
+vmqt_cases "$@"

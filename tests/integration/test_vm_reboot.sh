@@ -64,12 +64,8 @@ devices_up() {
 	vmqt_uplink_link "$VMQT_HOST_DEV" "$VMQT_HOST_IP" "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" \
 		"$VMQT_WIRE_IP" "$VMQT_NTXQ"
 	_vmqt_wire_rpf_off "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV"
-	VMQT_UP_DEV=("$VMQT_HOST_DEV")
-	VMQT_UP_IP=("$VMQT_HOST_IP")
-	VMQT_UP_WIRE_NS=("$VMQT_WIRE_NS")
-	VMQT_UP_WIRE_DEV=("$VMQT_WIRE_DEV")
-	VMQT_UP_WIRE_IP=("$VMQT_WIRE_IP")
-	VMQT_UPLINKS=1
+	_vmqt_uplink_set 0 "$VMQT_HOST_DEV" "$VMQT_HOST_IP" "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV" \
+		"$VMQT_WIRE_IP" "$VMQT_NTXQ"
 	vmqt_host_routing
 	vmqt_tap_add 1 vmqtap1
 	vmqt_tap_add 2 vmqvm2

@@ -41,12 +41,8 @@
 #   no multicast group on the uplinks and have IPv6 off, so none are sent.
 
 # --- uplinks ---------------------------------------------------------------------
-VMQT_UPLINKS=0                # uplinks made so far: 0..VMQT_UPLINKS-1
-VMQT_UP_DEV=()                # K -> host-side device (vmqupK)
-VMQT_UP_IP=()                 # K -> its address
-VMQT_UP_WIRE_NS=()            # K -> wire namespace
-VMQT_UP_WIRE_DEV=()           # K -> wire-side device
-VMQT_UP_WIRE_IP=()            # K -> wire address (where VMs send to reach uplink K)
+# The uplinks' records (VMQT_UP_DEV[K]...) and the helpers that send, settle
+# and assert on their TX queues are lib.sh's.
 VMQT_UP_NET=(192.0.2 198.51.100 203.0.113) # K -> /24 of uplink K (documentation nets)
 
 # _vmqt_wire_rpf_off NS DEV: no reverse-path filter on the wire end.
@@ -72,12 +68,7 @@ vmqt_uplink_add() {
 	ns=$VMQT_LAST_NS
 	vmqt_uplink_link "$dev" "$net.1" "$ns" "$wdev" "$net.2" "$nq"
 	_vmqt_wire_rpf_off "$ns" "$wdev"
-	VMQT_UP_DEV[k]=$dev
-	VMQT_UP_IP[k]=$net.1
-	VMQT_UP_WIRE_NS[k]=$ns
-	VMQT_UP_WIRE_DEV[k]=$wdev
-	VMQT_UP_WIRE_IP[k]=$net.2
-	VMQT_UPLINKS=$((k + 1))
+	_vmqt_uplink_set "$k" "$dev" "$net.1" "$ns" "$wdev" "$net.2" "$nq"
 }
 
 # vmqt_topo_host [NUPLINKS]: the host namespace with NUPLINKS (default 1)
@@ -91,12 +82,6 @@ vmqt_topo_host() {
 	[ "$VMQT_HOST_IP" = "${VMQT_UP_NET[0]}.1" ] ||
 		vmqt_fail "vmqt_topo_host: lib.sh's uplink is $VMQT_HOST_IP, expected ${VMQT_UP_NET[0]}.1"
 	_vmqt_wire_rpf_off "$VMQT_WIRE_NS" "$VMQT_WIRE_DEV"
-	VMQT_UP_DEV[0]=$VMQT_HOST_DEV
-	VMQT_UP_IP[0]=$VMQT_HOST_IP
-	VMQT_UP_WIRE_NS[0]=$VMQT_WIRE_NS
-	VMQT_UP_WIRE_DEV[0]=$VMQT_WIRE_DEV
-	VMQT_UP_WIRE_IP[0]=$VMQT_WIRE_IP
-	VMQT_UPLINKS=1
 	for ((k = 1; k < n; k++)); do
 		vmqt_uplink_add "$k"
 	done
@@ -191,34 +176,6 @@ vmqt_topo_diag() {
 
 # --- traffic from the VMs --------------------------------------------------------------
 VMQT_VM_PORT_NEXT=30000       # source ports: each vmqt_vm_traffic takes the next FLOWS
-VMQT_UP_DELTA=()              # K -> "d0 d1 ... d7": uplink K's per-TX-queue delta of the last send
-VMQT_UP_TOTAL=()              # K -> "t0 ... t7": per-TX-queue packets put there by vmqt_vm_traffic
-
-# vmqt_up_counts K: uplink K's mq packet counts of its 8 TX queues.
-vmqt_up_counts() {
-	vmqt_txq_counts "$VMQT_HOST_NS" "${VMQT_UP_DEV[$1]}" 8
-}
-
-# vmqt_txq_delta BEFORE AFTER: per-TX-queue differences of two
-# vmqt_txq_counts lines.
-vmqt_txq_delta() {
-	local -a b a
-	local i out=""
-	read -r -a b <<<"$1"
-	read -r -a a <<<"$2"
-	[ "${#a[@]}" -eq "${#b[@]}" ] || vmqt_fail "vmqt_txq_delta: '$1' vs '$2'"
-	for i in "${!a[@]}"; do
-		out+="${out:+ }$((a[i] - b[i]))"
-	done
-	printf '%s\n' "$out"
-}
-
-# _vmqt_sum "N N ...": the sum of the words.
-_vmqt_sum() {
-	local s=0 v
-	for v in $1; do s=$((s + v)); done
-	printf '%s\n' "$s"
-}
 
 # vmqt_vm_send N ARGS...: vmq-udpsend inside VM N (no mark: its port stamps
 # it) to uplink 0's wire end, port 9; ARGS are vmq-udpsend's (--count...).
@@ -238,134 +195,19 @@ vmqt_vm_send_to() {
 	vmqt_in "${VMQT_VM_NS[$n]}" "$BUILD/tests/vmq-udpsend" --dst "${VMQT_UP_WIRE_IP[k]}" --port 9 "$@"
 }
 
-# vmqt_up_snapshot: prints one line per uplink K: "mq counts|wire rx_packets|wire Udp NoPorts".
-vmqt_up_snapshot() {
-	local k
-	for ((k = 0; k < VMQT_UPLINKS; k++)); do
-		printf '%s|%s|%s\n' "$(vmqt_up_counts "$k")" \
-			"$(vmqt_dev_stat "${VMQT_UP_WIRE_NS[k]}" "${VMQT_UP_WIRE_DEV[k]}" rx_packets)" \
-			"$(vmqt_snmp "${VMQT_UP_WIRE_NS[k]}" Udp NoPorts)"
-	done
-}
-
-# vmqt_up_settle WHAT BEFORE K N: after a sender in a VM returned, waits
-# (5 s at most) until N more packets left the uplinks and N more datagrams
-# reached UDP on uplink K's wire end, since BEFORE (vmqt_up_snapshot).
-# Then checks: exactly N left the uplinks (all TX queues of all uplinks),
-# uplink K's wire end received exactly N and its UDP saw N (Udp NoPorts),
-# the other wire ends nothing. Sets VMQT_UP_DELTA[*] and adds to
-# VMQT_UP_TOTAL[*]. Call directly, not in $(...).
-vmqt_up_settle() {
-	local what=$1 before=$2 k=$3 n=$4 i j now sum nb na
-	local -a bl al bf af
-	mapfile -t bl <<<"$before"
-	for i in $(seq 50); do
-		now=$(vmqt_up_snapshot)
-		mapfile -t al <<<"$now"
-		sum=0
-		for ((j = 0; j < VMQT_UPLINKS; j++)); do
-			IFS='|' read -r -a bf <<<"${bl[j]}"
-			IFS='|' read -r -a af <<<"${al[j]}"
-			VMQT_UP_DELTA[j]=$(vmqt_txq_delta "${bf[0]}" "${af[0]}")
-			sum=$((sum + $(_vmqt_sum "${VMQT_UP_DELTA[j]}")))
-			[ "$j" -ne "$k" ] || { nb=${bf[2]}; na=${af[2]}; }
-		done
-		[ "$sum" -lt "$n" ] || [ $((na - nb)) -lt "$n" ] || break
-		sleep 0.1
-	done
-	now=""
-	for ((j = 0; j < VMQT_UPLINKS; j++)); do
-		now+=" ${VMQT_UP_DEV[j]}: ${VMQT_UP_DELTA[j]};"
-	done
-	vmqt_assert_eq "$what: packets that left the uplinks (per TX queue:$now)" "$n" "$sum"
-	for ((j = 0; j < VMQT_UPLINKS; j++)); do
-		IFS='|' read -r -a bf <<<"${bl[j]}"
-		IFS='|' read -r -a af <<<"${al[j]}"
-		if [ "$j" -eq "$k" ]; then
-			vmqt_assert_eq "$what: packets received by ${VMQT_UP_WIRE_DEV[j]} (wire of ${VMQT_UP_DEV[j]})" \
-				"$n" $((af[1] - bf[1]))
-			vmqt_assert_eq "$what: datagrams reaching UDP behind ${VMQT_UP_DEV[j]} (Udp NoPorts)" \
-				"$n" $((af[2] - bf[2]))
-		else
-			vmqt_assert_eq "$what: packets received by ${VMQT_UP_WIRE_DEV[j]} (not the route)" \
-				0 $((af[1] - bf[1]))
-		fi
-		VMQT_UP_TOTAL[j]=$(_vmqt_vec_add "${VMQT_UP_TOTAL[j]:-0 0 0 0 0 0 0 0}" "${VMQT_UP_DELTA[j]}")
-	done
-}
-
-# _vmqt_vec_add "A..." "B...": element-wise sum.
-_vmqt_vec_add() {
-	local -a a b
-	local i out=""
-	read -r -a a <<<"$1"
-	read -r -a b <<<"$2"
-	for i in "${!a[@]}"; do
-		out+="${out:+ }$((a[i] + b[i]))"
-	done
-	printf '%s\n' "$out"
-}
-
 # vmqt_vm_traffic WHAT N K COUNT FLOWS [SRC_PORT_BASE]: VM N sends COUNT
 # datagrams over FLOWS flows (source ports from SRC_PORT_BASE, or the next
 # free ones) to uplink K's wire end, unpaced; then vmqt_up_settle. Sets
 # VMQT_UP_DELTA[*]. Call directly, not in $(...).
 vmqt_vm_traffic() {
-	local what=$1 n=$2 k=$3 count=$4 flows=$5 base=${6:-} before out
+	local what=$1 n=$2 k=$3 count=$4 flows=$5 base=${6:-}
 	if [ -z "$base" ]; then
 		base=$VMQT_VM_PORT_NEXT
 		VMQT_VM_PORT_NEXT=$((VMQT_VM_PORT_NEXT + flows))
 		[ "$VMQT_VM_PORT_NEXT" -le 60000 ] || VMQT_VM_PORT_NEXT=30000
 	fi
-	before=$(vmqt_up_snapshot)
-	out=$(vmqt_vm_send_to "$n" "$k" --count "$count" --flows "$flows" --src-port-base "$base")
-	vmqt_assert_eq "$what: vmq-udpsend output" "sent $count" "$out"
-	vmqt_up_settle "$what" "$before" "$k" "$count"
-}
-
-# vmqt_assert_up_txq WHAT K TXQ N: the last send put all N packets on
-# uplink K's TX queue TXQ, none on its other TX queues nor on other uplinks
-# (-1 for TXQ: none at all on uplink K).
-vmqt_assert_up_txq() {
-	local what=$1 k=$2 txq=$3 n=$4 j q
-	local -a d
-	for ((j = 0; j < VMQT_UPLINKS; j++)); do
-		read -r -a d <<<"${VMQT_UP_DELTA[j]}"
-		for ((q = 0; q < ${#d[@]}; q++)); do
-			if [ "$j" -eq "$k" ] && [ "$q" -eq "$txq" ]; then
-				vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[j]} TX queue $q (per queue: ${VMQT_UP_DELTA[j]})" \
-					"$n" "${d[q]}"
-			else
-				vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[j]} TX queue $q, expected only on ${VMQT_UP_DEV[k]} TX queue $txq (per queue: ${VMQT_UP_DELTA[j]})" \
-					0 "${d[q]}"
-			fi
-		done
-	done
-}
-
-# vmqt_assert_up_within WHAT K "TXQ..." N MIN_USED: the last send put its N
-# packets on uplink K's TX queues listed only (none elsewhere, none on other
-# uplinks), using at least MIN_USED of them. Sets VMQT_USED_TXQS (the TX
-# queues used, space-separated).
-vmqt_assert_up_within() {
-	local what=$1 k=$2 set=$3 n=$4 min=$5 j q sum=0
-	local -a d
-	VMQT_USED_TXQS=""
-	for ((j = 0; j < VMQT_UPLINKS; j++)); do
-		read -r -a d <<<"${VMQT_UP_DELTA[j]}"
-		for ((q = 0; q < ${#d[@]}; q++)); do
-			if [ "$j" -eq "$k" ] && [[ " $set " == *" $q "* ]]; then
-				sum=$((sum + d[q]))
-				[ "${d[q]}" -eq 0 ] || VMQT_USED_TXQS+="${VMQT_USED_TXQS:+ }$q"
-			else
-				vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[j]} TX queue $q, outside ${VMQT_UP_DEV[k]} {$set} (per queue: ${VMQT_UP_DELTA[j]})" \
-					0 "${d[q]}"
-			fi
-		done
-	done
-	vmqt_assert_eq "$what: packets on ${VMQT_UP_DEV[k]} TX queues {$set} (per queue: ${VMQT_UP_DELTA[k]})" "$n" "$sum"
-	[ "$(wc -w <<<"$VMQT_USED_TXQS")" -ge "$min" ] ||
-		vmqt_fail "$what: expected at least $min of ${VMQT_UP_DEV[k]} TX queues {$set} used, got {$VMQT_USED_TXQS} (per queue: ${VMQT_UP_DELTA[k]})"
+	[ -n "${VMQT_VM_NS[$n]:-}" ] || vmqt_fail "no VM $n"
+	vmqt_up_send "$what" "$k" "$count" "$flows" "$base" "${VMQT_VM_NS[$n]}"
 }
 
 # --- vmq's counters (vmqctl -j stats) ------------------------------------------------------

@@ -232,6 +232,48 @@ static void expect_qstats(const struct vmq_queue_stats *b, const struct vmq_queu
 	assert_int_equal(a->fallback_bytes - b->fallback_bytes, fallback_packets * len);
 }
 
+/* --- steps: packets sent, then every counter checked --------------------- */
+
+#define NO_ID UINT32_MAX /* a step that checks no ID's counters */
+
+/* One UDP packet (source port 1000) per mark, each sent `repeat` times (once
+ * when 0); they must all leave on TX queue slot `slot`, count the fallbacks
+ * given, and grow queue `id`'s counters by `packets` and `fallback_packets`
+ * (NO_ID: no ID checked). */
+struct send_step {
+	__u32 marks[3];
+	unsigned int nmarks;
+	int repeat;
+	__u32 slot;
+	__u64 not_live, beyond, bad_group;
+	__u32 id;
+	__u64 packets, fallback_packets;
+};
+
+static void send_steps(const struct vmq_dev *d, const struct send_step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct send_step *st = &steps[i];
+		int repeat = st->repeat ? st->repeat : 1;
+		struct vmq_queue_stats qb = { 0 }, qa;
+
+		if (st->id != NO_ID)
+			qb = qstats(d, st->id);
+		snap_take(d, &before);
+		for (unsigned int m = 0; m < st->nmarks; m++)
+			run_udp(d, st->marks[m], 1000, repeat);
+		snap_take(d, &after);
+		expect_only_txq(st->slot, (__u64)st->nmarks * (__u64)repeat, PKT_LEN);
+		expect_fallbacks(st->not_live, st->beyond, st->bad_group, PKT_LEN);
+		if (st->id != NO_ID) {
+			qa = qstats(d, st->id);
+			expect_qstats(&qb, &qa, st->packets, st->fallback_packets, PKT_LEN);
+		}
+	}
+}
+
+#define SEND_STEPS(d, steps) send_steps((d), (steps), sizeof(steps) / sizeof((steps)[0]))
+
 /* --- map edits --------------------------------------------------------- */
 
 static void set_queue(const struct vmq_dev *d, __u32 id, __u16 state, __u16 target)
@@ -345,38 +387,32 @@ static void test_store_writes_every_copy(void **state)
  * to vmq_queues alone does not reach a queue vmq_queue_store wrote). */
 static void test_copy_used(void **state)
 {
+	static const struct send_step steps[] = {
+		{ .marks = { 5 }, .nmarks = 1, .slot = 3, .id = NO_ID },
+	};
 	struct vmq_queue_entry truth = { .state = VMQ_QUEUE_TXQ, .target = 7 };
 	__u32 id = 5;
 
 	(void)state;
 	set_queue(&dev, id, VMQ_QUEUE_TXQ, 3);
 	assert_int_equal(bpf_map_update_elem(dev.queues_fd, &id, &truth, BPF_ANY), 0);
-	snap_take(&dev, &before);
-	run_udp(&dev, id, 1000, 1);
-	snap_take(&dev, &after);
-	expect_only_txq(3, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 }
 
 /* A free copy is never trusted: vmq_queues written alone (the bpftool
  * path) steers, and a free entry there still falls back. */
 static void test_free_copy_reads_truth(void **state)
 {
+	static const struct send_step steps[] = {
+		{ .marks = { 6 }, .nmarks = 1, .repeat = 3, .slot = 19, .id = 6, .packets = 3 },
+	};
 	struct vmq_queue_entry truth = { .state = VMQ_QUEUE_TXQ, .target = 19 };
-	struct vmq_queue_stats qb, qa;
 	__u32 id = 6;
 
 	(void)state;
 	expect_copies(&dev, id, VMQ_QUEUE_FREE, 0);
 	assert_int_equal(bpf_map_update_elem(dev.queues_fd, &id, &truth, BPF_ANY), 0);
-	qb = qstats(&dev, id);
-	snap_take(&dev, &before);
-	run_udp(&dev, id, 1000, 3);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, id);
-	expect_only_txq(19, 3, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 3, 0, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 	expect_copies(&dev, id, VMQ_QUEUE_FREE, 0); /* the data path never writes it */
 
 	/* vmqd's adoption makes the copies equal to the truth, once. */
@@ -486,102 +522,77 @@ static void test_store_loses_no_increment(void **state)
 
 static void test_live_queue_goes_to_its_txq(void **state)
 {
-	struct vmq_queue_stats qb, qa;
+	static const struct send_step steps[] = {
+		{ .marks = { 5 }, .nmarks = 1, .slot = 3, .id = 5, .packets = 1 },
+		/* Mark bits outside the default mask (low 16 bits) are not the ID. */
+		{ .marks = { 0xabcd0005U }, .nmarks = 1, .slot = 3, .id = 5, .packets = 1 },
+	};
 
 	(void)state;
 	set_queue(&dev, 5, VMQ_QUEUE_TXQ, 3);
-	qb = qstats(&dev, 5);
-	snap_take(&dev, &before);
-	run_udp(&dev, 5, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 5);
-	expect_only_txq(3, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 1, 0, PKT_LEN);
-
-	/* Mark bits outside the default mask (low 16 bits) are not the ID. */
-	qb = qa;
-	before = after;
-	run_udp(&dev, 0xabcd0005U, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 5);
-	expect_only_txq(3, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 1, 0, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 }
 
 static void test_queue_update_moves_traffic(void **state)
 {
+	static const struct send_step on3[] = {
+		{ .marks = { 6 }, .nmarks = 1, .slot = 3, .id = NO_ID },
+	};
+	static const struct send_step on4[] = {
+		{ .marks = { 6 }, .nmarks = 1, .slot = 4, .id = NO_ID },
+	};
+	static const struct send_step grouped[] = {
+		{ .marks = { 6 }, .nmarks = 1, .slot = 40, .id = 6, .packets = 1 },
+	};
 	__u16 txqs[] = { 40 };
-	struct vmq_queue_stats qb, qa;
 
 	(void)state;
 	set_queue(&dev, 6, VMQ_QUEUE_TXQ, 3);
-	snap_take(&dev, &before);
-	run_udp(&dev, 6, 1000, 1);
-	snap_take(&dev, &after);
-	expect_only_txq(3, 1, PKT_LEN);
-
+	SEND_STEPS(&dev, on3);
 	set_queue(&dev, 6, VMQ_QUEUE_TXQ, 4);
-	before = after;
-	run_udp(&dev, 6, 1000, 1);
-	snap_take(&dev, &after);
-	expect_only_txq(4, 1, PKT_LEN);
-
+	SEND_STEPS(&dev, on4);
 	/* Regrouped: a one-member group sends everything to that member. */
 	assert_int_equal(vmq_group_write(&dev, 2, txqs, 1), 0);
 	set_queue(&dev, 6, VMQ_QUEUE_GROUP, 2);
-	qb = qstats(&dev, 6);
-	before = after;
-	run_udp(&dev, 6, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 6);
-	expect_only_txq(40, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 1, 0, PKT_LEN);
+	SEND_STEPS(&dev, grouped);
 }
 
 static void test_unknown_id_goes_to_default(void **state)
 {
-	struct vmq_queue_stats qb, qa;
+	/* ID 9 was never allocated. */
+	static const struct send_step steps[] = {
+		{ .marks = { 9 },
+		  .nmarks = 1,
+		  .slot = DEF_TXQ,
+		  .not_live = 1,
+		  .id = 9,
+		  .fallback_packets = 1 },
+	};
 
 	(void)state;
-	/* ID 9 was never allocated. */
-	qb = qstats(&dev, 9);
-	snap_take(&dev, &before);
-	run_udp(&dev, 9, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 9);
-	expect_only_txq(DEF_TXQ, 1, PKT_LEN);
-	expect_fallbacks(1, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 0, 1, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 }
 
 static void test_freed_id_goes_to_default(void **state)
 {
-	struct vmq_queue_stats qb, qa;
+	static const struct send_step live[] = {
+		{ .marks = { 10 }, .nmarks = 1, .slot = 7, .id = 10, .packets = 1 },
+	};
+	/* Deleted (a VM migrated away): stale IDs still leave, on queue 0. */
+	static const struct send_step freed[] = {
+		{ .marks = { 10 },
+		  .nmarks = 1,
+		  .slot = DEF_TXQ,
+		  .not_live = 1,
+		  .id = 10,
+		  .fallback_packets = 1 },
+	};
 
 	(void)state;
 	set_queue(&dev, 10, VMQ_QUEUE_TXQ, 7);
-	qb = qstats(&dev, 10);
-	snap_take(&dev, &before);
-	run_udp(&dev, 10, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 10);
-	expect_only_txq(7, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 1, 0, PKT_LEN);
-
-	/* Deleted (a VM migrated away): stale IDs still leave, on queue 0. */
+	SEND_STEPS(&dev, live);
 	set_queue(&dev, 10, VMQ_QUEUE_FREE, 0);
-	qb = qa;
-	before = after;
-	run_udp(&dev, 10, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 10);
-	expect_only_txq(DEF_TXQ, 1, PKT_LEN);
-	expect_fallbacks(1, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 0, 1, PKT_LEN);
+	SEND_STEPS(&dev, freed);
 }
 
 static void test_id_beyond_map(void **state)
@@ -616,7 +627,28 @@ static void test_custom_mark_mask(void **state)
 	struct vmq_load_opts opts = { .nr_queues = 128,
 				      .mark_mask = MASK_CUSTOM,
 				      .obj_path = observe_obj() };
-	struct vmq_queue_stats qb7, qa7, qb0, qa0, qb9, qa9;
+	static const struct send_step steps[] = {
+		/* ID 7: nothing else, every other bit set, some */
+		{ .marks = { 0x00070000U, 0xff07ffffU, 0x0f070001U },
+		  .nmarks = 3,
+		  .slot = 17,
+		  .id = 7,
+		  .packets = 3 },
+		/* Low bits that would be ID 7 (or 9) under the default mask are ID 0. */
+		{ .marks = { 0xff00ffffU, 0x00000007U },
+		  .nmarks = 2,
+		  .slot = DEF_TXQ,
+		  .id = 0,
+		  .packets = 2 },
+		/* Unknown ID 9 in the mask's bits, and ID 200 past this map's 128. */
+		{ .marks = { 0xaa09aaaaU, 0x00c80000U },
+		  .nmarks = 2,
+		  .slot = DEF_TXQ,
+		  .not_live = 1,
+		  .beyond = 1,
+		  .id = 9,
+		  .fallback_packets = 1 },
+	};
 	struct snap *first;
 	char root[PATH_MAX];
 	struct vmq_dev m;
@@ -634,39 +666,7 @@ static void test_custom_mark_mask(void **state)
 	assert_int_equal(m.cfg.mark_shift, 16);
 	reset_maps(&m);
 	set_queue(&m, 7, VMQ_QUEUE_TXQ, 17);
-
-	qb7 = qstats(&m, 7);
-	qb0 = qstats(&m, 0);
-	qb9 = qstats(&m, 9);
-	snap_take(&m, &before);
-	run_udp(&m, 0x00070000U, 1000, 1); /* ID 7, nothing else */
-	run_udp(&m, 0xff07ffffU, 1000, 1); /* ID 7, every other bit set */
-	run_udp(&m, 0x0f070001U, 1000, 1);
-	snap_take(&m, &after);
-	qa7 = qstats(&m, 7);
-	expect_only_txq(17, 3, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb7, &qa7, 3, 0, PKT_LEN);
-
-	/* Low bits that would be ID 7 (or 9) under the default mask are ID 0. */
-	before = after;
-	run_udp(&m, 0xff00ffffU, 1000, 1);
-	run_udp(&m, 0x00000007U, 1000, 1);
-	snap_take(&m, &after);
-	qa0 = qstats(&m, 0);
-	expect_only_txq(DEF_TXQ, 2, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb0, &qa0, 2, 0, PKT_LEN);
-
-	/* Unknown ID 9 in the mask's bits, and ID 200 past this map's 128. */
-	before = after;
-	run_udp(&m, 0xaa09aaaaU, 1000, 1);
-	run_udp(&m, 0x00c80000U, 1000, 1);
-	snap_take(&m, &after);
-	qa9 = qstats(&m, 9);
-	expect_only_txq(DEF_TXQ, 2, PKT_LEN);
-	expect_fallbacks(1, 1, 0, PKT_LEN);
-	expect_qstats(&qb9, &qa9, 0, 1, PKT_LEN);
+	SEND_STEPS(&m, steps);
 
 	assert_int_equal(vmq_dev_unpin(&m), 0);
 	vmq_dev_close(&m);
@@ -796,90 +796,81 @@ static void test_flow_stays_on_one_txq(void **state)
 
 static void test_default_fixed_txq(void **state)
 {
-	struct vmq_queue_stats qb, qa;
+	/* Unmarked traffic is ID 0: steered through the default entry. */
+	static const struct send_step unmarked[] = {
+		{ .marks = { 0, 0xffff0000U },
+		  .nmarks = 2,
+		  .slot = DEF_TXQ,
+		  .id = 0,
+		  .packets = 2 },
+	};
+	/* Moving the default queue moves the fallbacks with it. */
+	static const struct send_step moved[] = {
+		{ .marks = { 0, 9 }, .nmarks = 2, .slot = 0, .not_live = 1, .id = NO_ID },
+	};
 
 	(void)state;
-	/* Unmarked traffic is ID 0: steered through the default entry. */
-	qb = qstats(&dev, 0);
-	snap_take(&dev, &before);
-	run_udp(&dev, 0, 1000, 1);
-	run_udp(&dev, 0xffff0000U, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 0);
-	expect_only_txq(DEF_TXQ, 2, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 2, 0, PKT_LEN);
-
-	/* Moving the default queue moves the fallbacks with it. */
+	SEND_STEPS(&dev, unmarked);
 	set_queue(&dev, VMQ_DEFAULT_QUEUE, VMQ_QUEUE_TXQ, 0);
-	before = after;
-	run_udp(&dev, 0, 1000, 1);
-	run_udp(&dev, 9, 1000, 1);
-	snap_take(&dev, &after);
-	expect_only_txq(0, 2, PKT_LEN);
-	expect_fallbacks(1, 0, 0, PKT_LEN);
+	SEND_STEPS(&dev, moved);
 }
 
 static void test_default_kernel_choice(void **state)
 {
-	struct vmq_queue_stats qb, qa, qb9, qa9;
+	static const struct send_step steps[] = {
+		{ .marks = { 0 }, .nmarks = 1, .slot = VMQ_TXQ_SLOT_KERNEL, .id = 0, .packets = 1 },
+		{ .marks = { 9, 100 },
+		  .nmarks = 2,
+		  .slot = VMQ_TXQ_SLOT_KERNEL,
+		  .not_live = 1,
+		  .beyond = 1,
+		  .id = 9,
+		  .fallback_packets = 1 },
+	};
 
 	(void)state;
 	set_queue(&dev, VMQ_DEFAULT_QUEUE, VMQ_QUEUE_KERNEL, 0);
-	qb = qstats(&dev, 0);
-	qb9 = qstats(&dev, 9);
-	snap_take(&dev, &before);
-	run_udp(&dev, 0, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 0);
-	expect_only_txq(VMQ_TXQ_SLOT_KERNEL, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 1, 0, PKT_LEN);
-
-	before = after;
-	run_udp(&dev, 9, 1000, 1);
-	run_udp(&dev, 100, 1000, 1);
-	snap_take(&dev, &after);
-	qa9 = qstats(&dev, 9);
-	expect_only_txq(VMQ_TXQ_SLOT_KERNEL, 2, PKT_LEN);
-	expect_fallbacks(1, 1, 0, PKT_LEN);
-	expect_qstats(&qb9, &qa9, 0, 1, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 }
 
 static void test_default_free_kernel_choice(void **state)
 {
-	struct vmq_queue_stats qb9, qa9;
+	static const struct send_step steps[] = {
+		{ .marks = { 9, 100 },
+		  .nmarks = 2,
+		  .slot = VMQ_TXQ_SLOT_KERNEL,
+		  .not_live = 1,
+		  .beyond = 1,
+		  .id = 9,
+		  .fallback_packets = 1 },
+		/*
+		 * Unmarked traffic (ID 0) also goes to the kernel's choice, as
+		 * queue 0's own traffic: queue 0 always exists, so it is no
+		 * fallback.
+		 */
+		{ .marks = { 0 },
+		  .nmarks = 1,
+		  .slot = VMQ_TXQ_SLOT_KERNEL,
+		  .id = VMQ_DEFAULT_QUEUE,
+		  .packets = 1 },
+	};
 
 	(void)state;
 	/* A freshly loaded map: ID 0 not written yet. */
 	set_queue(&dev, VMQ_DEFAULT_QUEUE, VMQ_QUEUE_FREE, 0);
-	qb9 = qstats(&dev, 9);
-	snap_take(&dev, &before);
-	run_udp(&dev, 9, 1000, 1);
-	run_udp(&dev, 100, 1000, 1);
-	snap_take(&dev, &after);
-	qa9 = qstats(&dev, 9);
-	expect_only_txq(VMQ_TXQ_SLOT_KERNEL, 2, PKT_LEN);
-	expect_fallbacks(1, 1, 0, PKT_LEN);
-	expect_qstats(&qb9, &qa9, 0, 1, PKT_LEN);
-
-	/*
-	 * Unmarked traffic (ID 0) also goes to the kernel's choice, as queue
-	 * 0's own traffic: queue 0 always exists, so it is no fallback.
-	 */
-	qb9 = qstats(&dev, VMQ_DEFAULT_QUEUE);
-	before = after;
-	run_udp(&dev, 0, 1000, 1);
-	snap_take(&dev, &after);
-	qa9 = qstats(&dev, VMQ_DEFAULT_QUEUE);
-	expect_only_txq(VMQ_TXQ_SLOT_KERNEL, 1, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb9, &qa9, 1, 0, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 }
 
 static void test_txq_out_of_range_left_to_kernel(void **state)
 {
-	struct vmq_queue_stats qb, qa;
+	static const struct send_step steps[] = {
+		{ .marks = { 14, 15 },
+		  .nmarks = 2,
+		  .slot = VMQ_TXQ_SLOT_KERNEL,
+		  .id = 14,
+		  .packets = 1 },
+		{ .marks = { 16 }, .nmarks = 1, .slot = VMQ_TXQ_MAX - 1, .id = NO_ID },
+	};
 
 	(void)state;
 	/* libvmq does not stop a queue entry naming a TX queue vmq cannot
@@ -887,20 +878,7 @@ static void test_txq_out_of_range_left_to_kernel(void **state)
 	set_queue(&dev, 14, VMQ_QUEUE_TXQ, VMQ_TXQ_MAX);
 	set_queue(&dev, 15, VMQ_QUEUE_TXQ, 0xffff);
 	set_queue(&dev, 16, VMQ_QUEUE_TXQ, VMQ_TXQ_MAX - 1);
-	qb = qstats(&dev, 14);
-	snap_take(&dev, &before);
-	run_udp(&dev, 14, 1000, 1);
-	run_udp(&dev, 15, 1000, 1);
-	snap_take(&dev, &after);
-	qa = qstats(&dev, 14);
-	expect_only_txq(VMQ_TXQ_SLOT_KERNEL, 2, PKT_LEN);
-	expect_fallbacks(0, 0, 0, PKT_LEN);
-	expect_qstats(&qb, &qa, 1, 0, PKT_LEN);
-
-	before = after;
-	run_udp(&dev, 16, 1000, 1);
-	snap_take(&dev, &after);
-	expect_only_txq(VMQ_TXQ_MAX - 1, 1, PKT_LEN);
+	SEND_STEPS(&dev, steps);
 }
 
 static void test_bad_group_goes_to_default(void **state)

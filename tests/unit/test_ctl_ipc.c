@@ -127,6 +127,7 @@ struct fake {
 	char log[16][512]; /* the first requests */
 	/* for answers that depend on more than the request */
 	const char *worst;     /* doctor's verdict */
+	const char *canned;    /* answer_canned's answer to every request */
 	int signal_at;	       /* request number that gets a signal sent... */
 	bool signal_after;     /* ...after its answer rather than before */
 	pthread_t main_thread; /* ...to this thread */
@@ -171,6 +172,13 @@ static const char *answer_normal(struct fake *f, struct json_object *req)
 	return "{\"version\":1,\"ok\":true,\"result\":{}}";
 }
 
+/* The same answer to every request, the test's f->canned (NULL: hang up). */
+static const char *answer_canned(struct fake *f, struct json_object *req)
+{
+	(void)req;
+	return f->canned;
+}
+
 /* --- doctor ---------------------------------------------------------------- */
 
 /* doctor run: three checks, the verdict the test chose. */
@@ -187,13 +195,10 @@ static const char *answer_doctor(struct fake *f, struct json_object *req)
 	return f->answer_buf;
 }
 
-static const char *answer_unknown_object(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "{\"version\":1,\"ok\":false,\"error\":{\"errno\":22,\"message\":\"unknown "
-	       "object \\\"doctor\\\"\"}}";
-}
+/* A vmqd from before doctor. */
+#define UNKNOWN_DOCTOR                                                                             \
+	"{\"version\":1,\"ok\":false,\"error\":{\"errno\":22,\"message\":\"unknown "               \
+	"object \\\"doctor\\\"\"}}"
 
 /* --- stats, a little more every time --------------------------------------- */
 
@@ -383,27 +388,57 @@ static void expect(const struct run *r, int status, const char *out, const char 
 			 r->status, r->out, r->err, status, out, err);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* One run of vmqctl and what it must print: a row of a test's table. */
+struct step {
+	const char *batch; /* written to the fake's batch file first, unless NULL */
+	const char *line;  /* vmqctl's arguments, as run() takes them */
+	int status;
+	const char *out, *err;
+};
+
+/* Runs the steps in order against the fake F. */
+static void run_steps(struct fake *f, const struct step *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct run r;
+
+		if (steps[i].batch)
+			write_file(f->batch, steps[i].batch);
+		run(&r, f, steps[i].line);
+		expect(&r, steps[i].status, steps[i].out, steps[i].err);
+		run_free(&r);
+	}
+}
+
+#define RUN_STEPS(f, steps) run_steps((f), (steps), sizeof(steps) / sizeof((steps)[0]))
+
 /* --- one command --------------------------------------------------------- */
 
 static void test_show_text_and_json(void **state)
 {
+	static const struct step steps[] = {
+		{ NULL, "queue show eth0", 0,
+		  "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
+		  "eth0   7  txq 3   web1  -     -       -\n",
+		  "" },
+		{ NULL, "-j q sh", 0,
+		  "{\"queues\":[{\"dev\":\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}]}\n", "" },
+		{ NULL, "daemon ping", 0, "vmqd pid 42, protocol version 1\n", "" },
+	};
 	struct fake f;
-	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_normal);
-	run(&r, &f, "queue show eth0");
-	expect(&r, 0,
-	       "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
-	       "eth0   7  txq 3   web1  -     -       -\n",
-	       "");
-	run_free(&r);
-	run(&r, &f, "-j q sh");
-	expect(&r, 0, "{\"queues\":[{\"dev\":\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}]}\n", "");
-	run_free(&r);
-	run(&r, &f, "daemon ping");
-	expect(&r, 0, "vmqd pid 42, protocol version 1\n", "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 	assert_int_equal(f.connections, 3);
 	assert_int_equal(f.requests, 3);
@@ -442,85 +477,38 @@ static void test_mutating_json(void **state)
 
 static void test_daemon_error(void **state)
 {
+	static const struct step steps[] = {
+		{ NULL, "queue add eth0 id 17 txq 9", 1, "", "vmqctl: " QUEUE_17_ERROR "\n" },
+		{ NULL, "--json queue add eth0 id 17 txq 9", 1,
+		  "{\"error\":{\"errno\":34,\"message\":\"" QUEUE_17_ERROR "\"}}\n", "" },
+	};
 	struct fake f;
-	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_normal);
-	run(&r, &f, "queue add eth0 id 17 txq 9");
-	expect(&r, 1, "", "vmqctl: " QUEUE_17_ERROR "\n");
-	run_free(&r);
-	run(&r, &f, "--json queue add eth0 id 17 txq 9");
-	expect(&r, 1, "{\"error\":{\"errno\":34,\"message\":\"" QUEUE_17_ERROR "\"}}\n", "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
-}
-
-static const char *answer_version2(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "{\"version\":2,\"ok\":true,\"result\":{}}";
-}
-
-static const char *answer_garbage(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "hello";
-}
-
-static const char *answer_trailing(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "{\"version\":1,\"ok\":true,\"result\":{}} {}";
-}
-
-static const char *answer_array(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "[1]";
-}
-
-static const char *answer_no_result(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "{\"version\":1,\"ok\":true}";
-}
-
-static const char *answer_bare_error(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return "{\"version\":1,\"ok\":false}";
-}
-
-static const char *answer_hang_up(struct fake *f, struct json_object *req)
-{
-	(void)f;
-	(void)req;
-	return NULL;
 }
 
 static void test_bad_answers(void **state)
 {
+	/* What a broken vmqd answers (NULL: it hangs up), what vmqctl says. */
 	static const struct {
-		fake_answer_fn answer;
+		const char *answer;
 		const char *err;
 	} cases[] = {
-		{ answer_version2, "vmqctl: vmqd speaks protocol version 2, vmqctl speaks 1\n" },
-		{ answer_garbage, NULL },
-		{ answer_trailing,
+		{ "{\"version\":2,\"ok\":true,\"result\":{}}",
+		  "vmqctl: vmqd speaks protocol version 2, vmqctl speaks 1\n" },
+		{ "hello", NULL },
+		{ "{\"version\":1,\"ok\":true,\"result\":{}} {}",
 		  "vmqctl: malformed answer from vmqd: bytes after the JSON value\n" },
-		{ answer_array, "vmqctl: malformed answer from vmqd: not a JSON object\n" },
-		{ answer_no_result, "vmqctl: malformed answer from vmqd: no \"result\" object\n" },
-		{ answer_bare_error,
+		{ "[1]", "vmqctl: malformed answer from vmqd: not a JSON object\n" },
+		{ "{\"version\":1,\"ok\":true}",
+		  "vmqctl: malformed answer from vmqd: no \"result\" object\n" },
+		{ "{\"version\":1,\"ok\":false}",
 		  "vmqctl: malformed answer from vmqd: a failure without \"error\": "
 		  "{\"errno\", \"message\"}\n" },
-		{ answer_hang_up, "vmqctl: vmqd closed the connection\n" },
+		{ NULL, "vmqctl: vmqd closed the connection\n" },
 	};
 
 	(void)state;
@@ -528,7 +516,8 @@ static void test_bad_answers(void **state)
 		struct fake f;
 		struct run r;
 
-		fake_start(&f, cases[i].answer);
+		fake_start(&f, answer_canned);
+		f.canned = cases[i].answer;
 		run(&r, &f, "daemon ping");
 		assert_int_equal(r.status, 1);
 		assert_string_equal(r.out, "");
@@ -542,15 +531,6 @@ static void test_bad_answers(void **state)
 }
 
 /* --- batch --------------------------------------------------------------- */
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 #define FIVE_LINES                                                                                 \
 	"# provisioning\n"                                                                         \
@@ -586,6 +566,18 @@ static void test_batch_stops_at_first_error(void **state)
 
 static void test_batch_json(void **state)
 {
+	static const struct step steps[] = {
+		/* results of show commands, in order */
+		{ "queue show\ndaemon ping\n", "-j -b @", 0,
+		  "[{\"queues\":[{\"dev\":\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}]},"
+		  "{\"version\":1,\"pid\":42}]\n",
+		  "" },
+		{ NULL, "-b @", 0,
+		  "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
+		  "eth0   7  txq 3   web1  -     -       -\n"
+		  "vmqd pid 42, protocol version 1\n",
+		  "" },
+	};
 	struct json_object *arr, *last;
 	struct fake f;
 	struct run r;
@@ -604,21 +596,7 @@ static void test_batch_json(void **state)
 	json_object_put(arr);
 	run_free(&r);
 
-	/* results of show commands, in order */
-	write_file(f.batch, "queue show\ndaemon ping\n");
-	run(&r, &f, "-j -b @");
-	expect(&r, 0,
-	       "[{\"queues\":[{\"dev\":\"eth0\",\"id\":7,\"txq\":3,\"vm\":\"web1\"}]},"
-	       "{\"version\":1,\"pid\":42}]\n",
-	       "");
-	run_free(&r);
-	run(&r, &f, "-b @");
-	expect(&r, 0,
-	       "DEV   ID  TARGET  VM    NAME  PLACED  OWNER\n"
-	       "eth0   7  txq 3   web1  -     -       -\n"
-	       "vmqd pid 42, protocol version 1\n",
-	       "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 
 	/* an empty batch is an empty array */
 	write_file(f.batch, "# nothing\n");
@@ -630,28 +608,22 @@ static void test_batch_json(void **state)
 
 static void test_batch_parse_error_names_line(void **state)
 {
+	static const struct step steps[] = {
+		{ "queue add eth0 id 1 txq 1\n"
+		  "queue add eth0 id 12abc txq 1\n"
+		  "queue add eth0 id 2 txq 1\n",
+		  "-b @", 1, "", "vmqctl: batch line 2: queue add: id \"12abc\": not a number\n" },
+		{ "help\n", "-b @", 1, "", "vmqctl: batch line 1: help is not a batch command\n" },
+		{ "vmqctl queue show\n", "-j -b @", 1,
+		  "[{\"error\":{\"errno\":22,\"message\":\"unknown object \\\"vmqctl\\\" (try "
+		  "\\\"vmqctl help\\\")\",\"line\":1}}]\n",
+		  "" },
+	};
 	struct fake f;
-	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_normal);
-	write_file(f.batch, "queue add eth0 id 1 txq 1\n"
-			    "queue add eth0 id 12abc txq 1\n"
-			    "queue add eth0 id 2 txq 1\n");
-	run(&r, &f, "-b @");
-	expect(&r, 1, "", "vmqctl: batch line 2: queue add: id \"12abc\": not a number\n");
-	run_free(&r);
-	write_file(f.batch, "help\n");
-	run(&r, &f, "-b @");
-	expect(&r, 1, "", "vmqctl: batch line 1: help is not a batch command\n");
-	run_free(&r);
-	write_file(f.batch, "vmqctl queue show\n");
-	run(&r, &f, "-j -b @");
-	expect(&r, 1,
-	       "[{\"error\":{\"errno\":22,\"message\":\"unknown object \\\"vmqctl\\\" (try "
-	       "\\\"vmqctl help\\\")\",\"line\":1}}]\n",
-	       "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 2); /* line 1, then daemon sync */
 	;
@@ -659,20 +631,19 @@ static void test_batch_parse_error_names_line(void **state)
 
 static void test_batch_cannot_start(void **state)
 {
+	static const struct step steps[] = {
+		{ NULL, "-b /nonexistent/batch", 1, "",
+		  "vmqctl: cannot open /nonexistent/batch: No such file or directory\n" },
+		{ NULL, "-j -b /nonexistent/batch", 1,
+		  "[{\"error\":{\"errno\":2,\"message\":\"cannot open /nonexistent/batch: No such "
+		  "file or directory\"}}]\n",
+		  "" },
+	};
 	struct fake f;
-	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_normal);
-	run(&r, &f, "-b /nonexistent/batch");
-	expect(&r, 1, "", "vmqctl: cannot open /nonexistent/batch: No such file or directory\n");
-	run_free(&r);
-	run(&r, &f, "-j -b /nonexistent/batch");
-	expect(&r, 1,
-	       "[{\"error\":{\"errno\":2,\"message\":\"cannot open /nonexistent/batch: No such "
-	       "file or directory\"}}]\n",
-	       "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 }
 
@@ -778,6 +749,17 @@ static void test_doctor_exit_status(void **state)
 
 static void test_doctor_errors(void **state)
 {
+	static const struct step steps[] = {
+		{ NULL, "doctor eth0", 1, "",
+		  "vmqctl: malformed answer from vmqd: doctor's \"worst\" is not PASS, WARN or "
+		  "FAIL\n" },
+		{ NULL, "-j doctor eth0", 1,
+		  "{\"error\":{\"errno\":71,\"message\":\"malformed answer from vmqd: doctor's "
+		  "\\\"worst\\\" is not PASS, WARN or FAIL\"}}\n",
+		  "" },
+		/* no DEV: a usage error, nothing sent */
+		{ NULL, "doctor", 1, "", "vmqctl: doctor run: missing DEV\n" },
+	};
 	struct fake f;
 	struct run r;
 
@@ -785,25 +767,12 @@ static void test_doctor_errors(void **state)
 	/* a verdict vmqctl does not know: an error, not a pass */
 	fake_start(&f, answer_doctor);
 	f.worst = "MAYBE";
-	run(&r, &f, "doctor eth0");
-	expect(&r, 1, "",
-	       "vmqctl: malformed answer from vmqd: doctor's \"worst\" is not PASS, WARN or "
-	       "FAIL\n");
-	run_free(&r);
-	run(&r, &f, "-j doctor eth0");
-	expect(&r, 1,
-	       "{\"error\":{\"errno\":71,\"message\":\"malformed answer from vmqd: doctor's "
-	       "\\\"worst\\\" is not PASS, WARN or FAIL\"}}\n",
-	       "");
-	run_free(&r);
-	/* no DEV: a usage error, nothing sent */
-	run(&r, &f, "doctor");
-	expect(&r, 1, "", "vmqctl: doctor run: missing DEV\n");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 2);
 	/* a vmqd from before doctor */
-	fake_start(&f, answer_unknown_object);
+	fake_start(&f, answer_canned);
+	f.canned = UNKNOWN_DOCTOR;
 	run(&r, &f, "doctor eth0");
 	expect(&r, 1, "", "vmqctl: unknown object \"doctor\"\n");
 	run_free(&r);
@@ -1128,6 +1097,24 @@ static const char *answer_state(struct fake *f, struct json_object *req)
 
 static void test_auto_results(void **state)
 {
+	static const struct step steps[] = {
+		{ NULL, "-j queue add eth0 id auto txq any", 0, "{\"id\":5,\"txq\":3}\n", "" },
+		{ NULL, "port bind vnet0 dev eth0 queue auto vm web", 0,
+		  "vnet0: queue 6 on eth0, txq 2\n", "" },
+		{ NULL, "-j port bind vnet0 dev eth0 queue auto", 0, "{\"queue\":6,\"txq\":2}\n",
+		  "" },
+		{ NULL, "port unbind vnet0", 0, "freed queue 6\n", "" },
+		/* no choice left to vmqd: silent, like ip */
+		{ NULL, "port bind vnet0 dev eth0 queue 7", 0, "", "" },
+		{ NULL, "port bind vnet0 dev eth0 queue 7 txq 1", 1, "",
+		  "vmqctl: port bind: \"txq\" only with \"queue auto\"\n" },
+		{ NULL, "queue set eth0 id 7 txq any", 0, "queue 7 on eth0: txq 2\n", "" },
+		{ NULL, "queue set eth0 id 7 txq 1", 0, "", "" },
+		{ NULL, "dev set eth0 ports vnet*", 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n",
+		  "" },
+		{ NULL, "dev set eth0 ports none", 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n",
+		  "" },
+	};
 	struct fake f;
 	struct run r;
 
@@ -1139,37 +1126,7 @@ static void test_auto_results(void **state)
 	assert_string_equal(f.last_request,
 			    "{\"version\":1,\"object\":\"queue\",\"command\":\"add\",\"args\":{"
 			    "\"dev\":\"eth0\",\"id\":\"auto\",\"txq\":\"any\",\"vm\":\"web\"}}");
-	run(&r, &f, "-j queue add eth0 id auto txq any");
-	expect(&r, 0, "{\"id\":5,\"txq\":3}\n", "");
-	run_free(&r);
-	run(&r, &f, "port bind vnet0 dev eth0 queue auto vm web");
-	expect(&r, 0, "vnet0: queue 6 on eth0, txq 2\n", "");
-	run_free(&r);
-	run(&r, &f, "-j port bind vnet0 dev eth0 queue auto");
-	expect(&r, 0, "{\"queue\":6,\"txq\":2}\n", "");
-	run_free(&r);
-	run(&r, &f, "port unbind vnet0");
-	expect(&r, 0, "freed queue 6\n", "");
-	run_free(&r);
-	/* no choice left to vmqd: silent, like ip */
-	run(&r, &f, "port bind vnet0 dev eth0 queue 7");
-	expect(&r, 0, "", "");
-	run_free(&r);
-	run(&r, &f, "port bind vnet0 dev eth0 queue 7 txq 1");
-	expect(&r, 1, "", "vmqctl: port bind: \"txq\" only with \"queue auto\"\n");
-	run_free(&r);
-	run(&r, &f, "queue set eth0 id 7 txq any");
-	expect(&r, 0, "queue 7 on eth0: txq 2\n", "");
-	run_free(&r);
-	run(&r, &f, "queue set eth0 id 7 txq 1");
-	expect(&r, 0, "", "");
-	run_free(&r);
-	run(&r, &f, "dev set eth0 ports vnet*");
-	expect(&r, 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n", "");
-	run_free(&r);
-	run(&r, &f, "dev set eth0 ports none");
-	expect(&r, 0, "bound vnet0 to eth0\nbound vnet1 to eth0\n", "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	assert_string_equal(f.last_request,
 			    "{\"version\":1,\"object\":\"dev\",\"command\":\"set\",\"args\":{"
 			    "\"dev\":\"eth0\",\"ports\":\"\"}}");
@@ -1179,34 +1136,27 @@ static void test_auto_results(void **state)
 
 static void test_save(void **state)
 {
+	static const struct step steps[] = {
+		{ NULL, "save", 0, SAVED_LINES, "" },
+		{ NULL, "daemon save", 0, SAVED_LINES, "" },
+		{ NULL, "-j save", 0,
+		  "{\"requests\":[{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":"
+		  "\"eth0\",\"default_txq\":\"auto\",\"mark_mask\":65535,\"queues\":4096}},"
+		  "{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\",\"id\":5,"
+		  "\"txq\":3,\"vm\":\"web\",\"placement\":\"auto\",\"owner\":\"port\"}},"
+		  "{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":\"eth1\"},"
+		  "\"pending\":true},"
+		  "{\"object\":\"port\",\"command\":\"bind\",\"args\":{\"port\":\"vnet0\",\"dev\":"
+		  "\"eth0\",\"queue\":5}}]}\n",
+		  "" },
+		/* in a batch, save and apply are not commands */
+		{ "save\n", "-b @", 1, "", "vmqctl: batch line 1: save is not a batch command\n" },
+	};
 	struct fake f;
-	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_state);
-	run(&r, &f, "save");
-	expect(&r, 0, SAVED_LINES, "");
-	run_free(&r);
-	run(&r, &f, "daemon save");
-	expect(&r, 0, SAVED_LINES, "");
-	run_free(&r);
-	run(&r, &f, "-j save");
-	expect(&r, 0,
-	       "{\"requests\":[{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":"
-	       "\"eth0\",\"default_txq\":\"auto\",\"mark_mask\":65535,\"queues\":4096}},"
-	       "{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\",\"id\":5,"
-	       "\"txq\":3,\"vm\":\"web\",\"placement\":\"auto\",\"owner\":\"port\"}},"
-	       "{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"dev\":\"eth1\"},"
-	       "\"pending\":true},"
-	       "{\"object\":\"port\",\"command\":\"bind\",\"args\":{\"port\":\"vnet0\",\"dev\":"
-	       "\"eth0\",\"queue\":5}}]}\n",
-	       "");
-	run_free(&r);
-	/* in a batch, save and apply are not commands */
-	write_file(f.batch, "save\n");
-	run(&r, &f, "-b @");
-	expect(&r, 1, "", "vmqctl: batch line 1: save is not a batch command\n");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 3);
 }
@@ -1240,25 +1190,18 @@ static void test_batch_sync_edges(void **state)
 /* vmqctl save | vmqctl apply --dry-run -: nothing to do. */
 static void test_apply_no_change(void **state)
 {
+	static const struct step steps[] = {
+		{ SAVED_LINES, "apply --dry-run @", 0, "# no change\n", "" },
+		{ NULL, "apply @ --prune --dry-run", 0, "# no change\n", "" },
+		{ NULL, "-j apply --dry-run @", 0, "{\"steps\":[],\"kept\":0}\n", "" },
+		/* for real: nothing sent but daemon save, not even a sync */
+		{ NULL, "apply @", 0, "", "" },
+	};
 	struct fake f;
-	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_state);
-	write_file(f.batch, SAVED_LINES);
-	run(&r, &f, "apply --dry-run @");
-	expect(&r, 0, "# no change\n", "");
-	run_free(&r);
-	run(&r, &f, "apply @ --prune --dry-run");
-	expect(&r, 0, "# no change\n", "");
-	run_free(&r);
-	run(&r, &f, "-j apply --dry-run @");
-	expect(&r, 0, "{\"steps\":[],\"kept\":0}\n", "");
-	run_free(&r);
-	/* for real: nothing sent but daemon save, not even a sync */
-	run(&r, &f, "apply @");
-	expect(&r, 0, "", "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 4);
 	assert_string_equal(
@@ -1268,38 +1211,36 @@ static void test_apply_no_change(void **state)
 
 static void test_apply_runs_plan(void **state)
 {
+	static const struct step steps[] = {
+		{ "dev attach eth0\n"
+		  "port bind vnet9 dev eth0 queue 9\n"
+		  "queue add eth0 id 9 txq 1 vm db\n",
+		  "apply --dry-run @", 0,
+		  "queue add eth0 id 9 txq 1 vm db\n"
+		  "port bind vnet9 dev eth0 queue 9\n"
+		  "# kept: 3 objects vmqd has and FILE lacks (--prune removes them)\n",
+		  "" },
+		{ NULL, "apply --prune --dry-run @", 0,
+		  "port unbind vnet0\n"
+		  "dev detach eth1\n"
+		  "queue add eth0 id 9 txq 1 vm db\n"
+		  "port bind vnet9 dev eth0 queue 9\n",
+		  "" },
+		{ NULL, "-j apply --dry-run @", 0,
+		  "{\"steps\":[{\"op\":\"add\",\"line\":\"queue add eth0 id 9 txq 1 vm db\","
+		  "\"request\":{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":"
+		  "\"eth0\","
+		  "\"id\":9,\"txq\":1,\"vm\":\"db\"}}},{\"op\":\"add\",\"line\":\"port bind vnet9 "
+		  "dev eth0 queue 9\",\"request\":{\"object\":\"port\",\"command\":\"bind\","
+		  "\"args\":{\"port\":\"vnet9\",\"dev\":\"eth0\",\"queue\":9}}}],\"kept\":3}\n",
+		  "" },
+	};
 	struct fake f;
 	struct run r;
 
 	(void)state;
 	fake_start(&f, answer_state);
-	write_file(f.batch, "dev attach eth0\n"
-			    "port bind vnet9 dev eth0 queue 9\n"
-			    "queue add eth0 id 9 txq 1 vm db\n");
-	run(&r, &f, "apply --dry-run @");
-	expect(&r, 0,
-	       "queue add eth0 id 9 txq 1 vm db\n"
-	       "port bind vnet9 dev eth0 queue 9\n"
-	       "# kept: 3 objects vmqd has and FILE lacks (--prune removes them)\n",
-	       "");
-	run_free(&r);
-	run(&r, &f, "apply --prune --dry-run @");
-	expect(&r, 0,
-	       "port unbind vnet0\n"
-	       "dev detach eth1\n"
-	       "queue add eth0 id 9 txq 1 vm db\n"
-	       "port bind vnet9 dev eth0 queue 9\n",
-	       "");
-	run_free(&r);
-	run(&r, &f, "-j apply --dry-run @");
-	expect(&r, 0,
-	       "{\"steps\":[{\"op\":\"add\",\"line\":\"queue add eth0 id 9 txq 1 vm db\","
-	       "\"request\":{\"object\":\"queue\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\","
-	       "\"id\":9,\"txq\":1,\"vm\":\"db\"}}},{\"op\":\"add\",\"line\":\"port bind vnet9 "
-	       "dev eth0 queue 9\",\"request\":{\"object\":\"port\",\"command\":\"bind\","
-	       "\"args\":{\"port\":\"vnet9\",\"dev\":\"eth0\",\"queue\":9}}}],\"kept\":3}\n",
-	       "");
-	run_free(&r);
+	RUN_STEPS(&f, steps);
 	fake_stop(&f);
 	assert_int_equal(f.requests, 3); /* daemon save, three times */
 
