@@ -182,7 +182,7 @@ int vmq_queue_meta_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_me
 int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id);
 int vmq_queue_meta_read_all(const struct vmq_dev *dev, struct vmq_queue_meta *metas, bool *present);
-int vmq_queue_meta_store(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
+int vmq_queue_meta_update(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_group_read(const struct vmq_dev *dev, __u32 gid, struct vmq_group_entry *group);
 int vmq_group_write(const struct vmq_dev *dev, __u32 gid, const __u16 *txqs, __u16 ntxqs);
 int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);

@@ -146,7 +146,7 @@ int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_q
 }
 
 /* Keeps an entry only while it says something: names, or a flag. */
-int vmq_queue_meta_store(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta)
+int vmq_queue_meta_update(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta)
 {
 	if (meta->vm[0] || meta->name[0] || meta->flags)
 		return vmq_queue_meta_write(dev, id, meta);

@@ -108,13 +108,13 @@ static int parse_default_txq(struct json_object *args, const char *name, unsigne
 		return 0;
 	if (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "auto"))
 		return 0;
-	err = req_u32(args, "default_txq", VMQ_TXQ_MAX - 1, "dev attach", r, &txq);
+	err = vmqd_req_u32(args, "default_txq", VMQ_TXQ_MAX - 1, "dev attach", r, &txq);
 	if (err)
 		return err;
 	if (txq >= limit)
-		return reply_error(r, ERANGE,
-				   "dev %s: default-txq %u out of range (%s has %u TX queues)",
-				   name, txq, name, ntxqs);
+		return vmqd_reply_error(r, ERANGE,
+					"dev %s: default-txq %u out of range (%s has %u TX queues)",
+					name, txq, name, ntxqs);
 	e->state = VMQ_QUEUE_TXQ;
 	e->target = (__u16)txq;
 	return 0;
@@ -129,7 +129,7 @@ static int req_force(struct json_object *args, const char *what, struct vmqd_rep
 	if (!json_object_object_get_ex(args, "force", &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return reply_error(r, EINVAL, "%s: force must be true or false", what);
+		return vmqd_reply_error(r, EINVAL, "%s: force must be true or false", what);
 	*force = json_object_get_boolean(v);
 	return 0;
 }
@@ -148,17 +148,17 @@ static int dev_reattach(struct vmqd_dev *dev, bool force, const char *what, stru
 	int err;
 
 	if (dev->missing || !vmq_dev_is_tcx(&dev->dp))
-		return reply_error(r, EEXIST, "%s: already attached", what);
+		return vmqd_reply_error(r, EEXIST, "%s: already attached", what);
 	err = vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain);
 	if (err && err != -ENOENT)
-		return reply_error(r, -err, "%s: cannot read its tcx egress chain: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read its tcx egress chain: %s", what,
+					strerror(-err));
 	if (!err && !pos)
-		return reply_error(r, EEXIST, "%s: already attached, first in its tcx egress chain",
-				   what);
+		return vmqd_reply_error(
+			r, EEXIST, "%s: already attached, first in its tcx egress chain", what);
 	if (!err && !force) {
 		vmq_prog_name(first, prog, sizeof(prog));
-		return reply_error(
+		return vmqd_reply_error(
 			r, EBUSY,
 			"%s: already attached, but tcx program %u (%s) runs before vmq's "
 			"link (position %u of %u): it asked to run first; \"force\" puts "
@@ -168,8 +168,8 @@ static int dev_reattach(struct vmqd_dev *dev, bool force, const char *what, stru
 	/* Not in the chain at all (its link went away): attach it again. */
 	err = err ? vmq_dev_attach(&dev->dp) : vmq_dev_attach_first(&dev->dp);
 	if (err)
-		return reply_error(r, -err, "%s: cannot put vmq's tcx link first: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot put vmq's tcx link first: %s", what,
+					strerror(-err));
 	log_info("%s: vmq's tcx link is first in the egress chain again", what);
 	r->result = dev_json(dev);
 	return 0;
@@ -187,7 +187,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	bool xps_saved = false, attached = false, force = false;
 	int err;
 
-	err = req_ifname(args, "dev", "dev attach", r, &name);
+	err = vmqd_req_ifname(args, "dev", "dev attach", r, &name);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", name);
@@ -199,92 +199,95 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return dev_reattach(dev, force, what, r);
 	ifindex = if_nametoindex(name);
 	if (!ifindex)
-		return reply_error(r, ENODEV, "%s: no such device", what);
+		return vmqd_reply_error(r, ENODEV, "%s: no such device", what);
 	/* Its hook and an uplink's would share one clsact, and the port
 	 * program stamps what the uplink's reads: one role per device. */
 	if (d->ports.map_fd >= 0 && !vmq_port_get(&d->ports, ifindex, &port))
-		return reply_error(r, EINVAL, "%s: is a bound VM port (port unbind %s first)", what,
-				   name);
+		return vmqd_reply_error(r, EINVAL, "%s: is a bound VM port (port unbind %s first)",
+					what, name);
 	err = vmq_netdev_txqs(name, &ntxqs);
 	if (err)
-		return reply_error(r, -err, "%s: cannot count its TX queues: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot count its TX queues: %s", what,
+					strerror(-err));
 	/* One TX queue leaves nothing to steer (lo, most virtual devices). */
 	if (ntxqs < 2)
-		return reply_error(r, EINVAL, "%s: not multiqueue (%u TX queue%s)", what, ntxqs,
-				   ntxqs == 1 ? "" : "s");
+		return vmqd_reply_error(r, EINVAL, "%s: not multiqueue (%u TX queue%s)", what,
+					ntxqs, ntxqs == 1 ? "" : "s");
 	if (ntxqs > VMQ_TXQ_MAX)
-		return reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
-				   ntxqs, VMQ_TXQ_MAX);
+		return vmqd_reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
+					ntxqs, VMQ_TXQ_MAX);
 	err = parse_default_txq(args, name, ntxqs, vmqd_txq_limit(d, ntxqs), r, &def);
-	if (!err && req_has(args, "mark_mask")) {
-		err = req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
+	if (!err && vmqd_req_has(args, "mark_mask")) {
+		err = vmqd_req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
 		if (!err && !vmq_mask_valid(opts.mark_mask))
-			err = reply_error(r, EINVAL,
-					  "%s: mark-mask 0x%x must be one run of set bits", what,
-					  opts.mark_mask);
+			err = vmqd_reply_error(r, EINVAL,
+					       "%s: mark-mask 0x%x must be one run of set bits",
+					       what, opts.mark_mask);
 	}
-	if (!err && req_has(args, "queues")) {
+	if (!err && vmqd_req_has(args, "queues")) {
 		/* 1 is a map holding only the default queue: allowed, if odd. */
-		err = req_u32_range(args, "queues", 1, VMQ_QUEUES_MAX, what, r, &opts.nr_queues);
+		err = vmqd_req_u32_range(args, "queues", 1, VMQ_QUEUES_MAX, what, r,
+					 &opts.nr_queues);
 	}
 	if (err)
 		return err;
 	/* A queue ID must fit the mask's bits, or two IDs would share a mark. */
 	if (opts.mark_mask && opts.nr_queues > vmq_mask_ids(opts.mark_mask))
-		return reply_error(r, ERANGE, "%s: queues %u do not fit mark-mask 0x%x (%u IDs)",
-				   what, opts.nr_queues, opts.mark_mask,
-				   vmq_mask_ids(opts.mark_mask));
+		return vmqd_reply_error(
+			r, ERANGE, "%s: queues %u do not fit mark-mask 0x%x (%u IDs)", what,
+			opts.nr_queues, opts.mark_mask, vmq_mask_ids(opts.mark_mask));
 	if (opts.mark_mask && !opts.nr_queues && vmq_mask_ids(opts.mark_mask) < VMQ_QUEUES_DEFAULT)
 		opts.nr_queues = vmq_mask_ids(opts.mark_mask);
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
-		return reply_error(r, ENOMEM, "%s: out of memory", what);
+		return vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
 	opts.obj_path = d->bpf_object;
 	err = vmq_dev_load(&dev->dp, d->bpffs_dir, name, &opts);
 	if (err) {
 		if (err == -EEXIST) {
-			reply_error(r, EEXIST, "%s: pins already exist under %s", what,
-				    dev->dp.pin_dir);
+			vmqd_reply_error(r, EEXIST, "%s: pins already exist under %s", what,
+					 dev->dp.pin_dir);
 			free(dev);
 			return -EEXIST;
 		}
 		free(dev);
-		return reply_error(r, -err, "%s: cannot load the data plane (pins under %s/): %s",
-				   what, d->bpffs_dir, strerror(-err));
+		return vmqd_reply_error(r, -err,
+					"%s: cannot load the data plane (pins under %s/): %s", what,
+					d->bpffs_dir, strerror(-err));
 	}
 	err = vmq_queue_write(&dev->dp, VMQ_DEFAULT_QUEUE, def);
 	vmq_fault_point("default queue set");
 	if (err) {
-		reply_error(r, -err, "%s: cannot set the default queue: %s", what, strerror(-err));
+		vmqd_reply_error(r, -err, "%s: cannot set the default queue: %s", what,
+				 strerror(-err));
 		goto undo;
 	}
 	/* XPS outranks queue_mapping (kernel-notes, general 2): clear it while we steer. */
 	err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
 	xps_saved = true;
 	if (err) {
-		reply_error(r, -err, "%s: cannot clear XPS: %s", what, strerror(-err));
+		vmqd_reply_error(r, -err, "%s: cannot clear XPS: %s", what, strerror(-err));
 		goto undo;
 	}
 	err = vmq_dev_attach(&dev->dp);
 	if (err == -EOPNOTSUPP) {
-		reply_error(
+		vmqd_reply_error(
 			r, EOPNOTSUPP,
 			"%s: has an ingress qdisc, which has no egress hook; vmq needs clsact "
 			"in its place (tc qdisc del dev %s ingress; tc qdisc add dev %s clsact)",
 			what, name, name);
 		goto undo;
 	} else if (err) {
-		reply_error(r, -err, "%s: cannot attach to its egress (tcx or clsact): %s", what,
-			    strerror(-err));
+		vmqd_reply_error(r, -err, "%s: cannot attach to its egress (tcx or clsact): %s",
+				 what, strerror(-err));
 		goto undo;
 	}
 	attached = true;
 	dev->ntxqs = ntxqs;
 	err = vmqd_add_dev(d, dev);
 	if (err) {
-		reply_error(r, ENOMEM, "%s: out of memory", what);
+		vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
 		goto undo;
 	}
 	log_info("%s: attached on %s (%u TX queues, %u queue IDs, mark mask 0x%08x, XPS cleared "
@@ -325,7 +328,7 @@ static bool forget_pending(struct vmqd *d, struct json_object *args, struct vmqd
 static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmqd_dev *dev;
-	int err = req_dev(d, args, "dev detach", r, &dev);
+	int err = vmqd_req_dev(d, args, "dev detach", r, &dev);
 
 	if (err == -ENODEV && forget_pending(d, args, r))
 		return 0;
@@ -334,8 +337,8 @@ static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	/* The uplink first: if that fails, nothing has changed. */
 	err = vmq_dev_detach(&dev->dp);
 	if (err)
-		return reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,
+					strerror(-err));
 	/* Its ports have nothing left to stamp for; a stale stamp does no harm. */
 	err = vmqd_unbind_uplink_ports(d, dev);
 	if (err)
@@ -357,8 +360,8 @@ static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply 
 	struct json_object *list = json_object_new_array();
 	struct vmqd_dev *only = NULL;
 
-	if (req_has(args, "dev")) {
-		int err = req_dev(d, args, "dev show", r, &only);
+	if (vmqd_req_has(args, "dev")) {
+		int err = vmqd_req_dev(d, args, "dev show", r, &only);
 
 		if (err) {
 			json_object_put(list);
@@ -442,7 +445,7 @@ int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path,
 	return 0;
 fail:
 	if (r)
-		return reply_error(r, -err, "%s", msg);
+		return vmqd_reply_error(r, -err, "%s", msg);
 	log_err("%s", msg);
 	return err;
 }
@@ -459,13 +462,14 @@ static int trusted_object(const char *path, const char *ifname, struct vmqd_repl
 	char *slash;
 
 	if (stat(path, &st))
-		return reply_error(r, errno, "dev %s: object %s: %s", ifname, path,
-				   strerror(errno));
+		return vmqd_reply_error(r, errno, "dev %s: object %s: %s", ifname, path,
+					strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return reply_error(r, EPERM,
-				   "dev %s: object %s: must be a regular file owned by root and "
-				   "writable by root only",
-				   ifname, path);
+		return vmqd_reply_error(
+			r, EPERM,
+			"dev %s: object %s: must be a regular file owned by root and "
+			"writable by root only",
+			ifname, path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash == dir)
@@ -474,10 +478,11 @@ static int trusted_object(const char *path, const char *ifname, struct vmqd_repl
 		*slash = '\0';
 	if (stat(dir, &st) || st.st_uid != 0 ||
 	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
-		return reply_error(r, EPERM,
-				   "dev %s: object %s: its directory must be owned by root and "
-				   "writable by root only",
-				   ifname, path);
+		return vmqd_reply_error(
+			r, EPERM,
+			"dev %s: object %s: its directory must be owned by root and "
+			"writable by root only",
+			ifname, path);
 	return 0;
 }
 
@@ -488,18 +493,18 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	struct vmqd_dev *dev;
 	const char *obj = NULL;
 	unsigned int ports = 0;
-	int err = req_dev(d, args, "dev upgrade", r, &dev), perr;
+	int err = vmqd_req_dev(d, args, "dev upgrade", r, &dev), perr;
 
 	if (err)
 		return err;
-	if (req_has(args, "object")) {
+	if (vmqd_req_has(args, "object")) {
 		struct json_object *v = json_object_object_get(args, "object");
 
 		obj = json_object_get_string(v);
 		if (!json_object_is_type(v, json_type_string) || obj[0] != '/')
-			return reply_error(r, EINVAL,
-					   "dev %s: object must be an absolute file name",
-					   dev->dp.ifname);
+			return vmqd_reply_error(r, EINVAL,
+						"dev %s: object must be an absolute file name",
+						dev->dp.ifname);
 		err = trusted_object(obj, dev->dp.ifname, r);
 		if (err)
 			return err;

@@ -448,7 +448,7 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	struct vmq_queue_entry *entries = NULL;
 	struct vmqd_dev *dev;
 	unsigned int ntxqs = 0;
-	int err = req_dev(d, args, "doctor", r, &dev);
+	int err = vmqd_req_dev(d, args, "doctor", r, &dev);
 
 	if (err) {
 		json_object_put(rep.checks);
@@ -466,7 +466,8 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	if (!entries || vmq_queue_read_all(&dev->dp, entries)) {
 		json_object_put(rep.checks);
 		free(entries);
-		return reply_error(r, EIO, "doctor %s: cannot read its queues", dev->dp.ifname);
+		return vmqd_reply_error(r, EIO, "doctor %s: cannot read its queues",
+					dev->dp.ifname);
 	}
 	check_pins(&rep, dev);
 	check_hook(&rep, dev);

@@ -32,8 +32,8 @@ static int ports_ready(struct vmqd *d, struct vmqd_reply *r, const char *what)
 		return 0;
 	err = vmq_ports_open(&d->ports, d->bpffs_dir);
 	if (err)
-		return reply_error(r, -err, "%s: cannot load the port program: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot load the port program: %s", what,
+					strerror(-err));
 	return 0;
 }
 
@@ -78,14 +78,14 @@ int vmqd_ports_upgrade(struct vmqd *d, unsigned int *upgraded)
 static int req_port(struct json_object *args, const char *cmd, char *what, size_t size,
 		    struct vmqd_reply *r, const char **port, unsigned int *ifindex)
 {
-	int err = req_ifname(args, "port", cmd, r, port);
+	int err = vmqd_req_ifname(args, "port", cmd, r, port);
 
 	if (err)
 		return err;
 	snprintf(what, size, "port %s", *port);
 	*ifindex = if_nametoindex(*port);
 	if (!*ifindex)
-		return reply_error(r, ENODEV, "%s: no such device", what);
+		return vmqd_reply_error(r, ENODEV, "%s: no such device", what);
 	return 0;
 }
 
@@ -183,14 +183,14 @@ static int check_txq_arg(struct vmqd *d, struct json_object *args, struct vmqd_d
 	if (!json_object_object_get_ex(args, "txq", &v) ||
 	    (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "any")))
 		return 0;
-	err = req_u32(args, "txq", 0xffffffffU, what, r, &n);
+	err = vmqd_req_u32(args, "txq", 0xffffffffU, what, r, &n);
 	if (!err)
-		err = dev_txqs(uplink, r, what, &ntxqs);
+		err = vmqd_dev_txqs(uplink, r, what, &ntxqs);
 	if (err)
 		return err;
 	if (n >= vmqd_txq_limit(d, ntxqs))
-		return reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)", what,
-				   n, uplink->dp.ifname, ntxqs);
+		return vmqd_reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)",
+					what, n, uplink->dp.ifname, ntxqs);
 	return 0;
 }
 
@@ -217,21 +217,21 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 		if (err)
 			return err;
 		/* The policy bound it before the hook said whose VM it is. */
-		if (!req_has(args, "vm"))
+		if (!vmqd_req_has(args, "vm"))
 			return 0;
-		err = req_name(args, "vm", VMQ_NAME_MAX, what, r, &vm);
+		err = vmqd_req_name(args, "vm", VMQ_NAME_MAX, what, r, &vm);
 		if (!err && !vmq_queue_meta_read(&uplink->dp, *id, &meta) && strcmp(meta.vm, vm)) {
 			snprintf(meta.vm, sizeof(meta.vm), "%s", vm);
-			err = vmq_queue_meta_store(&uplink->dp, *id, &meta);
+			err = vmq_queue_meta_update(&uplink->dp, *id, &meta);
 			if (err)
-				return reply_error(r, -err, "%s: cannot label queue %u: %s", what,
-						   *id, strerror(-err));
+				return vmqd_reply_error(r, -err, "%s: cannot label queue %u: %s",
+							what, *id, strerror(-err));
 		}
 		return err;
 	}
 	qargs = json_object_new_object();
 	if (!qargs)
-		return reply_error(r, ENOMEM, "%s: out of memory", what);
+		return vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
 	json_object_object_add(qargs, "dev", json_object_new_string(uplink->dp.ifname));
 	json_object_object_add(qargs, "id", json_object_new_string("auto"));
 	if (json_object_object_get_ex(args, "txq", &v))
@@ -247,7 +247,7 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 		char msg[sizeof(r->message)];
 
 		memcpy(msg, r->message, sizeof(msg));
-		reply_error(r, r->err, "%s: %.190s", what, msg);
+		vmqd_reply_error(r, r->err, "%s: %.190s", what, msg);
 	}
 	return err;
 }
@@ -269,26 +269,29 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return err;
 	if (vmqd_find_dev(d, port))
-		return reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port", what);
+		return vmqd_reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port",
+					what);
 	if (is_loopback(port))
-		return reply_error(r, EINVAL, "%s: is the loopback device, not a VM port", what);
-	err = req_dev(d, args, what, r, &uplink);
+		return vmqd_reply_error(r, EINVAL, "%s: is the loopback device, not a VM port",
+					what);
+	err = vmqd_req_dev(d, args, what, r, &uplink);
 	if (err)
 		return err;
 	auto_queue = json_object_object_get_ex(args, "queue", &v) &&
 		     json_object_is_type(v, json_type_string) &&
 		     !strcmp(json_object_get_string(v), "auto");
-	if (!auto_queue && (req_has(args, "txq") || req_has(args, "vm")))
-		return reply_error(r, EINVAL, "%s: txq and vm go with \"queue auto\" only", what);
+	if (!auto_queue && (vmqd_req_has(args, "txq") || vmqd_req_has(args, "vm")))
+		return vmqd_reply_error(r, EINVAL, "%s: txq and vm go with \"queue auto\" only",
+					what);
 	if (!auto_queue) {
-		err = req_u32(args, "queue", 0xffffffffU, what, r, &id);
+		err = vmqd_req_u32(args, "queue", 0xffffffffU, what, r, &id);
 		if (err)
 			return err;
 		/* A saved stale binding is restored stale: its queue may come back. */
 		if (id >= uplink->dp.nr_queues || vmq_queue_read(&uplink->dp, id, &q) ||
 		    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE && !d->replaying))
-			return reply_error(r, ENOENT, "%s: queue %u does not exist on %s", what, id,
-					   uplink->dp.ifname);
+			return vmqd_reply_error(r, ENOENT, "%s: queue %u does not exist on %s",
+						what, id, uplink->dp.ifname);
 	}
 	err = ports_ready(d, r, what);
 	if (err)
@@ -296,7 +299,8 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	had_old = !vmq_port_get(&d->ports, ifindex, &old);
 	err = vmq_port_mode(ifindex, &uplink->dp, &why);
 	if (err)
-		return reply_error(r, -err, "%s: cannot read its master: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read its master: %s", what,
+					strerror(-err));
 	if (auto_queue) {
 		err = bind_auto_queue(d, args, uplink, had_old ? &old : NULL, what, r, &id,
 				      &reused);
@@ -308,7 +312,7 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err) {
 		if (auto_queue && !reused)
 			vmqd_queue_free(uplink, id);
-		return reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
 	}
 	/* Rebound elsewhere: the queue it owned has nobody left. */
 	if (had_old && (old.queue_id != id || old.uplink_ifindex != (__u32)uplink->dp.ifindex))
@@ -386,9 +390,9 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	}
 	err = vmqd_port_release(d, ifindex, &freed);
 	if (err == -ENOENT)
-		return reply_error(r, ENOENT, "%s: not bound", what);
+		return vmqd_reply_error(r, ENOENT, "%s: not bound", what);
 	if (err)
-		return reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
 	log_info("%s: unbound%s", what, freed ? ", its queue freed" : "");
 	r->result = json_object_new_object();
 	if (freed)
@@ -482,8 +486,8 @@ static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	struct show_ctx ctx = { .d = d };
 	int err = 0;
 
-	if (req_has(args, "dev"))
-		err = req_ifname(args, "dev", "port show", r, &ctx.only_dev);
+	if (vmqd_req_has(args, "dev"))
+		err = vmqd_req_ifname(args, "dev", "port show", r, &ctx.only_dev);
 	if (err)
 		return err;
 	vmqd_prune_ports(d);
@@ -492,7 +496,7 @@ static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		err = vmq_port_for_each(&d->ports, port_json, &ctx);
 	if (err) {
 		json_object_put(ctx.list);
-		return reply_error(r, -err, "port show: %s", strerror(-err));
+		return vmqd_reply_error(r, -err, "port show: %s", strerror(-err));
 	}
 	r->result = json_object_new_object();
 	json_object_object_add(r->result, "ports", ctx.list);

@@ -41,7 +41,7 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64(id));
-		json_entry_target(&entries[id], o);
+		vmqd_json_entry_target(&entries[id], o);
 		/* Metadata counts only with a live entry: a queue add writes it
 		 * first, a queue del drops it last. */
 		if ((entries[id].state != VMQ_QUEUE_FREE || id == VMQ_DEFAULT_QUEUE) &&
@@ -49,7 +49,7 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 			if (meta.vm[0])
 				json_object_object_add(o, "vm", json_object_new_string(meta.vm));
 			if (meta.flags & VMQ_META_F_DEGRADED)
-				json_degraded(&meta, o);
+				vmqd_json_degraded(&meta, o);
 		}
 		counter_json(s->packets, s->bytes, o);
 		json_object_object_add(o, "fallback_packets",
@@ -177,13 +177,13 @@ static int stats_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	const char *failed = "";
 	int err = 0;
 
-	if (req_has(args, "dev"))
-		err = req_dev(d, args, "stats", r, &only);
+	if (vmqd_req_has(args, "dev"))
+		err = vmqd_req_dev(d, args, "stats", r, &only);
 	if (err)
 		return err;
 	err = vmqd_stats_collect(d, only, &r->result, &failed);
 	if (err)
-		return reply_error(r, -err, "stats on %s: %s", failed, strerror(-err));
+		return vmqd_reply_error(r, -err, "stats on %s: %s", failed, strerror(-err));
 	return 0;
 }
 

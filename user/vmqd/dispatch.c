@@ -35,7 +35,7 @@ static int daemon_save(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	(void)args;
 	err = vmqd_state_snapshot(d, &requests);
 	if (err)
-		return reply_error(r, -err, "daemon save: %s", strerror(-err));
+		return vmqd_reply_error(r, -err, "daemon save: %s", strerror(-err));
 	r->result = json_object_new_object();
 	json_object_object_add(r->result, "requests", requests);
 	return 0;
@@ -47,11 +47,11 @@ static int daemon_sync(struct vmqd *d, struct json_object *args, struct vmqd_rep
 
 	(void)args;
 	if (!d->state_dir)
-		return reply_error(r, EOPNOTSUPP, "daemon sync: vmqd keeps no state file");
+		return vmqd_reply_error(r, EOPNOTSUPP, "daemon sync: vmqd keeps no state file");
 	err = vmqd_state_flush(d, true);
 	if (err)
-		return reply_error(r, -err, "daemon sync: cannot write %s/%s: %s", d->state_dir,
-				   VMQD_STATE_FILE, strerror(-err));
+		return vmqd_reply_error(r, -err, "daemon sync: cannot write %s/%s: %s",
+					d->state_dir, VMQD_STATE_FILE, strerror(-err));
 	r->result = json_object_new_object();
 	return 0;
 }
@@ -103,13 +103,13 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 	if (!json_object_object_get_ex(req, "version", &version) ||
 	    !json_object_is_type(version, json_type_int) ||
 	    json_object_get_int(version) != VMQ_PROTO_VERSION)
-		return reply_error(r, EPROTO, "request: protocol version must be %d",
-				   VMQ_PROTO_VERSION);
+		return vmqd_reply_error(r, EPROTO, "request: protocol version must be %d",
+					VMQ_PROTO_VERSION);
 	if (!object || !command)
-		return reply_error(r, EINVAL, "request: object and command must be strings");
+		return vmqd_reply_error(r, EINVAL, "request: object and command must be strings");
 	if (json_object_object_get_ex(req, "args", &args) &&
 	    !json_object_is_type(args, json_type_object))
-		return reply_error(r, EINVAL, "request: args must be an object");
+		return vmqd_reply_error(r, EINVAL, "request: args must be an object");
 	for (const struct vmqd_object *o = vmqd_objects; o->name; o++) {
 		const struct vmqd_command *c;
 		char what[64];
@@ -120,30 +120,30 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 		for (c = o->commands; c->name && strcmp(c->name, command); c++)
 			;
 		if (!c->name) {
-			char q[REQ_QUOTE_SIZE];
+			char q[VMQD_REQ_QUOTE_SIZE];
 
-			return reply_error(r, EINVAL, "%s: unknown command \"%s\"", object,
-					   req_quote(command, q, sizeof(q)));
+			return vmqd_reply_error(r, EINVAL, "%s: unknown command \"%s\"", object,
+						vmqd_req_quote(command, q, sizeof(q)));
 		}
 		snprintf(what, sizeof(what), "%s %s", object, command);
 		if (d->read_only && !read_only_allowed(what))
-			return reply_error(r, EPERM,
-					   "%s: permission denied: read-only access (vmqd "
-					   "--read-group); changes need root or vmqd --group",
-					   what);
+			return vmqd_reply_error(r, EPERM,
+						"%s: permission denied: read-only access (vmqd "
+						"--read-group); changes need root or vmqd --group",
+						what);
 		if (!args) {
 			args = json_object_new_object();
 			json_object_object_add(req, "args", args);
 		}
-		err = req_check_keys(args, c->keys, what, r);
+		err = vmqd_req_check_keys(args, c->keys, what, r);
 		*cmd = c;
 		return err ? err : c->handler(d, args, r);
 	}
 	{
-		char q[REQ_QUOTE_SIZE];
+		char q[VMQD_REQ_QUOTE_SIZE];
 
-		return reply_error(r, EINVAL, "unknown object \"%s\"",
-				   req_quote(object, q, sizeof(q)));
+		return vmqd_reply_error(r, EINVAL, "unknown object \"%s\"",
+					vmqd_req_quote(object, q, sizeof(q)));
 	}
 }
 
@@ -194,10 +194,10 @@ static struct json_object *handle(struct vmqd *d, struct json_object *req, const
 	struct vmqd_reply r = {};
 
 	if (!req)
-		reply_error(&r, EINVAL, "request: not valid JSON%s%s", bad_json ? ": " : "",
-			    bad_json ? bad_json : "");
+		vmqd_reply_error(&r, EINVAL, "request: not valid JSON%s%s", bad_json ? ": " : "",
+				 bad_json ? bad_json : "");
 	else if (!json_object_is_type(req, json_type_object))
-		reply_error(&r, EINVAL, "request: not a JSON object");
+		vmqd_reply_error(&r, EINVAL, "request: not a JSON object");
 	else if (!run(d, req, &r) && d->state_dirty && wants_sync(req))
 		vmqd_state_flush(d, false);
 	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));

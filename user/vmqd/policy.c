@@ -94,15 +94,15 @@ void vmqd_links_sweep(struct vmqd *d)
 static int check_policy(const char *s, size_t len, const char *what, struct vmqd_reply *r)
 {
 	if (len >= VMQD_PORTS_POLICY_MAX || strlen(s) != len)
-		return reply_error(r, EINVAL, "%s: ports must be at most %d bytes", what,
-				   VMQD_PORTS_POLICY_MAX - 1);
+		return vmqd_reply_error(r, EINVAL, "%s: ports must be at most %d bytes", what,
+					VMQD_PORTS_POLICY_MAX - 1);
 	for (size_t i = 0; i < len; i++) {
 		if (!isgraph((unsigned char)s[i]) || s[i] == '/')
-			return reply_error(r, EINVAL,
-					   "%s: ports has a space, '/' or non-printable byte",
-					   what);
+			return vmqd_reply_error(r, EINVAL,
+						"%s: ports has a space, '/' or non-printable byte",
+						what);
 		if (s[i] == ',' && (i == 0 || i + 1 == len || s[i + 1] == ','))
-			return reply_error(r, EINVAL, "%s: ports has an empty pattern", what);
+			return vmqd_reply_error(r, EINVAL, "%s: ports has an empty pattern", what);
 	}
 	return 0;
 }
@@ -116,14 +116,14 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	const char *s;
 	int err;
 
-	err = req_dev(d, args, "dev set", r, &dev);
+	err = vmqd_req_dev(d, args, "dev set", r, &dev);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", dev->dp.ifname);
 	if (!json_object_object_get_ex(args, "ports", &v))
-		return reply_error(r, EINVAL, "%s: nothing to set (ports)", what);
+		return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports)", what);
 	if (!json_object_is_type(v, json_type_string))
-		return reply_error(r, EINVAL, "%s: ports must be a string", what);
+		return vmqd_reply_error(r, EINVAL, "%s: ports must be a string", what);
 	s = json_object_get_string(v);
 	err = check_policy(s, (size_t)json_object_get_string_len(v), what, r);
 	if (err)

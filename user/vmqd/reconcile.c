@@ -74,7 +74,7 @@ static int reconcile_one(struct vmqd_dev *dev, __u32 id, struct vmq_queue_entry 
 		err = vmq_queue_write(&dev->dp, id, meta.want);
 		meta.flags &= ~VMQ_META_F_DEGRADED;
 		if (!err)
-			err = vmq_queue_meta_store(&dev->dp, id, &meta);
+			err = vmq_queue_meta_update(&dev->dp, id, &meta);
 		describe(&meta.want, what, sizeof(what));
 		log_info("queue %u on %s: %s is back: restored", id, dev->dp.ifname, what);
 		(*changed)++;

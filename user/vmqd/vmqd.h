@@ -180,32 +180,33 @@ void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev);
 
 /* request.c: argument access with messages that name the object. Each
  * returns 0, or -errno after filling r. */
-int reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
+int vmqd_reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int req_check_keys(struct json_object *args, const char *const *keys, const char *what,
-		   struct vmqd_reply *r);
-bool req_has(struct json_object *args, const char *key);
-int req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
-	    struct vmqd_reply *r, __u32 *out);
-int req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max, const char *what,
-		  struct vmqd_reply *r, __u32 *out);
-int req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
-	     struct vmqd_reply *r, const char **out);
+int vmqd_req_check_keys(struct json_object *args, const char *const *keys, const char *what,
+			struct vmqd_reply *r);
+bool vmqd_req_has(struct json_object *args, const char *key);
+int vmqd_req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
+		 struct vmqd_reply *r, __u32 *out);
+int vmqd_req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max,
+		       const char *what, struct vmqd_reply *r, __u32 *out);
+int vmqd_req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
+		  struct vmqd_reply *r, const char **out);
 /* An interface name as the kernel takes it, and no ':' (an alias). */
-int req_ifname(struct json_object *args, const char *key, const char *what, struct vmqd_reply *r,
-	       const char **out);
+int vmqd_req_ifname(struct json_object *args, const char *key, const char *what,
+		    struct vmqd_reply *r, const char **out);
 /* A client's string for a message: valid UTF-8, "..." when cut. */
-#define REQ_QUOTE_SIZE 36
-const char *req_quote(const char *s, char *buf, size_t size);
-int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
-	    struct vmqd_dev **dev);
-int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs);
+#define VMQD_REQ_QUOTE_SIZE 36
+const char *vmqd_req_quote(const char *s, char *buf, size_t size);
+int vmqd_req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
+		 struct vmqd_dev **dev);
+int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what,
+		  unsigned int *ntxqs);
 /* The TX queue numbers a request may name: below the device's count, or
  * below VMQ_TXQ_MAX while a saved request is replayed. */
 unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs);
 
 /* json helpers */
-struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
-struct json_object *json_degraded(const struct vmq_queue_meta *meta, struct json_object *o);
+struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
+struct json_object *vmqd_json_degraded(const struct vmq_queue_meta *meta, struct json_object *o);
 
 #endif /* VMQD_H */
