@@ -18,6 +18,7 @@
 
 #include "dev_priv.h"
 #include "libvmq.h"
+#include "util.h"
 #include "vmq_ctl.skel.h"
 #include "vmq_tx.skel.h"
 
@@ -38,7 +39,7 @@ static const struct {
 	{ "vmq_port_queues", offsetof(struct vmq_dev, port_queues_fd), true },
 };
 
-#define DEV_MAPS_COUNT (sizeof(dev_maps) / sizeof(dev_maps[0]))
+#define DEV_MAPS_COUNT ARRAY_SIZE(dev_maps)
 
 static int *dev_map_fd(struct vmq_dev *dev, size_t i)
 {
@@ -708,7 +709,7 @@ int vmq_dev_unpin_dir(const char *pin_dir)
 		closedir(dir);
 	/* The link's pin: detach removed it; were it still there, this would
 	 * detach. */
-	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
 		n = snprintf(path, sizeof(path), "%s/%s", pin_dir, top[i]);
 		if (n > 0 && (size_t)n < sizeof(path) && unlink(path) && errno != ENOENT && !err)
 			err = -errno;

@@ -11,10 +11,9 @@
 
 static bool arg_is_word(struct json_object *args, const char *key, const char *word)
 {
-	struct json_object *v;
+	struct json_object *v = vmq_json_member(args, key, json_type_string);
 
-	return json_object_object_get_ex(args, key, &v) &&
-	       json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), word);
+	return v && !strcmp(json_object_get_string(v), word);
 }
 
 /*

@@ -11,6 +11,7 @@
 #include "jsontext.h"
 #include "log.h"
 #include "proto.h"
+#include "util.h"
 #include "vmqd.h"
 
 static int daemon_ping(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
@@ -79,30 +80,25 @@ static const char *const read_only_commands[] = {
 
 static bool read_only_allowed(const char *what)
 {
-	for (size_t i = 0; i < sizeof(read_only_commands) / sizeof(read_only_commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(read_only_commands); i++)
 		if (!strcmp(read_only_commands[i], what))
 			return true;
 	return false;
 }
 
+/* NULL for a missing or non-string member: json-c takes a NULL object. */
 static const char *req_string(struct json_object *req, const char *key)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return json_object_get_string(vmq_json_member(req, key, json_type_string));
 }
 
 static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *r,
 		    const struct vmqd_command **cmd)
 {
 	const char *object = req_string(req, "object"), *command = req_string(req, "command");
-	struct json_object *version, *args = NULL;
+	struct json_object *version = vmq_json_member(req, "version", json_type_int), *args = NULL;
 
-	if (!json_object_object_get_ex(req, "version", &version) ||
-	    !json_object_is_type(version, json_type_int) ||
-	    json_object_get_int(version) != VMQ_PROTO_VERSION)
+	if (!version || json_object_get_int(version) != VMQ_PROTO_VERSION)
 		return vmqd_reply_error(r, EPROTO, "request: protocol version must be %d",
 					VMQ_PROTO_VERSION);
 	if (!object || !command)
@@ -182,10 +178,9 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
  * a batch pays for one write, not one per line. */
 static bool wants_sync(struct json_object *req)
 {
-	struct json_object *v;
+	struct json_object *v = vmq_json_member(req, "sync", json_type_boolean);
 
-	return !json_object_object_get_ex(req, "sync", &v) ||
-	       !json_object_is_type(v, json_type_boolean) || json_object_get_boolean(v);
+	return !v || json_object_get_boolean(v);
 }
 
 static struct json_object *handle(struct vmqd *d, struct json_object *req, const char *bad_json)

@@ -23,6 +23,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "util.h"
 
 #define CONNECTIONS_MAX	  16 /* scrapers are few; the rest wait in the backlog */
 #define CONNECTION_IDLE_S 10 /* a silent client gives its slot back */
@@ -299,11 +300,7 @@ static bool family_value(const struct family *fam, struct json_object *item, uin
 
 static const char *get_string(struct json_object *o, const char *key)
 {
-	struct json_object *x;
-
-	if (!json_object_object_get_ex(o, key, &x) || !json_object_is_type(x, json_type_string))
-		return NULL;
-	return json_object_get_string(x);
+	return json_object_get_string(vmq_json_member(o, key, json_type_string));
 }
 
 /* Samples of one "queues" or "txqs" item array; id_key names the item. */
@@ -405,7 +402,7 @@ int vmqd_metrics_render(struct json_object *stats, char **text, size_t *len)
 	if (!json_object_object_get_ex(stats, "devs", &devs) ||
 	    !json_object_is_type(devs, json_type_array))
 		devs = NULL;
-	for (size_t i = 0; !err && i < sizeof(families) / sizeof(families[0]); i++) {
+	for (size_t i = 0; !err && i < ARRAY_SIZE(families); i++) {
 		const struct family *fam = &families[i];
 		FILE *b = open_memstream(&body, &body_len);
 		size_t samples;

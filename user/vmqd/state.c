@@ -345,16 +345,14 @@ int vmqd_state_flush(struct vmqd *d, bool force)
 
 static bool is_string(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string);
+	return vmq_json_member(o, key, json_type_string) != NULL;
 }
 
 static int64_t int_of(struct json_object *o, const char *key)
 {
-	struct json_object *v;
+	struct json_object *v = vmq_json_member(o, key, json_type_int);
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+	if (!v)
 		return -1;
 	return json_object_get_int64(v);
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "libvmq.h"
+#include "util.h"
 
 #define VMQD_PORTS_POLICY_MAX 256
 #define VMQD_STATE_FILE	      "vmqd.state"
