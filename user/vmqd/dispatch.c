@@ -183,9 +183,51 @@ static bool wants_sync(struct json_object *req)
 	return !v || json_object_get_boolean(v);
 }
 
-static struct json_object *handle(struct vmqd *d, struct json_object *req, const char *bad_json)
+/* The response envelope (docs/protocol.md) around r, whose result it takes. */
+static struct json_object *envelope(struct vmqd_reply *r)
 {
 	struct json_object *resp = json_object_new_object();
+
+	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	json_object_object_add(resp, "ok", json_object_new_boolean(!r->err));
+	if (r->err) {
+		struct json_object *e = json_object_new_object();
+
+		json_object_put(r->result);
+		json_object_object_add(e, "errno", json_object_new_int(r->err));
+		json_object_object_add(e, "message", json_object_new_string(r->message));
+		json_object_object_add(resp, "error", e);
+	} else {
+		json_object_object_add(resp, "result",
+				       r->result ? r->result : json_object_new_object());
+	}
+	r->result = NULL;
+	return resp;
+}
+
+/* resp as one line, newline included; resp is consumed. NULL only when out
+ * of memory. */
+static char *response_line(struct json_object *resp)
+{
+	const char *text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
+	char *out = NULL;
+
+	if (text && asprintf(&out, "%s\n", text) < 0)
+		out = NULL;
+	json_object_put(resp);
+	return out;
+}
+
+char *vmqd_error_line(int err, const char *message)
+{
+	struct vmqd_reply r = {};
+
+	vmqd_reply_error(&r, err, "%s", message);
+	return response_line(envelope(&r));
+}
+
+static struct json_object *handle(struct vmqd *d, struct json_object *req, const char *bad_json)
+{
 	struct vmqd_reply r = {};
 
 	if (!req)
@@ -195,21 +237,9 @@ static struct json_object *handle(struct vmqd *d, struct json_object *req, const
 		vmqd_reply_error(&r, EINVAL, "request: not a JSON object");
 	else if (!run(d, req, &r) && d->state_dirty && wants_sync(req))
 		vmqd_state_flush(d, false);
-	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));
-	json_object_object_add(resp, "ok", json_object_new_boolean(!r.err));
-	if (r.err) {
-		struct json_object *e = json_object_new_object();
-
-		json_object_put(r.result);
-		json_object_object_add(e, "errno", json_object_new_int(r.err));
-		json_object_object_add(e, "message", json_object_new_string(r.message));
-		json_object_object_add(resp, "error", e);
+	if (r.err)
 		log_debug("request failed: %s", r.message);
-	} else {
-		json_object_object_add(resp, "result",
-				       r.result ? r.result : json_object_new_object());
-	}
-	return resp;
+	return envelope(&r);
 }
 
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
@@ -225,8 +255,7 @@ char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malfo
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req = NULL, *resp;
 	char bad[96] = "";
-	const char *text, *why;
-	char *out = NULL;
+	const char *why;
 	size_t off;
 
 	if (!tok)
@@ -249,9 +278,5 @@ char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malfo
 	*malformed = !req || !json_object_is_type(req, json_type_object);
 	resp = handle(d, req, bad[0] ? bad : NULL);
 	json_object_put(req);
-	text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
-	json_object_put(resp);
-	return out;
+	return response_line(resp);
 }

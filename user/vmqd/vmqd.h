@@ -165,6 +165,9 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
  * *malformed says the line was not a JSON object at all. */
 char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malformed);
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req);
+/* The error answer, one line with its newline, for a request the
+ * dispatcher never saw; NULL only when out of memory. */
+char *vmqd_error_line(int err, const char *message);
 
 /* lock.c: an exclusive flock on the pin directory, held until exit;
  * -EBUSY (logged, naming the holder's pid) when another vmqd has it. */
