@@ -6,6 +6,8 @@
  * a veth of 8 TX queues.
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 #include <bpf/libbpf.h>
 
@@ -293,6 +295,32 @@ static void test_client_turns(void **state)
 	assert_int_equal(vmq_linebuf_pending(&c.in), 0);
 	assert_false(c.closing);
 	vmqd_client_release(&c);
+}
+
+/* The allocation policy: a failed allocation aborts (logged), never
+ * returns NULL to a caller that would build a document with holes. */
+static void test_alloc_policy(void **state)
+{
+	struct json_object *o = vmqd_json_object();
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_ptr_equal(vmqd_must(o, "test"), o);
+	/* A NULL value is a JSON null member, not a failure. */
+	vmqd_json_add(o, "none", NULL);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"none\":null}");
+	json_object_put(o);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		vmqd_must(NULL, "test");
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
 /* Client strings in messages are cut between characters: the answer stays
@@ -855,6 +883,7 @@ int main(void)
 		cmocka_unit_test(test_utf8_messages),
 		cmocka_unit_test(test_client_framing),
 		cmocka_unit_test(test_client_turns),
+		cmocka_unit_test(test_alloc_policy),
 		cmocka_unit_test(test_attach_validates),
 		cmocka_unit_test(test_queue_lifecycle),
 		cmocka_unit_test(test_groups),

@@ -13,7 +13,7 @@
 
 static struct json_object *dev_json(struct vmqd_dev *dev)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = vmqd_json_object();
 	struct vmq_queue_entry *entries = calloc(dev->dp.nr_queues, sizeof(*entries));
 	struct vmq_dev_info info = {};
 	unsigned int ntxqs = 0, live = 0, groups = 0, xps = 0;
@@ -32,38 +32,34 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	}
 	vmq_xps_cleared_count(&dev->dp, &xps);
 
-	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(o, "ifindex", json_object_new_int(dev->dp.ifindex));
-	json_object_object_add(o, "txqs", json_object_new_int((int32_t)ntxqs));
-	json_object_object_add(o, "queues", json_object_new_int((int32_t)dev->dp.nr_queues));
-	json_object_object_add(o, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
+	vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(o, "ifindex", vmqd_json_int(dev->dp.ifindex));
+	vmqd_json_add(o, "txqs", vmqd_json_int((int32_t)ntxqs));
+	vmqd_json_add(o, "queues", vmqd_json_int((int32_t)dev->dp.nr_queues));
+	vmqd_json_add(o, "mark_mask", vmqd_json_int(dev->dp.cfg.mark_mask));
 	if (entries && entries[0].state == VMQ_QUEUE_TXQ)
-		json_object_object_add(o, "default_txq", json_object_new_int(entries[0].target));
+		vmqd_json_add(o, "default_txq", vmqd_json_int(entries[0].target));
 	else
-		json_object_object_add(o, "default_txq", json_object_new_string("auto"));
-	json_object_object_add(o, "attached", json_object_new_boolean(attached));
-	json_object_object_add(
-		o, "hook", json_object_new_string(info.flags & VMQ_DEV_F_TCX ? "tcx" : "clsact"));
+		vmqd_json_add(o, "default_txq", vmqd_json_string("auto"));
+	vmqd_json_add(o, "attached", vmqd_json_bool(attached));
+	vmqd_json_add(o, "hook", vmqd_json_string(info.flags & VMQ_DEV_F_TCX ? "tcx" : "clsact"));
 	if (info.flags & VMQ_DEV_F_TCX) {
 		struct vmq_tcx_chain chain;
 		__u32 pos, first;
 
 		/* 0: first in the tcx egress chain; absent: not in it. */
 		if (!dev->missing && !vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain))
-			json_object_object_add(o, "tcx_position",
-					       json_object_new_int((int32_t)pos));
+			vmqd_json_add(o, "tcx_position", vmqd_json_int((int32_t)pos));
 	}
-	json_object_object_add(o, "clsact_created",
-			       json_object_new_boolean(info.flags & VMQ_DEV_F_HOOK_CREATED));
-	json_object_object_add(o, "xps_cleared", json_object_new_int((int32_t)xps));
-	json_object_object_add(o, "pin_dir", json_object_new_string(dev->dp.pin_dir));
-	json_object_object_add(o, "live_queues", json_object_new_int((int32_t)live));
-	json_object_object_add(o, "groups", json_object_new_int((int32_t)groups));
+	vmqd_json_add(o, "clsact_created", vmqd_json_bool(info.flags & VMQ_DEV_F_HOOK_CREATED));
+	vmqd_json_add(o, "xps_cleared", vmqd_json_int((int32_t)xps));
+	vmqd_json_add(o, "pin_dir", vmqd_json_string(dev->dp.pin_dir));
+	vmqd_json_add(o, "live_queues", vmqd_json_int((int32_t)live));
+	vmqd_json_add(o, "groups", vmqd_json_int((int32_t)groups));
 	if (dev->ports[0])
-		json_object_object_add(o, "ports", json_object_new_string(dev->ports));
-	json_object_object_add(o, "state", json_object_new_string(dev->missing ? "missing" : "ok"));
-	json_object_object_add(o, "degraded_queues",
-			       json_object_new_int((int32_t)vmqd_degraded_count(dev)));
+		vmqd_json_add(o, "ports", vmqd_json_string(dev->ports));
+	vmqd_json_add(o, "state", vmqd_json_string(dev->missing ? "missing" : "ok"));
+	vmqd_json_add(o, "degraded_queues", vmqd_json_int((int32_t)vmqd_degraded_count(dev)));
 	free(entries);
 	return o;
 }
@@ -320,8 +316,8 @@ static bool forget_pending(struct vmqd *d, struct json_object *args, struct vmqd
 		return false;
 	log_info("dev %s: %zu request(s) waiting for it forgotten", name, n);
 	r->err = 0;
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "forgotten", json_object_new_int64((int64_t)n));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "forgotten", vmqd_json_int((int64_t)n));
 	return true;
 }
 
@@ -351,13 +347,13 @@ static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		log_warn("dev %s: pins not fully removed: %s", dev->dp.ifname, strerror(-err));
 	log_info("dev %s: detached", dev->dp.ifname);
 	vmqd_remove_dev(d, dev);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
 static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct json_object *list = json_object_new_array();
+	struct json_object *list = vmqd_json_array();
 	struct vmqd_dev *only = NULL;
 
 	if (vmqd_req_has(args, "dev")) {
@@ -370,9 +366,9 @@ static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply 
 	}
 	for (size_t i = 0; i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)
-			json_object_array_add(list, dev_json(d->devs[i]));
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "devs", list);
+			vmqd_json_append(list, dev_json(d->devs[i]));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "devs", list);
 	return 0;
 }
 
@@ -514,21 +510,18 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 		return err;
 	/* The host's one port program, to vmqd's build (logged on error). */
 	perr = vmqd_ports_upgrade(d, &ports);
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(r->result, "upgraded", json_object_new_boolean(res.changed));
-	json_object_object_add(r->result, "hook",
-			       json_object_new_string(res.to_tcx ? "tcx" : "clsact"));
-	json_object_object_add(r->result, "from",
-			       json_object_new_string(res.from_tcx ? "tcx" : "clsact"));
-	json_object_object_add(r->result, "prog_id", json_object_new_int64(res.new_prog_id));
-	json_object_object_add(r->result, "old_prog_id", json_object_new_int64(res.old_prog_id));
-	json_object_object_add(r->result, "attached", json_object_new_boolean(res.attached));
-	json_object_object_add(r->result, "maps_created", json_object_new_int64(res.maps_created));
-	json_object_object_add(r->result, "ports_upgraded", json_object_new_int64(ports));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(r->result, "upgraded", vmqd_json_bool(res.changed));
+	vmqd_json_add(r->result, "hook", vmqd_json_string(res.to_tcx ? "tcx" : "clsact"));
+	vmqd_json_add(r->result, "from", vmqd_json_string(res.from_tcx ? "tcx" : "clsact"));
+	vmqd_json_add(r->result, "prog_id", vmqd_json_int(res.new_prog_id));
+	vmqd_json_add(r->result, "old_prog_id", vmqd_json_int(res.old_prog_id));
+	vmqd_json_add(r->result, "attached", vmqd_json_bool(res.attached));
+	vmqd_json_add(r->result, "maps_created", vmqd_json_int(res.maps_created));
+	vmqd_json_add(r->result, "ports_upgraded", vmqd_json_int(ports));
 	if (perr)
-		json_object_object_add(r->result, "ports_error",
-				       json_object_new_string(strerror(-perr)));
+		vmqd_json_add(r->result, "ports_error", vmqd_json_string(strerror(-perr)));
 	return 0;
 }
 

@@ -39,17 +39,17 @@ struct report {
 __attribute__((format(printf, 4, 5))) static void check(struct report *rep, const char *name,
 							enum status st, const char *fmt, ...)
 {
-	struct json_object *c = json_object_new_object();
+	struct json_object *c = vmqd_json_object();
 	char detail[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	json_object_object_add(c, "name", json_object_new_string(name));
-	json_object_object_add(c, "status", json_object_new_string(status_names[st]));
-	json_object_object_add(c, "detail", json_object_new_string(detail));
-	json_object_array_add(rep->checks, c);
+	vmqd_json_add(c, "name", vmqd_json_string(name));
+	vmqd_json_add(c, "status", vmqd_json_string(status_names[st]));
+	vmqd_json_add(c, "detail", vmqd_json_string(detail));
+	vmqd_json_append(rep->checks, c);
 	if (st > rep->worst)
 		rep->worst = st;
 }
@@ -444,7 +444,7 @@ out:
 
 static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct report rep = { .checks = json_object_new_array(), .worst = PASS };
+	struct report rep = { .checks = vmqd_json_array(), .worst = PASS };
 	struct vmq_queue_entry *entries = NULL;
 	struct vmqd_dev *dev;
 	unsigned int ntxqs = 0;
@@ -479,10 +479,10 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		check_probe(&rep, dev, ntxqs, entries);
 done:
 	free(entries);
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(r->result, "checks", rep.checks);
-	json_object_object_add(r->result, "worst", json_object_new_string(status_names[rep.worst]));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(r->result, "checks", rep.checks);
+	vmqd_json_add(r->result, "worst", vmqd_json_string(status_names[rep.worst]));
 	return 0;
 }
 

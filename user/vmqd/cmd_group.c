@@ -46,8 +46,8 @@ static int members_json(struct vmqd_dev *dev, struct json_object **members)
 		if (g >= VMQ_GROUPS_MAX)
 			continue;
 		if (!members[g])
-			members[g] = json_object_new_array();
-		json_object_array_add(members[g], json_object_new_int64(id));
+			members[g] = vmqd_json_array();
+		vmqd_json_append(members[g], vmqd_json_int(id));
 	}
 	free(entries);
 	return err;
@@ -102,7 +102,7 @@ static int group_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: added", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
@@ -141,7 +141,7 @@ static int group_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: deleted", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
@@ -156,17 +156,16 @@ static int show_dev(struct vmqd_dev *dev, struct json_object *list, struct vmqd_
 
 		if (vmq_group_read(&dev->dp, g, &ge) || !ge.ntxqs)
 			continue;
-		o = json_object_new_object();
-		txqs = json_object_new_array();
+		o = vmqd_json_object();
+		txqs = vmqd_json_array();
 		for (__u16 i = 0; i < ge.ntxqs; i++)
-			json_object_array_add(txqs, json_object_new_int(ge.txqs[i]));
-		json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-		json_object_object_add(o, "id", json_object_new_int64(g));
-		json_object_object_add(o, "txqs", txqs);
-		json_object_object_add(o, "members",
-				       members[g] ? json_object_get(members[g])
-						  : json_object_new_array());
-		json_object_array_add(list, o);
+			vmqd_json_append(txqs, vmqd_json_int(ge.txqs[i]));
+		vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+		vmqd_json_add(o, "id", vmqd_json_int(g));
+		vmqd_json_add(o, "txqs", txqs);
+		vmqd_json_add(o, "members",
+			      members[g] ? json_object_get(members[g]) : vmqd_json_array());
+		vmqd_json_append(list, o);
 	}
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
 		json_object_put(members[g]);
@@ -186,7 +185,7 @@ static int group_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		err = vmqd_req_dev(d, args, "group show", r, &only);
 	if (err)
 		return err;
-	list = json_object_new_array();
+	list = vmqd_json_array();
 	for (size_t i = 0; !err && i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)
 			err = show_dev(d->devs[i], list, r);
@@ -194,8 +193,8 @@ static int group_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		json_object_put(list);
 		return err;
 	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "groups", list);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "groups", list);
 	return 0;
 }
 

@@ -229,17 +229,15 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 		}
 		return err;
 	}
-	qargs = json_object_new_object();
-	if (!qargs)
-		return vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
-	json_object_object_add(qargs, "dev", json_object_new_string(uplink->dp.ifname));
-	json_object_object_add(qargs, "id", json_object_new_string("auto"));
+	qargs = vmqd_json_object();
+	vmqd_json_add(qargs, "dev", vmqd_json_string(uplink->dp.ifname));
+	vmqd_json_add(qargs, "id", vmqd_json_string("auto"));
 	if (json_object_object_get_ex(args, "txq", &v))
-		json_object_object_add(qargs, "txq", json_object_get(v));
+		vmqd_json_add(qargs, "txq", json_object_get(v));
 	else
-		json_object_object_add(qargs, "txq", json_object_new_string("any"));
+		vmqd_json_add(qargs, "txq", vmqd_json_string("any"));
 	if (json_object_object_get_ex(args, "vm", &v))
-		json_object_object_add(qargs, "vm", json_object_get(v));
+		vmqd_json_add(qargs, "vm", json_object_get(v));
 	err = vmqd_queue_create(d, qargs, r, VMQ_META_F_PORT_OWNED, id, &e);
 	json_object_put(qargs);
 	if (err) {
@@ -320,10 +318,10 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	log_info("%s: bound to queue %u on %s%s, %s mode", what, id, uplink->dp.ifname,
 		 auto_queue ? (reused ? " (its own, kept)" : " (its own, created)") : "",
 		 vmq_port_why_uplink(why) ? "uplink" : "stamp");
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "queue", json_object_new_int64(id));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "queue", vmqd_json_int(id));
 	if (!vmq_queue_read(&uplink->dp, id, &q) && q.state == VMQ_QUEUE_TXQ)
-		json_object_object_add(r->result, "txq", json_object_new_int(q.target));
+		vmqd_json_add(r->result, "txq", vmqd_json_int(q.target));
 	return 0;
 }
 
@@ -377,15 +375,15 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 		log_info("port %s: its waiting binding forgotten", port);
 	if (err == -ENODEV && forgotten) {
 		r->err = 0;
-		r->result = json_object_new_object();
-		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
+		r->result = vmqd_json_object();
+		vmqd_json_add(r->result, "forgotten", vmqd_json_int(1));
 		return 0;
 	}
 	if (err)
 		return err;
 	if (forgotten && (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &entry))) {
-		r->result = json_object_new_object();
-		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
+		r->result = vmqd_json_object();
+		vmqd_json_add(r->result, "forgotten", vmqd_json_int(1));
 		return 0;
 	}
 	err = vmqd_port_release(d, ifindex, &freed);
@@ -394,9 +392,9 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	if (err)
 		return vmqd_reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
 	log_info("%s: unbound%s", what, freed ? ", its queue freed" : "");
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	if (freed)
-		json_object_object_add(r->result, "freed_queue", json_object_new_int64(freed - 1));
+		vmqd_json_add(r->result, "freed_queue", vmqd_json_int(freed - 1));
 	return 0;
 }
 
@@ -459,25 +457,23 @@ static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 	if (uplink && !vmq_queue_read(&uplink->dp, e->queue_id, &q))
 		state = q.state != VMQ_QUEUE_FREE || e->queue_id == VMQ_DEFAULT_QUEUE ? "live"
 										      : "stale";
-	o = json_object_new_object();
-	json_object_object_add(o, "port", json_object_new_string(port));
-	json_object_object_add(o, "ifindex", json_object_new_int64(ifindex));
-	json_object_object_add(o, "dev", json_object_new_string(dev));
-	json_object_object_add(o, "queue", json_object_new_int64(e->queue_id));
-	json_object_object_add(o, "state", json_object_new_string(state));
-	json_object_object_add(
-		o, "mode",
-		json_object_new_string(e->flags & VMQ_PORT_F_UPLINK ? "uplink" : "stamp"));
+	o = vmqd_json_object();
+	vmqd_json_add(o, "port", vmqd_json_string(port));
+	vmqd_json_add(o, "ifindex", vmqd_json_int(ifindex));
+	vmqd_json_add(o, "dev", vmqd_json_string(dev));
+	vmqd_json_add(o, "queue", vmqd_json_int(e->queue_id));
+	vmqd_json_add(o, "state", vmqd_json_string(state));
+	vmqd_json_add(o, "mode",
+		      vmqd_json_string(e->flags & VMQ_PORT_F_UPLINK ? "uplink" : "stamp"));
 	why_text(ifindex, e, why, sizeof(why));
-	json_object_object_add(o, "why", json_object_new_string(why));
+	vmqd_json_add(o, "why", vmqd_json_string(why));
 	if (uplink && !vmq_queue_meta_read(&uplink->dp, e->queue_id, &meta) && meta.vm[0])
-		json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+		vmqd_json_add(o, "vm", vmqd_json_string(meta.vm));
 	/* Only a port in stamp mode has a hook of its own. */
 	if (!(e->flags & VMQ_PORT_F_UPLINK))
-		json_object_object_add(
-			o, "hook",
-			json_object_new_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
-	json_object_array_add(ctx->list, o);
+		vmqd_json_add(o, "hook",
+			      vmqd_json_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
+	vmqd_json_append(ctx->list, o);
 	return 0;
 }
 
@@ -491,15 +487,15 @@ static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return err;
 	vmqd_prune_ports(d);
-	ctx.list = json_object_new_array();
+	ctx.list = vmqd_json_array();
 	if (d->ports.map_fd >= 0)
 		err = vmq_port_for_each(&d->ports, port_json, &ctx);
 	if (err) {
 		json_object_put(ctx.list);
 		return vmqd_reply_error(r, -err, "port show: %s", strerror(-err));
 	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "ports", ctx.list);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "ports", ctx.list);
 	return 0;
 }
 

@@ -132,13 +132,13 @@ static int req_word(struct json_object *args, const char *key, const char *no, c
 
 static struct json_object *placed_json(__u32 id, const struct vmq_queue_entry *e)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = vmqd_json_object();
 
-	json_object_object_add(o, "id", json_object_new_int64(id));
+	vmqd_json_add(o, "id", vmqd_json_int(id));
 	if (e->state == VMQ_QUEUE_TXQ)
-		json_object_object_add(o, "txq", json_object_new_int(e->target));
+		vmqd_json_add(o, "txq", vmqd_json_int(e->target));
 	else if (e->state == VMQ_QUEUE_GROUP)
-		json_object_object_add(o, "group", json_object_new_int(e->target));
+		vmqd_json_add(o, "group", vmqd_json_int(e->target));
 	return o;
 }
 
@@ -256,9 +256,9 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (id == VMQ_DEFAULT_QUEUE)
 		vmqd_reconcile(dev, &changed);
 	log_debug("%s: set", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	if (e.state == VMQ_QUEUE_TXQ)
-		json_object_object_add(r->result, "txq", json_object_new_int(e.target));
+		vmqd_json_add(r->result, "txq", vmqd_json_int(e.target));
 	return 0;
 }
 
@@ -297,31 +297,31 @@ static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: deleted", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
 static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 				      const struct vmq_queue_entry *e)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = vmqd_json_object();
 	struct vmq_queue_meta meta = {};
 
-	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(o, "id", json_object_new_int64(id));
+	vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(o, "id", vmqd_json_int(id));
 	vmqd_json_entry_target(e, o);
 	if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
 		if (meta.vm[0])
-			json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+			vmqd_json_add(o, "vm", vmqd_json_string(meta.vm));
 		if (meta.name[0])
-			json_object_object_add(o, "name", json_object_new_string(meta.name));
+			vmqd_json_add(o, "name", vmqd_json_string(meta.name));
 		if (meta.flags & VMQ_META_F_DEGRADED)
 			vmqd_json_degraded(&meta, o);
 		if (meta.flags & VMQ_META_F_PORT_OWNED)
-			json_object_object_add(o, "owner", json_object_new_string("port"));
+			vmqd_json_add(o, "owner", vmqd_json_string("port"));
 	}
 	if (id && (meta.flags & VMQ_META_F_TXQ_AUTO))
-		json_object_object_add(o, "placement", json_object_new_string("auto"));
+		vmqd_json_add(o, "placement", vmqd_json_string("auto"));
 	return o;
 }
 
@@ -344,7 +344,7 @@ static int show_dev(struct vmqd_dev *dev, bool one, __u32 only, struct json_obje
 			e.state = VMQ_QUEUE_KERNEL;
 		if ((one && id != only) || e.state == VMQ_QUEUE_FREE)
 			continue;
-		json_object_array_add(list, queue_json(dev, id, &e));
+		vmqd_json_append(list, queue_json(dev, id, &e));
 	}
 	free(entries);
 	return 0;
@@ -372,7 +372,7 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 				"queue %u on %s: id out of range (%s has queue IDs 0..%u)", id,
 				only->dp.ifname, only->dp.ifname, only->dp.nr_queues - 1);
 	}
-	list = json_object_new_array();
+	list = vmqd_json_array();
 	for (size_t i = 0; !err && i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)
 			err = show_dev(d->devs[i], one, id, list, r);
@@ -383,8 +383,8 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		json_object_put(list);
 		return err;
 	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "queues", list);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "queues", list);
 	return 0;
 }
 

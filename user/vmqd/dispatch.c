@@ -18,9 +18,9 @@ static int daemon_ping(struct vmqd *d, struct json_object *args, struct vmqd_rep
 {
 	(void)d;
 	(void)args;
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "version", json_object_new_int(VMQ_PROTO_VERSION));
-	json_object_object_add(r->result, "pid", json_object_new_int(getpid()));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "version", vmqd_json_int(VMQ_PROTO_VERSION));
+	vmqd_json_add(r->result, "pid", vmqd_json_int(getpid()));
 	return 0;
 }
 
@@ -37,8 +37,8 @@ static int daemon_save(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	err = vmqd_state_snapshot(d, &requests);
 	if (err)
 		return vmqd_reply_error(r, -err, "daemon save: %s", strerror(-err));
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "requests", requests);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "requests", requests);
 	return 0;
 }
 
@@ -53,7 +53,7 @@ static int daemon_sync(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	if (err)
 		return vmqd_reply_error(r, -err, "daemon sync: cannot write %s/%s: %s",
 					d->state_dir, VMQD_STATE_FILE, strerror(-err));
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
@@ -128,8 +128,8 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 						"--read-group); changes need root or vmqd --group",
 						what);
 		if (!args) {
-			args = json_object_new_object();
-			json_object_object_add(req, "args", args);
+			args = vmqd_json_object();
+			vmqd_json_add(req, "args", args);
 		}
 		err = vmqd_req_check_keys(args, c->keys, what, r);
 		*cmd = c;
@@ -160,7 +160,7 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
 	struct vmqd_reply r = {};
 	int err;
 
-	json_object_object_add(req, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	vmqd_json_add(req, "version", vmqd_json_int(VMQ_PROTO_VERSION));
 	err = run(d, req, &r);
 	if (err) {
 		json_object_put(r.result);
@@ -168,7 +168,7 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
 		return -r.err;
 	}
 	if (result)
-		*result = r.result ? r.result : json_object_new_object();
+		*result = r.result ? r.result : vmqd_json_object();
 	else
 		json_object_put(r.result);
 	return 0;
@@ -186,20 +186,19 @@ static bool wants_sync(struct json_object *req)
 /* The response envelope (docs/protocol.md) around r, whose result it takes. */
 static struct json_object *envelope(struct vmqd_reply *r)
 {
-	struct json_object *resp = json_object_new_object();
+	struct json_object *resp = vmqd_json_object();
 
-	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));
-	json_object_object_add(resp, "ok", json_object_new_boolean(!r->err));
+	vmqd_json_add(resp, "version", vmqd_json_int(VMQ_PROTO_VERSION));
+	vmqd_json_add(resp, "ok", vmqd_json_bool(!r->err));
 	if (r->err) {
-		struct json_object *e = json_object_new_object();
+		struct json_object *e = vmqd_json_object();
 
 		json_object_put(r->result);
-		json_object_object_add(e, "errno", json_object_new_int(r->err));
-		json_object_object_add(e, "message", json_object_new_string(r->message));
-		json_object_object_add(resp, "error", e);
+		vmqd_json_add(e, "errno", vmqd_json_int(r->err));
+		vmqd_json_add(e, "message", vmqd_json_string(r->message));
+		vmqd_json_add(resp, "error", e);
 	} else {
-		json_object_object_add(resp, "result",
-				       r->result ? r->result : json_object_new_object());
+		vmqd_json_add(resp, "result", r->result ? r->result : vmqd_json_object());
 	}
 	r->result = NULL;
 	return resp;

@@ -38,22 +38,17 @@ static bool port_bound(struct vmqd *d, const char *ifname)
 
 static int bind_auto(struct vmqd *d, struct vmqd_dev *uplink, const char *ifname)
 {
-	struct json_object *req = json_object_new_object(), *args = json_object_new_object();
+	struct json_object *req = vmqd_json_object(), *args = vmqd_json_object();
 	struct json_object *result = NULL;
 	char message[256];
 	int err;
 
-	if (!req || !args) {
-		json_object_put(req);
-		json_object_put(args);
-		return -ENOMEM;
-	}
-	json_object_object_add(req, "object", json_object_new_string("port"));
-	json_object_object_add(req, "command", json_object_new_string("bind"));
-	json_object_object_add(args, "port", json_object_new_string(ifname));
-	json_object_object_add(args, "dev", json_object_new_string(uplink->dp.ifname));
-	json_object_object_add(args, "queue", json_object_new_string("auto"));
-	json_object_object_add(req, "args", args);
+	vmqd_json_add(req, "object", vmqd_json_string("port"));
+	vmqd_json_add(req, "command", vmqd_json_string("bind"));
+	vmqd_json_add(args, "port", vmqd_json_string(ifname));
+	vmqd_json_add(args, "dev", vmqd_json_string(uplink->dp.ifname));
+	vmqd_json_add(args, "queue", vmqd_json_string("auto"));
+	vmqd_json_add(req, "args", args);
 	err = vmqd_run(d, req, &result, message, sizeof(message));
 	json_object_put(req);
 	json_object_put(result);
@@ -131,19 +126,19 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	strcpy(dev->ports, s);
 	log_info("%s: port policy %s%s%s", what, s[0] ? "\"" : "", s[0] ? s : "cleared",
 		 s[0] ? "\"" : "");
-	bound = json_object_new_array();
+	bound = vmqd_json_array();
 	links = dev->missing || !s[0] ? NULL : if_nameindex();
 	for (struct if_nameindex *l = links; l && l->if_index; l++) {
 		if (vmqd_find_dev(d, l->if_name) || port_bound(d, l->if_name) ||
 		    !vmqd_policy_matches(s, l->if_name))
 			continue;
 		if (!bind_auto(d, dev, l->if_name))
-			json_object_array_add(bound, json_object_new_string(l->if_name));
+			vmqd_json_append(bound, vmqd_json_string(l->if_name));
 	}
 	if (links)
 		if_freenameindex(links);
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "bound", bound);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "bound", bound);
 	return 0;
 }
 

@@ -170,13 +170,13 @@ struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, stru
 {
 	switch (e->state) {
 	case VMQ_QUEUE_TXQ:
-		json_object_object_add(o, "txq", json_object_new_int(e->target));
+		vmqd_json_add(o, "txq", vmqd_json_int(e->target));
 		break;
 	case VMQ_QUEUE_GROUP:
-		json_object_object_add(o, "group", json_object_new_int(e->target));
+		vmqd_json_add(o, "group", vmqd_json_int(e->target));
 		break;
 	case VMQ_QUEUE_KERNEL:
-		json_object_object_add(o, "txq", json_object_new_string("auto"));
+		vmqd_json_add(o, "txq", vmqd_json_string("auto"));
 		break;
 	default:
 		break;
@@ -187,10 +187,10 @@ struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, stru
 /* A degraded queue: flagged, with the target it waits to get back. */
 struct json_object *vmqd_json_degraded(const struct vmq_queue_meta *meta, struct json_object *o)
 {
-	json_object_object_add(o, "degraded", json_object_new_boolean(1));
+	vmqd_json_add(o, "degraded", vmqd_json_bool(1));
 	if (meta->want.state == VMQ_QUEUE_GROUP)
-		json_object_object_add(o, "want_group", json_object_new_int(meta->want.target));
+		vmqd_json_add(o, "want_group", vmqd_json_int(meta->want.target));
 	else if (meta->want.state == VMQ_QUEUE_TXQ)
-		json_object_object_add(o, "want_txq", json_object_new_int(meta->want.target));
+		vmqd_json_add(o, "want_txq", vmqd_json_int(meta->want.target));
 	return o;
 }

@@ -161,6 +161,20 @@ void vmqd_state_fini(struct vmqd *d);
 int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **result, char *message,
 	     size_t size);
 
+/*
+ * alloc.c: the allocation policy. Out of memory while building JSON aborts
+ * (alloc.c says why that is safe for vmqd); these never return NULL.
+ */
+void *vmqd_must(void *p, const char *what);
+struct json_object *vmqd_json_object(void);
+struct json_object *vmqd_json_array(void);
+struct json_object *vmqd_json_int(int64_t v);
+struct json_object *vmqd_json_uint(uint64_t v);
+struct json_object *vmqd_json_bool(bool v);
+struct json_object *vmqd_json_string(const char *s);
+void vmqd_json_add(struct json_object *obj, const char *key, struct json_object *val);
+void vmqd_json_append(struct json_object *arr, struct json_object *val);
+
 /* dispatch.c: one request line in, one response line out (caller frees);
  * *malformed says the line was not a JSON object at all. */
 char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malformed);
