@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "vmq_abi.h"
 
@@ -263,6 +264,18 @@ int vmq_ports_upgrade(struct vmq_ports *ports, const char *obj_path,
 int vmq_parse_u32(const char *s, __u32 max, __u32 *out);
 int vmq_parse_mask(const char *s, __u32 *mask);
 int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n);
+
+/* Where to listen: [ADDR:]PORT, ADDR an IPv4 address or an IPv6 one in
+ * brackets (default_host when absent), PORT plain decimal 1..65535; or an
+ * absolute path: a Unix socket. Host names are not looked up. 0, or -EINVAL
+ * with the reason, quoting the bad part, in why. */
+struct vmq_listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[112]; /* "127.0.0.1:9300", "[::1]:9300", "/run/vmq/metrics.sock" */
+};
+int vmq_parse_listen_addr(const char *arg, const char *default_host, struct vmq_listen_addr *out,
+			  char *why, size_t why_len);
 __u32 vmq_mask_shift(__u32 mask);
 bool vmq_mask_valid(__u32 mask);
 __u32 vmq_mask_ids(__u32 mask);
