@@ -102,6 +102,8 @@ int vmq_hook_attach(int ifindex, enum vmq_tc_point point, int prog_fd, const cha
 		    enum vmq_hook_mode mode, bool *tcx, bool *clsact_created);
 int vmq_hook_detach(int ifindex, enum vmq_tc_point point, const char *pin, bool tcx,
 		    bool destroy_clsact);
+/* A program's name, with its NUL: BPF_OBJ_NAME_LEN, without libbpf. */
+#define VMQ_PROG_NAME_SIZE 16
 void vmq_prog_name(__u32 id, char *name, size_t size);
 
 /* nl.c: rtnetlink dumps. */
@@ -182,6 +184,9 @@ int vmq_queue_read_all(const struct vmq_dev *dev, struct vmq_queue_entry *entrie
 int vmq_queue_meta_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_meta *meta);
 int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id);
+/* The metadata map's walk: the key after prev (NULL: the first), -ENOENT
+ * past the last. */
+int vmq_queue_meta_next(const struct vmq_dev *dev, const __u32 *prev, __u32 *next);
 int vmq_queue_meta_read_all(const struct vmq_dev *dev, struct vmq_queue_meta *metas, bool *present);
 int vmq_queue_meta_update(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_group_read(const struct vmq_dev *dev, __u32 gid, struct vmq_group_entry *group);
@@ -223,6 +228,10 @@ void vmq_ports_init(struct vmq_ports *ports);
 int vmq_ports_open(struct vmq_ports *ports, const char *pin_root);
 void vmq_ports_close(struct vmq_ports *ports);
 int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_entry *entry);
+/* Rewrites a binding's entry in place (its uplink, its reason): -ENOENT
+ * when ifindex is not bound. Hooks and slots are vmq_port_bind's. */
+int vmq_port_update(const struct vmq_ports *ports, __u32 ifindex,
+		    const struct vmq_port_entry *entry);
 /* Port modes: *why (enum vmq_port_why) for a binding of ifindex to uplink. */
 int vmq_port_mode(__u32 ifindex, const struct vmq_dev *uplink, __u32 *why);
 bool vmq_port_why_uplink(__u32 why);

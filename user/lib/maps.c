@@ -153,6 +153,11 @@ int vmq_queue_meta_update(const struct vmq_dev *dev, __u32 id, const struct vmq_
 	return vmq_queue_meta_delete(dev, id);
 }
 
+int vmq_queue_meta_next(const struct vmq_dev *dev, const __u32 *prev, __u32 *next)
+{
+	return bpf_map_get_next_key(dev->queue_meta_fd, prev, next) ? -errno : 0;
+}
+
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id)
 {
 	if (bpf_map_delete_elem(dev->queue_meta_fd, &id) && errno != ENOENT)

@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "log.h"
 #include "vmqd.h"
@@ -69,7 +68,7 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 void vmqd_tcx_report(struct vmqd_dev *dev)
 {
 	struct vmq_tcx_chain chain;
-	char prog[BPF_OBJ_NAME_LEN];
+	char prog[VMQ_PROG_NAME_SIZE];
 	__u32 pos = 0, first = 0;
 
 	if (dev->missing || vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain))
@@ -139,7 +138,7 @@ static int req_force(struct json_object *args, const char *what, struct vmqd_rep
 static int dev_reattach(struct vmqd_dev *dev, bool force, const char *what, struct vmqd_reply *r)
 {
 	struct vmq_tcx_chain chain;
-	char prog[BPF_OBJ_NAME_LEN];
+	char prog[VMQ_PROG_NAME_SIZE];
 	__u32 pos = 0, first = 0;
 	int err;
 

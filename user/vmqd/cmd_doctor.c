@@ -20,7 +20,6 @@
 #include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <bpf/bpf.h>
 
 #include "vmqd.h"
 
@@ -148,7 +147,7 @@ static void check_hook(struct report *rep, struct vmqd_dev *dev)
 {
 	struct vmq_tcx_chain chain;
 	struct vmq_tcx_link link = { 0 };
-	char path[PATH_MAX + 64], name[BPF_OBJ_NAME_LEN];
+	char path[PATH_MAX + 64], name[VMQ_PROG_NAME_SIZE];
 	__u32 ours = 0, pos = 0, first = 0;
 	int err;
 

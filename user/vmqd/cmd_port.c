@@ -17,8 +17,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <bpf/bpf.h>
-
 #include "log.h"
 #include "proto.h"
 #include "vmqd.h"
@@ -584,9 +582,7 @@ static int rebase(struct vmqd *d, __u32 ifindex, __u32 new_uplink)
 	int err = vmq_port_get(&d->ports, ifindex, &e);
 
 	e.uplink_ifindex = new_uplink;
-	if (!err && bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
-		err = -errno;
-	return err;
+	return err ? err : vmq_port_update(&d->ports, ifindex, &e);
 }
 
 /* An uplink came back with a new ifindex: its ports follow it. */
@@ -633,9 +629,10 @@ static int refresh_mode(struct vmqd *d, __u32 ifindex, __u32 unused)
 	if (vmq_port_why_uplink(why) == !!(e.flags & VMQ_PORT_F_UPLINK)) {
 		/* Same mode, another reason (say, a bridge renamed its ports). */
 		e.why = why;
-		if (bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
+		err = vmq_port_update(&d->ports, ifindex, &e);
+		if (err)
 			log_warn("port %s: cannot record why it is in %s mode: %s", port,
-				 vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(errno));
+				 vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(-err));
 		return 0;
 	}
 	err = vmq_port_bind(&d->ports, ifindex, e.queue_id, &uplink->dp, why, &uplink->dp);
