@@ -489,6 +489,15 @@ int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *inf
 	return bpf_map_update_elem(dev->dev_info_fd, &zero, info, BPF_ANY) ? -errno : 0;
 }
 
+/* The device's record, and the path of its link pin (tcx mode). */
+static int info_and_link(const struct vmq_dev *dev, struct vmq_dev_info *info, char *link,
+			 size_t size)
+{
+	int err = vmq_dev_info_read(dev, info);
+
+	return err ? err : vmq_pin_path(link, size, dev, VMQ_PIN_LINK, false);
+}
+
 /* The mode of a re-attach is the one recorded; a first attach chooses. */
 static int dev_attach(struct vmq_dev *dev, bool to_head)
 {
@@ -498,9 +507,7 @@ static int dev_attach(struct vmq_dev *dev, bool to_head)
 	bool created = false, tcx = false;
 	int err;
 
-	err = vmq_dev_info_read(dev, &info);
-	if (!err)
-		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+	err = info_and_link(dev, &info, link, sizeof(link));
 	if (err)
 		return err;
 	if (info.flags & VMQ_DEV_F_ATTACHED)
@@ -550,9 +557,7 @@ int vmq_dev_detach(struct vmq_dev *dev)
 	char link[PATH_MAX];
 	int err;
 
-	err = vmq_dev_info_read(dev, &info);
-	if (!err)
-		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+	err = info_and_link(dev, &info, link, sizeof(link));
 	if (err)
 		return err;
 	/* Not attached from here on: a crash before the end leaves a device

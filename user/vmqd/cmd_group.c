@@ -8,11 +8,18 @@
 #include "log.h"
 #include "vmqd.h"
 
-static int parse_gid(struct vmqd_dev *dev, struct json_object *args, const char *cmd, char *what,
-		     size_t size, struct vmqd_reply *r, __u32 *gid)
+/* The device, then "group GID on DEV" after checking GID. */
+static int parse_gid(struct vmqd *d, struct json_object *args, const char *cmd, char *what,
+		     size_t size, struct vmqd_reply *r, struct vmqd_dev **devp, __u32 *gid)
 {
+	struct vmqd_dev *dev;
 	int err;
 
+	snprintf(what, size, "group %s", cmd);
+	err = vmqd_req_dev(d, args, what, r, devp);
+	if (err)
+		return err;
+	dev = *devp;
 	snprintf(what, size, "group %s on %s", cmd, dev->dp.ifname);
 	err = vmqd_req_u32(args, "id", 0xffffffffU, what, r, gid);
 	if (err)
@@ -65,9 +72,7 @@ static int group_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 gid;
 	int err;
 
-	err = vmqd_req_dev(d, args, "group add", r, &dev);
-	if (!err)
-		err = parse_gid(dev, args, "add", what, sizeof(what), r, &gid);
+	err = parse_gid(d, args, "add", what, sizeof(what), r, &dev, &gid);
 	if (!err)
 		err = vmqd_dev_txqs(dev, r, what, &ntxqs);
 	if (err)
@@ -115,9 +120,7 @@ static int group_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 gid;
 	int err;
 
-	err = vmqd_req_dev(d, args, "group del", r, &dev);
-	if (!err)
-		err = parse_gid(dev, args, "del", what, sizeof(what), r, &gid);
+	err = parse_gid(d, args, "del", what, sizeof(what), r, &dev, &gid);
 	if (err)
 		return err;
 	err = vmq_group_read(&dev->dp, gid, &cur);

@@ -174,22 +174,12 @@ static int check_txq_arg(struct vmqd *d, struct json_object *args, struct vmqd_d
 			 const char *what, struct vmqd_reply *r)
 {
 	struct json_object *v;
-	unsigned int ntxqs;
-	__u32 n;
-	int err;
+	__u16 txq;
 
 	if (!json_object_object_get_ex(args, "txq", &v) ||
 	    (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "any")))
 		return 0;
-	err = vmqd_req_u32(args, "txq", 0xffffffffU, what, r, &n);
-	if (!err)
-		err = vmqd_dev_txqs(uplink, r, what, &ntxqs);
-	if (err)
-		return err;
-	if (n >= vmqd_txq_limit(d, ntxqs))
-		return vmqd_reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)",
-					what, n, uplink->dp.ifname, ntxqs);
-	return 0;
+	return vmqd_req_txq(d, args, uplink, what, r, &txq);
 }
 
 /* "queue auto": a queue of the port's own, placed by "txq" (any unless

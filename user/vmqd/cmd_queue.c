@@ -27,6 +27,7 @@ static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object
 {
 	bool has_txq = vmqd_req_has(args, "txq"), has_group = vmqd_req_has(args, "group");
 	unsigned int ntxqs;
+	__u16 txq;
 	__u32 n;
 	int err;
 
@@ -39,8 +40,6 @@ static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object
 			return 0;
 		}
 		if (arg_is_word(args, "txq", "any")) {
-			__u16 txq;
-
 			if (id == VMQ_DEFAULT_QUEUE)
 				return vmqd_reply_error(
 					r, EINVAL,
@@ -57,17 +56,10 @@ static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object
 			*placed = true;
 			return 0;
 		}
-		err = vmqd_req_u32(args, "txq", 0xffffffffU, what, r, &n);
+		err = vmqd_req_txq(d, args, dev, what, r, &txq);
 		if (!err)
-			err = vmqd_dev_txqs(dev, r, what, &ntxqs);
-		if (err)
-			return err;
-		if (n >= vmqd_txq_limit(d, ntxqs))
-			return vmqd_reply_error(r, ERANGE,
-						"%s: txq %u out of range (%s has %u TX queues)",
-						what, n, dev->dp.ifname, ntxqs);
-		*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = (__u16)n };
-		return 0;
+			*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = txq };
+		return err;
 	}
 	if (id == VMQ_DEFAULT_QUEUE)
 		return vmqd_reply_error(
@@ -86,13 +78,20 @@ static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object
 	return 0;
 }
 
-/* "queue ID on DEV", after checking ID against the map; "id auto" takes
+/* The device, then "queue ID on DEV" after checking ID against the map; "id auto" takes
  * the lowest free ID when allow_auto. */
-static int parse_id(struct vmqd_dev *dev, struct json_object *args, const char *cmd,
-		    bool allow_auto, char *what, size_t size, struct vmqd_reply *r, __u32 *id)
+static int parse_id(struct vmqd *d, struct json_object *args, const char *cmd, bool allow_auto,
+		    char *what, size_t size, struct vmqd_reply *r, struct vmqd_dev **devp,
+		    __u32 *id)
 {
+	struct vmqd_dev *dev;
 	int err;
 
+	snprintf(what, size, "queue %s", cmd);
+	err = vmqd_req_dev(d, args, what, r, devp);
+	if (err)
+		return err;
+	dev = *devp;
 	snprintf(what, size, "queue %s on %s", cmd, dev->dp.ifname);
 	if (allow_auto && arg_is_word(args, "id", "auto")) {
 		err = vmqd_lowest_free_id(dev, id);
@@ -154,9 +153,7 @@ int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	__u32 id;
 	int err;
 
-	err = vmqd_req_dev(d, args, "queue add", r, &dev);
-	if (!err)
-		err = parse_id(dev, args, "add", true, what, sizeof(what), r, &id);
+	err = parse_id(d, args, "add", true, what, sizeof(what), r, &dev, &id);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
@@ -224,9 +221,7 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = vmqd_req_dev(d, args, "queue set", r, &dev);
-	if (!err)
-		err = parse_id(dev, args, "set", false, what, sizeof(what), r, &id);
+	err = parse_id(d, args, "set", false, what, sizeof(what), r, &dev, &id);
 	if (err)
 		return err;
 	err = vmq_queue_read(&dev->dp, id, &cur);
@@ -281,9 +276,7 @@ static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = vmqd_req_dev(d, args, "queue del", r, &dev);
-	if (!err)
-		err = parse_id(dev, args, "del", false, what, sizeof(what), r, &id);
+	err = parse_id(d, args, "del", false, what, sizeof(what), r, &dev, &id);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)

@@ -68,16 +68,28 @@ int vmqd_req_u32(struct json_object *args, const char *key, __u32 max, const cha
 	return vmqd_req_u32_range(args, key, 0, max, what, r, out);
 }
 
+/* args[key], required, of that type (an integer or a string). */
+static int req_typed(struct json_object *args, const char *key, enum json_type type,
+		     const char *what, struct vmqd_reply *r, struct json_object **v)
+{
+	if (!json_object_object_get_ex(args, key, v))
+		return vmqd_reply_error(r, EINVAL, "%s: %s is required", what, key);
+	if (!json_object_is_type(*v, type))
+		return vmqd_reply_error(r, EINVAL, "%s: %s must be %s", what, key,
+					type == json_type_int ? "an integer" : "a string");
+	return 0;
+}
+
 int vmqd_req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max,
 		       const char *what, struct vmqd_reply *r, __u32 *out)
 {
 	struct json_object *v;
 	int64_t n;
+	int err;
 
-	if (!json_object_object_get_ex(args, key, &v))
-		return vmqd_reply_error(r, EINVAL, "%s: %s is required", what, key);
-	if (!json_object_is_type(v, json_type_int))
-		return vmqd_reply_error(r, EINVAL, "%s: %s must be an integer", what, key);
+	err = req_typed(args, key, json_type_int, what, r, &v);
+	if (err)
+		return err;
 	errno = 0;
 	n = json_object_get_int64(v);
 	/* json-c clamps beyond int64 and says so in errno. */
@@ -95,11 +107,11 @@ int vmqd_req_name(struct json_object *args, const char *key, size_t max_len, con
 	struct json_object *v;
 	const char *s;
 	size_t len;
+	int err;
 
-	if (!json_object_object_get_ex(args, key, &v))
-		return vmqd_reply_error(r, EINVAL, "%s: %s is required", what, key);
-	if (!json_object_is_type(v, json_type_string))
-		return vmqd_reply_error(r, EINVAL, "%s: %s must be a string", what, key);
+	err = req_typed(args, key, json_type_string, what, r, &v);
+	if (err)
+		return err;
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (!len || len > max_len || strlen(s) != len)
@@ -164,6 +176,26 @@ int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, 
 unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs)
 {
 	return d->replaying ? VMQ_TXQ_MAX : ntxqs;
+}
+
+int vmqd_req_txq(struct vmqd *d, struct json_object *args, struct vmqd_dev *dev, const char *what,
+		 struct vmqd_reply *r, __u16 *txq)
+{
+	/* The analyzer cannot see that vmqd_reply_error never returns 0. */
+	unsigned int ntxqs = 0;
+	__u32 n = 0;
+	int err;
+
+	err = vmqd_req_u32(args, "txq", 0xffffffffU, what, r, &n);
+	if (!err)
+		err = vmqd_dev_txqs(dev, r, what, &ntxqs);
+	if (err)
+		return err;
+	if (n >= vmqd_txq_limit(d, ntxqs))
+		return vmqd_reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)",
+					what, n, dev->dp.ifname, ntxqs);
+	*txq = (__u16)n;
+	return 0;
 }
 
 struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, struct json_object *o)

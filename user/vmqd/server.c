@@ -36,13 +36,20 @@ static time_t now(void)
 	return ts.tv_sec;
 }
 
-static int grant_group_lookup(const char *group, gid_t *gid)
+/* option's group (NULL: none asked for): its gid, or -ENOENT, logged. */
+static int group_lookup(const char *option, const char *group, bool *set, gid_t *gid)
 {
-	struct group *g = getgrnam(group);
+	struct group *g;
 
-	if (!g)
+	if (!group)
+		return 0;
+	g = getgrnam(group);
+	if (!g) {
+		log_err("%s %s: no such group", option, group);
 		return -ENOENT;
+	}
 	*gid = g->gr_gid;
+	*set = true;
 	return 0;
 }
 
@@ -109,22 +116,11 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 	s->listen_fd = s->signal_fd = s->watch_fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
-	if (group) {
-		err = grant_group_lookup(group, &s->grant_gid);
-		if (err) {
-			log_err("--group %s: no such group", group);
-			return err;
-		}
-		s->grant_group = true;
-	}
-	if (read_group) {
-		err = grant_group_lookup(read_group, &s->read_gid);
-		if (err) {
-			log_err("--read-group %s: no such group", read_group);
-			return err;
-		}
-		s->read_group = true;
-	}
+	err = group_lookup("--group", group, &s->grant_group, &s->grant_gid);
+	if (!err)
+		err = group_lookup("--read-group", read_group, &s->read_group, &s->read_gid);
+	if (err)
+		return err;
 	strcpy(sun.sun_path, path);
 	strcpy(s->path, path);
 	strcpy(dir, path);

@@ -232,21 +232,6 @@ int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
 
 /* --- writing ------------------------------------------------------------- */
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* The file's text: header, one line per request, end line. */
 static int render(struct vmqd *d, char **text, size_t *len)
 {
@@ -292,7 +277,7 @@ static int write_atomically(const char *dir, const char *text, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, text, len);
+	err = vmq_write_all(fd, text, len, false);
 	if (!err && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)

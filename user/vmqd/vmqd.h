@@ -222,6 +222,9 @@ int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what,
 /* The TX queue numbers a request may name: below the device's count, or
  * below VMQ_TXQ_MAX while a saved request is replayed. */
 unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs);
+/* args' "txq", a number within that limit for dev. */
+int vmqd_req_txq(struct vmqd *d, struct json_object *args, struct vmqd_dev *dev, const char *what,
+		 struct vmqd_reply *r, __u16 *txq);
 
 /* json helpers */
 struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
