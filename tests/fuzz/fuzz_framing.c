@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The socket's line framing, both ends, with the input cut at points the
- * fuzzer picks: vmqd's client buffer (server.c) must answer exactly as it
+ * fuzzer picks: vmqd's client (server.c, on linebuf.c) must answer exactly as it
  * does with the input arriving in the largest pieces it takes, and
  * vmqctl's line buffer (linebuf.c) must hand out exactly the lines a plain
  * split finds, with -EMSGSIZE where a line reaches its limit.
@@ -35,12 +35,13 @@ static size_t next_cut(uint64_t *s, size_t left)
  * as fits); returns everything answered. */
 static char *serve(struct vmqd *d, const char *data, size_t size, uint64_t seed, size_t *out_len)
 {
-	struct vmqd_client c = { .fd = -1 };
+	struct vmqd_client c;
 	size_t off = 0;
 	char *out;
 
+	vmqd_client_init(&c, -1);
 	/* A client that sent nothing yet: server.c runs it through the same
-	 * path before its first byte (memchr and memmove with NULL once). */
+	 * path before its first byte (no buffer yet). */
 	if (vmqd_client_process(&c, d))
 		abort();
 	while (!c.closing) {
@@ -67,7 +68,8 @@ static char *serve(struct vmqd *d, const char *data, size_t size, uint64_t seed,
 	*out_len = c.out_len;
 	if (!out)
 		out = calloc(1, 1);
-	free(c.in);
+	c.out = NULL;
+	vmqd_client_release(&c);
 	return out;
 }
 

@@ -13,17 +13,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct vmqd_metrics_addr a, b;
+	struct vmq_listen_addr a, b;
 	char *arg = malloc(size + 1), why[128] = "";
 
 	if (!arg)
 		return 0;
 	memcpy(arg, data, size);
 	arg[size] = '\0';
-	if (!vmqd_metrics_parse_addr(arg, &a, why, sizeof(why))) {
+	if (!vmq_parse_listen_addr(arg, VMQD_METRICS_ADDR_DEFAULT, &a, why, sizeof(why))) {
 		if (!memchr(a.text, '\0', sizeof(a.text)) ||
-		    vmqd_metrics_parse_addr(a.text, &b, why, sizeof(why)) || a.len != b.len ||
-		    memcmp(&a.ss, &b.ss, a.len) || strcmp(a.text, b.text)) {
+		    vmq_parse_listen_addr(a.text, VMQD_METRICS_ADDR_DEFAULT, &b, why,
+					  sizeof(why)) ||
+		    a.len != b.len || memcmp(&a.ss, &b.ss, a.len) || strcmp(a.text, b.text)) {
 			fprintf(stderr, "\"%s\" -> \"%s\" does not parse back (%s)\n", arg, a.text,
 				why);
 			abort();

@@ -98,6 +98,26 @@ static void test_reopen_adopts_pins(void **state)
 	vmq_ports_close(&again);
 }
 
+/* An entry rewritten in place; an unbound port is not bound by it. */
+static void test_update_in_place(void **state)
+{
+	struct vmq_port_entry e;
+
+	(void)state;
+	put(11, 4, VMQ_MARK_MASK_DEFAULT);
+	assert_int_equal(vmq_port_get(&ports, 11, &e), 0);
+	e.uplink_ifindex = 77;
+	assert_int_equal(vmq_port_update(&ports, 11, &e), 0);
+	memset(&e, 0, sizeof(e));
+	assert_int_equal(vmq_port_get(&ports, 11, &e), 0);
+	assert_int_equal(e.uplink_ifindex, 77);
+	assert_int_equal(e.queue_id, 4);
+	assert_int_equal(vmq_port_update(&ports, 12, &e), -ENOENT);
+	assert_int_equal(vmq_port_get(&ports, 12, &e), -ENOENT);
+	/* Later tests count the bindings left behind. */
+	assert_int_equal(bpf_map_delete_elem(ports.map_fd, &(__u32){ 11 }), 0);
+}
+
 /* The variant build (make check builds it): vmq_port with another tag. */
 static const char *variant_object(char *buf, size_t size)
 {
@@ -230,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_unbound_port_untouched),
 		cmocka_unit_test(test_rebind_changes_stamp),
 		cmocka_unit_test(test_reopen_adopts_pins),
+		cmocka_unit_test(test_update_in_place),
 		cmocka_unit_test(test_upgrade_swaps_stamp_hooks),
 	};
 

@@ -136,6 +136,36 @@ static void test_entries_round_trip_and_bounds(void **state)
 	vmq_dev_close(&dev);
 }
 
+/* Metadata: update keeps an entry only while it says something; the walk
+ * sees every key once, then -ENOENT. */
+static void test_meta_update_and_walk(void **state)
+{
+	struct vmq_queue_meta meta = { .vm = "vm1" }, none = {};
+	unsigned int seen = 0;
+	struct vmq_dev dev;
+	__u32 id;
+	int err;
+
+	(void)state;
+	assert_int_equal(vmq_dev_load(&dev, root, "lo", NULL), 0);
+	assert_int_equal(vmq_queue_meta_next(&dev, NULL, &id), -ENOENT);
+	assert_int_equal(vmq_queue_meta_update(&dev, 5, &meta), 0);
+	assert_int_equal(vmq_queue_meta_update(&dev, 9, &meta), 0);
+	assert_int_equal(vmq_queue_meta_update(&dev, 7, &meta), 0);
+	assert_int_equal(vmq_queue_meta_update(&dev, 7, &none), 0);
+	assert_int_equal(vmq_queue_meta_read(&dev, 7, &meta), -ENOENT);
+	for (err = vmq_queue_meta_next(&dev, NULL, &id); !err;
+	     err = vmq_queue_meta_next(&dev, &id, &id)) {
+		assert_true(id == 5 || id == 9);
+		assert_false(seen & (1u << id));
+		seen |= 1u << id;
+	}
+	assert_int_equal(err, -ENOENT);
+	assert_int_equal(seen, (1u << 5) | (1u << 9));
+	assert_int_equal(vmq_dev_unpin(&dev), 0);
+	vmq_dev_close(&dev);
+}
+
 static bool hook_exists(int ifindex)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
@@ -690,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_load_pins_and_adopt_reads_config),
 		cmocka_unit_test(test_load_rejects_bad_sizes_and_devices),
 		cmocka_unit_test(test_entries_round_trip_and_bounds),
+		cmocka_unit_test(test_meta_update_and_walk),
 		cmocka_unit_test(test_tcx_attach_adopt_detach),
 		cmocka_unit_test(test_attach_detach_removes_what_it_created),
 		cmocka_unit_test(test_detach_keeps_a_clsact_it_found),

@@ -299,56 +299,68 @@ static void render_skips_bad_values(void **state)
 
 static void parse_good(void **state)
 {
-	struct vmqd_metrics_addr a;
+	struct vmq_listen_addr a;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&a.ss;
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&a.ss;
 	char why[160], buf[INET6_ADDRSTRLEN];
 
 	(void)state;
-	assert_int_equal(vmqd_metrics_parse_addr("9300", &a, why, sizeof(why)), 0);
+	assert_int_equal(
+		vmq_parse_listen_addr("9300", VMQD_METRICS_ADDR_DEFAULT, &a, why, sizeof(why)), 0);
 	assert_int_equal(a.ss.ss_family, AF_INET);
 	assert_int_equal(a.len, sizeof(*sin));
 	assert_int_equal(ntohs(sin->sin_port), 9300);
 	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
 	assert_string_equal(a.text, "127.0.0.1:9300");
 
-	assert_int_equal(vmqd_metrics_parse_addr("0.0.0.0:1", &a, why, sizeof(why)), 0);
+	assert_int_equal(
+		vmq_parse_listen_addr("0.0.0.0:1", VMQD_METRICS_ADDR_DEFAULT, &a, why, sizeof(why)),
+		0);
 	assert_int_equal(ntohs(sin->sin_port), 1);
 	assert_int_equal(sin->sin_addr.s_addr, htonl(INADDR_ANY));
 	assert_string_equal(a.text, "0.0.0.0:1");
 
-	assert_int_equal(vmqd_metrics_parse_addr("192.0.2.1:65535", &a, why, sizeof(why)), 0);
+	assert_int_equal(vmq_parse_listen_addr("192.0.2.1:65535", VMQD_METRICS_ADDR_DEFAULT, &a,
+					       why, sizeof(why)),
+			 0);
 	assert_int_equal(ntohs(sin->sin_port), 65535);
 	assert_string_equal(inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof(buf)), "192.0.2.1");
 
-	assert_int_equal(vmqd_metrics_parse_addr("[::1]:9300", &a, why, sizeof(why)), 0);
+	assert_int_equal(vmq_parse_listen_addr("[::1]:9300", VMQD_METRICS_ADDR_DEFAULT, &a, why,
+					       sizeof(why)),
+			 0);
 	assert_int_equal(a.ss.ss_family, AF_INET6);
 	assert_int_equal(a.len, sizeof(*sin6));
 	assert_int_equal(ntohs(sin6->sin6_port), 9300);
 	assert_true(IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr));
 	assert_string_equal(a.text, "[::1]:9300");
 
-	assert_int_equal(vmqd_metrics_parse_addr("[2001:db8::7]:80", &a, why, sizeof(why)), 0);
+	assert_int_equal(vmq_parse_listen_addr("[2001:db8::7]:80", VMQD_METRICS_ADDR_DEFAULT, &a,
+					       why, sizeof(why)),
+			 0);
 	assert_string_equal(inet_ntop(AF_INET6, &sin6->sin6_addr, buf, sizeof(buf)), "2001:db8::7");
 }
 
 /* An absolute path is a Unix socket; one too long for sun_path is refused. */
 static void parse_unix(void **state)
 {
-	struct vmqd_metrics_addr a;
+	struct vmq_listen_addr a;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&a.ss;
 	char why[160], path[200];
 
 	(void)state;
-	assert_int_equal(vmqd_metrics_parse_addr("/run/vmq/metrics.sock", &a, why, sizeof(why)), 0);
+	assert_int_equal(vmq_parse_listen_addr("/run/vmq/metrics.sock", VMQD_METRICS_ADDR_DEFAULT,
+					       &a, why, sizeof(why)),
+			 0);
 	assert_int_equal(a.ss.ss_family, AF_UNIX);
 	assert_string_equal(sun->sun_path, "/run/vmq/metrics.sock");
 	assert_string_equal(a.text, "/run/vmq/metrics.sock");
-	assert_null(a.token);
 	memset(path, 'x', sizeof(path) - 1);
 	path[0] = '/';
 	path[sizeof(path) - 1] = '\0';
-	assert_int_equal(vmqd_metrics_parse_addr(path, &a, why, sizeof(why)), -EINVAL);
+	assert_int_equal(
+		vmq_parse_listen_addr(path, VMQD_METRICS_ADDR_DEFAULT, &a, why, sizeof(why)),
+		-EINVAL);
 	assert_non_null(strstr(why, "Unix socket path"));
 }
 
@@ -437,13 +449,14 @@ static void parse_bad(void **state)
 		{ "[::1]:65536", "port \"65536\"" },
 		{ "[0000:0000:0000:0000:0000:0000:0000:0000:0000]:1", "not an IPv6 address" },
 	};
-	struct vmqd_metrics_addr a;
+	struct vmq_listen_addr a;
 	char why[160];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why[0] = '\0';
-		if (vmqd_metrics_parse_addr(bad[i].arg, &a, why, sizeof(why)) != -EINVAL ||
+		if (vmq_parse_listen_addr(bad[i].arg, VMQD_METRICS_ADDR_DEFAULT, &a, why,
+					  sizeof(why)) != -EINVAL ||
 		    !strstr(why, bad[i].why))
 			fail_msg("\"%s\": wanted -EINVAL and \"%s\", got \"%s\"", bad[i].arg,
 				 bad[i].why, why);
@@ -510,7 +523,7 @@ static void expect_header(const char *answer, const char *header)
 
 static void server_answers(void **state)
 {
-	struct vmqd_metrics_addr addr;
+	struct vmqd_metrics_addr addr = {};
 	struct vmqd_metrics *m = NULL;
 	char why[160], req[128], *a, *body;
 	unsigned int port;
@@ -519,8 +532,10 @@ static void server_answers(void **state)
 	(void)state;
 	memset(&http_daemon, 0, sizeof(http_daemon));
 	pthread_mutex_init(&http_daemon.lock, NULL);
-	assert_int_equal(vmqd_metrics_parse_addr("127.0.0.1:1", &addr, why, sizeof(why)), 0);
-	((struct sockaddr_in *)&addr.ss)->sin_port = 0; /* any free port */
+	assert_int_equal(vmq_parse_listen_addr("127.0.0.1:1", VMQD_METRICS_ADDR_DEFAULT,
+					       &addr.listen, why, sizeof(why)),
+			 0);
+	((struct sockaddr_in *)&addr.listen.ss)->sin_port = 0; /* any free port */
 	assert_int_equal(vmqd_metrics_start(&m, &http_daemon, &addr), 0);
 	port = vmqd_metrics_port(m);
 	assert_true(port > 0 && port < 65536);
@@ -639,7 +654,7 @@ static void server_ipv6(void **state)
 {
 	static const char get[] = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	struct vmqd_metrics_addr addr;
+	struct vmqd_metrics_addr addr = {};
 	struct vmqd_metrics *m = NULL;
 	char why[160], *a;
 	int fd, err;
@@ -647,8 +662,10 @@ static void server_ipv6(void **state)
 	(void)state;
 	memset(&http_daemon, 0, sizeof(http_daemon));
 	pthread_mutex_init(&http_daemon.lock, NULL);
-	assert_int_equal(vmqd_metrics_parse_addr("[::1]:1", &addr, why, sizeof(why)), 0);
-	((struct sockaddr_in6 *)&addr.ss)->sin6_port = 0;
+	assert_int_equal(vmq_parse_listen_addr("[::1]:1", VMQD_METRICS_ADDR_DEFAULT, &addr.listen,
+					       why, sizeof(why)),
+			 0);
+	((struct sockaddr_in6 *)&addr.listen.ss)->sin6_port = 0;
 	err = vmqd_metrics_start(&m, &http_daemon, &addr);
 	if (err == -EADDRNOTAVAIL || err == -EAFNOSUPPORT) {
 		pthread_mutex_destroy(&http_daemon.lock);
@@ -674,7 +691,7 @@ static void server_port_in_use(void **state)
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	socklen_t len = sizeof(sin);
-	struct vmqd_metrics_addr addr;
+	struct vmqd_metrics_addr addr = {};
 	struct vmqd_metrics *m = NULL;
 	char why[160], arg[32];
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
@@ -686,7 +703,9 @@ static void server_port_in_use(void **state)
 	assert_int_equal(listen(fd, 1), 0);
 	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
 	snprintf(arg, sizeof(arg), "%u", ntohs(sin.sin_port));
-	assert_int_equal(vmqd_metrics_parse_addr(arg, &addr, why, sizeof(why)), 0);
+	assert_int_equal(vmq_parse_listen_addr(arg, VMQD_METRICS_ADDR_DEFAULT, &addr.listen, why,
+					       sizeof(why)),
+			 0);
 	memset(&http_daemon, 0, sizeof(http_daemon));
 	pthread_mutex_init(&http_daemon.lock, NULL);
 	assert_int_equal(vmqd_metrics_start(&m, &http_daemon, &addr), -EADDRINUSE);

@@ -6,6 +6,8 @@
  * a veth of 8 TX queues.
  */
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 #include <bpf/libbpf.h>
 
@@ -215,10 +217,13 @@ static void test_strict_json(void **state)
 static void test_client_framing(void **state)
 {
 	static const char ping[] = "{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\"}\n";
-	struct vmqd_client whole = { .fd = -1 }, cut = { .fd = -1 }, big = { .fd = -1 };
+	struct vmqd_client whole, cut, big;
 	char stream[3 * sizeof(ping)], *junk;
 
 	(void)state;
+	vmqd_client_init(&whole, -1);
+	vmqd_client_init(&cut, -1);
+	vmqd_client_init(&big, -1);
 	/* Before its first byte (UBSan: memchr and memmove of NULL). */
 	assert_int_equal(vmqd_client_process(&cut, d), 0);
 	assert_int_equal(cut.out_len, 0);
@@ -234,7 +239,7 @@ static void test_client_framing(void **state)
 	assert_memory_equal(whole.out, cut.out, whole.out_len);
 	assert_non_null(strstr(whole.out, "\"ok\":true"));
 	/* The unfinished request waits; garbage then closes the connection. */
-	assert_int_equal(whole.in_len, strlen("{\"version\":1,"));
+	assert_int_equal(vmq_linebuf_pending(&whole.in), strlen("{\"version\":1,"));
 	assert_false(whole.closing);
 	vmqd_client_input(&whole, "\n", 1);
 	assert_int_equal(vmqd_client_process(&whole, d), 0);
@@ -248,12 +253,74 @@ static void test_client_framing(void **state)
 	assert_true(big.closing);
 	assert_non_null(strstr(big.out, "longer than 65536 bytes"));
 	free(junk);
-	free(whole.in);
-	free(whole.out);
-	free(cut.in);
-	free(cut.out);
-	free(big.in);
-	free(big.out);
+	vmqd_client_release(&whole);
+	vmqd_client_release(&cut);
+	vmqd_client_release(&big);
+}
+
+static size_t count_lines(const char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += buf[i] == '\n';
+	return n;
+}
+
+/* A client with more complete lines than one turn answers is marked
+ * pending, and only then: the server polls without sleeping for it. */
+static void test_client_turns(void **state)
+{
+	static const char ping[] = "{\"version\":1,\"object\":\"daemon\",\"command\":\"ping\"}\n";
+	struct vmqd_client c;
+
+	(void)state;
+	vmqd_client_init(&c, -1);
+	for (int i = 0; i < VMQD_LINES_PER_TURN; i++)
+		vmqd_client_input(&c, ping, strlen(ping));
+	vmqd_client_input(&c, "{\"version\":1", strlen("{\"version\":1"));
+	assert_int_equal(vmqd_client_process(&c, d), 0);
+	assert_int_equal(count_lines(c.out, c.out_len), VMQD_LINES_PER_TURN);
+	assert_false(c.pending); /* what is left has no end yet */
+	vmqd_client_input(&c, "}\n", 2);
+	vmqd_client_input(&c, ping, strlen(ping));
+	for (int i = 0; i < VMQD_LINES_PER_TURN; i++)
+		vmqd_client_input(&c, ping, strlen(ping));
+	assert_int_equal(vmqd_client_process(&c, d), 0);
+	assert_int_equal(count_lines(c.out, c.out_len), 2 * VMQD_LINES_PER_TURN);
+	assert_true(c.pending);
+	assert_int_equal(vmqd_client_process(&c, d), 0);
+	assert_int_equal(count_lines(c.out, c.out_len), 2 * VMQD_LINES_PER_TURN + 2);
+	assert_false(c.pending);
+	assert_int_equal(vmq_linebuf_pending(&c.in), 0);
+	assert_false(c.closing);
+	vmqd_client_release(&c);
+}
+
+/* The allocation policy: a failed allocation aborts (logged), never
+ * returns NULL to a caller that would build a document with holes. */
+static void test_alloc_policy(void **state)
+{
+	struct json_object *o = vmqd_json_object();
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_ptr_equal(vmqd_must(o, "test"), o);
+	/* A NULL value is a JSON null member, not a failure. */
+	vmqd_json_add(o, "none", NULL);
+	assert_string_equal(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN),
+			    "{\"none\":null}");
+	json_object_put(o);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		vmqd_must(NULL, "test");
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
 /* Client strings in messages are cut between characters: the answer stays
@@ -826,6 +893,8 @@ int main(void)
 		cmocka_unit_test(test_strict_json),
 		cmocka_unit_test(test_utf8_messages),
 		cmocka_unit_test(test_client_framing),
+		cmocka_unit_test(test_client_turns),
+		cmocka_unit_test(test_alloc_policy),
 		cmocka_unit_test(test_attach_validates),
 		cmocka_unit_test(test_queue_lifecycle),
 		cmocka_unit_test(test_groups),

@@ -104,3 +104,9 @@ int vmq_linebuf_next(struct vmq_linebuf *lb, char **line, size_t *len)
 	lb->start = lb->scanned = (size_t)(nl - lb->buf) + 1;
 	return 1;
 }
+
+bool vmq_linebuf_has_line(const struct vmq_linebuf *lb)
+{
+	/* buf[start..scanned) holds no newline: only the rest is looked at. */
+	return lb->len > lb->scanned && memchr(lb->buf + lb->scanned, '\n', lb->len - lb->scanned);
+}

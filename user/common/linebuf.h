@@ -8,6 +8,7 @@
 #ifndef VMQ_LINEBUF_H
 #define VMQ_LINEBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -39,6 +40,9 @@ ssize_t vmq_linebuf_put(struct vmq_linebuf *lb, const void *data, size_t len);
  * already must be, longer than max. The line stays valid until the next fill.
  */
 int vmq_linebuf_next(struct vmq_linebuf *lb, char **line, size_t *len);
+
+/* Whether vmq_linebuf_next() would hand out a line now. */
+bool vmq_linebuf_has_line(const struct vmq_linebuf *lb);
 
 /* Bytes of a line begun but not finished (for idle timeouts). */
 static inline size_t vmq_linebuf_pending(const struct vmq_linebuf *lb)

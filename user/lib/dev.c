@@ -18,6 +18,7 @@
 
 #include "dev_priv.h"
 #include "libvmq.h"
+#include "util.h"
 #include "vmq_ctl.skel.h"
 #include "vmq_tx.skel.h"
 
@@ -38,7 +39,7 @@ static const struct {
 	{ "vmq_port_queues", offsetof(struct vmq_dev, port_queues_fd), true },
 };
 
-#define DEV_MAPS_COUNT (sizeof(dev_maps) / sizeof(dev_maps[0]))
+#define DEV_MAPS_COUNT ARRAY_SIZE(dev_maps)
 
 static int *dev_map_fd(struct vmq_dev *dev, size_t i)
 {
@@ -488,6 +489,15 @@ int vmq_dev_info_write(const struct vmq_dev *dev, const struct vmq_dev_info *inf
 	return bpf_map_update_elem(dev->dev_info_fd, &zero, info, BPF_ANY) ? -errno : 0;
 }
 
+/* The device's record, and the path of its link pin (tcx mode). */
+static int info_and_link(const struct vmq_dev *dev, struct vmq_dev_info *info, char *link,
+			 size_t size)
+{
+	int err = vmq_dev_info_read(dev, info);
+
+	return err ? err : vmq_pin_path(link, size, dev, VMQ_PIN_LINK, false);
+}
+
 /* The mode of a re-attach is the one recorded; a first attach chooses. */
 static int dev_attach(struct vmq_dev *dev, bool to_head)
 {
@@ -497,9 +507,7 @@ static int dev_attach(struct vmq_dev *dev, bool to_head)
 	bool created = false, tcx = false;
 	int err;
 
-	err = vmq_dev_info_read(dev, &info);
-	if (!err)
-		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+	err = info_and_link(dev, &info, link, sizeof(link));
 	if (err)
 		return err;
 	if (info.flags & VMQ_DEV_F_ATTACHED)
@@ -549,9 +557,7 @@ int vmq_dev_detach(struct vmq_dev *dev)
 	char link[PATH_MAX];
 	int err;
 
-	err = vmq_dev_info_read(dev, &info);
-	if (!err)
-		err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+	err = info_and_link(dev, &info, link, sizeof(link));
 	if (err)
 		return err;
 	/* Not attached from here on: a crash before the end leaves a device
@@ -708,7 +714,7 @@ int vmq_dev_unpin_dir(const char *pin_dir)
 		closedir(dir);
 	/* The link's pin: detach removed it; were it still there, this would
 	 * detach. */
-	for (size_t i = 0; i < sizeof(top) / sizeof(top[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(top); i++) {
 		n = snprintf(path, sizeof(path), "%s/%s", pin_dir, top[i]);
 		if (n > 0 && (size_t)n < sizeof(path) && unlink(path) && errno != ENOENT && !err)
 			err = -errno;

@@ -23,5 +23,12 @@ int vmq_pin_path(char *buf, size_t size, const struct vmq_dev *dev, const char *
  * replaced by a rename (the old one stays until the new one is there). */
 bool vmq_map_fits(int fd, const struct bpf_map *map);
 int vmq_replace_pin(int fd, const char *path);
+/* maps.c, for upgrade.c too: keys 0..n-1 of a per-CPU array (values of
+ * size bytes per possible CPU), chunk keys per batch syscall, handed to
+ * each; its error ends the walk. */
+int vmq_percpu_batch(int fd, __u32 n, size_t size, __u32 chunk,
+		     int (*each)(const __u32 *keys, __u32 count, const void *vals, int ncpus,
+				 void *arg),
+		     void *arg);
 
 #endif /* VMQ_DEV_PRIV_H */

@@ -11,6 +11,7 @@
 #include <net/if.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #include "vmq_abi.h"
 
@@ -101,6 +102,8 @@ int vmq_hook_attach(int ifindex, enum vmq_tc_point point, int prog_fd, const cha
 		    enum vmq_hook_mode mode, bool *tcx, bool *clsact_created);
 int vmq_hook_detach(int ifindex, enum vmq_tc_point point, const char *pin, bool tcx,
 		    bool destroy_clsact);
+/* A program's name, with its NUL: BPF_OBJ_NAME_LEN, without libbpf. */
+#define VMQ_PROG_NAME_SIZE 16
 void vmq_prog_name(__u32 id, char *name, size_t size);
 
 /* nl.c: rtnetlink dumps. */
@@ -181,8 +184,11 @@ int vmq_queue_read_all(const struct vmq_dev *dev, struct vmq_queue_entry *entrie
 int vmq_queue_meta_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_meta *meta);
 int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id);
+/* The metadata map's walk: the key after prev (NULL: the first), -ENOENT
+ * past the last. */
+int vmq_queue_meta_next(const struct vmq_dev *dev, const __u32 *prev, __u32 *next);
 int vmq_queue_meta_read_all(const struct vmq_dev *dev, struct vmq_queue_meta *metas, bool *present);
-int vmq_queue_meta_store(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
+int vmq_queue_meta_update(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta);
 int vmq_group_read(const struct vmq_dev *dev, __u32 gid, struct vmq_group_entry *group);
 int vmq_group_write(const struct vmq_dev *dev, __u32 gid, const __u16 *txqs, __u16 ntxqs);
 int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);
@@ -222,6 +228,10 @@ void vmq_ports_init(struct vmq_ports *ports);
 int vmq_ports_open(struct vmq_ports *ports, const char *pin_root);
 void vmq_ports_close(struct vmq_ports *ports);
 int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_entry *entry);
+/* Rewrites a binding's entry in place (its uplink, its reason): -ENOENT
+ * when ifindex is not bound. Hooks and slots are vmq_port_bind's. */
+int vmq_port_update(const struct vmq_ports *ports, __u32 ifindex,
+		    const struct vmq_port_entry *entry);
 /* Port modes: *why (enum vmq_port_why) for a binding of ifindex to uplink. */
 int vmq_port_mode(__u32 ifindex, const struct vmq_dev *uplink, __u32 *why);
 bool vmq_port_why_uplink(__u32 why);
@@ -263,6 +273,18 @@ int vmq_ports_upgrade(struct vmq_ports *ports, const char *obj_path,
 int vmq_parse_u32(const char *s, __u32 max, __u32 *out);
 int vmq_parse_mask(const char *s, __u32 *mask);
 int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n);
+
+/* Where to listen: [ADDR:]PORT, ADDR an IPv4 address or an IPv6 one in
+ * brackets (default_host when absent), PORT plain decimal 1..65535; or an
+ * absolute path: a Unix socket. Host names are not looked up. 0, or -EINVAL
+ * with the reason, quoting the bad part, in why. */
+struct vmq_listen_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char text[112]; /* "127.0.0.1:9300", "[::1]:9300", "/run/vmq/metrics.sock" */
+};
+int vmq_parse_listen_addr(const char *arg, const char *default_host, struct vmq_listen_addr *out,
+			  char *why, size_t why_len);
 __u32 vmq_mask_shift(__u32 mask);
 bool vmq_mask_valid(__u32 mask);
 __u32 vmq_mask_ids(__u32 mask);

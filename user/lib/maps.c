@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dev_priv.h"
 #include "libvmq.h"
 
 int vmq_queue_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_entry *entry)
@@ -146,11 +147,16 @@ int vmq_queue_meta_write(const struct vmq_dev *dev, __u32 id, const struct vmq_q
 }
 
 /* Keeps an entry only while it says something: names, or a flag. */
-int vmq_queue_meta_store(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta)
+int vmq_queue_meta_update(const struct vmq_dev *dev, __u32 id, const struct vmq_queue_meta *meta)
 {
 	if (meta->vm[0] || meta->name[0] || meta->flags)
 		return vmq_queue_meta_write(dev, id, meta);
 	return vmq_queue_meta_delete(dev, id);
+}
+
+int vmq_queue_meta_next(const struct vmq_dev *dev, const __u32 *prev, __u32 *next)
+{
+	return bpf_map_get_next_key(dev->queue_meta_fd, prev, next) ? -errno : 0;
 }
 
 int vmq_queue_meta_delete(const struct vmq_dev *dev, __u32 id)
@@ -231,44 +237,72 @@ static int percpu_sum(int fd, __u32 key, void *sum, size_t size, size_t skip)
 	return err;
 }
 
-/* Sums n per-CPU values of __u64 counters (from byte `skip`, as above),
- * keys 0..n-1, a chunk of keys per batch syscall. */
-static int percpu_sum_all(int fd, __u32 n, size_t size, size_t skip, void *sums)
+int vmq_percpu_batch(int fd, __u32 n, size_t size, __u32 chunk,
+		     int (*each)(const __u32 *keys, __u32 count, const void *vals, int ncpus,
+				 void *arg),
+		     void *arg)
 {
-	enum { CHUNK = 1024 };
 	int ncpus = libbpf_num_possible_cpus();
-	size_t words = size / sizeof(__u64), first = skip / sizeof(__u64);
-	__u64 *out = sums, *vals;
-	__u32 keys[CHUNK], done = 0, batch = 0;
+	__u32 *keys, done = 0, batch = 0;
+	void *vals;
 	int err = 0;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
-	vals = calloc((size_t)ncpus * CHUNK, size);
-	if (!vals)
-		return -ENOMEM;
-	memset(out, 0, (size_t)n * size);
+	keys = calloc(chunk, sizeof(*keys));
+	vals = calloc((size_t)ncpus * chunk, size);
+	if (!keys || !vals)
+		err = -ENOMEM;
 	while (!err && done < n) {
-		__u32 count = n - done < CHUNK ? n - done : CHUNK;
+		__u32 count = n - done < chunk ? n - done : chunk;
 
 		err = bpf_map_lookup_batch(fd, done ? &batch : NULL, &batch, keys, vals, &count,
 					   NULL);
+		/* -ENOENT: the last batch, unless it came back empty. */
 		if (err == -ENOENT)
 			err = count ? 0 : -EIO;
-		for (__u32 i = 0; i < count; i++) {
-			memcpy(&out[(size_t)keys[i] * words], &vals[(size_t)i * ncpus * words],
-			       skip);
-			for (size_t c = 0; c < (size_t)ncpus; c++)
-				for (size_t w = first; w < words; w++)
-					out[(size_t)keys[i] * words + w] +=
-						vals[((size_t)i * ncpus + c) * words + w];
-		}
-		done += count;
-		if (!count)
+		if (err || !count)
 			break;
+		err = each(keys, count, vals, ncpus, arg);
+		done += count;
 	}
+	free(keys);
 	free(vals);
 	return err;
+}
+
+struct sum_ctx {
+	__u64 *out;
+	size_t words, first, skip;
+};
+
+static int sum_batch(const __u32 *keys, __u32 count, const void *vals, int ncpus, void *arg)
+{
+	const struct sum_ctx *s = arg;
+	const __u64 *v = vals;
+
+	for (__u32 i = 0; i < count; i++) {
+		__u64 *out = &s->out[(size_t)keys[i] * s->words];
+
+		memcpy(out, &v[(size_t)i * ncpus * s->words], s->skip);
+		for (size_t c = 0; c < (size_t)ncpus; c++)
+			for (size_t w = s->first; w < s->words; w++)
+				out[w] += v[((size_t)i * ncpus + c) * s->words + w];
+	}
+	return 0;
+}
+
+/* Sums n per-CPU values of __u64 counters (from byte `skip`, as above),
+ * keys 0..n-1, a chunk of keys per batch syscall. */
+static int percpu_sum_all(int fd, __u32 n, size_t size, size_t skip, void *sums)
+{
+	struct sum_ctx s = { .out = sums,
+			     .words = size / sizeof(__u64),
+			     .first = skip / sizeof(__u64),
+			     .skip = skip };
+
+	memset(sums, 0, (size_t)n * size);
+	return vmq_percpu_batch(fd, n, size, 1024, sum_batch, &s);
 }
 
 /* The counters summed over CPUs; `entry` is CPU 0's copy. */

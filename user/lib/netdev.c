@@ -39,27 +39,30 @@ int vmq_netdev_txqs(const char *ifname, unsigned int *ntxqs)
 	return 0;
 }
 
-static int xps_path(char *buf, size_t size, const char *ifname, unsigned int txq, const char *file)
+/* One XPS file of a TX queue, open: the fd, or -errno (-ENOENT: the
+ * kernel has no XPS). */
+static int xps_open(const char *ifname, unsigned int txq, const char *file, int flags)
 {
-	int n = snprintf(buf, size, "/sys/class/net/%s/queues/tx-%u/%s", ifname, txq, file);
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "/sys/class/net/%s/queues/tx-%u/%s", ifname, txq,
+			 file);
+	int fd;
 
-	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, flags | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
 }
 
 /* Reads one XPS file; a missing file (no XPS support) reads as "". */
 static int xps_read(const char *ifname, unsigned int txq, const char *file, char *text, size_t size)
 {
-	char path[PATH_MAX];
+	int fd = xps_open(ifname, txq, file, O_RDONLY), err;
 	ssize_t len;
-	int fd, err;
 
 	text[0] = '\0';
-	err = xps_path(path, sizeof(path), ifname, txq, file);
-	if (err)
-		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	len = read(fd, text, size - 1);
 	err = len < 0 ? -errno : 0;
 	close(fd);
@@ -73,18 +76,14 @@ static int xps_read(const char *ifname, unsigned int txq, const char *file, char
 
 static int xps_write(const char *ifname, unsigned int txq, const char *file, const char *text)
 {
-	char path[PATH_MAX];
 	ssize_t len;
 	int fd, err;
 
 	if (!text[0])
 		return 0;
-	err = xps_path(path, sizeof(path), ifname, txq, file);
-	if (err)
-		return err;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = xps_open(ifname, txq, file, O_WRONLY);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+		return fd == -ENOENT ? 0 : fd;
 	len = write(fd, text, strlen(text));
 	err = len < 0 ? -errno : 0;
 	close(fd);

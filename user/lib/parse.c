@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Strict number parsing: no sign, no trailing bytes, no overflow. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "libvmq.h"
 
@@ -108,5 +112,95 @@ int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n)
 		txqs[count++] = (__u16)v;
 	}
 	*n = count;
+	return 0;
+}
+
+int vmq_parse_listen_addr(const char *arg, const char *default_host, struct vmq_listen_addr *out,
+			  char *why, size_t why_len)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&out->ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&out->ss;
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port_text = arg;
+	__u32 port;
+	size_t host_len = 0;
+	bool v6 = false;
+
+	memset(out, 0, sizeof(*out));
+	if (arg[0] == '/') {
+		struct sockaddr_un *sun = (struct sockaddr_un *)&out->ss;
+
+		if (strlen(arg) >= sizeof(sun->sun_path) || strlen(arg) >= sizeof(out->text)) {
+			snprintf(why, why_len, "a Unix socket path must be shorter than %zu bytes",
+				 sizeof(sun->sun_path));
+			return -EINVAL;
+		}
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, arg);
+		out->len = sizeof(*sun);
+		strcpy(out->text, arg);
+		return 0;
+	}
+	if (arg[0] == '[') {
+		const char *close = strchr(arg, ']');
+
+		if (!close || close[1] != ':') {
+			snprintf(why, why_len, "expected [IPV6]:PORT");
+			return -EINVAL;
+		}
+		host_len = (size_t)(close - arg - 1);
+		if (host_len >= sizeof(host)) {
+			snprintf(why, why_len, "\"%.*s\": not an IPv6 address", (int)host_len,
+				 arg + 1);
+			return -EINVAL;
+		}
+		memcpy(host, arg + 1, host_len);
+		port_text = close + 2;
+		v6 = true;
+	} else if ((colon = strrchr(arg, ':'))) {
+		host_len = (size_t)(colon - arg);
+		if (memchr(arg, ':', host_len)) {
+			snprintf(why, why_len,
+				 "an IPv6 address goes in brackets, as in [::1]:9300");
+			return -EINVAL;
+		}
+		if (host_len >= sizeof(host)) {
+			snprintf(why, why_len, "\"%.*s\": not an IPv4 address", (int)host_len, arg);
+			return -EINVAL;
+		}
+		memcpy(host, arg, host_len);
+		port_text = colon + 1;
+	} else {
+		host_len = strlen(default_host);
+		if (host_len >= sizeof(host))
+			return -EINVAL;
+		memcpy(host, default_host, host_len);
+	}
+	host[host_len] = '\0';
+	if (vmq_parse_u32(port_text, 65535, &port) || !port) {
+		snprintf(why, why_len, "port \"%s\": expected a number 1..65535", port_text);
+		return -EINVAL;
+	}
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			snprintf(why, why_len, "\"%s\": not an IPv6 address", host);
+			return -EINVAL;
+		}
+		out->len = sizeof(*sin6);
+		snprintf(out->text, sizeof(out->text), "[%s]:%u", host, port);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			snprintf(why, why_len,
+				 "\"%s\": not an IPv4 address (host names are not looked up)",
+				 host);
+			return -EINVAL;
+		}
+		out->len = sizeof(*sin);
+		snprintf(out->text, sizeof(out->text), "%s:%u", host, port);
+	}
 	return 0;
 }

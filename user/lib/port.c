@@ -102,6 +102,12 @@ int vmq_port_get(const struct vmq_ports *ports, __u32 ifindex, struct vmq_port_e
 	return bpf_map_lookup_elem(ports->map_fd, &ifindex, entry) ? -errno : 0;
 }
 
+int vmq_port_update(const struct vmq_ports *ports, __u32 ifindex,
+		    const struct vmq_port_entry *entry)
+{
+	return bpf_map_update_elem(ports->map_fd, &ifindex, entry, BPF_EXIST) ? -errno : 0;
+}
+
 /* --- port modes ------------------------------------------------------- */
 
 int vmq_port_slot_read(const struct vmq_dev *uplink, __u32 ifindex, struct vmq_port_slot *slot)

@@ -235,6 +235,8 @@ int vmq_hook_detach(int ifindex, enum vmq_tc_point point, const char *pin, bool 
 }
 
 /* The running program's name, for messages: "" when it cannot be read. */
+_Static_assert(VMQ_PROG_NAME_SIZE == BPF_OBJ_NAME_LEN, "VMQ_PROG_NAME_SIZE is the kernel's");
+
 void vmq_prog_name(__u32 id, char *name, size_t size)
 {
 	struct bpf_prog_info info = {};

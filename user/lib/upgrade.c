@@ -127,6 +127,27 @@ static int migrate_built(const struct migrate_ctx *ctx, const char *name)
 	return -1;
 }
 
+struct convert_ctx {
+	int new_fd;
+	size_t old_size, new_size;
+	void (*convert)(__u32 key, int cpu, const void *old, void *new, void *arg);
+	void *arg;
+	char *news; /* one batch of new values */
+};
+
+static int convert_batch(const __u32 *keys, __u32 count, const void *olds, int ncpus, void *arg)
+{
+	const struct convert_ctx *x = arg;
+
+	memset(x->news, 0, (size_t)ncpus * count * x->new_size);
+	for (__u32 i = 0; i < count; i++)
+		for (int c = 0; c < ncpus; c++)
+			x->convert(keys[i], c,
+				   (const char *)olds + ((size_t)i * ncpus + c) * x->old_size,
+				   x->news + ((size_t)i * ncpus + c) * x->new_size, x->arg);
+	return bpf_map_update_batch(x->new_fd, keys, x->news, &count, NULL);
+}
+
 /*
  * Converts every key of a per-CPU array, a chunk of keys per batch
  * syscall: old_fd's values (old_size each, per possible CPU) become
@@ -138,36 +159,17 @@ static int percpu_convert(int old_fd, int new_fd, __u32 n, size_t old_size, size
 			  void *arg)
 {
 	enum { CHUNK = 256 };
+	struct convert_ctx x = { new_fd, old_size, new_size, convert, arg, NULL };
 	int ncpus = libbpf_num_possible_cpus();
-	__u32 keys[CHUNK], done = 0, batch = 0;
-	char *olds, *news;
-	int err = 0;
+	int err;
 
 	if (ncpus <= 0)
 		return ncpus ? ncpus : -EINVAL;
-	olds = calloc((size_t)ncpus * CHUNK, old_size);
-	news = calloc((size_t)ncpus * CHUNK, new_size);
-	if (!olds || !news)
-		err = -ENOMEM;
-	while (!err && done < n) {
-		__u32 count = n - done < CHUNK ? n - done : CHUNK;
-
-		err = bpf_map_lookup_batch(old_fd, done ? &batch : NULL, &batch, keys, olds, &count,
-					   NULL);
-		if (err == -ENOENT)
-			err = count ? 0 : -EIO;
-		if (err || !count)
-			break;
-		memset(news, 0, (size_t)ncpus * count * new_size);
-		for (__u32 i = 0; i < count; i++)
-			for (int c = 0; c < ncpus; c++)
-				convert(keys[i], c, olds + ((size_t)i * ncpus + c) * old_size,
-					news + ((size_t)i * ncpus + c) * new_size, arg);
-		err = bpf_map_update_batch(new_fd, keys, news, &count, NULL);
-		done += count;
-	}
-	free(olds);
-	free(news);
+	x.news = calloc((size_t)ncpus * CHUNK, new_size);
+	if (!x.news)
+		return -ENOMEM;
+	err = vmq_percpu_batch(old_fd, n, old_size, CHUNK, convert_batch, &x);
+	free(x.news);
 	return err;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "util.h"
 #include "vmqctl.h"
 
 void ctl_conn_init(struct ctl_conn *c)
@@ -92,22 +93,6 @@ void ctl_conn_close(struct ctl_conn *c)
 	vmq_linebuf_free(&c->in);
 }
 
-/* MSG_NOSIGNAL: a daemon that hung up is an error to report, not SIGPIPE. */
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int send_request(struct ctl_conn *c, struct json_object *req, struct ctl_err *e)
 {
 	const char *text;
@@ -128,7 +113,7 @@ static int send_request(struct ctl_conn *c, struct json_object *req, struct ctl_
 		return ctl_err_set(e, ENOMEM, "out of memory");
 	memcpy(line, text, len);
 	line[len] = '\n';
-	err = send_all(c->fd, line, len + 1);
+	err = vmq_write_all(c->fd, line, len + 1, true);
 	free(line);
 	if (err == -EAGAIN)
 		return timed_out(c, e, "take the request");

@@ -6,14 +6,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "log.h"
 #include "vmqd.h"
 
 static struct json_object *dev_json(struct vmqd_dev *dev)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = vmqd_json_object();
 	struct vmq_queue_entry *entries = calloc(dev->dp.nr_queues, sizeof(*entries));
 	struct vmq_dev_info info = {};
 	unsigned int ntxqs = 0, live = 0, groups = 0, xps = 0;
@@ -32,38 +31,34 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	}
 	vmq_xps_cleared_count(&dev->dp, &xps);
 
-	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(o, "ifindex", json_object_new_int(dev->dp.ifindex));
-	json_object_object_add(o, "txqs", json_object_new_int((int32_t)ntxqs));
-	json_object_object_add(o, "queues", json_object_new_int((int32_t)dev->dp.nr_queues));
-	json_object_object_add(o, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
+	vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(o, "ifindex", vmqd_json_int(dev->dp.ifindex));
+	vmqd_json_add(o, "txqs", vmqd_json_int((int32_t)ntxqs));
+	vmqd_json_add(o, "queues", vmqd_json_int((int32_t)dev->dp.nr_queues));
+	vmqd_json_add(o, "mark_mask", vmqd_json_int(dev->dp.cfg.mark_mask));
 	if (entries && entries[0].state == VMQ_QUEUE_TXQ)
-		json_object_object_add(o, "default_txq", json_object_new_int(entries[0].target));
+		vmqd_json_add(o, "default_txq", vmqd_json_int(entries[0].target));
 	else
-		json_object_object_add(o, "default_txq", json_object_new_string("auto"));
-	json_object_object_add(o, "attached", json_object_new_boolean(attached));
-	json_object_object_add(
-		o, "hook", json_object_new_string(info.flags & VMQ_DEV_F_TCX ? "tcx" : "clsact"));
+		vmqd_json_add(o, "default_txq", vmqd_json_string("auto"));
+	vmqd_json_add(o, "attached", vmqd_json_bool(attached));
+	vmqd_json_add(o, "hook", vmqd_json_string(info.flags & VMQ_DEV_F_TCX ? "tcx" : "clsact"));
 	if (info.flags & VMQ_DEV_F_TCX) {
 		struct vmq_tcx_chain chain;
 		__u32 pos, first;
 
 		/* 0: first in the tcx egress chain; absent: not in it. */
 		if (!dev->missing && !vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain))
-			json_object_object_add(o, "tcx_position",
-					       json_object_new_int((int32_t)pos));
+			vmqd_json_add(o, "tcx_position", vmqd_json_int((int32_t)pos));
 	}
-	json_object_object_add(o, "clsact_created",
-			       json_object_new_boolean(info.flags & VMQ_DEV_F_HOOK_CREATED));
-	json_object_object_add(o, "xps_cleared", json_object_new_int((int32_t)xps));
-	json_object_object_add(o, "pin_dir", json_object_new_string(dev->dp.pin_dir));
-	json_object_object_add(o, "live_queues", json_object_new_int((int32_t)live));
-	json_object_object_add(o, "groups", json_object_new_int((int32_t)groups));
+	vmqd_json_add(o, "clsact_created", vmqd_json_bool(info.flags & VMQ_DEV_F_HOOK_CREATED));
+	vmqd_json_add(o, "xps_cleared", vmqd_json_int((int32_t)xps));
+	vmqd_json_add(o, "pin_dir", vmqd_json_string(dev->dp.pin_dir));
+	vmqd_json_add(o, "live_queues", vmqd_json_int((int32_t)live));
+	vmqd_json_add(o, "groups", vmqd_json_int((int32_t)groups));
 	if (dev->ports[0])
-		json_object_object_add(o, "ports", json_object_new_string(dev->ports));
-	json_object_object_add(o, "state", json_object_new_string(dev->missing ? "missing" : "ok"));
-	json_object_object_add(o, "degraded_queues",
-			       json_object_new_int((int32_t)vmqd_degraded_count(dev)));
+		vmqd_json_add(o, "ports", vmqd_json_string(dev->ports));
+	vmqd_json_add(o, "state", vmqd_json_string(dev->missing ? "missing" : "ok"));
+	vmqd_json_add(o, "degraded_queues", vmqd_json_int((int32_t)vmqd_degraded_count(dev)));
 	free(entries);
 	return o;
 }
@@ -73,7 +68,7 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 void vmqd_tcx_report(struct vmqd_dev *dev)
 {
 	struct vmq_tcx_chain chain;
-	char prog[BPF_OBJ_NAME_LEN];
+	char prog[VMQ_PROG_NAME_SIZE];
 	__u32 pos = 0, first = 0;
 
 	if (dev->missing || vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain))
@@ -108,13 +103,13 @@ static int parse_default_txq(struct json_object *args, const char *name, unsigne
 		return 0;
 	if (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "auto"))
 		return 0;
-	err = req_u32(args, "default_txq", VMQ_TXQ_MAX - 1, "dev attach", r, &txq);
+	err = vmqd_req_u32(args, "default_txq", VMQ_TXQ_MAX - 1, "dev attach", r, &txq);
 	if (err)
 		return err;
 	if (txq >= limit)
-		return reply_error(r, ERANGE,
-				   "dev %s: default-txq %u out of range (%s has %u TX queues)",
-				   name, txq, name, ntxqs);
+		return vmqd_reply_error(r, ERANGE,
+					"dev %s: default-txq %u out of range (%s has %u TX queues)",
+					name, txq, name, ntxqs);
 	e->state = VMQ_QUEUE_TXQ;
 	e->target = (__u16)txq;
 	return 0;
@@ -129,7 +124,7 @@ static int req_force(struct json_object *args, const char *what, struct vmqd_rep
 	if (!json_object_object_get_ex(args, "force", &v))
 		return 0;
 	if (!json_object_is_type(v, json_type_boolean))
-		return reply_error(r, EINVAL, "%s: force must be true or false", what);
+		return vmqd_reply_error(r, EINVAL, "%s: force must be true or false", what);
 	*force = json_object_get_boolean(v);
 	return 0;
 }
@@ -143,22 +138,22 @@ static int req_force(struct json_object *args, const char *what, struct vmqd_rep
 static int dev_reattach(struct vmqd_dev *dev, bool force, const char *what, struct vmqd_reply *r)
 {
 	struct vmq_tcx_chain chain;
-	char prog[BPF_OBJ_NAME_LEN];
+	char prog[VMQ_PROG_NAME_SIZE];
 	__u32 pos = 0, first = 0;
 	int err;
 
 	if (dev->missing || !vmq_dev_is_tcx(&dev->dp))
-		return reply_error(r, EEXIST, "%s: already attached", what);
+		return vmqd_reply_error(r, EEXIST, "%s: already attached", what);
 	err = vmq_dev_tcx_position(&dev->dp, &pos, &first, &chain);
 	if (err && err != -ENOENT)
-		return reply_error(r, -err, "%s: cannot read its tcx egress chain: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read its tcx egress chain: %s", what,
+					strerror(-err));
 	if (!err && !pos)
-		return reply_error(r, EEXIST, "%s: already attached, first in its tcx egress chain",
-				   what);
+		return vmqd_reply_error(
+			r, EEXIST, "%s: already attached, first in its tcx egress chain", what);
 	if (!err && !force) {
 		vmq_prog_name(first, prog, sizeof(prog));
-		return reply_error(
+		return vmqd_reply_error(
 			r, EBUSY,
 			"%s: already attached, but tcx program %u (%s) runs before vmq's "
 			"link (position %u of %u): it asked to run first; \"force\" puts "
@@ -168,8 +163,8 @@ static int dev_reattach(struct vmqd_dev *dev, bool force, const char *what, stru
 	/* Not in the chain at all (its link went away): attach it again. */
 	err = err ? vmq_dev_attach(&dev->dp) : vmq_dev_attach_first(&dev->dp);
 	if (err)
-		return reply_error(r, -err, "%s: cannot put vmq's tcx link first: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot put vmq's tcx link first: %s", what,
+					strerror(-err));
 	log_info("%s: vmq's tcx link is first in the egress chain again", what);
 	r->result = dev_json(dev);
 	return 0;
@@ -187,7 +182,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	bool xps_saved = false, attached = false, force = false;
 	int err;
 
-	err = req_ifname(args, "dev", "dev attach", r, &name);
+	err = vmqd_req_ifname(args, "dev", "dev attach", r, &name);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", name);
@@ -199,92 +194,95 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return dev_reattach(dev, force, what, r);
 	ifindex = if_nametoindex(name);
 	if (!ifindex)
-		return reply_error(r, ENODEV, "%s: no such device", what);
+		return vmqd_reply_error(r, ENODEV, "%s: no such device", what);
 	/* Its hook and an uplink's would share one clsact, and the port
 	 * program stamps what the uplink's reads: one role per device. */
 	if (d->ports.map_fd >= 0 && !vmq_port_get(&d->ports, ifindex, &port))
-		return reply_error(r, EINVAL, "%s: is a bound VM port (port unbind %s first)", what,
-				   name);
+		return vmqd_reply_error(r, EINVAL, "%s: is a bound VM port (port unbind %s first)",
+					what, name);
 	err = vmq_netdev_txqs(name, &ntxqs);
 	if (err)
-		return reply_error(r, -err, "%s: cannot count its TX queues: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot count its TX queues: %s", what,
+					strerror(-err));
 	/* One TX queue leaves nothing to steer (lo, most virtual devices). */
 	if (ntxqs < 2)
-		return reply_error(r, EINVAL, "%s: not multiqueue (%u TX queue%s)", what, ntxqs,
-				   ntxqs == 1 ? "" : "s");
+		return vmqd_reply_error(r, EINVAL, "%s: not multiqueue (%u TX queue%s)", what,
+					ntxqs, ntxqs == 1 ? "" : "s");
 	if (ntxqs > VMQ_TXQ_MAX)
-		return reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
-				   ntxqs, VMQ_TXQ_MAX);
+		return vmqd_reply_error(r, ERANGE, "%s: %u TX queues, vmq steers at most %u", what,
+					ntxqs, VMQ_TXQ_MAX);
 	err = parse_default_txq(args, name, ntxqs, vmqd_txq_limit(d, ntxqs), r, &def);
-	if (!err && req_has(args, "mark_mask")) {
-		err = req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
+	if (!err && vmqd_req_has(args, "mark_mask")) {
+		err = vmqd_req_u32(args, "mark_mask", 0xffffffffU, what, r, &opts.mark_mask);
 		if (!err && !vmq_mask_valid(opts.mark_mask))
-			err = reply_error(r, EINVAL,
-					  "%s: mark-mask 0x%x must be one run of set bits", what,
-					  opts.mark_mask);
+			err = vmqd_reply_error(r, EINVAL,
+					       "%s: mark-mask 0x%x must be one run of set bits",
+					       what, opts.mark_mask);
 	}
-	if (!err && req_has(args, "queues")) {
+	if (!err && vmqd_req_has(args, "queues")) {
 		/* 1 is a map holding only the default queue: allowed, if odd. */
-		err = req_u32_range(args, "queues", 1, VMQ_QUEUES_MAX, what, r, &opts.nr_queues);
+		err = vmqd_req_u32_range(args, "queues", 1, VMQ_QUEUES_MAX, what, r,
+					 &opts.nr_queues);
 	}
 	if (err)
 		return err;
 	/* A queue ID must fit the mask's bits, or two IDs would share a mark. */
 	if (opts.mark_mask && opts.nr_queues > vmq_mask_ids(opts.mark_mask))
-		return reply_error(r, ERANGE, "%s: queues %u do not fit mark-mask 0x%x (%u IDs)",
-				   what, opts.nr_queues, opts.mark_mask,
-				   vmq_mask_ids(opts.mark_mask));
+		return vmqd_reply_error(
+			r, ERANGE, "%s: queues %u do not fit mark-mask 0x%x (%u IDs)", what,
+			opts.nr_queues, opts.mark_mask, vmq_mask_ids(opts.mark_mask));
 	if (opts.mark_mask && !opts.nr_queues && vmq_mask_ids(opts.mark_mask) < VMQ_QUEUES_DEFAULT)
 		opts.nr_queues = vmq_mask_ids(opts.mark_mask);
 
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
-		return reply_error(r, ENOMEM, "%s: out of memory", what);
+		return vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
 	opts.obj_path = d->bpf_object;
 	err = vmq_dev_load(&dev->dp, d->bpffs_dir, name, &opts);
 	if (err) {
 		if (err == -EEXIST) {
-			reply_error(r, EEXIST, "%s: pins already exist under %s", what,
-				    dev->dp.pin_dir);
+			vmqd_reply_error(r, EEXIST, "%s: pins already exist under %s", what,
+					 dev->dp.pin_dir);
 			free(dev);
 			return -EEXIST;
 		}
 		free(dev);
-		return reply_error(r, -err, "%s: cannot load the data plane (pins under %s/): %s",
-				   what, d->bpffs_dir, strerror(-err));
+		return vmqd_reply_error(r, -err,
+					"%s: cannot load the data plane (pins under %s/): %s", what,
+					d->bpffs_dir, strerror(-err));
 	}
 	err = vmq_queue_write(&dev->dp, VMQ_DEFAULT_QUEUE, def);
 	vmq_fault_point("default queue set");
 	if (err) {
-		reply_error(r, -err, "%s: cannot set the default queue: %s", what, strerror(-err));
+		vmqd_reply_error(r, -err, "%s: cannot set the default queue: %s", what,
+				 strerror(-err));
 		goto undo;
 	}
 	/* XPS outranks queue_mapping (kernel-notes, general 2): clear it while we steer. */
 	err = vmq_xps_clear(&dev->dp, ntxqs, &cleared);
 	xps_saved = true;
 	if (err) {
-		reply_error(r, -err, "%s: cannot clear XPS: %s", what, strerror(-err));
+		vmqd_reply_error(r, -err, "%s: cannot clear XPS: %s", what, strerror(-err));
 		goto undo;
 	}
 	err = vmq_dev_attach(&dev->dp);
 	if (err == -EOPNOTSUPP) {
-		reply_error(
+		vmqd_reply_error(
 			r, EOPNOTSUPP,
 			"%s: has an ingress qdisc, which has no egress hook; vmq needs clsact "
 			"in its place (tc qdisc del dev %s ingress; tc qdisc add dev %s clsact)",
 			what, name, name);
 		goto undo;
 	} else if (err) {
-		reply_error(r, -err, "%s: cannot attach to its egress (tcx or clsact): %s", what,
-			    strerror(-err));
+		vmqd_reply_error(r, -err, "%s: cannot attach to its egress (tcx or clsact): %s",
+				 what, strerror(-err));
 		goto undo;
 	}
 	attached = true;
 	dev->ntxqs = ntxqs;
 	err = vmqd_add_dev(d, dev);
 	if (err) {
-		reply_error(r, ENOMEM, "%s: out of memory", what);
+		vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
 		goto undo;
 	}
 	log_info("%s: attached on %s (%u TX queues, %u queue IDs, mark mask 0x%08x, XPS cleared "
@@ -317,15 +315,15 @@ static bool forget_pending(struct vmqd *d, struct json_object *args, struct vmqd
 		return false;
 	log_info("dev %s: %zu request(s) waiting for it forgotten", name, n);
 	r->err = 0;
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "forgotten", json_object_new_int64((int64_t)n));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "forgotten", vmqd_json_int((int64_t)n));
 	return true;
 }
 
 static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmqd_dev *dev;
-	int err = req_dev(d, args, "dev detach", r, &dev);
+	int err = vmqd_req_dev(d, args, "dev detach", r, &dev);
 
 	if (err == -ENODEV && forget_pending(d, args, r))
 		return 0;
@@ -334,8 +332,8 @@ static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	/* The uplink first: if that fails, nothing has changed. */
 	err = vmq_dev_detach(&dev->dp);
 	if (err)
-		return reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "dev %s: cannot detach: %s", dev->dp.ifname,
+					strerror(-err));
 	/* Its ports have nothing left to stamp for; a stale stamp does no harm. */
 	err = vmqd_unbind_uplink_ports(d, dev);
 	if (err)
@@ -348,17 +346,17 @@ static int dev_detach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		log_warn("dev %s: pins not fully removed: %s", dev->dp.ifname, strerror(-err));
 	log_info("dev %s: detached", dev->dp.ifname);
 	vmqd_remove_dev(d, dev);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
 static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct json_object *list = json_object_new_array();
+	struct json_object *list = vmqd_json_array();
 	struct vmqd_dev *only = NULL;
 
-	if (req_has(args, "dev")) {
-		int err = req_dev(d, args, "dev show", r, &only);
+	if (vmqd_req_has(args, "dev")) {
+		int err = vmqd_req_dev(d, args, "dev show", r, &only);
 
 		if (err) {
 			json_object_put(list);
@@ -367,9 +365,9 @@ static int dev_show(struct vmqd *d, struct json_object *args, struct vmqd_reply 
 	}
 	for (size_t i = 0; i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)
-			json_object_array_add(list, dev_json(d->devs[i]));
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "devs", list);
+			vmqd_json_append(list, dev_json(d->devs[i]));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "devs", list);
 	return 0;
 }
 
@@ -442,7 +440,7 @@ int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path,
 	return 0;
 fail:
 	if (r)
-		return reply_error(r, -err, "%s", msg);
+		return vmqd_reply_error(r, -err, "%s", msg);
 	log_err("%s", msg);
 	return err;
 }
@@ -459,13 +457,14 @@ static int trusted_object(const char *path, const char *ifname, struct vmqd_repl
 	char *slash;
 
 	if (stat(path, &st))
-		return reply_error(r, errno, "dev %s: object %s: %s", ifname, path,
-				   strerror(errno));
+		return vmqd_reply_error(r, errno, "dev %s: object %s: %s", ifname, path,
+					strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH)))
-		return reply_error(r, EPERM,
-				   "dev %s: object %s: must be a regular file owned by root and "
-				   "writable by root only",
-				   ifname, path);
+		return vmqd_reply_error(
+			r, EPERM,
+			"dev %s: object %s: must be a regular file owned by root and "
+			"writable by root only",
+			ifname, path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	slash = strrchr(dir, '/');
 	if (slash == dir)
@@ -474,10 +473,11 @@ static int trusted_object(const char *path, const char *ifname, struct vmqd_repl
 		*slash = '\0';
 	if (stat(dir, &st) || st.st_uid != 0 ||
 	    ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)))
-		return reply_error(r, EPERM,
-				   "dev %s: object %s: its directory must be owned by root and "
-				   "writable by root only",
-				   ifname, path);
+		return vmqd_reply_error(
+			r, EPERM,
+			"dev %s: object %s: its directory must be owned by root and "
+			"writable by root only",
+			ifname, path);
 	return 0;
 }
 
@@ -488,18 +488,18 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	struct vmqd_dev *dev;
 	const char *obj = NULL;
 	unsigned int ports = 0;
-	int err = req_dev(d, args, "dev upgrade", r, &dev), perr;
+	int err = vmqd_req_dev(d, args, "dev upgrade", r, &dev), perr;
 
 	if (err)
 		return err;
-	if (req_has(args, "object")) {
+	if (vmqd_req_has(args, "object")) {
 		struct json_object *v = json_object_object_get(args, "object");
 
 		obj = json_object_get_string(v);
 		if (!json_object_is_type(v, json_type_string) || obj[0] != '/')
-			return reply_error(r, EINVAL,
-					   "dev %s: object must be an absolute file name",
-					   dev->dp.ifname);
+			return vmqd_reply_error(r, EINVAL,
+						"dev %s: object must be an absolute file name",
+						dev->dp.ifname);
 		err = trusted_object(obj, dev->dp.ifname, r);
 		if (err)
 			return err;
@@ -509,21 +509,18 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 		return err;
 	/* The host's one port program, to vmqd's build (logged on error). */
 	perr = vmqd_ports_upgrade(d, &ports);
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(r->result, "upgraded", json_object_new_boolean(res.changed));
-	json_object_object_add(r->result, "hook",
-			       json_object_new_string(res.to_tcx ? "tcx" : "clsact"));
-	json_object_object_add(r->result, "from",
-			       json_object_new_string(res.from_tcx ? "tcx" : "clsact"));
-	json_object_object_add(r->result, "prog_id", json_object_new_int64(res.new_prog_id));
-	json_object_object_add(r->result, "old_prog_id", json_object_new_int64(res.old_prog_id));
-	json_object_object_add(r->result, "attached", json_object_new_boolean(res.attached));
-	json_object_object_add(r->result, "maps_created", json_object_new_int64(res.maps_created));
-	json_object_object_add(r->result, "ports_upgraded", json_object_new_int64(ports));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(r->result, "upgraded", vmqd_json_bool(res.changed));
+	vmqd_json_add(r->result, "hook", vmqd_json_string(res.to_tcx ? "tcx" : "clsact"));
+	vmqd_json_add(r->result, "from", vmqd_json_string(res.from_tcx ? "tcx" : "clsact"));
+	vmqd_json_add(r->result, "prog_id", vmqd_json_int(res.new_prog_id));
+	vmqd_json_add(r->result, "old_prog_id", vmqd_json_int(res.old_prog_id));
+	vmqd_json_add(r->result, "attached", vmqd_json_bool(res.attached));
+	vmqd_json_add(r->result, "maps_created", vmqd_json_int(res.maps_created));
+	vmqd_json_add(r->result, "ports_upgraded", vmqd_json_int(ports));
 	if (perr)
-		json_object_object_add(r->result, "ports_error",
-				       json_object_new_string(strerror(-perr)));
+		vmqd_json_add(r->result, "ports_error", vmqd_json_string(strerror(-perr)));
 	return 0;
 }
 

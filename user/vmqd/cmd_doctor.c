@@ -20,7 +20,6 @@
 #include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <bpf/bpf.h>
 
 #include "vmqd.h"
 
@@ -39,17 +38,17 @@ struct report {
 __attribute__((format(printf, 4, 5))) static void check(struct report *rep, const char *name,
 							enum status st, const char *fmt, ...)
 {
-	struct json_object *c = json_object_new_object();
+	struct json_object *c = vmqd_json_object();
 	char detail[256];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
-	json_object_object_add(c, "name", json_object_new_string(name));
-	json_object_object_add(c, "status", json_object_new_string(status_names[st]));
-	json_object_object_add(c, "detail", json_object_new_string(detail));
-	json_object_array_add(rep->checks, c);
+	vmqd_json_add(c, "name", vmqd_json_string(name));
+	vmqd_json_add(c, "status", vmqd_json_string(status_names[st]));
+	vmqd_json_add(c, "detail", vmqd_json_string(detail));
+	vmqd_json_append(rep->checks, c);
 	if (st > rep->worst)
 		rep->worst = st;
 }
@@ -148,7 +147,7 @@ static void check_hook(struct report *rep, struct vmqd_dev *dev)
 {
 	struct vmq_tcx_chain chain;
 	struct vmq_tcx_link link = { 0 };
-	char path[PATH_MAX + 64], name[BPF_OBJ_NAME_LEN];
+	char path[PATH_MAX + 64], name[VMQ_PROG_NAME_SIZE];
 	__u32 ours = 0, pos = 0, first = 0;
 	int err;
 
@@ -444,11 +443,11 @@ out:
 
 static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
-	struct report rep = { .checks = json_object_new_array(), .worst = PASS };
+	struct report rep = { .checks = vmqd_json_array(), .worst = PASS };
 	struct vmq_queue_entry *entries = NULL;
 	struct vmqd_dev *dev;
 	unsigned int ntxqs = 0;
-	int err = req_dev(d, args, "doctor", r, &dev);
+	int err = vmqd_req_dev(d, args, "doctor", r, &dev);
 
 	if (err) {
 		json_object_put(rep.checks);
@@ -466,7 +465,8 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	if (!entries || vmq_queue_read_all(&dev->dp, entries)) {
 		json_object_put(rep.checks);
 		free(entries);
-		return reply_error(r, EIO, "doctor %s: cannot read its queues", dev->dp.ifname);
+		return vmqd_reply_error(r, EIO, "doctor %s: cannot read its queues",
+					dev->dp.ifname);
 	}
 	check_pins(&rep, dev);
 	check_hook(&rep, dev);
@@ -478,10 +478,10 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		check_probe(&rep, dev, ntxqs, entries);
 done:
 	free(entries);
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(r->result, "checks", rep.checks);
-	json_object_object_add(r->result, "worst", json_object_new_string(status_names[rep.worst]));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(r->result, "checks", rep.checks);
+	vmqd_json_add(r->result, "worst", vmqd_json_string(status_names[rep.worst]));
 	return 0;
 }
 

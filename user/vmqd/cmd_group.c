@@ -8,19 +8,26 @@
 #include "log.h"
 #include "vmqd.h"
 
-static int parse_gid(struct vmqd_dev *dev, struct json_object *args, const char *cmd, char *what,
-		     size_t size, struct vmqd_reply *r, __u32 *gid)
+/* The device, then "group GID on DEV" after checking GID. */
+static int parse_gid(struct vmqd *d, struct json_object *args, const char *cmd, char *what,
+		     size_t size, struct vmqd_reply *r, struct vmqd_dev **devp, __u32 *gid)
 {
+	struct vmqd_dev *dev;
 	int err;
 
+	snprintf(what, size, "group %s", cmd);
+	err = vmqd_req_dev(d, args, what, r, devp);
+	if (err)
+		return err;
+	dev = *devp;
 	snprintf(what, size, "group %s on %s", cmd, dev->dp.ifname);
-	err = req_u32(args, "id", 0xffffffffU, what, r, gid);
+	err = vmqd_req_u32(args, "id", 0xffffffffU, what, r, gid);
 	if (err)
 		return err;
 	snprintf(what, size, "group %u on %s", *gid, dev->dp.ifname);
 	if (*gid >= VMQ_GROUPS_MAX)
-		return reply_error(r, ERANGE, "%s: id out of range (0..%u)", what,
-				   VMQ_GROUPS_MAX - 1);
+		return vmqd_reply_error(r, ERANGE, "%s: id out of range (0..%u)", what,
+					VMQ_GROUPS_MAX - 1);
 	return 0;
 }
 
@@ -46,8 +53,8 @@ static int members_json(struct vmqd_dev *dev, struct json_object **members)
 		if (g >= VMQ_GROUPS_MAX)
 			continue;
 		if (!members[g])
-			members[g] = json_object_new_array();
-		json_object_array_add(members[g], json_object_new_int64(id));
+			members[g] = vmqd_json_array();
+		vmqd_json_append(members[g], vmqd_json_int(id));
 	}
 	free(entries);
 	return err;
@@ -65,44 +72,42 @@ static int group_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 gid;
 	int err;
 
-	err = req_dev(d, args, "group add", r, &dev);
+	err = parse_gid(d, args, "add", what, sizeof(what), r, &dev, &gid);
 	if (!err)
-		err = parse_gid(dev, args, "add", what, sizeof(what), r, &gid);
-	if (!err)
-		err = dev_txqs(dev, r, what, &ntxqs);
+		err = vmqd_dev_txqs(dev, r, what, &ntxqs);
 	if (err)
 		return err;
 	if (!json_object_object_get_ex(args, "txqs", &list) ||
 	    !json_object_is_type(list, json_type_array) || !json_object_array_length(list))
-		return reply_error(r, EINVAL, "%s: txqs must be a list of TX queues", what);
+		return vmqd_reply_error(r, EINVAL, "%s: txqs must be a list of TX queues", what);
 	n = json_object_array_length(list);
 	if (n > VMQ_GROUP_TXQS_MAX)
-		return reply_error(r, E2BIG, "%s: %zu TX queues, a group holds at most %u", what, n,
-				   VMQ_GROUP_TXQS_MAX);
+		return vmqd_reply_error(r, E2BIG, "%s: %zu TX queues, a group holds at most %u",
+					what, n, VMQ_GROUP_TXQS_MAX);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(list, i);
 		int64_t q = json_object_get_int64(v);
 
 		if (!json_object_is_type(v, json_type_int) || q < 0 ||
 		    q >= vmqd_txq_limit(d, ntxqs))
-			return reply_error(r, ERANGE,
-					   "%s: txq %s out of range (%s has %u TX queues)", what,
-					   json_object_to_json_string(v), dev->dp.ifname, ntxqs);
+			return vmqd_reply_error(
+				r, ERANGE, "%s: txq %s out of range (%s has %u TX queues)", what,
+				json_object_to_json_string(v), dev->dp.ifname, ntxqs);
 		txqs[i] = (__u16)q;
 		for (size_t j = 0; j < i; j++)
 			if (txqs[j] == txqs[i])
-				return reply_error(r, EINVAL, "%s: txq %u listed twice", what,
-						   txqs[i]);
+				return vmqd_reply_error(r, EINVAL, "%s: txq %u listed twice", what,
+							txqs[i]);
 	}
 	err = vmq_group_read(&dev->dp, gid, &cur);
 	if (!err && cur.ntxqs)
-		return reply_error(r, EEXIST, "%s: already exists", what);
+		return vmqd_reply_error(r, EEXIST, "%s: already exists", what);
 	if (!err)
 		err = vmq_group_write(&dev->dp, gid, txqs, (__u16)n);
 	if (err)
-		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: added", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
@@ -115,22 +120,20 @@ static int group_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 gid;
 	int err;
 
-	err = req_dev(d, args, "group del", r, &dev);
-	if (!err)
-		err = parse_gid(dev, args, "del", what, sizeof(what), r, &gid);
+	err = parse_gid(d, args, "del", what, sizeof(what), r, &dev, &gid);
 	if (err)
 		return err;
 	err = vmq_group_read(&dev->dp, gid, &cur);
 	if (!err && !cur.ntxqs)
-		return reply_error(r, ENOENT, "%s: does not exist", what);
+		return vmqd_reply_error(r, ENOENT, "%s: does not exist", what);
 	if (!err)
 		err = members_json(dev, members);
 	if (err)
-		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (members[gid]) {
-		reply_error(r, EBUSY, "%s: still has member queues %s (delete or move them first)",
-			    what,
-			    json_object_to_json_string_ext(members[gid], JSON_C_TO_STRING_PLAIN));
+		vmqd_reply_error(
+			r, EBUSY, "%s: still has member queues %s (delete or move them first)",
+			what, json_object_to_json_string_ext(members[gid], JSON_C_TO_STRING_PLAIN));
 		err = -EBUSY;
 	}
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
@@ -139,9 +142,9 @@ static int group_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return err;
 	err = vmq_group_clear(&dev->dp, gid);
 	if (err)
-		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: deleted", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
@@ -156,22 +159,22 @@ static int show_dev(struct vmqd_dev *dev, struct json_object *list, struct vmqd_
 
 		if (vmq_group_read(&dev->dp, g, &ge) || !ge.ntxqs)
 			continue;
-		o = json_object_new_object();
-		txqs = json_object_new_array();
+		o = vmqd_json_object();
+		txqs = vmqd_json_array();
 		for (__u16 i = 0; i < ge.ntxqs; i++)
-			json_object_array_add(txqs, json_object_new_int(ge.txqs[i]));
-		json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-		json_object_object_add(o, "id", json_object_new_int64(g));
-		json_object_object_add(o, "txqs", txqs);
-		json_object_object_add(o, "members",
-				       members[g] ? json_object_get(members[g])
-						  : json_object_new_array());
-		json_object_array_add(list, o);
+			vmqd_json_append(txqs, vmqd_json_int(ge.txqs[i]));
+		vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+		vmqd_json_add(o, "id", vmqd_json_int(g));
+		vmqd_json_add(o, "txqs", txqs);
+		vmqd_json_add(o, "members",
+			      members[g] ? json_object_get(members[g]) : vmqd_json_array());
+		vmqd_json_append(list, o);
 	}
 	for (__u32 g = 0; g < VMQ_GROUPS_MAX; g++)
 		json_object_put(members[g]);
 	if (err)
-		return reply_error(r, -err, "group show on %s: %s", dev->dp.ifname, strerror(-err));
+		return vmqd_reply_error(r, -err, "group show on %s: %s", dev->dp.ifname,
+					strerror(-err));
 	return 0;
 }
 
@@ -181,11 +184,11 @@ static int group_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	struct vmqd_dev *only = NULL;
 	int err = 0;
 
-	if (req_has(args, "dev"))
-		err = req_dev(d, args, "group show", r, &only);
+	if (vmqd_req_has(args, "dev"))
+		err = vmqd_req_dev(d, args, "group show", r, &only);
 	if (err)
 		return err;
-	list = json_object_new_array();
+	list = vmqd_json_array();
 	for (size_t i = 0; !err && i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)
 			err = show_dev(d->devs[i], list, r);
@@ -193,8 +196,8 @@ static int group_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		json_object_put(list);
 		return err;
 	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "groups", list);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "groups", list);
 	return 0;
 }
 

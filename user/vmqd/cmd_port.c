@@ -17,8 +17,6 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
-#include <bpf/bpf.h>
-
 #include "log.h"
 #include "proto.h"
 #include "vmqd.h"
@@ -32,8 +30,8 @@ static int ports_ready(struct vmqd *d, struct vmqd_reply *r, const char *what)
 		return 0;
 	err = vmq_ports_open(&d->ports, d->bpffs_dir);
 	if (err)
-		return reply_error(r, -err, "%s: cannot load the port program: %s", what,
-				   strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot load the port program: %s", what,
+					strerror(-err));
 	return 0;
 }
 
@@ -78,14 +76,14 @@ int vmqd_ports_upgrade(struct vmqd *d, unsigned int *upgraded)
 static int req_port(struct json_object *args, const char *cmd, char *what, size_t size,
 		    struct vmqd_reply *r, const char **port, unsigned int *ifindex)
 {
-	int err = req_ifname(args, "port", cmd, r, port);
+	int err = vmqd_req_ifname(args, "port", cmd, r, port);
 
 	if (err)
 		return err;
 	snprintf(what, size, "port %s", *port);
 	*ifindex = if_nametoindex(*port);
 	if (!*ifindex)
-		return reply_error(r, ENODEV, "%s: no such device", what);
+		return vmqd_reply_error(r, ENODEV, "%s: no such device", what);
 	return 0;
 }
 
@@ -176,22 +174,12 @@ static int check_txq_arg(struct vmqd *d, struct json_object *args, struct vmqd_d
 			 const char *what, struct vmqd_reply *r)
 {
 	struct json_object *v;
-	unsigned int ntxqs;
-	__u32 n;
-	int err;
+	__u16 txq;
 
 	if (!json_object_object_get_ex(args, "txq", &v) ||
 	    (json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), "any")))
 		return 0;
-	err = req_u32(args, "txq", 0xffffffffU, what, r, &n);
-	if (!err)
-		err = dev_txqs(uplink, r, what, &ntxqs);
-	if (err)
-		return err;
-	if (n >= vmqd_txq_limit(d, ntxqs))
-		return reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)", what,
-				   n, uplink->dp.ifname, ntxqs);
-	return 0;
+	return vmqd_req_txq(d, args, uplink, what, r, &txq);
 }
 
 /* "queue auto": a queue of the port's own, placed by "txq" (any unless
@@ -217,29 +205,27 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 		if (err)
 			return err;
 		/* The policy bound it before the hook said whose VM it is. */
-		if (!req_has(args, "vm"))
+		if (!vmqd_req_has(args, "vm"))
 			return 0;
-		err = req_name(args, "vm", VMQ_NAME_MAX, what, r, &vm);
+		err = vmqd_req_name(args, "vm", VMQ_NAME_MAX, what, r, &vm);
 		if (!err && !vmq_queue_meta_read(&uplink->dp, *id, &meta) && strcmp(meta.vm, vm)) {
 			snprintf(meta.vm, sizeof(meta.vm), "%s", vm);
-			err = vmq_queue_meta_store(&uplink->dp, *id, &meta);
+			err = vmq_queue_meta_update(&uplink->dp, *id, &meta);
 			if (err)
-				return reply_error(r, -err, "%s: cannot label queue %u: %s", what,
-						   *id, strerror(-err));
+				return vmqd_reply_error(r, -err, "%s: cannot label queue %u: %s",
+							what, *id, strerror(-err));
 		}
 		return err;
 	}
-	qargs = json_object_new_object();
-	if (!qargs)
-		return reply_error(r, ENOMEM, "%s: out of memory", what);
-	json_object_object_add(qargs, "dev", json_object_new_string(uplink->dp.ifname));
-	json_object_object_add(qargs, "id", json_object_new_string("auto"));
+	qargs = vmqd_json_object();
+	vmqd_json_add(qargs, "dev", vmqd_json_string(uplink->dp.ifname));
+	vmqd_json_add(qargs, "id", vmqd_json_string("auto"));
 	if (json_object_object_get_ex(args, "txq", &v))
-		json_object_object_add(qargs, "txq", json_object_get(v));
+		vmqd_json_add(qargs, "txq", json_object_get(v));
 	else
-		json_object_object_add(qargs, "txq", json_object_new_string("any"));
+		vmqd_json_add(qargs, "txq", vmqd_json_string("any"));
 	if (json_object_object_get_ex(args, "vm", &v))
-		json_object_object_add(qargs, "vm", json_object_get(v));
+		vmqd_json_add(qargs, "vm", json_object_get(v));
 	err = vmqd_queue_create(d, qargs, r, VMQ_META_F_PORT_OWNED, id, &e);
 	json_object_put(qargs);
 	if (err) {
@@ -247,7 +233,7 @@ static int bind_auto_queue(struct vmqd *d, struct json_object *args, struct vmqd
 		char msg[sizeof(r->message)];
 
 		memcpy(msg, r->message, sizeof(msg));
-		reply_error(r, r->err, "%s: %.190s", what, msg);
+		vmqd_reply_error(r, r->err, "%s: %.190s", what, msg);
 	}
 	return err;
 }
@@ -269,26 +255,29 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err)
 		return err;
 	if (vmqd_find_dev(d, port))
-		return reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port", what);
+		return vmqd_reply_error(r, EINVAL, "%s: is an attached uplink, not a VM port",
+					what);
 	if (is_loopback(port))
-		return reply_error(r, EINVAL, "%s: is the loopback device, not a VM port", what);
-	err = req_dev(d, args, what, r, &uplink);
+		return vmqd_reply_error(r, EINVAL, "%s: is the loopback device, not a VM port",
+					what);
+	err = vmqd_req_dev(d, args, what, r, &uplink);
 	if (err)
 		return err;
 	auto_queue = json_object_object_get_ex(args, "queue", &v) &&
 		     json_object_is_type(v, json_type_string) &&
 		     !strcmp(json_object_get_string(v), "auto");
-	if (!auto_queue && (req_has(args, "txq") || req_has(args, "vm")))
-		return reply_error(r, EINVAL, "%s: txq and vm go with \"queue auto\" only", what);
+	if (!auto_queue && (vmqd_req_has(args, "txq") || vmqd_req_has(args, "vm")))
+		return vmqd_reply_error(r, EINVAL, "%s: txq and vm go with \"queue auto\" only",
+					what);
 	if (!auto_queue) {
-		err = req_u32(args, "queue", 0xffffffffU, what, r, &id);
+		err = vmqd_req_u32(args, "queue", 0xffffffffU, what, r, &id);
 		if (err)
 			return err;
 		/* A saved stale binding is restored stale: its queue may come back. */
 		if (id >= uplink->dp.nr_queues || vmq_queue_read(&uplink->dp, id, &q) ||
 		    (q.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE && !d->replaying))
-			return reply_error(r, ENOENT, "%s: queue %u does not exist on %s", what, id,
-					   uplink->dp.ifname);
+			return vmqd_reply_error(r, ENOENT, "%s: queue %u does not exist on %s",
+						what, id, uplink->dp.ifname);
 	}
 	err = ports_ready(d, r, what);
 	if (err)
@@ -296,7 +285,8 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	had_old = !vmq_port_get(&d->ports, ifindex, &old);
 	err = vmq_port_mode(ifindex, &uplink->dp, &why);
 	if (err)
-		return reply_error(r, -err, "%s: cannot read its master: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read its master: %s", what,
+					strerror(-err));
 	if (auto_queue) {
 		err = bind_auto_queue(d, args, uplink, had_old ? &old : NULL, what, r, &id,
 				      &reused);
@@ -308,7 +298,7 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (err) {
 		if (auto_queue && !reused)
 			vmqd_queue_free(uplink, id);
-		return reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
 	}
 	/* Rebound elsewhere: the queue it owned has nobody left. */
 	if (had_old && (old.queue_id != id || old.uplink_ifindex != (__u32)uplink->dp.ifindex))
@@ -316,10 +306,10 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	log_info("%s: bound to queue %u on %s%s, %s mode", what, id, uplink->dp.ifname,
 		 auto_queue ? (reused ? " (its own, kept)" : " (its own, created)") : "",
 		 vmq_port_why_uplink(why) ? "uplink" : "stamp");
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "queue", json_object_new_int64(id));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "queue", vmqd_json_int(id));
 	if (!vmq_queue_read(&uplink->dp, id, &q) && q.state == VMQ_QUEUE_TXQ)
-		json_object_object_add(r->result, "txq", json_object_new_int(q.target));
+		vmqd_json_add(r->result, "txq", vmqd_json_int(q.target));
 	return 0;
 }
 
@@ -373,26 +363,26 @@ static int port_unbind(struct vmqd *d, struct json_object *args, struct vmqd_rep
 		log_info("port %s: its waiting binding forgotten", port);
 	if (err == -ENODEV && forgotten) {
 		r->err = 0;
-		r->result = json_object_new_object();
-		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
+		r->result = vmqd_json_object();
+		vmqd_json_add(r->result, "forgotten", vmqd_json_int(1));
 		return 0;
 	}
 	if (err)
 		return err;
 	if (forgotten && (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &entry))) {
-		r->result = json_object_new_object();
-		json_object_object_add(r->result, "forgotten", json_object_new_int(1));
+		r->result = vmqd_json_object();
+		vmqd_json_add(r->result, "forgotten", vmqd_json_int(1));
 		return 0;
 	}
 	err = vmqd_port_release(d, ifindex, &freed);
 	if (err == -ENOENT)
-		return reply_error(r, ENOENT, "%s: not bound", what);
+		return vmqd_reply_error(r, ENOENT, "%s: not bound", what);
 	if (err)
-		return reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot unbind: %s", what, strerror(-err));
 	log_info("%s: unbound%s", what, freed ? ", its queue freed" : "");
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	if (freed)
-		json_object_object_add(r->result, "freed_queue", json_object_new_int64(freed - 1));
+		vmqd_json_add(r->result, "freed_queue", vmqd_json_int(freed - 1));
 	return 0;
 }
 
@@ -455,25 +445,23 @@ static int port_json(__u32 ifindex, const struct vmq_port_entry *e, void *arg)
 	if (uplink && !vmq_queue_read(&uplink->dp, e->queue_id, &q))
 		state = q.state != VMQ_QUEUE_FREE || e->queue_id == VMQ_DEFAULT_QUEUE ? "live"
 										      : "stale";
-	o = json_object_new_object();
-	json_object_object_add(o, "port", json_object_new_string(port));
-	json_object_object_add(o, "ifindex", json_object_new_int64(ifindex));
-	json_object_object_add(o, "dev", json_object_new_string(dev));
-	json_object_object_add(o, "queue", json_object_new_int64(e->queue_id));
-	json_object_object_add(o, "state", json_object_new_string(state));
-	json_object_object_add(
-		o, "mode",
-		json_object_new_string(e->flags & VMQ_PORT_F_UPLINK ? "uplink" : "stamp"));
+	o = vmqd_json_object();
+	vmqd_json_add(o, "port", vmqd_json_string(port));
+	vmqd_json_add(o, "ifindex", vmqd_json_int(ifindex));
+	vmqd_json_add(o, "dev", vmqd_json_string(dev));
+	vmqd_json_add(o, "queue", vmqd_json_int(e->queue_id));
+	vmqd_json_add(o, "state", vmqd_json_string(state));
+	vmqd_json_add(o, "mode",
+		      vmqd_json_string(e->flags & VMQ_PORT_F_UPLINK ? "uplink" : "stamp"));
 	why_text(ifindex, e, why, sizeof(why));
-	json_object_object_add(o, "why", json_object_new_string(why));
+	vmqd_json_add(o, "why", vmqd_json_string(why));
 	if (uplink && !vmq_queue_meta_read(&uplink->dp, e->queue_id, &meta) && meta.vm[0])
-		json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+		vmqd_json_add(o, "vm", vmqd_json_string(meta.vm));
 	/* Only a port in stamp mode has a hook of its own. */
 	if (!(e->flags & VMQ_PORT_F_UPLINK))
-		json_object_object_add(
-			o, "hook",
-			json_object_new_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
-	json_object_array_add(ctx->list, o);
+		vmqd_json_add(o, "hook",
+			      vmqd_json_string(e->flags & VMQ_PORT_F_TCX ? "tcx" : "clsact"));
+	vmqd_json_append(ctx->list, o);
 	return 0;
 }
 
@@ -482,20 +470,20 @@ static int port_show(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	struct show_ctx ctx = { .d = d };
 	int err = 0;
 
-	if (req_has(args, "dev"))
-		err = req_ifname(args, "dev", "port show", r, &ctx.only_dev);
+	if (vmqd_req_has(args, "dev"))
+		err = vmqd_req_ifname(args, "dev", "port show", r, &ctx.only_dev);
 	if (err)
 		return err;
 	vmqd_prune_ports(d);
-	ctx.list = json_object_new_array();
+	ctx.list = vmqd_json_array();
 	if (d->ports.map_fd >= 0)
 		err = vmq_port_for_each(&d->ports, port_json, &ctx);
 	if (err) {
 		json_object_put(ctx.list);
-		return reply_error(r, -err, "port show: %s", strerror(-err));
+		return vmqd_reply_error(r, -err, "port show: %s", strerror(-err));
 	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "ports", ctx.list);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "ports", ctx.list);
 	return 0;
 }
 
@@ -584,9 +572,7 @@ static int rebase(struct vmqd *d, __u32 ifindex, __u32 new_uplink)
 	int err = vmq_port_get(&d->ports, ifindex, &e);
 
 	e.uplink_ifindex = new_uplink;
-	if (!err && bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
-		err = -errno;
-	return err;
+	return err ? err : vmq_port_update(&d->ports, ifindex, &e);
 }
 
 /* An uplink came back with a new ifindex: its ports follow it. */
@@ -633,9 +619,10 @@ static int refresh_mode(struct vmqd *d, __u32 ifindex, __u32 unused)
 	if (vmq_port_why_uplink(why) == !!(e.flags & VMQ_PORT_F_UPLINK)) {
 		/* Same mode, another reason (say, a bridge renamed its ports). */
 		e.why = why;
-		if (bpf_map_update_elem(d->ports.map_fd, &ifindex, &e, BPF_EXIST))
+		err = vmq_port_update(&d->ports, ifindex, &e);
+		if (err)
 			log_warn("port %s: cannot record why it is in %s mode: %s", port,
-				 vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(errno));
+				 vmq_port_why_uplink(why) ? "uplink" : "stamp", strerror(-err));
 		return 0;
 	}
 	err = vmq_port_bind(&d->ports, ifindex, e.queue_id, &uplink->dp, why, &uplink->dp);

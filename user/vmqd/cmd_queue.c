@@ -11,10 +11,9 @@
 
 static bool arg_is_word(struct json_object *args, const char *key, const char *word)
 {
-	struct json_object *v;
+	struct json_object *v = vmq_json_member(args, key, json_type_string);
 
-	return json_object_object_get_ex(args, key, &v) &&
-	       json_object_is_type(v, json_type_string) && !strcmp(json_object_get_string(v), word);
+	return v && !strcmp(json_object_get_string(v), word);
 }
 
 /*
@@ -26,91 +25,92 @@ static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object
 			const char *what, struct vmqd_reply *r, struct vmq_queue_entry *e,
 			bool *placed)
 {
-	bool has_txq = req_has(args, "txq"), has_group = req_has(args, "group");
+	bool has_txq = vmqd_req_has(args, "txq"), has_group = vmqd_req_has(args, "group");
 	unsigned int ntxqs;
+	__u16 txq;
 	__u32 n;
 	int err;
 
 	*placed = false;
 	if (has_txq == has_group)
-		return reply_error(r, EINVAL, "%s: give exactly one of txq or group", what);
+		return vmqd_reply_error(r, EINVAL, "%s: give exactly one of txq or group", what);
 	if (has_txq) {
 		if (id == VMQ_DEFAULT_QUEUE && arg_is_word(args, "txq", "auto")) {
 			*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_KERNEL };
 			return 0;
 		}
 		if (arg_is_word(args, "txq", "any")) {
-			__u16 txq;
-
 			if (id == VMQ_DEFAULT_QUEUE)
-				return reply_error(
+				return vmqd_reply_error(
 					r, EINVAL,
 					"%s: the default queue takes a txq or auto, not any", what);
-			err = dev_txqs(dev, r, what, &ntxqs);
+			err = vmqd_dev_txqs(dev, r, what, &ntxqs);
 			if (err)
 				return err;
 			err = vmqd_place_txq(dev, ntxqs < VMQ_TXQ_MAX ? ntxqs : VMQ_TXQ_MAX, id,
 					     &txq);
 			if (err)
-				return reply_error(r, -err, "%s: cannot place: %s", what,
-						   strerror(-err));
+				return vmqd_reply_error(r, -err, "%s: cannot place: %s", what,
+							strerror(-err));
 			*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = txq };
 			*placed = true;
 			return 0;
 		}
-		err = req_u32(args, "txq", 0xffffffffU, what, r, &n);
+		err = vmqd_req_txq(d, args, dev, what, r, &txq);
 		if (!err)
-			err = dev_txqs(dev, r, what, &ntxqs);
-		if (err)
-			return err;
-		if (n >= vmqd_txq_limit(d, ntxqs))
-			return reply_error(r, ERANGE,
-					   "%s: txq %u out of range (%s has %u TX queues)", what, n,
-					   dev->dp.ifname, ntxqs);
-		*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = (__u16)n };
-		return 0;
+			*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_TXQ, .target = txq };
+		return err;
 	}
 	if (id == VMQ_DEFAULT_QUEUE)
-		return reply_error(r, EINVAL,
-				   "%s: the default queue takes a txq or auto, not a group", what);
-	err = req_u32(args, "group", 0xffffffffU, what, r, &n);
+		return vmqd_reply_error(
+			r, EINVAL, "%s: the default queue takes a txq or auto, not a group", what);
+	err = vmqd_req_u32(args, "group", 0xffffffffU, what, r, &n);
 	if (err)
 		return err;
 	{
 		struct vmq_group_entry g;
 
 		if (n >= VMQ_GROUPS_MAX || vmq_group_read(&dev->dp, n, &g) || !g.ntxqs)
-			return reply_error(r, ENOENT, "%s: group %u does not exist on %s", what, n,
-					   dev->dp.ifname);
+			return vmqd_reply_error(r, ENOENT, "%s: group %u does not exist on %s",
+						what, n, dev->dp.ifname);
 	}
 	*e = (struct vmq_queue_entry){ .state = VMQ_QUEUE_GROUP, .target = (__u16)n };
 	return 0;
 }
 
-/* "queue ID on DEV", after checking ID against the map; "id auto" takes
+/* The device, then "queue ID on DEV" after checking ID against the map; "id auto" takes
  * the lowest free ID when allow_auto. */
-static int parse_id(struct vmqd_dev *dev, struct json_object *args, const char *cmd,
-		    bool allow_auto, char *what, size_t size, struct vmqd_reply *r, __u32 *id)
+static int parse_id(struct vmqd *d, struct json_object *args, const char *cmd, bool allow_auto,
+		    char *what, size_t size, struct vmqd_reply *r, struct vmqd_dev **devp,
+		    __u32 *id)
 {
+	struct vmqd_dev *dev;
 	int err;
 
+	snprintf(what, size, "queue %s", cmd);
+	err = vmqd_req_dev(d, args, what, r, devp);
+	if (err)
+		return err;
+	dev = *devp;
 	snprintf(what, size, "queue %s on %s", cmd, dev->dp.ifname);
 	if (allow_auto && arg_is_word(args, "id", "auto")) {
 		err = vmqd_lowest_free_id(dev, id);
 		if (err == -ENOSPC)
-			return reply_error(r, ENOSPC, "%s: no free queue ID (%s has IDs 0..%u)",
-					   what, dev->dp.ifname, dev->dp.nr_queues - 1);
+			return vmqd_reply_error(r, ENOSPC,
+						"%s: no free queue ID (%s has IDs 0..%u)", what,
+						dev->dp.ifname, dev->dp.nr_queues - 1);
 		if (err)
-			return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
+			return vmqd_reply_error(r, -err, "%s: cannot read: %s", what,
+						strerror(-err));
 	} else {
-		err = req_u32(args, "id", 0xffffffffU, what, r, id);
+		err = vmqd_req_u32(args, "id", 0xffffffffU, what, r, id);
 		if (err)
 			return err;
 	}
 	snprintf(what, size, "queue %u on %s", *id, dev->dp.ifname);
 	if (*id >= dev->dp.nr_queues)
-		return reply_error(r, ERANGE, "%s: id out of range (%s has queue IDs 0..%u)", what,
-				   dev->dp.ifname, dev->dp.nr_queues - 1);
+		return vmqd_reply_error(r, ERANGE, "%s: id out of range (%s has queue IDs 0..%u)",
+					what, dev->dp.ifname, dev->dp.nr_queues - 1);
 	return 0;
 }
 
@@ -119,25 +119,25 @@ static int req_word(struct json_object *args, const char *key, const char *no, c
 		    const char *what, struct vmqd_reply *r, bool *set)
 {
 	*set = false;
-	if (!req_has(args, key) || arg_is_word(args, key, no))
+	if (!vmqd_req_has(args, key) || arg_is_word(args, key, no))
 		return 0;
 	if (!yes || !arg_is_word(args, key, yes))
-		return yes ? reply_error(r, EINVAL, "%s: %s must be \"%s\" or \"%s\"", what, key,
-					 no, yes)
-			   : reply_error(r, EINVAL, "%s: %s must be \"%s\"", what, key, no);
+		return yes ? vmqd_reply_error(r, EINVAL, "%s: %s must be \"%s\" or \"%s\"", what,
+					      key, no, yes)
+			   : vmqd_reply_error(r, EINVAL, "%s: %s must be \"%s\"", what, key, no);
 	*set = true;
 	return 0;
 }
 
 static struct json_object *placed_json(__u32 id, const struct vmq_queue_entry *e)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = vmqd_json_object();
 
-	json_object_object_add(o, "id", json_object_new_int64(id));
+	vmqd_json_add(o, "id", vmqd_json_int(id));
 	if (e->state == VMQ_QUEUE_TXQ)
-		json_object_object_add(o, "txq", json_object_new_int(e->target));
+		vmqd_json_add(o, "txq", vmqd_json_int(e->target));
 	else if (e->state == VMQ_QUEUE_GROUP)
-		json_object_object_add(o, "group", json_object_new_int(e->target));
+		vmqd_json_add(o, "group", vmqd_json_int(e->target));
 	return o;
 }
 
@@ -153,24 +153,23 @@ int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	__u32 id;
 	int err;
 
-	err = req_dev(d, args, "queue add", r, &dev);
-	if (!err)
-		err = parse_id(dev, args, "add", true, what, sizeof(what), r, &id);
+	err = parse_id(d, args, "add", true, what, sizeof(what), r, &dev, &id);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
-		return reply_error(r, EEXIST,
-				   "%s: the default queue always exists (use \"queue set\")", what);
+		return vmqd_reply_error(
+			r, EEXIST, "%s: the default queue always exists (use \"queue set\")", what);
 	err = vmq_queue_read(&dev->dp, id, &cur);
 	if (err)
-		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state != VMQ_QUEUE_FREE)
-		return reply_error(r, EEXIST, "%s: already exists", what);
+		return vmqd_reply_error(r, EEXIST, "%s: already exists", what);
 	err = parse_target(d, dev, args, id, what, r, &e, &placed);
-	if (!err && req_has(args, "vm") && !(err = req_name(args, "vm", VMQ_NAME_MAX, what, r, &s)))
+	if (!err && vmqd_req_has(args, "vm") &&
+	    !(err = vmqd_req_name(args, "vm", VMQ_NAME_MAX, what, r, &s)))
 		strcpy(meta.vm, s);
-	if (!err && req_has(args, "name") &&
-	    !(err = req_name(args, "name", VMQ_NAME_MAX, what, r, &s)))
+	if (!err && vmqd_req_has(args, "name") &&
+	    !(err = vmqd_req_name(args, "name", VMQ_NAME_MAX, what, r, &s)))
 		strcpy(meta.name, s);
 	if (!err)
 		err = req_word(args, "placement", "operator", "auto", what, r, &auto_placement);
@@ -179,18 +178,18 @@ int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	if (err)
 		return err;
 	if (auto_placement && e.state != VMQ_QUEUE_TXQ)
-		return reply_error(r, EINVAL, "%s: placement auto needs a txq", what);
+		return vmqd_reply_error(r, EINVAL, "%s: placement auto needs a txq", what);
 	meta.flags = extra_flags | (placed || auto_placement ? VMQ_META_F_TXQ_AUTO : 0) |
 		     (port_owned ? VMQ_META_F_PORT_OWNED : 0);
 	/* Metadata first: a queue is never live without its names or flags
 	 * (an owner port's). A crash in between leaves metadata of a queue
 	 * that is not live: no reader shows it, and adoption sweeps it. */
-	err = vmq_queue_meta_store(&dev->dp, id, &meta);
+	err = vmq_queue_meta_update(&dev->dp, id, &meta);
 	if (!err)
 		err = vmq_queue_write(&dev->dp, id, e);
 	if (err) {
 		vmq_queue_meta_delete(&dev->dp, id);
-		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	}
 	log_debug("%s: added", what);
 	if (out_id)
@@ -222,23 +221,21 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = req_dev(d, args, "queue set", r, &dev);
-	if (!err)
-		err = parse_id(dev, args, "set", false, what, sizeof(what), r, &id);
+	err = parse_id(d, args, "set", false, what, sizeof(what), r, &dev, &id);
 	if (err)
 		return err;
 	err = vmq_queue_read(&dev->dp, id, &cur);
 	if (err)
-		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE)
-		return reply_error(r, ENOENT, "%s: does not exist", what);
+		return vmqd_reply_error(r, ENOENT, "%s: does not exist", what);
 	err = parse_target(d, dev, args, id, what, r, &e, &placed);
 	if (err)
 		return err;
 	/* One store: packets see the old target or the new one. */
 	err = vmq_queue_write(&dev->dp, id, e);
 	if (err)
-		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	/* Set by hand, it is no longer waiting for its old TX queue; and its
 	 * placement is now the operator's or vmqd's, as this request says. */
 	if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
@@ -247,16 +244,16 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		flags |= placed ? VMQ_META_F_TXQ_AUTO : 0;
 		if (flags != meta.flags) {
 			meta.flags = flags;
-			vmq_queue_meta_store(&dev->dp, id, &meta);
+			vmq_queue_meta_update(&dev->dp, id, &meta);
 		}
 	}
 	/* Degraded queues follow the default queue. */
 	if (id == VMQ_DEFAULT_QUEUE)
 		vmqd_reconcile(dev, &changed);
 	log_debug("%s: set", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	if (e.state == VMQ_QUEUE_TXQ)
-		json_object_object_add(r->result, "txq", json_object_new_int(e.target));
+		vmqd_json_add(r->result, "txq", vmqd_json_int(e.target));
 	return 0;
 }
 
@@ -279,47 +276,45 @@ static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = req_dev(d, args, "queue del", r, &dev);
-	if (!err)
-		err = parse_id(dev, args, "del", false, what, sizeof(what), r, &id);
+	err = parse_id(d, args, "del", false, what, sizeof(what), r, &dev, &id);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
-		return reply_error(r, EPERM, "%s: the default queue cannot be deleted", what);
+		return vmqd_reply_error(r, EPERM, "%s: the default queue cannot be deleted", what);
 	err = vmq_queue_read(&dev->dp, id, &cur);
 	if (err)
-		return reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE)
-		return reply_error(r, ENOENT, "%s: does not exist", what);
+		return vmqd_reply_error(r, ENOENT, "%s: does not exist", what);
 	err = vmqd_queue_free(dev, id);
 	if (err)
-		return reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: deleted", what);
-	r->result = json_object_new_object();
+	r->result = vmqd_json_object();
 	return 0;
 }
 
 static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 				      const struct vmq_queue_entry *e)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = vmqd_json_object();
 	struct vmq_queue_meta meta = {};
 
-	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(o, "id", json_object_new_int64(id));
-	json_entry_target(e, o);
+	vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(o, "id", vmqd_json_int(id));
+	vmqd_json_entry_target(e, o);
 	if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
 		if (meta.vm[0])
-			json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+			vmqd_json_add(o, "vm", vmqd_json_string(meta.vm));
 		if (meta.name[0])
-			json_object_object_add(o, "name", json_object_new_string(meta.name));
+			vmqd_json_add(o, "name", vmqd_json_string(meta.name));
 		if (meta.flags & VMQ_META_F_DEGRADED)
-			json_degraded(&meta, o);
+			vmqd_json_degraded(&meta, o);
 		if (meta.flags & VMQ_META_F_PORT_OWNED)
-			json_object_object_add(o, "owner", json_object_new_string("port"));
+			vmqd_json_add(o, "owner", vmqd_json_string("port"));
 	}
 	if (id && (meta.flags & VMQ_META_F_TXQ_AUTO))
-		json_object_object_add(o, "placement", json_object_new_string("auto"));
+		vmqd_json_add(o, "placement", vmqd_json_string("auto"));
 	return o;
 }
 
@@ -331,7 +326,8 @@ static int show_dev(struct vmqd_dev *dev, bool one, __u32 only, struct json_obje
 
 	if (err) {
 		free(entries);
-		return reply_error(r, -err, "queue show on %s: %s", dev->dp.ifname, strerror(-err));
+		return vmqd_reply_error(r, -err, "queue show on %s: %s", dev->dp.ifname,
+					strerror(-err));
 	}
 	for (__u32 id = 0; id < dev->dp.nr_queues; id++) {
 		/* Queue 0 always exists: FREE there means the kernel's choice. */
@@ -341,7 +337,7 @@ static int show_dev(struct vmqd_dev *dev, bool one, __u32 only, struct json_obje
 			e.state = VMQ_QUEUE_KERNEL;
 		if ((one && id != only) || e.state == VMQ_QUEUE_FREE)
 			continue;
-		json_object_array_add(list, queue_json(dev, id, &e));
+		vmqd_json_append(list, queue_json(dev, id, &e));
 	}
 	free(entries);
 	return 0;
@@ -351,36 +347,37 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 {
 	struct json_object *list;
 	struct vmqd_dev *only = NULL;
-	bool one = req_has(args, "id");
+	bool one = vmqd_req_has(args, "id");
 	__u32 id = 0;
 	int err = 0;
 
-	if (req_has(args, "dev") && (err = req_dev(d, args, "queue show", r, &only)))
+	if (vmqd_req_has(args, "dev") && (err = vmqd_req_dev(d, args, "queue show", r, &only)))
 		return err;
 	if (one) {
 		if (!only)
-			return reply_error(r, EINVAL, "queue show: id needs a dev");
-		err = req_u32(args, "id", 0xffffffffU, "queue show", r, &id);
+			return vmqd_reply_error(r, EINVAL, "queue show: id needs a dev");
+		err = vmqd_req_u32(args, "id", 0xffffffffU, "queue show", r, &id);
 		if (err)
 			return err;
 		if (id >= only->dp.nr_queues)
-			return reply_error(
+			return vmqd_reply_error(
 				r, ERANGE,
 				"queue %u on %s: id out of range (%s has queue IDs 0..%u)", id,
 				only->dp.ifname, only->dp.ifname, only->dp.nr_queues - 1);
 	}
-	list = json_object_new_array();
+	list = vmqd_json_array();
 	for (size_t i = 0; !err && i < d->ndevs; i++)
 		if (!only || d->devs[i] == only)
 			err = show_dev(d->devs[i], one, id, list, r);
 	if (!err && one && !json_object_array_length(list))
-		err = reply_error(r, ENOENT, "queue %u on %s: does not exist", id, only->dp.ifname);
+		err = vmqd_reply_error(r, ENOENT, "queue %u on %s: does not exist", id,
+				       only->dp.ifname);
 	if (err) {
 		json_object_put(list);
 		return err;
 	}
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "queues", list);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "queues", list);
 	return 0;
 }
 

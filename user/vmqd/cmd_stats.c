@@ -9,8 +9,8 @@
 
 static struct json_object *counter_json(__u64 packets, __u64 bytes, struct json_object *o)
 {
-	json_object_object_add(o, "packets", json_object_new_uint64(packets));
-	json_object_object_add(o, "bytes", json_object_new_uint64(bytes));
+	vmqd_json_add(o, "packets", vmqd_json_uint(packets));
+	vmqd_json_add(o, "bytes", vmqd_json_uint(bytes));
 	return o;
 }
 
@@ -39,24 +39,22 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 		if (entries[id].state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE && !s->packets &&
 		    !s->fallback_packets)
 			continue;
-		o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_int64(id));
-		json_entry_target(&entries[id], o);
+		o = vmqd_json_object();
+		vmqd_json_add(o, "id", vmqd_json_int(id));
+		vmqd_json_entry_target(&entries[id], o);
 		/* Metadata counts only with a live entry: a queue add writes it
 		 * first, a queue del drops it last. */
 		if ((entries[id].state != VMQ_QUEUE_FREE || id == VMQ_DEFAULT_QUEUE) &&
 		    !vmq_queue_meta_read(&dev->dp, id, &meta)) {
 			if (meta.vm[0])
-				json_object_object_add(o, "vm", json_object_new_string(meta.vm));
+				vmqd_json_add(o, "vm", vmqd_json_string(meta.vm));
 			if (meta.flags & VMQ_META_F_DEGRADED)
-				json_degraded(&meta, o);
+				vmqd_json_degraded(&meta, o);
 		}
 		counter_json(s->packets, s->bytes, o);
-		json_object_object_add(o, "fallback_packets",
-				       json_object_new_uint64(s->fallback_packets));
-		json_object_object_add(o, "fallback_bytes",
-				       json_object_new_uint64(s->fallback_bytes));
-		json_object_array_add(list, o);
+		vmqd_json_add(o, "fallback_packets", vmqd_json_uint(s->fallback_packets));
+		vmqd_json_add(o, "fallback_bytes", vmqd_json_uint(s->fallback_bytes));
+		vmqd_json_append(list, o);
 	}
 	free(entries);
 	free(stats);
@@ -85,19 +83,18 @@ static int txqs_json(struct vmqd_dev *dev, struct json_object *list, bool *have)
 		return -ENOMEM;
 	err = ntxqs ? vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, ntxqs, kernel) : 0;
 	for (__u32 q = 0; !err && q < ntxqs; q++) {
-		struct json_object *t = json_object_new_object();
+		struct json_object *t = vmqd_json_object();
 
-		json_object_object_add(t, "txq", json_object_new_int64(q));
+		vmqd_json_add(t, "txq", vmqd_json_int(q));
 		if (kernel[q].has_counters) {
 			*have = true;
-			json_object_object_add(t, "kernel",
-					       counter_json(kernel[q].packets, kernel[q].bytes,
-							    json_object_new_object()));
+			vmqd_json_add(t, "kernel",
+				      counter_json(kernel[q].packets, kernel[q].bytes,
+						   vmqd_json_object()));
 		}
 		if (kernel[q].has_bql)
-			json_object_object_add(t, "bql_inflight",
-					       json_object_new_uint64(kernel[q].bql_inflight));
-		json_object_array_add(list, t);
+			vmqd_json_add(t, "bql_inflight", vmqd_json_uint(kernel[q].bql_inflight));
+		vmqd_json_append(list, t);
 	}
 	free(kernel);
 	return err;
@@ -105,37 +102,34 @@ static int txqs_json(struct vmqd_dev *dev, struct json_object *list, bool *have)
 
 static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 {
-	struct json_object *o = json_object_new_object(), *queues = json_object_new_array();
-	struct json_object *txqs = json_object_new_array(), *fb = json_object_new_object();
+	struct json_object *o = vmqd_json_object(), *queues = vmqd_json_array();
+	struct json_object *txqs = vmqd_json_array(), *fb = vmqd_json_object();
 	struct vmq_counter kc;
 	bool have = false;
 	int err = 0;
 
-	json_object_object_add(o, "dev", json_object_new_string(dev->dp.ifname));
-	json_object_object_add(o, "queues", queues);
-	json_object_object_add(o, "txqs", txqs);
-	json_object_object_add(o, "fallbacks", fb);
+	vmqd_json_add(o, "dev", vmqd_json_string(dev->dp.ifname));
+	vmqd_json_add(o, "queues", queues);
+	vmqd_json_add(o, "txqs", txqs);
+	vmqd_json_add(o, "fallbacks", fb);
 	if (!err)
 		err = queues_json(dev, queues);
 	if (!err)
 		err = txqs_json(dev, txqs, &have);
 	if (!err)
-		json_object_object_add(o, "txq_counters",
-				       json_object_new_string(have ? "mq" : "none"));
+		vmqd_json_add(o, "txq_counters", vmqd_json_string(have ? "mq" : "none"));
 	if (!err)
 		err = vmq_kernel_choice_read(&dev->dp, &kc);
 	if (!err)
-		json_object_object_add(
-			o, "kernel_choice",
-			counter_json(kc.packets, kc.bytes, json_object_new_object()));
+		vmqd_json_add(o, "kernel_choice",
+			      counter_json(kc.packets, kc.bytes, vmqd_json_object()));
 	for (__u32 why = 0; !err && why < VMQ_FALLBACK_REASONS; why++) {
 		struct vmq_counter c;
 
 		err = vmq_fallback_read(&dev->dp, why, &c);
 		if (!err)
-			json_object_object_add(
-				fb, fallback_names[why],
-				counter_json(c.packets, c.bytes, json_object_new_object()));
+			vmqd_json_add(fb, fallback_names[why],
+				      counter_json(c.packets, c.bytes, vmqd_json_object()));
 	}
 	if (err) {
 		json_object_put(o);
@@ -150,7 +144,7 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_object **out,
 		       const char **failed)
 {
-	struct json_object *list = json_object_new_array();
+	struct json_object *list = vmqd_json_array();
 
 	for (size_t i = 0; i < d->ndevs; i++) {
 		struct json_object *o;
@@ -164,10 +158,10 @@ int vmqd_stats_collect(struct vmqd *d, const struct vmqd_dev *only, struct json_
 			json_object_put(list);
 			return err;
 		}
-		json_object_array_add(list, o);
+		vmqd_json_append(list, o);
 	}
-	*out = json_object_new_object();
-	json_object_object_add(*out, "devs", list);
+	*out = vmqd_json_object();
+	vmqd_json_add(*out, "devs", list);
 	return 0;
 }
 
@@ -177,13 +171,13 @@ static int stats_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	const char *failed = "";
 	int err = 0;
 
-	if (req_has(args, "dev"))
-		err = req_dev(d, args, "stats", r, &only);
+	if (vmqd_req_has(args, "dev"))
+		err = vmqd_req_dev(d, args, "stats", r, &only);
 	if (err)
 		return err;
 	err = vmqd_stats_collect(d, only, &r->result, &failed);
 	if (err)
-		return reply_error(r, -err, "stats on %s: %s", failed, strerror(-err));
+		return vmqd_reply_error(r, -err, "stats on %s: %s", failed, strerror(-err));
 	return 0;
 }
 

@@ -11,15 +11,16 @@
 #include "jsontext.h"
 #include "log.h"
 #include "proto.h"
+#include "util.h"
 #include "vmqd.h"
 
 static int daemon_ping(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	(void)d;
 	(void)args;
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "version", json_object_new_int(VMQ_PROTO_VERSION));
-	json_object_object_add(r->result, "pid", json_object_new_int(getpid()));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "version", vmqd_json_int(VMQ_PROTO_VERSION));
+	vmqd_json_add(r->result, "pid", vmqd_json_int(getpid()));
 	return 0;
 }
 
@@ -35,9 +36,9 @@ static int daemon_save(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	(void)args;
 	err = vmqd_state_snapshot(d, &requests);
 	if (err)
-		return reply_error(r, -err, "daemon save: %s", strerror(-err));
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "requests", requests);
+		return vmqd_reply_error(r, -err, "daemon save: %s", strerror(-err));
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "requests", requests);
 	return 0;
 }
 
@@ -47,12 +48,12 @@ static int daemon_sync(struct vmqd *d, struct json_object *args, struct vmqd_rep
 
 	(void)args;
 	if (!d->state_dir)
-		return reply_error(r, EOPNOTSUPP, "daemon sync: vmqd keeps no state file");
+		return vmqd_reply_error(r, EOPNOTSUPP, "daemon sync: vmqd keeps no state file");
 	err = vmqd_state_flush(d, true);
 	if (err)
-		return reply_error(r, -err, "daemon sync: cannot write %s/%s: %s", d->state_dir,
-				   VMQD_STATE_FILE, strerror(-err));
-	r->result = json_object_new_object();
+		return vmqd_reply_error(r, -err, "daemon sync: cannot write %s/%s: %s",
+					d->state_dir, VMQD_STATE_FILE, strerror(-err));
+	r->result = vmqd_json_object();
 	return 0;
 }
 
@@ -79,37 +80,32 @@ static const char *const read_only_commands[] = {
 
 static bool read_only_allowed(const char *what)
 {
-	for (size_t i = 0; i < sizeof(read_only_commands) / sizeof(read_only_commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(read_only_commands); i++)
 		if (!strcmp(read_only_commands[i], what))
 			return true;
 	return false;
 }
 
+/* NULL for a missing or non-string member: json-c takes a NULL object. */
 static const char *req_string(struct json_object *req, const char *key)
 {
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(req, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return json_object_get_string(vmq_json_member(req, key, json_type_string));
 }
 
 static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *r,
 		    const struct vmqd_command **cmd)
 {
 	const char *object = req_string(req, "object"), *command = req_string(req, "command");
-	struct json_object *version, *args = NULL;
+	struct json_object *version = vmq_json_member(req, "version", json_type_int), *args = NULL;
 
-	if (!json_object_object_get_ex(req, "version", &version) ||
-	    !json_object_is_type(version, json_type_int) ||
-	    json_object_get_int(version) != VMQ_PROTO_VERSION)
-		return reply_error(r, EPROTO, "request: protocol version must be %d",
-				   VMQ_PROTO_VERSION);
+	if (!version || json_object_get_int(version) != VMQ_PROTO_VERSION)
+		return vmqd_reply_error(r, EPROTO, "request: protocol version must be %d",
+					VMQ_PROTO_VERSION);
 	if (!object || !command)
-		return reply_error(r, EINVAL, "request: object and command must be strings");
+		return vmqd_reply_error(r, EINVAL, "request: object and command must be strings");
 	if (json_object_object_get_ex(req, "args", &args) &&
 	    !json_object_is_type(args, json_type_object))
-		return reply_error(r, EINVAL, "request: args must be an object");
+		return vmqd_reply_error(r, EINVAL, "request: args must be an object");
 	for (const struct vmqd_object *o = vmqd_objects; o->name; o++) {
 		const struct vmqd_command *c;
 		char what[64];
@@ -120,30 +116,30 @@ static int dispatch(struct vmqd *d, struct json_object *req, struct vmqd_reply *
 		for (c = o->commands; c->name && strcmp(c->name, command); c++)
 			;
 		if (!c->name) {
-			char q[REQ_QUOTE_SIZE];
+			char q[VMQD_REQ_QUOTE_SIZE];
 
-			return reply_error(r, EINVAL, "%s: unknown command \"%s\"", object,
-					   req_quote(command, q, sizeof(q)));
+			return vmqd_reply_error(r, EINVAL, "%s: unknown command \"%s\"", object,
+						vmqd_req_quote(command, q, sizeof(q)));
 		}
 		snprintf(what, sizeof(what), "%s %s", object, command);
 		if (d->read_only && !read_only_allowed(what))
-			return reply_error(r, EPERM,
-					   "%s: permission denied: read-only access (vmqd "
-					   "--read-group); changes need root or vmqd --group",
-					   what);
+			return vmqd_reply_error(r, EPERM,
+						"%s: permission denied: read-only access (vmqd "
+						"--read-group); changes need root or vmqd --group",
+						what);
 		if (!args) {
-			args = json_object_new_object();
-			json_object_object_add(req, "args", args);
+			args = vmqd_json_object();
+			vmqd_json_add(req, "args", args);
 		}
-		err = req_check_keys(args, c->keys, what, r);
+		err = vmqd_req_check_keys(args, c->keys, what, r);
 		*cmd = c;
 		return err ? err : c->handler(d, args, r);
 	}
 	{
-		char q[REQ_QUOTE_SIZE];
+		char q[VMQD_REQ_QUOTE_SIZE];
 
-		return reply_error(r, EINVAL, "unknown object \"%s\"",
-				   req_quote(object, q, sizeof(q)));
+		return vmqd_reply_error(r, EINVAL, "unknown object \"%s\"",
+					vmqd_req_quote(object, q, sizeof(q)));
 	}
 }
 
@@ -164,7 +160,7 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
 	struct vmqd_reply r = {};
 	int err;
 
-	json_object_object_add(req, "version", json_object_new_int(VMQ_PROTO_VERSION));
+	vmqd_json_add(req, "version", vmqd_json_int(VMQ_PROTO_VERSION));
 	err = run(d, req, &r);
 	if (err) {
 		json_object_put(r.result);
@@ -172,7 +168,7 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
 		return -r.err;
 	}
 	if (result)
-		*result = r.result ? r.result : json_object_new_object();
+		*result = r.result ? r.result : vmqd_json_object();
 	else
 		json_object_put(r.result);
 	return 0;
@@ -182,39 +178,67 @@ int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **resul
  * a batch pays for one write, not one per line. */
 static bool wants_sync(struct json_object *req)
 {
-	struct json_object *v;
+	struct json_object *v = vmq_json_member(req, "sync", json_type_boolean);
 
-	return !json_object_object_get_ex(req, "sync", &v) ||
-	       !json_object_is_type(v, json_type_boolean) || json_object_get_boolean(v);
+	return !v || json_object_get_boolean(v);
+}
+
+/* The response envelope (docs/protocol.md) around r, whose result it takes. */
+static struct json_object *envelope(struct vmqd_reply *r)
+{
+	struct json_object *resp = vmqd_json_object();
+
+	vmqd_json_add(resp, "version", vmqd_json_int(VMQ_PROTO_VERSION));
+	vmqd_json_add(resp, "ok", vmqd_json_bool(!r->err));
+	if (r->err) {
+		struct json_object *e = vmqd_json_object();
+
+		json_object_put(r->result);
+		vmqd_json_add(e, "errno", vmqd_json_int(r->err));
+		vmqd_json_add(e, "message", vmqd_json_string(r->message));
+		vmqd_json_add(resp, "error", e);
+	} else {
+		vmqd_json_add(resp, "result", r->result ? r->result : vmqd_json_object());
+	}
+	r->result = NULL;
+	return resp;
+}
+
+/* resp as one line, newline included; resp is consumed. NULL only when out
+ * of memory. */
+static char *response_line(struct json_object *resp)
+{
+	const char *text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
+	char *out = NULL;
+
+	if (text && asprintf(&out, "%s\n", text) < 0)
+		out = NULL;
+	json_object_put(resp);
+	return out;
+}
+
+char *vmqd_error_line(int err, const char *message)
+{
+	struct vmqd_reply r = {};
+
+	vmqd_reply_error(&r, err, "%s", message);
+	return response_line(envelope(&r));
 }
 
 static struct json_object *handle(struct vmqd *d, struct json_object *req, const char *bad_json)
 {
-	struct json_object *resp = json_object_new_object();
 	struct vmqd_reply r = {};
 
 	if (!req)
-		reply_error(&r, EINVAL, "request: not valid JSON%s%s", bad_json ? ": " : "",
-			    bad_json ? bad_json : "");
+		vmqd_reply_error(&r, EINVAL, "request: not valid JSON%s%s", bad_json ? ": " : "",
+				 bad_json ? bad_json : "");
 	else if (!json_object_is_type(req, json_type_object))
-		reply_error(&r, EINVAL, "request: not a JSON object");
+		vmqd_reply_error(&r, EINVAL, "request: not a JSON object");
 	else if (!run(d, req, &r) && d->state_dirty && wants_sync(req))
 		vmqd_state_flush(d, false);
-	json_object_object_add(resp, "version", json_object_new_int(VMQ_PROTO_VERSION));
-	json_object_object_add(resp, "ok", json_object_new_boolean(!r.err));
-	if (r.err) {
-		struct json_object *e = json_object_new_object();
-
-		json_object_put(r.result);
-		json_object_object_add(e, "errno", json_object_new_int(r.err));
-		json_object_object_add(e, "message", json_object_new_string(r.message));
-		json_object_object_add(resp, "error", e);
+	if (r.err)
 		log_debug("request failed: %s", r.message);
-	} else {
-		json_object_object_add(resp, "result",
-				       r.result ? r.result : json_object_new_object());
-	}
-	return resp;
+	return envelope(&r);
 }
 
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req)
@@ -230,8 +254,7 @@ char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malfo
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *req = NULL, *resp;
 	char bad[96] = "";
-	const char *text, *why;
-	char *out = NULL;
+	const char *why;
 	size_t off;
 
 	if (!tok)
@@ -254,9 +277,5 @@ char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malfo
 	*malformed = !req || !json_object_is_type(req, json_type_object);
 	resp = handle(d, req, bad[0] ? bad : NULL);
 	json_object_put(req);
-	text = json_object_to_json_string_ext(resp, JSON_C_TO_STRING_PLAIN);
-	if (text && asprintf(&out, "%s\n", text) < 0)
-		out = NULL;
-	json_object_put(resp);
-	return out;
+	return response_line(resp);
 }

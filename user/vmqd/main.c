@@ -83,7 +83,7 @@ static int metrics_access(struct vmqd_metrics_addr *addr, bool want_token, const
 		}
 		addr->token = token;
 	}
-	if (read_group && addr->ss.ss_family == AF_UNIX && (g = getgrnam(read_group))) {
+	if (read_group && addr->listen.ss.ss_family == AF_UNIX && (g = getgrnam(read_group))) {
 		addr->group = true;
 		addr->gid = g->gr_gid;
 	}
@@ -110,7 +110,7 @@ int main(int argc, char **argv)
 	const char *group = NULL, *read_group = NULL, *token_file = NULL,
 		   *state_dir = VMQD_STATE_DIR_DEFAULT, *bpf_object = NULL;
 	enum vmqd_log_level level = VMQD_LOG_INFO;
-	struct vmqd_metrics_addr metrics_addr;
+	struct vmqd_metrics_addr metrics_addr = {};
 	struct vmqd_metrics *metrics = NULL;
 	bool want_metrics = false, want_token = false;
 	struct vmqd_server server;
@@ -140,7 +140,8 @@ int main(int argc, char **argv)
 			want_token = true;
 			break;
 		case 'm':
-			if (vmqd_metrics_parse_addr(optarg, &metrics_addr, why, sizeof(why))) {
+			if (vmq_parse_listen_addr(optarg, VMQD_METRICS_ADDR_DEFAULT,
+						  &metrics_addr.listen, why, sizeof(why))) {
 				fprintf(stderr, "vmqd: --metrics \"%s\": %s; try \"vmqd --help\"\n",
 					optarg, why);
 				return 1;

@@ -25,23 +25,13 @@
  * port (any local user can connect) may ask for a token, and a Unix
  * socket is 0600 (0660 for one group). */
 struct vmqd_metrics_addr {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	char text[112]; /* "127.0.0.1:9300", "[::1]:9300", "/run/vmq/metrics.sock" */
-	/* Set by the caller after parsing: */
-	const char *token; /* "Authorization: Bearer TOKEN" required; NULL: not */
-	bool group;	   /* a Unix socket: chown to gid, mode 0660 */
+	struct vmq_listen_addr listen; /* vmq_parse_listen_addr, VMQD_METRICS_ADDR_DEFAULT */
+	const char *token;	       /* "Authorization: Bearer TOKEN" required; NULL: not */
+	bool group;		       /* a Unix socket: chown to gid, mode 0660 */
 	gid_t gid;
 };
 
 struct vmqd_metrics;
-
-/* [ADDR:]PORT: ADDR an IPv4 address or an IPv6 one in brackets (default
- * 127.0.0.1), PORT plain decimal 1..65535; or an absolute path: a Unix
- * socket. Returns 0, or -EINVAL with the reason, quoting the bad part, in
- * why. */
-int vmqd_metrics_parse_addr(const char *arg, struct vmqd_metrics_addr *out, char *why,
-			    size_t why_len);
 
 /* Binds, listens and starts the HTTP thread. Call with SIGTERM and SIGINT
  * blocked (after vmqd_server_open): the thread inherits the mask, so the
@@ -57,13 +47,14 @@ unsigned int vmqd_metrics_port(const struct vmqd_metrics *m);
  * socket. NULL is a no-op. */
 void vmqd_metrics_stop(struct vmqd_metrics *m);
 
-/* The exposition text of a `stats show` result ({"devs": [...]}). Fields
- * that are absent or not numbers are left out, not guessed. Returns 0 with
- * *text (NUL-terminated, caller frees) and *len, or -ENOMEM. */
 /* The token: FILE's first line (at most VMQD_METRICS_TOKEN_MAX bytes, no
  * blanks). 0, or -errno with the reason in why. */
 int vmqd_metrics_read_token(const char *path, char *token, size_t size, char *why, size_t why_len);
 
+/* metrics_render.c: the exposition text of a `stats show` result
+ * ({"devs": [...]}). Fields that are absent or not numbers are left out,
+ * not guessed. Returns 0 with *text (NUL-terminated, caller frees) and
+ * *len, or -ENOMEM. */
 int vmqd_metrics_render(struct json_object *stats, char **text, size_t *len);
 
 #endif /* VMQD_METRICS_H */

@@ -38,22 +38,17 @@ static bool port_bound(struct vmqd *d, const char *ifname)
 
 static int bind_auto(struct vmqd *d, struct vmqd_dev *uplink, const char *ifname)
 {
-	struct json_object *req = json_object_new_object(), *args = json_object_new_object();
+	struct json_object *req = vmqd_json_object(), *args = vmqd_json_object();
 	struct json_object *result = NULL;
 	char message[256];
 	int err;
 
-	if (!req || !args) {
-		json_object_put(req);
-		json_object_put(args);
-		return -ENOMEM;
-	}
-	json_object_object_add(req, "object", json_object_new_string("port"));
-	json_object_object_add(req, "command", json_object_new_string("bind"));
-	json_object_object_add(args, "port", json_object_new_string(ifname));
-	json_object_object_add(args, "dev", json_object_new_string(uplink->dp.ifname));
-	json_object_object_add(args, "queue", json_object_new_string("auto"));
-	json_object_object_add(req, "args", args);
+	vmqd_json_add(req, "object", vmqd_json_string("port"));
+	vmqd_json_add(req, "command", vmqd_json_string("bind"));
+	vmqd_json_add(args, "port", vmqd_json_string(ifname));
+	vmqd_json_add(args, "dev", vmqd_json_string(uplink->dp.ifname));
+	vmqd_json_add(args, "queue", vmqd_json_string("auto"));
+	vmqd_json_add(req, "args", args);
 	err = vmqd_run(d, req, &result, message, sizeof(message));
 	json_object_put(req);
 	json_object_put(result);
@@ -94,15 +89,15 @@ void vmqd_links_sweep(struct vmqd *d)
 static int check_policy(const char *s, size_t len, const char *what, struct vmqd_reply *r)
 {
 	if (len >= VMQD_PORTS_POLICY_MAX || strlen(s) != len)
-		return reply_error(r, EINVAL, "%s: ports must be at most %d bytes", what,
-				   VMQD_PORTS_POLICY_MAX - 1);
+		return vmqd_reply_error(r, EINVAL, "%s: ports must be at most %d bytes", what,
+					VMQD_PORTS_POLICY_MAX - 1);
 	for (size_t i = 0; i < len; i++) {
 		if (!isgraph((unsigned char)s[i]) || s[i] == '/')
-			return reply_error(r, EINVAL,
-					   "%s: ports has a space, '/' or non-printable byte",
-					   what);
+			return vmqd_reply_error(r, EINVAL,
+						"%s: ports has a space, '/' or non-printable byte",
+						what);
 		if (s[i] == ',' && (i == 0 || i + 1 == len || s[i + 1] == ','))
-			return reply_error(r, EINVAL, "%s: ports has an empty pattern", what);
+			return vmqd_reply_error(r, EINVAL, "%s: ports has an empty pattern", what);
 	}
 	return 0;
 }
@@ -116,14 +111,14 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	const char *s;
 	int err;
 
-	err = req_dev(d, args, "dev set", r, &dev);
+	err = vmqd_req_dev(d, args, "dev set", r, &dev);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", dev->dp.ifname);
 	if (!json_object_object_get_ex(args, "ports", &v))
-		return reply_error(r, EINVAL, "%s: nothing to set (ports)", what);
+		return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports)", what);
 	if (!json_object_is_type(v, json_type_string))
-		return reply_error(r, EINVAL, "%s: ports must be a string", what);
+		return vmqd_reply_error(r, EINVAL, "%s: ports must be a string", what);
 	s = json_object_get_string(v);
 	err = check_policy(s, (size_t)json_object_get_string_len(v), what, r);
 	if (err)
@@ -131,19 +126,19 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	strcpy(dev->ports, s);
 	log_info("%s: port policy %s%s%s", what, s[0] ? "\"" : "", s[0] ? s : "cleared",
 		 s[0] ? "\"" : "");
-	bound = json_object_new_array();
+	bound = vmqd_json_array();
 	links = dev->missing || !s[0] ? NULL : if_nameindex();
 	for (struct if_nameindex *l = links; l && l->if_index; l++) {
 		if (vmqd_find_dev(d, l->if_name) || port_bound(d, l->if_name) ||
 		    !vmqd_policy_matches(s, l->if_name))
 			continue;
 		if (!bind_auto(d, dev, l->if_name))
-			json_object_array_add(bound, json_object_new_string(l->if_name));
+			vmqd_json_append(bound, vmqd_json_string(l->if_name));
 	}
 	if (links)
 		if_freenameindex(links);
-	r->result = json_object_new_object();
-	json_object_object_add(r->result, "bound", bound);
+	r->result = vmqd_json_object();
+	vmqd_json_add(r->result, "bound", bound);
 	return 0;
 }
 

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <bpf/bpf.h>
 
 #include "log.h"
 #include "vmqd.h"
@@ -74,7 +73,7 @@ static int reconcile_one(struct vmqd_dev *dev, __u32 id, struct vmq_queue_entry 
 		err = vmq_queue_write(&dev->dp, id, meta.want);
 		meta.flags &= ~VMQ_META_F_DEGRADED;
 		if (!err)
-			err = vmq_queue_meta_store(&dev->dp, id, &meta);
+			err = vmq_queue_meta_update(&dev->dp, id, &meta);
 		describe(&meta.want, what, sizeof(what));
 		log_info("queue %u on %s: %s is back: restored", id, dev->dp.ifname, what);
 		(*changed)++;
@@ -128,8 +127,8 @@ unsigned int vmqd_degraded_count(struct vmqd_dev *dev)
 	__u32 id;
 	int err;
 
-	for (err = bpf_map_get_next_key(dev->dp.queue_meta_fd, NULL, &id); !err;
-	     err = bpf_map_get_next_key(dev->dp.queue_meta_fd, &id, &id))
+	for (err = vmq_queue_meta_next(&dev->dp, NULL, &id); !err;
+	     err = vmq_queue_meta_next(&dev->dp, &id, &id))
 		n += !vmq_queue_meta_read(&dev->dp, id, &meta) &&
 		     (meta.flags & VMQ_META_F_DEGRADED);
 	return n;
@@ -150,8 +149,8 @@ int vmqd_sweep_meta(struct vmqd_dev *dev, unsigned int *swept)
 	int err = entries ? vmq_queue_read_all(&dev->dp, entries) : -ENOMEM;
 
 	*swept = 0;
-	for (int next = err ? -1 : bpf_map_get_next_key(dev->dp.queue_meta_fd, NULL, &id);
-	     !next && !err; next = bpf_map_get_next_key(dev->dp.queue_meta_fd, &id, &id)) {
+	for (int next = err ? -1 : vmq_queue_meta_next(&dev->dp, NULL, &id); !next && !err;
+	     next = vmq_queue_meta_next(&dev->dp, &id, &id)) {
 		if (id == VMQ_DEFAULT_QUEUE || (id < n && entries[id].state != VMQ_QUEUE_FREE))
 			continue;
 		if (norphans == cap) {

@@ -10,7 +10,7 @@
 #include "proto.h"
 #include "vmqd.h"
 
-int reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
+int vmqd_reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
 {
 	char text[4 * sizeof(r->message)];
 	va_list ap;
@@ -25,7 +25,7 @@ int reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
 	return -err;
 }
 
-const char *req_quote(const char *s, char *buf, size_t size)
+const char *vmqd_req_quote(const char *s, char *buf, size_t size)
 {
 	size_t len = strlen(s), used = vmq_utf8_copy(buf, size, s, len);
 
@@ -37,13 +37,13 @@ const char *req_quote(const char *s, char *buf, size_t size)
 	return buf;
 }
 
-bool req_has(struct json_object *args, const char *key)
+bool vmqd_req_has(struct json_object *args, const char *key)
 {
 	return json_object_object_get_ex(args, key, NULL);
 }
 
-int req_check_keys(struct json_object *args, const char *const *keys, const char *what,
-		   struct vmqd_reply *r)
+int vmqd_req_check_keys(struct json_object *args, const char *const *keys, const char *what,
+			struct vmqd_reply *r)
 {
 	json_object_object_foreach(args, key, val)
 	{
@@ -53,62 +53,75 @@ int req_check_keys(struct json_object *args, const char *const *keys, const char
 		while (*k && strcmp(*k, key))
 			k++;
 		if (!*k) {
-			char q[REQ_QUOTE_SIZE];
+			char q[VMQD_REQ_QUOTE_SIZE];
 
-			return reply_error(r, EINVAL, "%s: unknown argument \"%s\"", what,
-					   req_quote(key, q, sizeof(q)));
+			return vmqd_reply_error(r, EINVAL, "%s: unknown argument \"%s\"", what,
+						vmqd_req_quote(key, q, sizeof(q)));
 		}
 	}
 	return 0;
 }
 
-int req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
-	    struct vmqd_reply *r, __u32 *out)
+int vmqd_req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
+		 struct vmqd_reply *r, __u32 *out)
 {
-	return req_u32_range(args, key, 0, max, what, r, out);
+	return vmqd_req_u32_range(args, key, 0, max, what, r, out);
 }
 
-int req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max, const char *what,
-		  struct vmqd_reply *r, __u32 *out)
+/* args[key], required, of that type (an integer or a string). */
+static int req_typed(struct json_object *args, const char *key, enum json_type type,
+		     const char *what, struct vmqd_reply *r, struct json_object **v)
+{
+	if (!json_object_object_get_ex(args, key, v))
+		return vmqd_reply_error(r, EINVAL, "%s: %s is required", what, key);
+	if (!json_object_is_type(*v, type))
+		return vmqd_reply_error(r, EINVAL, "%s: %s must be %s", what, key,
+					type == json_type_int ? "an integer" : "a string");
+	return 0;
+}
+
+int vmqd_req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max,
+		       const char *what, struct vmqd_reply *r, __u32 *out)
 {
 	struct json_object *v;
 	int64_t n;
+	int err;
 
-	if (!json_object_object_get_ex(args, key, &v))
-		return reply_error(r, EINVAL, "%s: %s is required", what, key);
-	if (!json_object_is_type(v, json_type_int))
-		return reply_error(r, EINVAL, "%s: %s must be an integer", what, key);
+	err = req_typed(args, key, json_type_int, what, r, &v);
+	if (err)
+		return err;
 	errno = 0;
 	n = json_object_get_int64(v);
 	/* json-c clamps beyond int64 and says so in errno. */
 	if (errno || n < (int64_t)min || (uint64_t)n > max)
-		return reply_error(r, ERANGE, "%s: %s %s out of range (%u..%u)", what, key,
-				   json_object_to_json_string(v), min, max);
+		return vmqd_reply_error(r, ERANGE, "%s: %s %s out of range (%u..%u)", what, key,
+					json_object_to_json_string(v), min, max);
 	*out = (__u32)n;
 	return 0;
 }
 
 /* Names: printable ASCII, no spaces, 1..max_len bytes. */
-int req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
-	     struct vmqd_reply *r, const char **out)
+int vmqd_req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
+		  struct vmqd_reply *r, const char **out)
 {
 	struct json_object *v;
 	const char *s;
 	size_t len;
+	int err;
 
-	if (!json_object_object_get_ex(args, key, &v))
-		return reply_error(r, EINVAL, "%s: %s is required", what, key);
-	if (!json_object_is_type(v, json_type_string))
-		return reply_error(r, EINVAL, "%s: %s must be a string", what, key);
+	err = req_typed(args, key, json_type_string, what, r, &v);
+	if (err)
+		return err;
 	s = json_object_get_string(v);
 	len = (size_t)json_object_get_string_len(v);
 	if (!len || len > max_len || strlen(s) != len)
-		return reply_error(r, EINVAL, "%s: %s must be 1 to %zu bytes", what, key, max_len);
+		return vmqd_reply_error(r, EINVAL, "%s: %s must be 1 to %zu bytes", what, key,
+					max_len);
 	for (size_t i = 0; i < len; i++)
 		if (!isgraph((unsigned char)s[i]) || s[i] == '/')
-			return reply_error(r, EINVAL,
-					   "%s: %s has a space, '/' or non-printable byte", what,
-					   key);
+			return vmqd_reply_error(r, EINVAL,
+						"%s: %s has a space, '/' or non-printable byte",
+						what, key);
 	*out = s;
 	return 0;
 }
@@ -116,46 +129,47 @@ int req_name(struct json_object *args, const char *key, size_t max_len, const ch
 /* What the kernel's dev_valid_name() takes, and printable: if_nametoindex()
  * would find "eth0" for "eth0:1" (an alias), and "." or ".." would be
  * paths under the pin directory. */
-int req_ifname(struct json_object *args, const char *key, const char *what, struct vmqd_reply *r,
-	       const char **out)
+int vmqd_req_ifname(struct json_object *args, const char *key, const char *what,
+		    struct vmqd_reply *r, const char **out)
 {
 	const char *s = "";
-	int err = req_name(args, key, IF_NAMESIZE - 1, what, r, &s);
+	int err = vmqd_req_name(args, key, IF_NAMESIZE - 1, what, r, &s);
 
 	if (err)
 		return err;
 	if (strchr(s, ':') || !strcmp(s, ".") || !strcmp(s, ".."))
-		return reply_error(r, EINVAL, "%s: %s \"%s\" is not an interface name", what, key,
-				   s);
+		return vmqd_reply_error(r, EINVAL, "%s: %s \"%s\" is not an interface name", what,
+					key, s);
 	*out = s;
 	return 0;
 }
 
-int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
-	    struct vmqd_dev **dev)
+int vmqd_req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
+		 struct vmqd_dev **dev)
 {
 	const char *name = "";
-	int err = req_ifname(args, "dev", what, r, &name);
+	int err = vmqd_req_ifname(args, "dev", what, r, &name);
 
 	if (err)
 		return err;
 	*dev = vmqd_find_dev(d, name);
 	if (!*dev) {
 		if (!if_nametoindex(name))
-			return reply_error(r, ENODEV, "dev %s: no such device", name);
-		return reply_error(r, ENOENT, "dev %s: not attached (try \"vmqctl dev attach %s\")",
-				   name, name);
+			return vmqd_reply_error(r, ENODEV, "dev %s: no such device", name);
+		return vmqd_reply_error(r, ENOENT,
+					"dev %s: not attached (try \"vmqctl dev attach %s\")", name,
+					name);
 	}
 	return 0;
 }
 
-int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs)
+int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs)
 {
 	int err = vmq_netdev_txqs(dev->dp.ifname, ntxqs);
 
 	if (err)
-		return reply_error(r, -err, "%s: cannot read TX queues of %s: %s", what,
-				   dev->dp.ifname, strerror(-err));
+		return vmqd_reply_error(r, -err, "%s: cannot read TX queues of %s: %s", what,
+					dev->dp.ifname, strerror(-err));
 	return 0;
 }
 
@@ -164,17 +178,37 @@ unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs)
 	return d->replaying ? VMQ_TXQ_MAX : ntxqs;
 }
 
-struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o)
+int vmqd_req_txq(struct vmqd *d, struct json_object *args, struct vmqd_dev *dev, const char *what,
+		 struct vmqd_reply *r, __u16 *txq)
+{
+	/* The analyzer cannot see that vmqd_reply_error never returns 0. */
+	unsigned int ntxqs = 0;
+	__u32 n = 0;
+	int err;
+
+	err = vmqd_req_u32(args, "txq", 0xffffffffU, what, r, &n);
+	if (!err)
+		err = vmqd_dev_txqs(dev, r, what, &ntxqs);
+	if (err)
+		return err;
+	if (n >= vmqd_txq_limit(d, ntxqs))
+		return vmqd_reply_error(r, ERANGE, "%s: txq %u out of range (%s has %u TX queues)",
+					what, n, dev->dp.ifname, ntxqs);
+	*txq = (__u16)n;
+	return 0;
+}
+
+struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, struct json_object *o)
 {
 	switch (e->state) {
 	case VMQ_QUEUE_TXQ:
-		json_object_object_add(o, "txq", json_object_new_int(e->target));
+		vmqd_json_add(o, "txq", vmqd_json_int(e->target));
 		break;
 	case VMQ_QUEUE_GROUP:
-		json_object_object_add(o, "group", json_object_new_int(e->target));
+		vmqd_json_add(o, "group", vmqd_json_int(e->target));
 		break;
 	case VMQ_QUEUE_KERNEL:
-		json_object_object_add(o, "txq", json_object_new_string("auto"));
+		vmqd_json_add(o, "txq", vmqd_json_string("auto"));
 		break;
 	default:
 		break;
@@ -183,12 +217,12 @@ struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct js
 }
 
 /* A degraded queue: flagged, with the target it waits to get back. */
-struct json_object *json_degraded(const struct vmq_queue_meta *meta, struct json_object *o)
+struct json_object *vmqd_json_degraded(const struct vmq_queue_meta *meta, struct json_object *o)
 {
-	json_object_object_add(o, "degraded", json_object_new_boolean(1));
+	vmqd_json_add(o, "degraded", vmqd_json_bool(1));
 	if (meta->want.state == VMQ_QUEUE_GROUP)
-		json_object_object_add(o, "want_group", json_object_new_int(meta->want.target));
+		vmqd_json_add(o, "want_group", vmqd_json_int(meta->want.target));
 	else if (meta->want.state == VMQ_QUEUE_TXQ)
-		json_object_object_add(o, "want_txq", json_object_new_int(meta->want.target));
+		vmqd_json_add(o, "want_txq", vmqd_json_int(meta->want.target));
 	return o;
 }

@@ -27,7 +27,6 @@
 #define PARTIAL_TIMEOUT_S 10		     /* from its first byte, a request must end by then */
 #define IDLE_TIMEOUT_S	  300		     /* a silent connection gives its slot back */
 #define OUT_HIGH	  (16 * 1024 * 1024) /* stop reading while this much is unsent */
-#define LINES_PER_TURN	  16		     /* then the other clients get a turn */
 
 static time_t now(void)
 {
@@ -37,13 +36,20 @@ static time_t now(void)
 	return ts.tv_sec;
 }
 
-static int grant_group_lookup(const char *group, gid_t *gid)
+/* option's group (NULL: none asked for): its gid, or -ENOENT, logged. */
+static int group_lookup(const char *option, const char *group, bool *set, gid_t *gid)
 {
-	struct group *g = getgrnam(group);
+	struct group *g;
 
-	if (!g)
+	if (!group)
+		return 0;
+	g = getgrnam(group);
+	if (!g) {
+		log_err("%s %s: no such group", option, group);
 		return -ENOENT;
+	}
 	*gid = g->gr_gid;
+	*set = true;
 	return 0;
 }
 
@@ -110,22 +116,11 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 	s->listen_fd = s->signal_fd = s->watch_fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
-	if (group) {
-		err = grant_group_lookup(group, &s->grant_gid);
-		if (err) {
-			log_err("--group %s: no such group", group);
-			return err;
-		}
-		s->grant_group = true;
-	}
-	if (read_group) {
-		err = grant_group_lookup(read_group, &s->read_gid);
-		if (err) {
-			log_err("--read-group %s: no such group", read_group);
-			return err;
-		}
-		s->read_group = true;
-	}
+	err = group_lookup("--group", group, &s->grant_group, &s->grant_gid);
+	if (!err)
+		err = group_lookup("--read-group", read_group, &s->read_group, &s->read_gid);
+	if (err)
+		return err;
 	strcpy(sun.sun_path, path);
 	strcpy(s->path, path);
 	strcpy(dir, path);
@@ -179,7 +174,7 @@ static void client_free(struct vmqd_server *s, size_t i)
 	struct vmqd_client *c = s->clients[i];
 
 	close(c->fd);
-	free(c->in);
+	vmq_linebuf_free(&c->in);
 	free(c->out);
 	free(c);
 	s->clients[i] = s->clients[--s->nclients];
@@ -201,21 +196,15 @@ static int queue_out(struct vmqd_client *c, const char *text)
 	return 0;
 }
 
-/* A fixed answer when the request never reached the dispatcher. */
+/* An answer when the request never reached the dispatcher: the same
+ * envelope the dispatcher writes. */
 static void queue_error(struct vmqd_client *c, int err, const char *message)
 {
-	struct json_object *o = json_object_new_object(), *e = json_object_new_object();
-	char *line = NULL;
+	char *line = vmqd_error_line(err, message);
 
-	json_object_object_add(e, "errno", json_object_new_int(err));
-	json_object_object_add(e, "message", json_object_new_string(message));
-	json_object_object_add(o, "version", json_object_new_int(VMQ_PROTO_VERSION));
-	json_object_object_add(o, "ok", json_object_new_boolean(0));
-	json_object_object_add(o, "error", e);
-	if (asprintf(&line, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) > 0)
+	if (line)
 		queue_out(c, line);
 	free(line);
-	json_object_put(o);
 }
 
 /* Supplementary groups count too: that is how users join a group. */
@@ -309,8 +298,7 @@ static void accept_clients(struct vmqd_server *s)
 		}
 		char why[160];
 
-		c->fd = fd;
-		c->last = now();
+		vmqd_client_init(c, fd);
 		s->clients[s->nclients++] = c;
 		if (!peer_allowed(s, c)) {
 			queue_error(c, EPERM, "permission denied: vmqd serves root only");
@@ -323,34 +311,54 @@ static void accept_clients(struct vmqd_server *s)
 	}
 }
 
+void vmqd_client_init(struct vmqd_client *c, int fd)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd = fd;
+	c->last = now();
+	vmq_linebuf_init(&c->in, VMQ_REQUEST_MAX);
+}
+
+void vmqd_client_release(struct vmqd_client *c)
+{
+	vmq_linebuf_free(&c->in);
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+}
+
 /* Answers the complete lines in the input buffer, as far as output room
  * allows; the rest waits for the peer to read. */
 int vmqd_client_process(struct vmqd_client *c, struct vmqd *d)
 {
-	size_t start = 0;
+	bool answered = false;
 	int turn = 0;
 
 	c->pending = false;
-	/* A client that sent nothing yet has no buffer: nothing to look at
-	 * (memchr and memmove take no NULL, even for 0 bytes). */
-	if (!c->in_len)
-		return 0;
 	while (!c->closing && c->out_len - c->out_off < OUT_HIGH) {
-		char *nl =
-			start < c->in_len ? memchr(c->in + start, '\n', c->in_len - start) : NULL;
 		bool malformed = false;
-		char *answer;
+		char *answer, *line;
+		size_t len;
+		int got;
 
-		if (!nl)
-			break;
-		if (turn++ == LINES_PER_TURN) {
-			c->pending = true;
+		if (turn == VMQD_LINES_PER_TURN) {
+			/* Lines left for the next turn, if any ended. */
+			c->pending = vmq_linebuf_has_line(&c->in);
 			break;
 		}
+		got = vmq_linebuf_next(&c->in, &line, &len);
+		if (got == -EMSGSIZE) {
+			/* No line ends within the limit: a request beyond it. */
+			queue_error(c, E2BIG, "request: longer than 65536 bytes");
+			c->closing = true;
+			break;
+		}
+		if (got <= 0)
+			break;
+		turn++;
 		pthread_mutex_lock(&d->lock);
 		d->read_only = c->read_only;
-		answer = vmqd_handle_line(d, c->in + start, (size_t)(nl - (c->in + start)),
-					  &malformed);
+		answer = vmqd_handle_line(d, line, len, &malformed);
 		d->read_only = false;
 		pthread_mutex_unlock(&d->lock);
 		if (!answer || queue_out(c, answer)) {
@@ -358,75 +366,56 @@ int vmqd_client_process(struct vmqd_client *c, struct vmqd *d)
 			return -ENOMEM;
 		}
 		free(answer);
-		start = (size_t)(nl - c->in) + 1;
+		answered = true;
 		/* Not speaking the protocol: answered once, then dropped. */
 		c->closing = malformed;
 	}
-	if (start) {
-		memmove(c->in, c->in + start, c->in_len - start);
-		c->in_len -= start;
-		/* What is left came with the last read: the next request starts now. */
-		if (c->in_len)
-			c->started = now();
-	}
-	/* Full, and no line ends in it: a request beyond the limit. */
-	if (c->in_len >= VMQ_REQUEST_MAX && !memchr(c->in, '\n', c->in_len)) {
-		queue_error(c, E2BIG, "request: longer than 65536 bytes");
-		c->closing = true;
-	}
-	return 0;
-}
-
-static int client_buffer(struct vmqd_client *c)
-{
-	if (!c->in) {
-		c->in = malloc(VMQ_REQUEST_MAX);
-		if (!c->in)
-			return -ENOMEM;
-	}
+	/* What is left came with the last read: the next request starts now. */
+	if (answered && vmq_linebuf_pending(&c->in))
+		c->started = now();
 	return 0;
 }
 
 ssize_t vmqd_client_input(struct vmqd_client *c, const void *buf, size_t len)
 {
-	size_t room;
+	bool idle = !vmq_linebuf_pending(&c->in);
+	size_t taken = 0;
 
-	if (!len)
-		return 0;
-	if (client_buffer(c))
-		return -ENOMEM;
-	room = VMQ_REQUEST_MAX - c->in_len;
-	if (len > room)
-		len = room;
-	if (!c->in_len)
-		c->started = now();
-	memcpy(c->in + c->in_len, buf, len);
-	c->in_len += len;
-	c->last = now();
-	return (ssize_t)len;
+	/* The buffer grows as it fills: take what fits at its largest. */
+	while (taken < len) {
+		ssize_t n = vmq_linebuf_put(&c->in, (const char *)buf + taken, len - taken);
+
+		if (n == -EMSGSIZE || n == 0)
+			break;
+		if (n < 0)
+			return n;
+		taken += (size_t)n;
+	}
+	if (taken && idle)
+		c->started = now(); /* as read_client: a request's clock starts here */
+	if (taken)
+		c->last = now();
+	return (ssize_t)taken;
 }
 
 static int read_client(struct vmqd_client *c)
 {
-	if (client_buffer(c))
-		return -ENOMEM;
 	for (;;) {
-		ssize_t n = recv(c->fd, c->in + c->in_len, VMQ_REQUEST_MAX - c->in_len, 0);
+		bool idle = !vmq_linebuf_pending(&c->in);
+		ssize_t n = vmq_linebuf_fill(&c->in, c->fd);
 
 		if (n > 0) {
-			if (!c->in_len)
+			if (idle)
 				c->started = now();
-			c->in_len += (size_t)n;
 			c->last = now();
-			if (c->in_len == VMQ_REQUEST_MAX)
-				return 0;
 			continue;
 		}
 		if (n == 0) {
 			c->eof = true;
 			return 0;
 		}
-		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+		/* -EMSGSIZE: full; the lines held are answered first. */
+		return n == -EAGAIN || n == -EMSGSIZE ? 0 : (int)n;
 	}
 }
 
@@ -459,7 +448,7 @@ static bool serve_client(struct vmqd_client *c, struct vmqd *d, short revents)
 		return true;
 	if (c->closing || c->eof)
 		return false;
-	if (c->in_len && t - c->started > PARTIAL_TIMEOUT_S)
+	if (vmq_linebuf_pending(&c->in) && t - c->started > PARTIAL_TIMEOUT_S)
 		return false;
 	return t - c->last <= IDLE_TIMEOUT_S;
 }

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "linebuf.h"
 #include "vmqd.h"
 
 #define VMQD_CLIENTS_MAX 64
@@ -14,13 +15,14 @@
  * free for root: a local user (or a group of them) cannot lock root out. */
 #define VMQD_CLIENTS_PER_UID	   16
 #define VMQD_CLIENTS_ROOT_RESERVED 16
+/* Requests one client has answered in a row; then the others get a turn. */
+#define VMQD_LINES_PER_TURN 16
 
 /* One connection: the bytes of requests not yet answered, and answers not
  * yet sent. */
 struct vmqd_client {
 	int fd;
-	char *in; /* VMQ_REQUEST_MAX bytes once the first byte arrives */
-	size_t in_len;
+	struct vmq_linebuf in; /* lines up to VMQ_REQUEST_MAX bytes */
 	char *out;
 	size_t out_len, out_off;
 	time_t last;
@@ -55,6 +57,10 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 int vmqd_server_run(struct vmqd_server *s, struct vmqd *d);
 void vmqd_server_close(struct vmqd_server *s);
 
+/* A client on fd (-1: none, for tests and the fuzzer), and the buffers it
+ * holds given back (the descriptor is the caller's). */
+void vmqd_client_init(struct vmqd_client *c, int fd);
+void vmqd_client_release(struct vmqd_client *c);
 /* The framing without a socket (the fuzzer feeds it). Bytes as received:
  * how many fit before the next vmqd_client_process, or -ENOMEM. */
 ssize_t vmqd_client_input(struct vmqd_client *c, const void *buf, size_t len);

@@ -41,10 +41,7 @@ struct sink {
 
 static int emit_array(struct sink *s, struct json_object *req)
 {
-	if (!req || json_object_array_add(s->array, req)) {
-		json_object_put(req);
-		return -ENOMEM;
-	}
+	vmqd_json_append(s->array, req);
 	s->count++;
 	return 0;
 }
@@ -62,19 +59,19 @@ static int emit_text(struct sink *s, struct json_object *req)
 static struct json_object *request(const char *object, const char *command,
 				   struct json_object *args)
 {
-	struct json_object *req = json_object_new_object();
+	struct json_object *req = vmqd_json_object();
 
-	json_object_object_add(req, "object", json_object_new_string(object));
-	json_object_object_add(req, "command", json_object_new_string(command));
-	json_object_object_add(req, "args", args);
+	vmqd_json_add(req, "object", vmqd_json_string(object));
+	vmqd_json_add(req, "command", vmqd_json_string(command));
+	vmqd_json_add(req, "args", args);
 	return req;
 }
 
 static struct json_object *dev_args(const struct vmqd_dev *dev)
 {
-	struct json_object *args = json_object_new_object();
+	struct json_object *args = vmqd_json_object();
 
-	json_object_object_add(args, "dev", json_object_new_string(dev->dp.ifname));
+	vmqd_json_add(args, "dev", vmqd_json_string(dev->dp.ifname));
 	return args;
 }
 
@@ -90,11 +87,11 @@ static struct vmq_queue_entry intended(const struct vmq_queue_entry *e,
 static void add_target(struct json_object *args, const struct vmq_queue_entry *e)
 {
 	if (e->state == VMQ_QUEUE_TXQ)
-		json_object_object_add(args, "txq", json_object_new_int(e->target));
+		vmqd_json_add(args, "txq", vmqd_json_int(e->target));
 	else if (e->state == VMQ_QUEUE_GROUP)
-		json_object_object_add(args, "group", json_object_new_int(e->target));
+		vmqd_json_add(args, "group", vmqd_json_int(e->target));
 	else
-		json_object_object_add(args, "txq", json_object_new_string("auto"));
+		vmqd_json_add(args, "txq", vmqd_json_string("auto"));
 }
 
 static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
@@ -118,13 +115,12 @@ static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
 		struct vmq_queue_entry def = intended(&entries[0], &metas[0], has_meta[0]);
 
 		if (def.state == VMQ_QUEUE_TXQ)
-			json_object_object_add(args, "default_txq",
-					       json_object_new_int(def.target));
+			vmqd_json_add(args, "default_txq", vmqd_json_int(def.target));
 		else
-			json_object_object_add(args, "default_txq", json_object_new_string("auto"));
+			vmqd_json_add(args, "default_txq", vmqd_json_string("auto"));
 	}
-	json_object_object_add(args, "mark_mask", json_object_new_int64(dev->dp.cfg.mark_mask));
-	json_object_object_add(args, "queues", json_object_new_int64(dev->dp.nr_queues));
+	vmqd_json_add(args, "mark_mask", vmqd_json_int(dev->dp.cfg.mark_mask));
+	vmqd_json_add(args, "queues", vmqd_json_int(dev->dp.nr_queues));
 	err = out->emit(out, request("dev", "attach", args));
 	for (__u32 g = 0; !err && g < VMQ_GROUPS_MAX; g++) {
 		struct vmq_group_entry ge;
@@ -133,11 +129,11 @@ static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
 		if (vmq_group_read(&dev->dp, g, &ge) || !ge.ntxqs)
 			continue;
 		args = dev_args(dev);
-		json_object_object_add(args, "id", json_object_new_int64(g));
-		txqs = json_object_new_array();
+		vmqd_json_add(args, "id", vmqd_json_int(g));
+		txqs = vmqd_json_array();
 		for (__u16 i = 0; i < ge.ntxqs && i < VMQ_GROUP_TXQS_MAX; i++)
-			json_object_array_add(txqs, json_object_new_int(ge.txqs[i]));
-		json_object_object_add(args, "txqs", txqs);
+			vmqd_json_append(txqs, vmqd_json_int(ge.txqs[i]));
+		vmqd_json_add(args, "txqs", txqs);
 		err = out->emit(out, request("group", "add", args));
 	}
 	for (__u32 id = 1; !err && id < dev->dp.nr_queues; id++) {
@@ -150,16 +146,16 @@ static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
 
 		e = intended(&entries[id], &meta, has_meta[id]);
 		args = dev_args(dev);
-		json_object_object_add(args, "id", json_object_new_int64(id));
+		vmqd_json_add(args, "id", vmqd_json_int(id));
 		add_target(args, &e);
 		if (meta.vm[0])
-			json_object_object_add(args, "vm", json_object_new_string(meta.vm));
+			vmqd_json_add(args, "vm", vmqd_json_string(meta.vm));
 		if (meta.name[0])
-			json_object_object_add(args, "name", json_object_new_string(meta.name));
+			vmqd_json_add(args, "name", vmqd_json_string(meta.name));
 		if ((meta.flags & VMQ_META_F_TXQ_AUTO) && e.state == VMQ_QUEUE_TXQ)
-			json_object_object_add(args, "placement", json_object_new_string("auto"));
+			vmqd_json_add(args, "placement", vmqd_json_string("auto"));
 		if (meta.flags & VMQ_META_F_PORT_OWNED)
-			json_object_object_add(args, "owner", json_object_new_string("port"));
+			vmqd_json_add(args, "owner", vmqd_json_string("port"));
 		err = out->emit(out, request("queue", "add", args));
 	}
 	free(entries);
@@ -189,10 +185,10 @@ static int snapshot_port(__u32 ifindex, const struct vmq_port_entry *e, void *ar
 			uplink = ctx->d->devs[i]->dp.ifname;
 	if (!uplink)
 		return 0;
-	args = json_object_new_object();
-	json_object_object_add(args, "port", json_object_new_string(port));
-	json_object_object_add(args, "dev", json_object_new_string(uplink));
-	json_object_object_add(args, "queue", json_object_new_int64(e->queue_id));
+	args = vmqd_json_object();
+	vmqd_json_add(args, "port", vmqd_json_string(port));
+	vmqd_json_add(args, "dev", vmqd_json_string(uplink));
+	vmqd_json_add(args, "queue", vmqd_json_int(e->queue_id));
 	return ctx->out->emit(ctx->out, request("port", "bind", args));
 }
 
@@ -213,7 +209,7 @@ static int snapshot(struct vmqd *d, struct sink *out)
 		if (!d->devs[i]->ports[0])
 			continue;
 		args = dev_args(d->devs[i]);
-		json_object_object_add(args, "ports", json_object_new_string(d->devs[i]->ports));
+		vmqd_json_add(args, "ports", vmqd_json_string(d->devs[i]->ports));
 		err = out->emit(out, request("dev", "set", args));
 	}
 	for (size_t i = 0; !err && i < d->npending; i++)
@@ -223,8 +219,8 @@ static int snapshot(struct vmqd *d, struct sink *out)
 
 int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
 {
-	struct sink out = { .emit = emit_array, .array = json_object_new_array() };
-	int err = out.array ? snapshot(d, &out) : -ENOMEM;
+	struct sink out = { .emit = emit_array, .array = vmqd_json_array() };
+	int err = snapshot(d, &out);
 
 	if (err) {
 		json_object_put(out.array);
@@ -235,21 +231,6 @@ int vmqd_state_snapshot(struct vmqd *d, struct json_object **requests)
 }
 
 /* --- writing ------------------------------------------------------------- */
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
 
 /* The file's text: header, one line per request, end line. */
 static int render(struct vmqd *d, char **text, size_t *len)
@@ -296,7 +277,7 @@ static int write_atomically(const char *dir, const char *text, size_t len)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	err = write_all(fd, text, len);
+	err = vmq_write_all(fd, text, len, false);
 	if (!err && fsync(fd))
 		err = -errno;
 	if (close(fd) && !err)
@@ -345,16 +326,14 @@ int vmqd_state_flush(struct vmqd *d, bool force)
 
 static bool is_string(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string);
+	return vmq_json_member(o, key, json_type_string) != NULL;
 }
 
 static int64_t int_of(struct json_object *o, const char *key)
 {
-	struct json_object *v;
+	struct json_object *v = vmq_json_member(o, key, json_type_int);
 
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+	if (!v)
 		return -1;
 	return json_object_get_int64(v);
 }
@@ -402,7 +381,7 @@ static int load(const char *path, struct json_object **requests, int *bad_line, 
 
 	if (!f)
 		return -errno;
-	out = json_object_new_array();
+	out = vmqd_json_array();
 	while (!err && (len = getline(&line, &cap, f)) >= 0) {
 		struct json_object *o;
 
@@ -448,7 +427,7 @@ static int load(const char *path, struct json_object **requests, int *bad_line, 
 			json_object_put(o);
 			err = -EINVAL;
 		} else {
-			json_object_array_add(out, o);
+			vmqd_json_append(out, o);
 		}
 	}
 	if (!err && !ended) {
@@ -484,7 +463,7 @@ static int pend(struct vmqd *d, struct json_object *req)
 	if (!p)
 		return -ENOMEM;
 	d->pending = p;
-	json_object_object_add(req, "pending", json_object_new_boolean(1));
+	vmqd_json_add(req, "pending", vmqd_json_bool(1));
 	d->pending[d->npending++].req = json_object_get(req);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "libvmq.h"
+#include "util.h"
 
 #define VMQD_PORTS_POLICY_MAX 256
 #define VMQD_STATE_FILE	      "vmqd.state"
@@ -160,10 +161,27 @@ void vmqd_state_fini(struct vmqd *d);
 int vmqd_run(struct vmqd *d, struct json_object *req, struct json_object **result, char *message,
 	     size_t size);
 
+/*
+ * alloc.c: the allocation policy. Out of memory while building JSON aborts
+ * (alloc.c says why that is safe for vmqd); these never return NULL.
+ */
+void *vmqd_must(void *p, const char *what);
+struct json_object *vmqd_json_object(void);
+struct json_object *vmqd_json_array(void);
+struct json_object *vmqd_json_int(int64_t v);
+struct json_object *vmqd_json_uint(uint64_t v);
+struct json_object *vmqd_json_bool(bool v);
+struct json_object *vmqd_json_string(const char *s);
+void vmqd_json_add(struct json_object *obj, const char *key, struct json_object *val);
+void vmqd_json_append(struct json_object *arr, struct json_object *val);
+
 /* dispatch.c: one request line in, one response line out (caller frees);
  * *malformed says the line was not a JSON object at all. */
 char *vmqd_handle_line(struct vmqd *d, const char *line, size_t len, bool *malformed);
 struct json_object *vmqd_handle_request(struct vmqd *d, struct json_object *req);
+/* The error answer, one line with its newline, for a request the
+ * dispatcher never saw; NULL only when out of memory. */
+char *vmqd_error_line(int err, const char *message);
 
 /* lock.c: an exclusive flock on the pin directory, held until exit;
  * -EBUSY (logged, naming the holder's pid) when another vmqd has it. */
@@ -180,32 +198,36 @@ void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev);
 
 /* request.c: argument access with messages that name the object. Each
  * returns 0, or -errno after filling r. */
-int reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
+int vmqd_reply_error(struct vmqd_reply *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int req_check_keys(struct json_object *args, const char *const *keys, const char *what,
-		   struct vmqd_reply *r);
-bool req_has(struct json_object *args, const char *key);
-int req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
-	    struct vmqd_reply *r, __u32 *out);
-int req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max, const char *what,
-		  struct vmqd_reply *r, __u32 *out);
-int req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
-	     struct vmqd_reply *r, const char **out);
+int vmqd_req_check_keys(struct json_object *args, const char *const *keys, const char *what,
+			struct vmqd_reply *r);
+bool vmqd_req_has(struct json_object *args, const char *key);
+int vmqd_req_u32(struct json_object *args, const char *key, __u32 max, const char *what,
+		 struct vmqd_reply *r, __u32 *out);
+int vmqd_req_u32_range(struct json_object *args, const char *key, __u32 min, __u32 max,
+		       const char *what, struct vmqd_reply *r, __u32 *out);
+int vmqd_req_name(struct json_object *args, const char *key, size_t max_len, const char *what,
+		  struct vmqd_reply *r, const char **out);
 /* An interface name as the kernel takes it, and no ':' (an alias). */
-int req_ifname(struct json_object *args, const char *key, const char *what, struct vmqd_reply *r,
-	       const char **out);
+int vmqd_req_ifname(struct json_object *args, const char *key, const char *what,
+		    struct vmqd_reply *r, const char **out);
 /* A client's string for a message: valid UTF-8, "..." when cut. */
-#define REQ_QUOTE_SIZE 36
-const char *req_quote(const char *s, char *buf, size_t size);
-int req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
-	    struct vmqd_dev **dev);
-int dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs);
+#define VMQD_REQ_QUOTE_SIZE 36
+const char *vmqd_req_quote(const char *s, char *buf, size_t size);
+int vmqd_req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
+		 struct vmqd_dev **dev);
+int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what,
+		  unsigned int *ntxqs);
 /* The TX queue numbers a request may name: below the device's count, or
  * below VMQ_TXQ_MAX while a saved request is replayed. */
 unsigned int vmqd_txq_limit(const struct vmqd *d, unsigned int ntxqs);
+/* args' "txq", a number within that limit for dev. */
+int vmqd_req_txq(struct vmqd *d, struct json_object *args, struct vmqd_dev *dev, const char *what,
+		 struct vmqd_reply *r, __u16 *txq);
 
 /* json helpers */
-struct json_object *json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
-struct json_object *json_degraded(const struct vmq_queue_meta *meta, struct json_object *o);
+struct json_object *vmqd_json_entry_target(const struct vmq_queue_entry *e, struct json_object *o);
+struct json_object *vmqd_json_degraded(const struct vmq_queue_meta *meta, struct json_object *o);
 
 #endif /* VMQD_H */
