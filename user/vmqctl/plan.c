@@ -286,19 +286,14 @@ static void free_side(struct side *s, struct item **sorted)
 	json_object_put(s->extra);
 }
 
+/* A request as daemon save writes them, to compare with: no version. */
 static struct json_object *make_req(const char *object, const char *command,
 				    struct json_object *args)
 {
-	struct json_object *req = json_object_new_object();
+	struct json_object *req = args ? ctl_request_new(object, command, args) : NULL;
 
-	if (!args || !req ||
-	    json_object_object_add(req, "object", json_object_new_string(object)) ||
-	    json_object_object_add(req, "command", json_object_new_string(command)) ||
-	    json_object_object_add(req, "args", args)) {
-		json_object_put(req);
-		json_object_put(args);
-		return NULL;
-	}
+	if (req)
+		json_object_object_del(req, "version");
 	return req;
 }
 
