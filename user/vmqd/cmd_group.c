@@ -15,12 +15,10 @@ static int parse_gid(struct vmqd *d, struct json_object *args, const char *cmd, 
 	struct vmqd_dev *dev;
 	int err;
 
-	snprintf(what, size, "group %s", cmd);
-	err = vmqd_req_dev(d, args, what, r, devp);
+	err = vmqd_req_dev_what(d, args, "group", cmd, what, size, r, devp);
 	if (err)
 		return err;
 	dev = *devp;
-	snprintf(what, size, "group %s on %s", cmd, dev->dp.ifname);
 	err = vmqd_req_u32(args, "id", 0xffffffffU, what, r, gid);
 	if (err)
 		return err;

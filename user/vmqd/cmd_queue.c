@@ -82,17 +82,16 @@ static int parse_target(struct vmqd *d, struct vmqd_dev *dev, struct json_object
  * the lowest free ID when allow_auto. */
 static int parse_id(struct vmqd *d, struct json_object *args, const char *cmd, bool allow_auto,
 		    char *what, size_t size, struct vmqd_reply *r, struct vmqd_dev **devp,
-		    __u32 *id)
+		    __u32 *id, struct vmq_queue_entry *cur)
 {
 	struct vmqd_dev *dev;
 	int err;
 
-	snprintf(what, size, "queue %s", cmd);
-	err = vmqd_req_dev(d, args, what, r, devp);
+	*cur = (struct vmq_queue_entry){};
+	err = vmqd_req_dev_what(d, args, "queue", cmd, what, size, r, devp);
 	if (err)
 		return err;
 	dev = *devp;
-	snprintf(what, size, "queue %s on %s", cmd, dev->dp.ifname);
 	if (allow_auto && arg_is_word(args, "id", "auto")) {
 		err = vmqd_lowest_free_id(dev, id);
 		if (err == -ENOSPC)
@@ -111,6 +110,9 @@ static int parse_id(struct vmqd *d, struct json_object *args, const char *cmd, b
 	if (*id >= dev->dp.nr_queues)
 		return vmqd_reply_error(r, ERANGE, "%s: id out of range (%s has queue IDs 0..%u)",
 					what, dev->dp.ifname, dev->dp.nr_queues - 1);
+	err = vmq_queue_read(&dev->dp, *id, cur);
+	if (err)
+		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	return 0;
 }
 
@@ -153,15 +155,12 @@ int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	__u32 id;
 	int err;
 
-	err = parse_id(d, args, "add", true, what, sizeof(what), r, &dev, &id);
+	err = parse_id(d, args, "add", true, what, sizeof(what), r, &dev, &id, &cur);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
 		return vmqd_reply_error(
 			r, EEXIST, "%s: the default queue always exists (use \"queue set\")", what);
-	err = vmq_queue_read(&dev->dp, id, &cur);
-	if (err)
-		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state != VMQ_QUEUE_FREE)
 		return vmqd_reply_error(r, EEXIST, "%s: already exists", what);
 	err = parse_target(d, dev, args, id, what, r, &e, &placed);
@@ -221,12 +220,9 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = parse_id(d, args, "set", false, what, sizeof(what), r, &dev, &id);
+	err = parse_id(d, args, "set", false, what, sizeof(what), r, &dev, &id, &cur);
 	if (err)
 		return err;
-	err = vmq_queue_read(&dev->dp, id, &cur);
-	if (err)
-		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE)
 		return vmqd_reply_error(r, ENOENT, "%s: does not exist", what);
 	err = parse_target(d, dev, args, id, what, r, &e, &placed);
@@ -276,14 +272,11 @@ static int queue_del(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	__u32 id;
 	int err;
 
-	err = parse_id(d, args, "del", false, what, sizeof(what), r, &dev, &id);
+	err = parse_id(d, args, "del", false, what, sizeof(what), r, &dev, &id, &cur);
 	if (err)
 		return err;
 	if (id == VMQ_DEFAULT_QUEUE)
 		return vmqd_reply_error(r, EPERM, "%s: the default queue cannot be deleted", what);
-	err = vmq_queue_read(&dev->dp, id, &cur);
-	if (err)
-		return vmqd_reply_error(r, -err, "%s: cannot read: %s", what, strerror(-err));
 	if (cur.state == VMQ_QUEUE_FREE)
 		return vmqd_reply_error(r, ENOENT, "%s: does not exist", what);
 	err = vmqd_queue_free(dev, id);

@@ -163,6 +163,20 @@ int vmqd_req_dev(struct vmqd *d, struct json_object *args, const char *what, str
 	return 0;
 }
 
+/* The device of "OBJECT CMD"; WHAT then reads "OBJECT CMD on DEV" for the messages that
+ * follow. */
+int vmqd_req_dev_what(struct vmqd *d, struct json_object *args, const char *object, const char *cmd,
+		      char *what, size_t size, struct vmqd_reply *r, struct vmqd_dev **dev)
+{
+	int err;
+
+	snprintf(what, size, "%s %s", object, cmd);
+	err = vmqd_req_dev(d, args, what, r, dev);
+	if (!err)
+		snprintf(what, size, "%s %s on %s", object, cmd, (*dev)->dp.ifname);
+	return err;
+}
+
 int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what, unsigned int *ntxqs)
 {
 	int err = vmq_netdev_txqs(dev->dp.ifname, ntxqs);

@@ -217,6 +217,8 @@ int vmqd_req_ifname(struct json_object *args, const char *key, const char *what,
 const char *vmqd_req_quote(const char *s, char *buf, size_t size);
 int vmqd_req_dev(struct vmqd *d, struct json_object *args, const char *what, struct vmqd_reply *r,
 		 struct vmqd_dev **dev);
+int vmqd_req_dev_what(struct vmqd *d, struct json_object *args, const char *object, const char *cmd,
+		      char *what, size_t size, struct vmqd_reply *r, struct vmqd_dev **dev);
 int vmqd_dev_txqs(struct vmqd_dev *dev, struct vmqd_reply *r, const char *what,
 		  unsigned int *ntxqs);
 /* The TX queue numbers a request may name: below the device's count, or
