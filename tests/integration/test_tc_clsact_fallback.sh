@@ -20,11 +20,12 @@ vmqt_init
 here=$(cd "$(dirname "$0")" && pwd)
 
 # clsact_run TEST: runs tests/integration/TEST.sh with VMQ_TC_MODE=clsact.
-# Its own cases stay out of the case log: they are reported here as one.
+# Its own cases stay out of the case log (they are reported here as one),
+# its output is indented under this case's.
 clsact_run() {
 	local r=0
 	printf '   -- %s (VMQ_TC_MODE=clsact)\n' "$1"
-	VMQ_TC_MODE=clsact VMQT_CASE_LOG="" bash "$here/$1.sh" || r=$?
+	VMQ_TC_MODE=clsact VMQT_CASE_LOG="" bash "$here/$1.sh" 2>&1 | sed 's/^/   /' || r=$?
 	case $r in
 	0) ;;
 	77) vmqt_skip "$1 skipped in clsact mode" ;;
