@@ -10,6 +10,9 @@
 # attached whole (pins, hook, XPS cleared) or not at all (no pins, no hook,
 # no leftover directory, XPS as the user set it), and `dev attach` /
 # `dev detach` must then work. Attach runs in both hook modes.
+#
+# Cases (tests/run.sh test_dev_attach_crash CASE...), each standing alone:
+# attach_killed_tcx, attach_killed_clsact, detach_killed.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init
@@ -36,6 +39,14 @@ start_vmqd() {
 	fi
 }
 stop_vmqd() { vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM; }
+# fresh_start: what a failed case left running goes first (its attach
+# undone, best effort), so that each case starts from a bare device.
+fresh_start() {
+	if [ -n "${VMQT_VMQD_PID:-}" ] && kill -0 "$VMQT_VMQD_PID" 2>/dev/null; then
+		"$BUILD/vmqctl" -s "$VMQT_SOCK" dev detach "$DEV" >/dev/null 2>&1 || true
+		stop_vmqd
+	fi
+}
 
 # request_or_crash WHAT ARGS...: the request succeeds (0) or vmqd dies of
 # SIGKILL at the crash point (1); anything else fails the test.
@@ -91,6 +102,7 @@ detach_clean() { # WHAT
 attach_loop() { # MODE
 	local mode=$1 n=0 rolled=0 kept=0 outcome
 	export VMQ_TC_MODE=$mode
+	fresh_start
 	while :; do
 		n=$((n + 1))
 		[ "$n" -le 80 ] || vmqt_fail "$mode: attach still crashing at step $n"
@@ -123,6 +135,7 @@ attach_loop() { # MODE
 
 detach_loop() {
 	local n=0 gone=0 kept=0 outcome
+	fresh_start
 	while :; do
 		n=$((n + 1))
 		[ "$n" -le 80 ] || vmqt_fail "detach still crashing at step $n"
@@ -152,6 +165,11 @@ detach_loop() {
 	vmqt_ok "detach killed at each of $((n - 1)) crash points: $gone finished at restart, $kept attached whole (the state file asks for it); detach worked after each"
 }
 
-attach_loop tcx
-attach_loop clsact
-detach_loop
+vmqt_case attach_killed_tcx
+case_attach_killed_tcx() { attach_loop tcx; }
+vmqt_case attach_killed_clsact
+case_attach_killed_clsact() { attach_loop clsact; }
+vmqt_case detach_killed
+case_detach_killed() { detach_loop; }
+
+vmqt_cases "$@"

@@ -10,21 +10,39 @@
 #   test_vmqd_restart    SIGKILL/SIGTERM restarts adopt without a gap
 #   test_vmqd_detach     detach leaves qdiscs and others' filters as found
 #   test_scenario_vms    port bindings on clsact ingress
-set -u
+#
+# Cases (tests/run.sh test_tc_clsact_fallback CASE...), one per script run
+# in clsact mode, each standing alone: vmqd_lifecycle, vmqd_restart,
+# vmqd_detach, scenario_vms.
+# shellcheck source=tests/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
+vmqt_init
 here=$(cd "$(dirname "$0")" && pwd)
-export VMQ_TC_MODE=clsact
-rc=0
-for t in test_vmqd_lifecycle test_vmqd_restart test_vmqd_detach test_scenario_vms; do
-	printf '   -- %s (VMQ_TC_MODE=clsact)\n' "$t"
-	r=0
-	bash "$here/$t.sh" || r=$?
+
+# clsact_run TEST: runs tests/integration/TEST.sh with VMQ_TC_MODE=clsact.
+# Its own cases stay out of the case log (they are reported here as one),
+# its output is indented under this case's.
+clsact_run() {
+	local r=0
+	printf '   -- %s (VMQ_TC_MODE=clsact)\n' "$1"
+	VMQ_TC_MODE=clsact VMQT_CASE_LOG="" bash "$here/$1.sh" 2>&1 | sed 's/^/   /' || r=$?
 	case $r in
 	0) ;;
-	77) printf '   %s skipped\n' "$t" ;;
-	*)
-		printf '   FAIL: %s in clsact mode (exit %d)\n' "$t" "$r" >&2
-		rc=1
-		;;
+	77) vmqt_skip "$1 skipped in clsact mode" ;;
+	*) vmqt_fail "$1 in clsact mode (exit $r)" ;;
 	esac
-done
-exit "$rc"
+}
+
+vmqt_case vmqd_lifecycle
+case_vmqd_lifecycle() { clsact_run test_vmqd_lifecycle; }
+
+vmqt_case vmqd_restart
+case_vmqd_restart() { clsact_run test_vmqd_restart; }
+
+vmqt_case vmqd_detach
+case_vmqd_detach() { clsact_run test_vmqd_detach; }
+
+vmqt_case scenario_vms
+case_scenario_vms() { clsact_run test_scenario_vms; }
+
+vmqt_cases "$@"

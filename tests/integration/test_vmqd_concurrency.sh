@@ -20,6 +20,10 @@
 #     at some moment (every target from the clients' successful answers; a
 #     freed ID: the default TX queue 7): Hall's condition on every one of
 #     the 256 sets of TX queues, which is exactly when such a split exists
+#
+# Cases (tests/run.sh test_vmqd_concurrency CASE...): clients_and_traffic
+# (the run; every datagram left), maps_match and answers_and_steering
+# (both need it).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init bpftool
@@ -147,38 +151,54 @@ json.dump(sent, open(out, "w"))
 EOF
 
 stats() { vmqt_ctl -j stats "$DEV"; }
-before=$(stats)
-until=$("$VMQT_PY" -c "import time; print(time.monotonic() + $SECONDS_RUN)")
-vmqt_bg "$HNS" "$VMQT_PY" "$VMQT_TMP/traffic.py" "$VMQT_WIRE_IP" "$DEV" "$until" "$VMQT_TMP/sent.json"
-traffic=$VMQT_BG_PID
-clients=()
-for ((c = 0; c < CLIENTS; c++)); do
-	"$VMQT_PY" "$VMQT_TMP/client.py" "$VMQT_SOCK" "$DEV" "$c$RANDOM" "$until" "$BUILD/vmqctl" \
-		"$GROUP_TXQS" "$VMQT_TMP/client$c.json" &
-	clients+=($!)
-	VMQT_PIDS+=($!)
-done
-vmqt_log "$CLIENTS clients and traffic for $SECONDS_RUN s"
-for pid in "${clients[@]}" "$traffic"; do
-	wait "$pid" || vmqt_fail "a client or the traffic sender failed (exit $?)"
-	vmqt_forget_pid "$pid"
-done
+# The stats before and after the run, for the cases after it.
+before="" after=""
+VMQT_CASE_KEEP+=(before after)
 
-# Every datagram has left once the TX queues' counts add up to what was sent.
-total=$(vmqt_json 'sum(j.values())' <"$VMQT_TMP/sent.json")
-for _ in $(seq 50); do
-	after=$(stats)
-	left=$(printf '%s\n%s\n' "$before" "$after" | vmqt_json -l 'sum(t["kernel"]["packets"] for t in j[1]["devs"][0]["txqs"]) - sum(t["kernel"]["packets"] for t in j[0]["devs"][0]["txqs"])')
-	[ "$left" -lt "$total" ] || break
-	sleep 0.1
-done
-vmqt_assert_eq "datagrams that left $DEV (mq counters) = datagrams sent" "$total" "$left"
+# --- the clients and the traffic -----------------------------------------------------
+vmqt_case clients_and_traffic
+case_clients_and_traffic() {
+	before=$(stats)
+	until=$("$VMQT_PY" -c "import time; print(time.monotonic() + $SECONDS_RUN)")
+	vmqt_bg "$HNS" "$VMQT_PY" "$VMQT_TMP/traffic.py" "$VMQT_WIRE_IP" "$DEV" "$until" "$VMQT_TMP/sent.json"
+	traffic=$VMQT_BG_PID
+	clients=()
+	for ((c = 0; c < CLIENTS; c++)); do
+		"$VMQT_PY" "$VMQT_TMP/client.py" "$VMQT_SOCK" "$DEV" "$c$RANDOM" "$until" "$BUILD/vmqctl" \
+			"$GROUP_TXQS" "$VMQT_TMP/client$c.json" &
+		clients+=($!)
+		VMQT_PIDS+=($!)
+	done
+	vmqt_log "$CLIENTS clients and traffic for $SECONDS_RUN s"
+	for pid in "${clients[@]}" "$traffic"; do
+		wait "$pid" || vmqt_fail "a client or the traffic sender failed (exit $?)"
+		vmqt_forget_pid "$pid"
+	done
 
-figures=$(vmqt_assert_maps_match "after $SECONDS_RUN s of $CLIENTS clients" "$DEV" --labelled)
-vmqt_ok "vmqd's queue and group show = the pinned maps, entry by entry ($figures)"
+	# Every datagram has left once the TX queues' counts add up to what was sent.
+	total=$(vmqt_json 'sum(j.values())' <"$VMQT_TMP/sent.json")
+	for _ in $(seq 50); do
+		after=$(stats)
+		left=$(printf '%s\n%s\n' "$before" "$after" | vmqt_json -l 'sum(t["kernel"]["packets"] for t in j[1]["devs"][0]["txqs"]) - sum(t["kernel"]["packets"] for t in j[0]["devs"][0]["txqs"])')
+		[ "$left" -lt "$total" ] || break
+		sleep 0.1
+	done
+	vmqt_assert_eq "datagrams that left $DEV (mq counters) = datagrams sent" "$total" "$left"
+	vmqt_ok "$CLIENTS clients and traffic for $SECONDS_RUN s: all $total datagrams left $DEV"
+}
 
-printf '%s\n%s\n' "$before" "$after" >"$VMQT_TMP/stats.json"
-result=$("$VMQT_PY" - "$VMQT_TMP" "$CLIENTS" "$GROUP_TXQS" <<'EOF'
+# --- vmqd's view = the pinned maps ------------------------------------------------------
+vmqt_case maps_match clients_and_traffic
+case_maps_match() {
+	figures=$(vmqt_assert_maps_match "after $SECONDS_RUN s of $CLIENTS clients" "$DEV" --labelled)
+	vmqt_ok "vmqd's queue and group show = the pinned maps, entry by entry ($figures)"
+}
+
+# --- every answer, every packet ------------------------------------------------------------
+vmqt_case answers_and_steering clients_and_traffic
+case_answers_and_steering() {
+	printf '%s\n%s\n' "$before" "$after" >"$VMQT_TMP/stats.json"
+	result=$("$VMQT_PY" - "$VMQT_TMP" "$CLIENTS" "$GROUP_TXQS" <<'EOF'
 import collections, itertools, json, sys
 tmp, nclients, groups = sys.argv[1], int(sys.argv[2]), {int(g): t for g, t in json.loads(sys.argv[3]).items()}
 before, after = [json.loads(l)["devs"][0] for l in open(f"{tmp}/stats.json")]
@@ -229,6 +249,9 @@ print(f"{n} requests, the slowest answered in {worst * 1000:.0f} ms; {sum(c['nct
       f"{sum(len(c['freed']) for c in cl)} dels, refusals by errno {dict(sum((collections.Counter(c['refused']) for c in cl), collections.Counter()))}; "
       f"{sum(sent.values())} datagrams per TX queue {[kern.get(t, 0) for t in range(8)]}")
 EOF
-) || vmqt_fail "the clients' record and the counters disagree"
-vmqt_ok "$result"
-vmqt_ok "every request answered within 1 s, every packet counted under its ID and on TX queues its ID pointed to"
+	) || vmqt_fail "the clients' record and the counters disagree"
+	vmqt_ok "$result"
+	vmqt_ok "every request answered within 1 s, every packet counted under its ID and on TX queues its ID pointed to"
+}
+
+vmqt_cases "$@"

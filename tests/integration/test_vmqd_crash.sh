@@ -13,6 +13,9 @@
 #     metadata, no group member pointing at a deleted group, and the state
 #     file holds exactly the running state; at least half the batches are
 #     cut mid-way
+#
+# Cases (tests/run.sh test_vmqd_crash CASE...): cut_queue_add,
+# killed_batches (needs it: vmqd serving the attached device).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init bpftool
@@ -28,24 +31,27 @@ MAPS=$PINS/$DEV/maps
 start() { vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS" -d "$STATE"; }
 
 # --- a queue add cut between its two writes ----------------------------------------
-start
-vmqt_ctl dev attach "$DEV" default-txq 7 >/dev/null
-vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
-# What a vmqd killed inside `queue add DEV id 60 txq 3 vm ghost` leaves
-# once the metadata is written and the entry (and its per-CPU copies, one
-# store) not yet: metadata {vm "ghost", no name, no flags}, ID 60 free.
-ghost=$(printf 'ghost' | od -An -tu1 | xargs)
-# shellcheck disable=SC2046
-vmqt_run bpftool map update pinned "$MAPS/vmq_queue_meta" key $(vmqt_le32 60) \
-	value $ghost $(printf '0 %.0s' $(seq $((72 - 5))))
-vmqt_send "ID 60, not live" 60 20 2
-vmqt_assert_on_txq "ID 60, not live: on the default TX queue" 7 20
-start
-q60=$(vmqt_ctl -j stats "$DEV" | vmqt_json '[q for q in j["devs"][0]["queues"] if q["id"] == 60][0]')
-vmqt_assert_eq "stats of queue 60 (not live, 20 fallbacks)" \
-	'{"bytes":0,"fallback_bytes":'"$(vmqt_json 'j["fallback_bytes"]' <<<"$q60")"',"fallback_packets":20,"id":60,"packets":0}' "$q60"
-figures=$(vmqt_assert_maps_match "after the cut queue add" "$DEV")
-vmqt_ok "a queue add cut between metadata and entry: no vm on the dead queue in stats, its metadata swept at adoption ($figures)"
+vmqt_case cut_queue_add
+case_cut_queue_add() {
+	start
+	vmqt_ctl dev attach "$DEV" default-txq 7 >/dev/null
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
+	# What a vmqd killed inside `queue add DEV id 60 txq 3 vm ghost` leaves
+	# once the metadata is written and the entry (and its per-CPU copies, one
+	# store) not yet: metadata {vm "ghost", no name, no flags}, ID 60 free.
+	ghost=$(printf 'ghost' | od -An -tu1 | xargs)
+	# shellcheck disable=SC2046
+	vmqt_run bpftool map update pinned "$MAPS/vmq_queue_meta" key $(vmqt_le32 60) \
+		value $ghost $(printf '0 %.0s' $(seq $((72 - 5))))
+	vmqt_send "ID 60, not live" 60 20 2
+	vmqt_assert_on_txq "ID 60, not live: on the default TX queue" 7 20
+	start
+	q60=$(vmqt_ctl -j stats "$DEV" | vmqt_json '[q for q in j["devs"][0]["queues"] if q["id"] == 60][0]')
+	vmqt_assert_eq "stats of queue 60 (not live, 20 fallbacks)" \
+		'{"bytes":0,"fallback_bytes":'"$(vmqt_json 'j["fallback_bytes"]' <<<"$q60")"',"fallback_packets":20,"id":60,"packets":0}' "$q60"
+	figures=$(vmqt_assert_maps_match "after the cut queue add" "$DEV")
+	vmqt_ok "a queue add cut between metadata and entry: no vm on the dead queue in stats, its metadata swept at adoption ($figures)"
+}
 
 # --- kill -9 during random batches ---------------------------------------------------
 # gen SEED: 4096 lines valid in sequence from the running state (a batch
@@ -149,38 +155,43 @@ print(len([e for e in dump(sys.argv[2]) if e["key"] not in live]))
 ' "$VMQT_TMP/mq.json" "$VMQT_TMP/mm.json"
 }
 
-# A whole batch first, unkilled: how long one takes, so kills land inside
-# (between a tenth and three quarters of it: the time also holds vmqctl's
-# start and end). At least half the batches must be cut.
-gen 0 >"$VMQT_TMP/batch"
-t0=$(date +%s%N)
-vmqt_run "$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/batch" >/dev/null
-batch_ms=$((($(date +%s%N) - t0) / 1000000))
-vmqt_log "one 4096-line batch: $batch_ms ms"
-killed=0 swept=0
-for ((run = 1; run <= RUNS; run++)); do
-	gen "$run$RANDOM" >"$VMQT_TMP/batch"
-	"$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/batch" >/dev/null 2>&1 &
-	client=$!
-	at=$((batch_ms / 10 + RANDOM % (batch_ms * 2 / 3 + 1)))
-	sleep "$((at / 1000)).$(printf '%03d' $((at % 1000)))"
-	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
-	rc=0
-	wait "$client" || rc=$?
-	if [ "$rc" -eq 0 ]; then
-		# Batches vary (a state with fewer free IDs, a loaded host): the
-		# next kills come earlier.
-		batch_ms=$((at * 2 / 3))
-	else
-		killed=$((killed + 1))
-	fi
-	left=$(orphans)
-	swept=$((swept + left))
-	start
-	figures=$(vmqt_assert_maps_match "run $run (killed at $at ms)" "$DEV" --labelled)
-	requests=$(file_vs_shown) || vmqt_fail "run $run (killed at $at ms): the state file and vmqd differ"
-	vmqt_log "run $run: killed at $at ms$([ "$rc" -eq 0 ] && echo ', after the batch ended'); $left orphan metadata left, swept; $figures; file: $requests"
-done
-[ "$killed" -ge $(((RUNS + 1) / 2)) ] ||
-	vmqt_fail "only $killed of $RUNS batches were cut by the kill: the rest had ended"
-vmqt_ok "kill -9 at random moments of $RUNS batches of 4096 lines ($killed cut mid-batch, $swept orphan metadata swept): daemon, pinned maps and state file agreed after every restart"
+vmqt_case killed_batches cut_queue_add
+case_killed_batches() {
+	# A whole batch first, unkilled: how long one takes, so kills land inside
+	# (between a tenth and three quarters of it: the time also holds vmqctl's
+	# start and end). At least half the batches must be cut.
+	gen 0 >"$VMQT_TMP/batch"
+	t0=$(date +%s%N)
+	vmqt_run "$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/batch" >/dev/null
+	batch_ms=$((($(date +%s%N) - t0) / 1000000))
+	vmqt_log "one 4096-line batch: $batch_ms ms"
+	killed=0 swept=0
+	for ((run = 1; run <= RUNS; run++)); do
+		gen "$run$RANDOM" >"$VMQT_TMP/batch"
+		"$BUILD/vmqctl" -s "$VMQT_SOCK" -b "$VMQT_TMP/batch" >/dev/null 2>&1 &
+		client=$!
+		at=$((batch_ms / 10 + RANDOM % (batch_ms * 2 / 3 + 1)))
+		sleep "$((at / 1000)).$(printf '%03d' $((at % 1000)))"
+		vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
+		rc=0
+		wait "$client" || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			# Batches vary (a state with fewer free IDs, a loaded host): the
+			# next kills come earlier.
+			batch_ms=$((at * 2 / 3))
+		else
+			killed=$((killed + 1))
+		fi
+		left=$(orphans)
+		swept=$((swept + left))
+		start
+		figures=$(vmqt_assert_maps_match "run $run (killed at $at ms)" "$DEV" --labelled)
+		requests=$(file_vs_shown) || vmqt_fail "run $run (killed at $at ms): the state file and vmqd differ"
+		vmqt_log "run $run: killed at $at ms$([ "$rc" -eq 0 ] && echo ', after the batch ended'); $left orphan metadata left, swept; $figures; file: $requests"
+	done
+	[ "$killed" -ge $(((RUNS + 1) / 2)) ] ||
+		vmqt_fail "only $killed of $RUNS batches were cut by the kill: the rest had ended"
+	vmqt_ok "kill -9 at random moments of $RUNS batches of 4096 lines ($killed cut mid-batch, $swept orphan metadata swept): daemon, pinned maps and state file agreed after every restart"
+}
+
+vmqt_cases "$@"

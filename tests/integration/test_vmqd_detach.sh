@@ -14,6 +14,10 @@
 # its filter beside them (the user's egress filter still sees every packet
 # after vmq's), detach removes only vmq's: clsact and the user's filters
 # stay, exactly as they were.
+#
+# Cases (tests/run.sh test_vmqd_detach CASE...): attach_clears_xps,
+# detach_restores_xps (needs it); attach_beside_user_filters,
+# detach_keeps_user_filters (needs it).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init bpftool
@@ -59,6 +63,13 @@ tc_state() {
 			"$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)"
 	fi
 }
+user_pkts() { # packets seen by the user's egress filter (its mirred action)
+	local s
+	s=$(vmqt_in "$HNS" tc -s filter show dev "$DEV" egress pref 100)
+	s=$(awk '$1 == "Sent" && $3 == "bytes" && $5 == "pkt" { print $4; exit }' <<<"$s")
+	vmqt_uint "the user's filter's action counter" "$s"
+	printf '%s\n' "$s"
+}
 # vmq_prog_id: the id of the program vmq attached (tcx link or clsact filter).
 vmq_prog_id() {
 	local id
@@ -99,78 +110,90 @@ check_detached_clean() {
 }
 
 vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
+# XPS and tc as found before an attach, for the detach after it.
+xps0="" tc0=""
+VMQT_CASE_KEEP+=(xps0 tc0)
 
 # --- case 1: XPS set, no clsact -------------------------------------------------
-xps_set 2 xps_cpus 1
-xps_set 3 xps_cpus 3
-xps_set 4 xps_rxqs 5
-xps_set 5 xps_rxqs ff
-xps_set 5 xps_cpus 2
-xps0=$(xps_dump)
-vmqt_assert_match "XPS as set by the test" 'tx-2/xps_cpus:0*1$' "$xps0"
-vmqt_assert_match "XPS as set by the test" 'tx-4/xps_rxqs:0*5$' "$xps0"
-tc0=$(tc_state)
-vmqt_log "XPS before attach: $(grep -vE ':0+(,0+)*$' <<<"$xps0" | tr '\n' ' ')"
+vmqt_case attach_clears_xps
+case_attach_clears_xps() {
+	xps_set 2 xps_cpus 1
+	xps_set 3 xps_cpus 3
+	xps_set 4 xps_rxqs 5
+	xps_set 5 xps_rxqs ff
+	xps_set 5 xps_cpus 2
+	xps0=$(xps_dump)
+	vmqt_assert_match "XPS as set by the test" 'tx-2/xps_cpus:0*1$' "$xps0"
+	vmqt_assert_match "XPS as set by the test" 'tx-4/xps_rxqs:0*5$' "$xps0"
+	tc0=$(tc_state)
+	vmqt_log "XPS before attach: $(grep -vE ':0+(,0+)*$' <<<"$xps0" | tr '\n' ' ')"
 
-vmqt_ctl dev attach "$DEV" default-txq 6 >/dev/null
-vmqt_ctl queue add "$DEV" id 1 txq 2 >/dev/null
-vmqt_ctl queue add "$DEV" id 2 txq 3 >/dev/null
-xps1=$(xps_dump)
-assert_xps_clear "$xps1"
-cleared=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["xps_cleared"]')
-vmqt_assert_eq "dev show xps_cleared (TX queues 2, 3, 4, 5 had XPS)" 4 "$cleared"
-vmqt_ok "attach cleared XPS on every TX queue (dev show: xps_cleared $cleared)"
-check_steering "case 1, attached"
-vmqt_ok "case 1: traffic steers with XPS cleared (queue 1 -> txq 2, queue 2 -> txq 3, unmarked -> txq 6)"
+	vmqt_ctl dev attach "$DEV" default-txq 6 >/dev/null
+	vmqt_ctl queue add "$DEV" id 1 txq 2 >/dev/null
+	vmqt_ctl queue add "$DEV" id 2 txq 3 >/dev/null
+	xps1=$(xps_dump)
+	assert_xps_clear "$xps1"
+	cleared=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["xps_cleared"]')
+	vmqt_assert_eq "dev show xps_cleared (TX queues 2, 3, 4, 5 had XPS)" 4 "$cleared"
+	vmqt_ok "attach cleared XPS on every TX queue (dev show: xps_cleared $cleared)"
+	check_steering "case 1, attached"
+	vmqt_ok "case 1: traffic steers with XPS cleared (queue 1 -> txq 2, queue 2 -> txq 3, unmarked -> txq 6)"
+}
 
-prog=$(vmq_prog_id)
-vmqt_ctl dev detach "$DEV" >/dev/null
-assert_same "XPS after detach vs before attach" "$xps0" "$(xps_dump)"
-tc1=$(tc_state)
-assert_same "tc qdiscs (and filters) after detach vs before attach" "$tc0" "$tc1"
-check_detached_clean "case 1" "$prog"
-vmqt_ok "case 1: detach restored XPS exactly and left qdiscs as found (mq, no clsact), no pins, program $prog freed"
+vmqt_case detach_restores_xps attach_clears_xps
+case_detach_restores_xps() {
+	prog=$(vmq_prog_id)
+	vmqt_ctl dev detach "$DEV" >/dev/null
+	assert_same "XPS after detach vs before attach" "$xps0" "$(xps_dump)"
+	tc1=$(tc_state)
+	assert_same "tc qdiscs (and filters) after detach vs before attach" "$tc0" "$tc1"
+	check_detached_clean "case 1" "$prog"
+	vmqt_ok "case 1: detach restored XPS exactly and left qdiscs as found (mq, no clsact), no pins, program $prog freed"
+}
 
 # --- case 2: the user's clsact and filters -----------------------------------------
-# This kernel has u32 and bpf classifiers and the mirred action (no
-# matchall, no gact): the user's egress filter mirrors every packet to lo
-# (up, so the copies are simply dropped there), and its action counts them.
-vmqt_in "$HNS" ip link set dev lo up
-vmqt_in "$HNS" tc qdisc add dev "$DEV" clsact
-vmqt_in "$HNS" tc filter add dev "$DEV" ingress pref 10 bpf bytecode '1,6 0 0 4294967295,'
-vmqt_in "$HNS" tc filter add dev "$DEV" egress pref 100 u32 match u32 0 0 \
-	action mirred egress mirror dev lo
-tc0=$(tc_state)
-xps0=$(xps_dump)
-vmqt_assert_match "the user's egress filter" 'filter protocol all pref 100 u32' "$tc0"
-vmqt_assert_match "the user's ingress filter" 'filter protocol all pref 10 bpf' "$tc0"
+vmqt_case attach_beside_user_filters
+case_attach_beside_user_filters() {
+	# Case 1's attach, if its detach failed (best effort): case 2 starts bare.
+	"$BUILD/vmqctl" -s "$VMQT_SOCK" dev detach "$DEV" >/dev/null 2>&1 || true
+	# This kernel has u32 and bpf classifiers and the mirred action (no
+	# matchall, no gact): the user's egress filter mirrors every packet to lo
+	# (up, so the copies are simply dropped there), and its action counts them.
+	vmqt_in "$HNS" ip link set dev lo up
+	vmqt_in "$HNS" tc qdisc add dev "$DEV" clsact
+	vmqt_in "$HNS" tc filter add dev "$DEV" ingress pref 10 bpf bytecode '1,6 0 0 4294967295,'
+	vmqt_in "$HNS" tc filter add dev "$DEV" egress pref 100 u32 match u32 0 0 \
+		action mirred egress mirror dev lo
+	tc0=$(tc_state)
+	xps0=$(xps_dump)
+	vmqt_assert_match "the user's egress filter" 'filter protocol all pref 100 u32' "$tc0"
+	vmqt_assert_match "the user's ingress filter" 'filter protocol all pref 10 bpf' "$tc0"
 
-vmqt_ctl dev attach "$DEV" default-txq 6 >/dev/null
-vmqt_ctl queue add "$DEV" id 1 txq 2 >/dev/null
-vmqt_ctl queue add "$DEV" id 2 txq 3 >/dev/null
-assert_xps_clear "$(xps_dump)"
-created=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["clsact_created"]')
-vmqt_assert_eq "dev show clsact_created (the user's clsact was there)" false "$created"
-vmqt_assert_hooked "egress after attach: vmq's" "$HNS" "$DEV" egress vmq_tx_egress >/dev/null
-egress=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
-vmqt_assert_match "egress filters after attach: the user's" 'pref 100 u32' "$egress"
-user_pkts() { # packets seen by the user's egress filter (its mirred action)
-	local s
-	s=$(vmqt_in "$HNS" tc -s filter show dev "$DEV" egress pref 100)
-	s=$(awk '$1 == "Sent" && $3 == "bytes" && $5 == "pkt" { print $4; exit }' <<<"$s")
-	vmqt_uint "the user's filter's action counter" "$s"
-	printf '%s\n' "$s"
+	vmqt_ctl dev attach "$DEV" default-txq 6 >/dev/null
+	vmqt_ctl queue add "$DEV" id 1 txq 2 >/dev/null
+	vmqt_ctl queue add "$DEV" id 2 txq 3 >/dev/null
+	assert_xps_clear "$(xps_dump)"
+	created=$(vmqt_ctl -j dev show "$DEV" | vmqt_json 'j["devs"][0]["clsact_created"]')
+	vmqt_assert_eq "dev show clsact_created (the user's clsact was there)" false "$created"
+	vmqt_assert_hooked "egress after attach: vmq's" "$HNS" "$DEV" egress vmq_tx_egress >/dev/null
+	egress=$(vmqt_in "$HNS" tc filter show dev "$DEV" egress)
+	vmqt_assert_match "egress filters after attach: the user's" 'pref 100 u32' "$egress"
+	seen0=$(user_pkts)
+	check_steering "case 2, attached"
+	seen1=$(user_pkts)
+	vmqt_assert_eq "packets seen by the user's egress u32 filter (after vmq's filter)" $((3 * N)) $((seen1 - seen0))
+	vmqt_ok "case 2: steering works beside the user's filters; the user's egress filter (pref 100) still saw all $((3 * N))"
 }
-seen0=$(user_pkts)
-check_steering "case 2, attached"
-seen1=$(user_pkts)
-vmqt_assert_eq "packets seen by the user's egress u32 filter (after vmq's filter)" $((3 * N)) $((seen1 - seen0))
-vmqt_ok "case 2: steering works beside the user's filters; the user's egress filter (pref 100) still saw all $((3 * N))"
 
-prog=$(vmq_prog_id)
-vmqt_ctl dev detach "$DEV" >/dev/null
-tc1=$(tc_state)
-assert_same "clsact and the user's filters after detach vs before attach" "$tc0" "$tc1"
-assert_same "XPS after detach vs before attach" "$xps0" "$(xps_dump)"
-check_detached_clean "case 2" "$prog"
-vmqt_ok "case 2: detach removed only vmq's filter: clsact, ingress pref 10 bpf and egress pref 100 u32 kept as they were"
+vmqt_case detach_keeps_user_filters attach_beside_user_filters
+case_detach_keeps_user_filters() {
+	prog=$(vmq_prog_id)
+	vmqt_ctl dev detach "$DEV" >/dev/null
+	tc1=$(tc_state)
+	assert_same "clsact and the user's filters after detach vs before attach" "$tc0" "$tc1"
+	assert_same "XPS after detach vs before attach" "$xps0" "$(xps_dump)"
+	check_detached_clean "case 2" "$prog"
+	vmqt_ok "case 2: detach removed only vmq's filter: clsact, ingress pref 10 bpf and egress pref 100 u32 kept as they were"
+}
+
+vmqt_cases "$@"

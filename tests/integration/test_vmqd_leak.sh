@@ -9,6 +9,10 @@
 # first 1,000. Built with ASan (make check-san) the bound is not checked:
 # ASan's quarantine holds freed memory on purpose, and LeakSanitizer
 # checks vmqd's heap at its exit instead.
+#
+# Cases (tests/run.sh test_vmqd_leak CASE...), each needing the one before:
+# warm_up (the first 1,000), all_requests (the rest, and what is left),
+# rss_bounded.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init
@@ -110,20 +114,39 @@ print(done)
 EOF
 }
 
-out=$(client "$WARM") || vmqt_fail "the first $WARM requests:$(printf '\n%s' "$out" | sed 's/^/   | /')"
-warm=$out
-rss0=$(vmqt_vmqd_rss "$PID")
-t0=$(date +%s%N)
-out=$(client $((TOTAL - warm))) || vmqt_fail "requests after the first $warm:$(printf '\n%s' "$out" | sed 's/^/   | /')"
-ms=$((($(date +%s%N) - t0) / 1000000))
-total=$((warm + out))
-rss1=$(vmqt_vmqd_rss "$PID")
-vmqt_assert_eq "dev show after $total requests" "[\"$DEV\"]" "$(vmqt_ctl -j dev show | vmqt_json '[d["dev"] for d in j["devs"]]')"
-vmqt_assert_eq "queues left" "[0]" "$(vmqt_ctl -j queue show | vmqt_json '[q["id"] for q in j["queues"]]')"
-if ! vmqt_perf_bounded; then
-	vmqt_ok "$total requests of every kind answered as expected ($((total - warm)) in $ms ms); VmRSS $rss0 -> $rss1 kB, not bounded under ASan (LeakSanitizer checks at exit)"
-else
-	[ $((rss1 - rss0)) -le 1024 ] ||
-		vmqt_fail "vmqd VmRSS grew from $rss0 kB after $warm requests to $rss1 kB after $total"
-	vmqt_ok "$total requests of every kind answered as expected ($((total - warm)) in $ms ms); vmqd VmRSS $rss0 kB after $warm, $rss1 kB after $total (bound: +1024 kB)"
-fi
+# What the cases measured, for the cases after them.
+warm="" rss0="" rss1="" ms="" total=""
+VMQT_CASE_KEEP+=(warm rss0 rss1 ms total)
+
+vmqt_case warm_up
+case_warm_up() {
+	out=$(client "$WARM") || vmqt_fail "the first $WARM requests:$(printf '\n%s' "$out" | sed 's/^/   | /')"
+	warm=$out
+	rss0=$(vmqt_vmqd_rss "$PID")
+	vmqt_ok "the first $warm requests answered as expected; vmqd VmRSS $rss0 kB"
+}
+
+vmqt_case all_requests warm_up
+case_all_requests() {
+	t0=$(date +%s%N)
+	out=$(client $((TOTAL - warm))) || vmqt_fail "requests after the first $warm:$(printf '\n%s' "$out" | sed 's/^/   | /')"
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	total=$((warm + out))
+	rss1=$(vmqt_vmqd_rss "$PID")
+	vmqt_assert_eq "dev show after $total requests" "[\"$DEV\"]" "$(vmqt_ctl -j dev show | vmqt_json '[d["dev"] for d in j["devs"]]')"
+	vmqt_assert_eq "queues left" "[0]" "$(vmqt_ctl -j queue show | vmqt_json '[q["id"] for q in j["queues"]]')"
+	vmqt_ok "$total requests of every kind answered as expected ($((total - warm)) in $ms ms); one uplink and queue 0 left"
+}
+
+vmqt_case rss_bounded all_requests
+case_rss_bounded() {
+	if ! vmqt_perf_bounded; then
+		vmqt_skip "VmRSS $rss0 -> $rss1 kB after $total requests, not bounded under ASan (LeakSanitizer checks at exit)"
+	else
+		[ $((rss1 - rss0)) -le 1024 ] ||
+			vmqt_fail "vmqd VmRSS grew from $rss0 kB after $warm requests to $rss1 kB after $total"
+		vmqt_ok "$total requests of every kind answered as expected ($((total - warm)) in $ms ms); vmqd VmRSS $rss0 kB after $warm, $rss1 kB after $total (bound: +1024 kB)"
+	fi
+}
+
+vmqt_cases "$@"
