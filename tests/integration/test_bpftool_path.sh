@@ -57,6 +57,7 @@ diag() {
 VMQT_DIAG_FN=diag
 
 # What the cases hand on: the map's size and the packets expected per TX queue.
+QSIZE=""
 VMQT_CASE_KEEP+=(QSIZE EXPECT_TOTAL)
 
 # --- load and pin with bpftool ------------------------------------------

@@ -34,6 +34,7 @@ rss0=$(vmqt_vmqd_rss "$PID")
 ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
 
 # The figures printed at the end, handed from case to case.
+ms="" rss1="" rss_show=""
 VMQT_CASE_KEEP+=(ms rss1 rss_show)
 
 # --- 4096 queue add lines ------------------------------------------------------------
