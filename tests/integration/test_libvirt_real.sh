@@ -24,6 +24,9 @@
 # Packages: libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 # qemu-system-x86 (make deps installs them; installed here when missing,
 # skipped only if that fails). Guest: tests/guest/build.sh when present.
+#
+# Cases (tests/run.sh test_libvirt_real CASE...): virsh_start,
+# virsh_destroy (needs virsh_start).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init
@@ -165,8 +168,14 @@ for i in $(seq 600); do
 done
 vmqt_ok "virtlogd $VIRTLOGD_PID, libvirtd $LIBVIRTD_PID in $HNS (answering after $((($(date +%s%N) - t0) / 1000000)) ms); hook $HOOKFILE"
 
+# QEMU's pid (the cleanup kills a QEMU left behind) and the domain's queue.
+q=""
+VMQT_CASE_KEEP+=(QEMU_PID q)
+
 # --- virsh start: bound ---------------------------------------------------------------------
-cat >"$VMQT_TMP/$DOM.xml" <<EOF
+vmqt_case virsh_start
+case_virsh_start() {
+	cat >"$VMQT_TMP/$DOM.xml" <<EOF
 <domain type='qemu'>
   <name>$DOM</name>
   <memory unit='MiB'>128</memory>
@@ -188,33 +197,39 @@ cat >"$VMQT_TMP/$DOM.xml" <<EOF
   </devices>
 </domain>
 EOF
-vmqt_run "${VIRSH[@]}" define "$VMQT_TMP/$DOM.xml" >/dev/null
-t0=$(date +%s%N)
-vmqt_run "${VIRSH[@]}" start "$DOM" >/dev/null
-ms=$((($(date +%s%N) - t0) / 1000000))
-QEMU_PID=$(cat "/run/libvirt/qemu/$DOM.pid")
-vmqt_uint "QEMU pid" "$QEMU_PID"
-vmqt_assert_eq "QEMU's network namespace" "$HNS" "$(ip netns identify "$QEMU_PID")"
-p=$(vmqt_ctl -j port show | vmqt_json "[[x['dev'], x['queue'], x.get('vm'), x['state']] for x in j['ports'] if x['port'] == '$TAP']")
-q=$(vmqt_json 'j[0][1]' <<<"$p")
-vmqt_uint "queue of $TAP" "$q"
-[ "$q" -ne 0 ] || vmqt_fail "$TAP bound to the default queue"
-vmqt_assert_eq "port show: $TAP after virsh start" "[[\"$DEV\",$q,\"$DOM\",\"live\"]]" "$p"
-vmqt_assert_eq "queue $q: vm, owner" "[\"$DOM\",\"port\"]" \
-	"$(vmqt_ctl -j queue show "$DEV" | vmqt_json "[[x.get('vm'), x.get('owner')] for x in j['queues'] if x['id'] == $q][0]")"
-vmqt_assert_match "hook log after start" "^vmq-hook: $DOM started: port bind $TAP dev $DEV queue auto \\(only uplink\\): ok" \
-	"$(cat "$VMQT_TMP/hook.log")"
-vmqt_ok "virsh start $DOM (${ms} ms, QEMU $QEMU_PID in $HNS): hook bound $TAP to queue $q, vm $DOM"
+	vmqt_run "${VIRSH[@]}" define "$VMQT_TMP/$DOM.xml" >/dev/null
+	t0=$(date +%s%N)
+	vmqt_run "${VIRSH[@]}" start "$DOM" >/dev/null
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	QEMU_PID=$(cat "/run/libvirt/qemu/$DOM.pid")
+	vmqt_uint "QEMU pid" "$QEMU_PID"
+	vmqt_assert_eq "QEMU's network namespace" "$HNS" "$(ip netns identify "$QEMU_PID")"
+	p=$(vmqt_ctl -j port show | vmqt_json "[[x['dev'], x['queue'], x.get('vm'), x['state']] for x in j['ports'] if x['port'] == '$TAP']")
+	q=$(vmqt_json 'j[0][1]' <<<"$p")
+	vmqt_uint "queue of $TAP" "$q"
+	[ "$q" -ne 0 ] || vmqt_fail "$TAP bound to the default queue"
+	vmqt_assert_eq "port show: $TAP after virsh start" "[[\"$DEV\",$q,\"$DOM\",\"live\"]]" "$p"
+	vmqt_assert_eq "queue $q: vm, owner" "[\"$DOM\",\"port\"]" \
+		"$(vmqt_ctl -j queue show "$DEV" | vmqt_json "[[x.get('vm'), x.get('owner')] for x in j['queues'] if x['id'] == $q][0]")"
+	vmqt_assert_match "hook log after start" "^vmq-hook: $DOM started: port bind $TAP dev $DEV queue auto \\(only uplink\\): ok" \
+		"$(cat "$VMQT_TMP/hook.log")"
+	vmqt_ok "virsh start $DOM (${ms} ms, QEMU $QEMU_PID in $HNS): hook bound $TAP to queue $q, vm $DOM"
+}
 
 # --- virsh destroy: unbound, freed ------------------------------------------------------------
-t0=$(date +%s%N)
-vmqt_run "${VIRSH[@]}" destroy "$DOM" >/dev/null
-ms=$((($(date +%s%N) - t0) / 1000000))
-vmqt_assert_eq "port show: $TAP after virsh destroy" '[]' \
-	"$(vmqt_ctl -j port show | vmqt_json "[x for x in j['ports'] if x['port'] == '$TAP']")"
-vmqt_assert_eq "queue $q after virsh destroy" '[]' \
-	"$(vmqt_ctl -j queue show "$DEV" | vmqt_json "[x for x in j['queues'] if x['id'] == $q]")"
-vmqt_assert_match "hook log after destroy" "^vmq-hook: $DOM stopped: port unbind $TAP \\(was $DEV queue $q\\): ok" \
-	"$(cat "$VMQT_TMP/hook.log")"
-vmqt_run "${VIRSH[@]}" undefine "$DOM" >/dev/null
-vmqt_ok "virsh destroy $DOM (${ms} ms): $TAP unbound, queue $q freed; domain undefined"
+vmqt_case virsh_destroy virsh_start
+case_virsh_destroy() {
+	t0=$(date +%s%N)
+	vmqt_run "${VIRSH[@]}" destroy "$DOM" >/dev/null
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	vmqt_assert_eq "port show: $TAP after virsh destroy" '[]' \
+		"$(vmqt_ctl -j port show | vmqt_json "[x for x in j['ports'] if x['port'] == '$TAP']")"
+	vmqt_assert_eq "queue $q after virsh destroy" '[]' \
+		"$(vmqt_ctl -j queue show "$DEV" | vmqt_json "[x for x in j['queues'] if x['id'] == $q]")"
+	vmqt_assert_match "hook log after destroy" "^vmq-hook: $DOM stopped: port unbind $TAP \\(was $DEV queue $q\\): ok" \
+		"$(cat "$VMQT_TMP/hook.log")"
+	vmqt_run "${VIRSH[@]}" undefine "$DOM" >/dev/null
+	vmqt_ok "virsh destroy $DOM (${ms} ms): $TAP unbound, queue $q freed; domain undefined"
+}
+
+vmqt_cases "$@"

@@ -19,6 +19,11 @@
 #   HTTP                Content-Type 0.0.4; 404 elsewhere; 405 with Allow for
 #                       POST; HEAD; scrapes while vmqctl changes state
 #   stop                SIGTERM: exit 0, the port closed
+#
+# Cases (tests/run.sh test_metrics CASE...): off_by_default, port_only,
+# bad_arguments; then second_on_port, exposition, http and
+# concurrent_scrapes, each with a vmqd of its own from its start to its
+# SIGTERM (the stop checks end each of them).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/topology.sh
@@ -46,6 +51,9 @@ done
 HNS=$VMQT_HOST_NS
 # The host namespace's loopback, where the metrics port lives.
 vmqt_run ip -n "$HNS" link set dev lo up
+# The bpffs and pin directory every vmqd of the cases uses (bad_arguments too).
+vmqt_bpffs_mount
+VMQT_PINS=$VMQT_BPFFS/vmq
 
 # ss -Hltn in the host namespace: its TCP listeners, one per line.
 listeners() {
@@ -53,102 +61,85 @@ listeners() {
 }
 
 # --- off by default ---------------------------------------------------------------------
-vmqt_topo_vmqd_start
-vmqt_assert_eq "TCP listeners in $HNS, vmqd without --metrics" "" "$(listeners)"
-vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
-vmqt_assert_eq "exit status of vmqd (SIGTERM)" 0 "$VMQT_KILL_RC"
-vmqt_ok "without --metrics, vmqd listens on no TCP port"
+vmqt_case off_by_default
+case_off_by_default() {
+	vmqt_topo_vmqd_start
+	vmqt_assert_eq "TCP listeners in $HNS, vmqd without --metrics" "" "$(listeners)"
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	vmqt_assert_eq "exit status of vmqd (SIGTERM)" 0 "$VMQT_KILL_RC"
+	vmqt_ok "without --metrics, vmqd listens on no TCP port"
+}
 
 # --- only a port: loopback ----------------------------------------------------------------
-vmqt_topo_vmqd_start --metrics "$PORT"
-out=$(listeners)
-vmqt_assert_eq "TCP listeners with --metrics $PORT (ss -Hltnp: $out)" 1 "$(wc -l <<<"$out")"
-vmqt_assert_match "the listener of --metrics $PORT" \
-	"^LISTEN +[0-9]+ +[0-9]+ +127\.0\.0\.1:$PORT +0\.0\.0\.0:\* +users:\(\(\"vmqd\",pid=$VMQT_VMQD_PID," "$out"
-vmqt_assert_match "vmqd's log" "^vmqd: info: metrics on http://127\.0\.0\.1:$PORT/metrics\$" \
-	"$(cat "$VMQT_VMQD_LOG")"
-code=$(vmqt_in "$HNS" curl -s -o /dev/null -w '%{http_code}' "$URL")
-vmqt_assert_eq "GET $URL" 200 "$code"
-vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
-vmqt_assert_eq "exit status of vmqd --metrics (SIGTERM)" 0 "$VMQT_KILL_RC"
-vmqt_assert_eq "TCP listeners after vmqd --metrics stopped" "" "$(listeners)"
-vmqt_ok "--metrics $PORT: 127.0.0.1:$PORT only, vmqd's own; closed at SIGTERM (exit 0)"
+vmqt_case port_only
+case_port_only() {
+	vmqt_topo_vmqd_start --metrics "$PORT"
+	out=$(listeners)
+	vmqt_assert_eq "TCP listeners with --metrics $PORT (ss -Hltnp: $out)" 1 "$(wc -l <<<"$out")"
+	vmqt_assert_match "the listener of --metrics $PORT" \
+		"^LISTEN +[0-9]+ +[0-9]+ +127\.0\.0\.1:$PORT +0\.0\.0\.0:\* +users:\(\(\"vmqd\",pid=$VMQT_VMQD_PID," "$out"
+	vmqt_assert_match "vmqd's log" "^vmqd: info: metrics on http://127\.0\.0\.1:$PORT/metrics\$" \
+		"$(cat "$VMQT_VMQD_LOG")"
+	code=$(vmqt_in "$HNS" curl -s -o /dev/null -w '%{http_code}' "$URL")
+	vmqt_assert_eq "GET $URL" 200 "$code"
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	vmqt_assert_eq "exit status of vmqd --metrics (SIGTERM)" 0 "$VMQT_KILL_RC"
+	vmqt_assert_eq "TCP listeners after vmqd --metrics stopped" "" "$(listeners)"
+	vmqt_ok "--metrics $PORT: 127.0.0.1:$PORT only, vmqd's own; closed at SIGTERM (exit 0)"
+}
 
 # --- bad arguments ------------------------------------------------------------------------
-for arg in 0 65536 abc 12abc -1 "+$PORT" "localhost:$PORT" "1.2.3:$PORT" "::1:$PORT" \
-	"[::1]$PORT" "127.0.0.1:" ":$PORT"; do
-	rc=0
-	out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -d "$VMQT_TMP/state-bad" -s "$VMQT_TMP/bad.sock" -b "$VMQT_PINS" \
-		--metrics "$arg" 2>&1) || rc=$?
-	vmqt_assert_eq "vmqd --metrics '$arg': exit status (output: $out)" 1 "$rc"
-	vmqt_assert_eq "vmqd --metrics '$arg': lines of output ($out)" 1 "$(wc -l <<<"$out")"
-	[[ $out == "vmqd: --metrics \"$arg\": "*'; try "vmqd --help"' ]] ||
-		vmqt_fail "vmqd --metrics '$arg': expected 'vmqd: --metrics \"$arg\": <reason>; try \"vmqd --help\"', got '$out'"
-	[ ! -e "$VMQT_TMP/bad.sock" ] || vmqt_fail "vmqd --metrics '$arg' created its socket"
-done
-vmqt_log "e.g. $out"
-vmqt_ok "bad --metrics arguments: exit 1, one line quoting the argument, nothing created"
+vmqt_case bad_arguments
+case_bad_arguments() {
+	for arg in 0 65536 abc 12abc -1 "+$PORT" "localhost:$PORT" "1.2.3:$PORT" "::1:$PORT" \
+		"[::1]$PORT" "127.0.0.1:" ":$PORT"; do
+		rc=0
+		out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -d "$VMQT_TMP/state-bad" -s "$VMQT_TMP/bad.sock" -b "$VMQT_PINS" \
+			--metrics "$arg" 2>&1) || rc=$?
+		vmqt_assert_eq "vmqd --metrics '$arg': exit status (output: $out)" 1 "$rc"
+		vmqt_assert_eq "vmqd --metrics '$arg': lines of output ($out)" 1 "$(wc -l <<<"$out")"
+		[[ $out == "vmqd: --metrics \"$arg\": "*'; try "vmqd --help"' ]] ||
+			vmqt_fail "vmqd --metrics '$arg': expected 'vmqd: --metrics \"$arg\": <reason>; try \"vmqd --help\"', got '$out'"
+		[ ! -e "$VMQT_TMP/bad.sock" ] || vmqt_fail "vmqd --metrics '$arg' created its socket"
+	done
+	vmqt_log "e.g. $out"
+	vmqt_ok "bad --metrics arguments: exit 1, one line quoting the argument, nothing created"
+}
 
 # --- the daemon under test ----------------------------------------------------------------
-vmqt_topo_vmqd_start --metrics "127.0.0.1:$PORT"
-MPID=$VMQT_VMQD_PID
-vmqt_ctl dev attach "$DEV" default-txq "$DEFAULT_TXQ" queues 4096 >/dev/null
-vmqt_ctl group add "$DEV" id 1 txqs 4,5 >/dev/null
-vmqt_ctl queue add "$DEV" id "${QID[1]}" txq 1 vm "${VM[1]}" >/dev/null
-vmqt_ctl queue add "$DEV" id "${QID[2]}" group 1 vm "${VM[2]}" >/dev/null
-vmqt_ctl queue add "$DEV" id "${QID[3]}" txq 2 vm "${VM[3]}" >/dev/null
-for v in 1 2 3; do
-	vmqt_ctl port bind "vmqtap$v" dev "$DEV" queue "${QID[$v]}" >/dev/null
-done
-vmqt_ok "vmqd $MPID --metrics 127.0.0.1:$PORT; $DEV: queues ${QID[1]} (txq 1), ${QID[2]} (group 1: txqs 4,5), ${QID[3]} (txq 2), ports bound"
+# serve: vmqd --metrics on $PORT, the uplink attached, the VMs' queues and ports.
+serve() {
+	vmqt_topo_vmqd_start --metrics "127.0.0.1:$PORT"
+	MPID=$VMQT_VMQD_PID
+	# The vmqd of an earlier case left the uplink attached (adopted now): a clean one.
+	if [ "$(vmqt_ctl -j dev show | vmqt_json 'len(j["devs"])')" -ne 0 ]; then
+		vmqt_ctl dev detach "$DEV" >/dev/null
+	fi
+	vmqt_ctl dev attach "$DEV" default-txq "$DEFAULT_TXQ" queues 4096 >/dev/null
+	vmqt_ctl group add "$DEV" id 1 txqs 4,5 >/dev/null
+	vmqt_ctl queue add "$DEV" id "${QID[1]}" txq 1 vm "${VM[1]}" >/dev/null
+	vmqt_ctl queue add "$DEV" id "${QID[2]}" group 1 vm "${VM[2]}" >/dev/null
+	vmqt_ctl queue add "$DEV" id "${QID[3]}" txq 2 vm "${VM[3]}" >/dev/null
+	for v in 1 2 3; do
+		vmqt_ctl port bind "vmqtap$v" dev "$DEV" queue "${QID[$v]}" >/dev/null
+	done
+	vmqt_ok "vmqd $MPID --metrics 127.0.0.1:$PORT; $DEV: queues ${QID[1]} (txq 1), ${QID[2]} (group 1: txqs 4,5), ${QID[3]} (txq 2), ports bound"
+}
 
-# A second vmqd on the same port: refused, names the address and the reason.
-VMQT_BPFFS_MAIN=$VMQT_BPFFS
-vmqt_bpffs_mount
-rc=0
-out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -d "$VMQT_TMP/state-second" -s "$VMQT_TMP/second.sock" -b "$VMQT_BPFFS/vmq" \
-	--metrics "127.0.0.1:$PORT" 2>&1) || rc=$?
-VMQT_BPFFS=$VMQT_BPFFS_MAIN
-vmqt_assert_eq "a second vmqd on port $PORT: exit status (output: $out)" 1 "$rc"
-vmqt_assert_match "a second vmqd on port $PORT: its error" \
-	"^vmqd: error: --metrics 127\.0\.0\.1:$PORT: cannot listen: Address already in use\$" "$out"
-[ ! -e "$VMQT_TMP/second.sock" ] || vmqt_fail "the second vmqd left its socket behind"
-vmqt_assert_match "listener of $PORT after the second vmqd failed" "pid=$MPID," "$(listeners)"
-vmqt_ok "a second vmqd on port $PORT: exit 1, \"$(grep -m1 'cannot listen' <<<"$out")\"; the first still listens"
+# stop_served: SIGTERM to serve's vmqd: exit 0, the port closed, its log clean.
+stop_served() {
+	vmqt_vmqd_kill "$MPID" TERM
+	vmqt_assert_eq "exit status of vmqd --metrics (SIGTERM)" 0 "$VMQT_KILL_RC"
+	vmqt_assert_eq "TCP listeners after vmqd stopped" "" "$(listeners)"
+	if grep -E 'error|warning' "$VMQT_VMQD_LOG"; then
+		vmqt_fail "vmqd logged errors or warnings:$(sed 's/^/   | /' "$VMQT_VMQD_LOG")"
+	fi
+	vmqt_ok "SIGTERM: vmqd exited 0, port $PORT closed, its log clean"
+}
 
-# --- traffic ------------------------------------------------------------------------------
-vmqt_vm_traffic "VM 1 (queue ${QID[1]})" 1 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 1 (queue ${QID[1]})" 0 1 "$N"
-vmqt_vm_traffic "VM 2 (queue ${QID[2]}, group 1)" 2 0 "$N" 16
-vmqt_assert_up_within "VM 2 (queue ${QID[2]}, group 1)" 0 "4 5" "$N" 2
-vmqt_vm_traffic "VM 3 (queue ${QID[3]})" 3 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 3 (queue ${QID[3]})" 0 2 "$N"
-# VM 3's queue freed, its port still bound: not_live fallbacks on the default queue.
-vmqt_ctl queue del "$DEV" id "${QID[3]}" >/dev/null
-vmqt_vm_traffic "VM 3 (queue ${QID[3]} freed)" 3 0 "$N" "$FLOWS"
-vmqt_assert_up_txq "VM 3 (queue ${QID[3]} freed)" 0 "$DEFAULT_TXQ" "$N"
-# The host: unmarked (queue 0's own) and beyond the map.
-vmqt_send "host, unmarked" - "$N" "$FLOWS"
-vmqt_assert_on_txq "host, unmarked" "$DEFAULT_TXQ" "$N"
-vmqt_send "host, mark $BEYOND_MARK" "$BEYOND_MARK" "$N" "$FLOWS"
-vmqt_assert_on_txq "host, mark $BEYOND_MARK" "$DEFAULT_TXQ" "$N"
-vmqt_ok "traffic: $N from each VM on its TX queue(s), $N from VM 3 after its queue was freed, $N unmarked and $N beyond the map from the host"
-
-# --- one quiet moment: /metrics, vmqctl stats, dev show, the mq counters ------------------
 scrape() { # OUT HEADERS
 	vmqt_in "$HNS" curl -sS --fail -D "$2" -o "$1" "$URL" >/dev/null
 }
-scrape "$VMQT_TMP/metrics.txt" "$VMQT_TMP/headers.txt"
-vmqt_stats >"$VMQT_TMP/stats.json"
-vmqt_ctl -j dev show >"$VMQT_TMP/devs.json"
-mq=$(vmqt_up_counts 0)
-scrape "$VMQT_TMP/metrics2.txt" "$VMQT_TMP/headers2.txt"
-# Nothing moved between the two scrapes: the stats taken between them are
-# the figures of that moment.
-cmp -s "$VMQT_TMP/metrics.txt" "$VMQT_TMP/metrics2.txt" ||
-	vmqt_fail "two scrapes around vmqctl stats differ:$(diff "$VMQT_TMP/metrics.txt" "$VMQT_TMP/metrics2.txt" | head -20 | sed 's/^/   | /')"
-ctype=$(tr -d '\r' <"$VMQT_TMP/headers.txt" | awk -F': ' 'tolower($1) == "content-type" { print $2 }')
-vmqt_assert_eq "Content-Type of /metrics" "text/plain; version=0.0.4; charset=utf-8" "$ctype"
 
 # Checks the exposition against the stats, the kernel and the traffic sent;
 # prints one line per failure (what, expected, actual), "ok ..." otherwise.
@@ -257,63 +248,122 @@ if bad:
     sys.exit(1)
 print("%d samples in %d families" % (len(samples), len(types)))
 EOF
-out=$("$VMQT_PY" "$VMQT_TMP/check.py" "$VMQT_TMP/metrics.txt" "$VMQT_TMP/stats.json" "$VMQT_TMP/devs.json" \
-	"$mq" "$DEV" "$N" "${QID[1]}" "${QID[2]}" "${QID[3]}" "${VM[1]}" "${VM[2]}" "${VM[3]}" 2>&1) ||
-	vmqt_fail "/metrics vs vmqctl stats, mq and the traffic sent:$(printf '\n%s' "$out" | sed 's/^/   | /')$(printf '\n/metrics:\n'; sed 's/^/   | /' "$VMQT_TMP/metrics.txt")"
-vmqt_ok "/metrics ($out) = vmqctl -j stats, sample for sample; vmq_txq_kernel_packets_total = mq ($mq); VM counts = what they sent; vm=\"${VM[2]}\" round-trips"
 
-# --- HTTP behaviour -----------------------------------------------------------------------
 http_code() { # METHOD URL
 	vmqt_in "$HNS" curl -s -o /dev/null -w '%{http_code}' -X "$1" "$2"
 }
-for path in / /metrics/ /metricsx /index.html; do
-	vmqt_assert_eq "GET $path" 404 "$(http_code GET "http://127.0.0.1:$PORT$path")"
-done
-for method in POST PUT DELETE; do
-	vmqt_assert_eq "$method /metrics" 405 "$(http_code "$method" "$URL")"
-done
-allow=$(vmqt_in "$HNS" curl -s -D - -o /dev/null -X POST -d x=1 "$URL" | tr -d '\r' |
-	awk -F': ' 'tolower($1) == "allow" { print $2 }')
-vmqt_assert_eq "Allow header of a 405" "GET, HEAD" "$allow"
-head=$(vmqt_in "$HNS" curl -s -I "$URL" | tr -d '\r')
-vmqt_assert_match "HEAD /metrics" '^HTTP/1\.1 200 ' "$(head -n 1 <<<"$head")"
-vmqt_ok "GET elsewhere: 404; POST/PUT/DELETE: 405, Allow: GET, HEAD; HEAD: 200"
+
+# --- a second vmqd on the same port ------------------------------------------------------
+vmqt_case second_on_port
+case_second_on_port() {
+	serve
+	VMQT_BPFFS_MAIN=$VMQT_BPFFS
+	vmqt_bpffs_mount
+	rc=0
+	out=$(ip netns exec "$HNS" timeout 10 "$BUILD/vmqd" -d "$VMQT_TMP/state-second" -s "$VMQT_TMP/second.sock" -b "$VMQT_BPFFS/vmq" \
+		--metrics "127.0.0.1:$PORT" 2>&1) || rc=$?
+	VMQT_BPFFS=$VMQT_BPFFS_MAIN
+	vmqt_assert_eq "a second vmqd on port $PORT: exit status (output: $out)" 1 "$rc"
+	vmqt_assert_match "a second vmqd on port $PORT: its error" \
+		"^vmqd: error: --metrics 127\.0\.0\.1:$PORT: cannot listen: Address already in use\$" "$out"
+	[ ! -e "$VMQT_TMP/second.sock" ] || vmqt_fail "the second vmqd left its socket behind"
+	vmqt_assert_match "listener of $PORT after the second vmqd failed" "pid=$MPID," "$(listeners)"
+	vmqt_ok "a second vmqd on port $PORT: exit 1, \"$(grep -m1 'cannot listen' <<<"$out")\"; the first still listens"
+	stop_served
+}
+
+# --- traffic, then one quiet moment: /metrics, vmqctl stats, dev show, the mq counters ------
+vmqt_case exposition
+case_exposition() {
+	serve
+	vmqt_vm_traffic "VM 1 (queue ${QID[1]})" 1 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 1 (queue ${QID[1]})" 0 1 "$N"
+	vmqt_vm_traffic "VM 2 (queue ${QID[2]}, group 1)" 2 0 "$N" 16
+	vmqt_assert_up_within "VM 2 (queue ${QID[2]}, group 1)" 0 "4 5" "$N" 2
+	vmqt_vm_traffic "VM 3 (queue ${QID[3]})" 3 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 3 (queue ${QID[3]})" 0 2 "$N"
+	# VM 3's queue freed, its port still bound: not_live fallbacks on the default queue.
+	vmqt_ctl queue del "$DEV" id "${QID[3]}" >/dev/null
+	vmqt_vm_traffic "VM 3 (queue ${QID[3]} freed)" 3 0 "$N" "$FLOWS"
+	vmqt_assert_up_txq "VM 3 (queue ${QID[3]} freed)" 0 "$DEFAULT_TXQ" "$N"
+	# The host: unmarked (queue 0's own) and beyond the map.
+	vmqt_send "host, unmarked" - "$N" "$FLOWS"
+	vmqt_assert_on_txq "host, unmarked" "$DEFAULT_TXQ" "$N"
+	vmqt_send "host, mark $BEYOND_MARK" "$BEYOND_MARK" "$N" "$FLOWS"
+	vmqt_assert_on_txq "host, mark $BEYOND_MARK" "$DEFAULT_TXQ" "$N"
+	vmqt_ok "traffic: $N from each VM on its TX queue(s), $N from VM 3 after its queue was freed, $N unmarked and $N beyond the map from the host"
+
+	scrape "$VMQT_TMP/metrics.txt" "$VMQT_TMP/headers.txt"
+	vmqt_stats >"$VMQT_TMP/stats.json"
+	vmqt_ctl -j dev show >"$VMQT_TMP/devs.json"
+	mq=$(vmqt_up_counts 0)
+	scrape "$VMQT_TMP/metrics2.txt" "$VMQT_TMP/headers2.txt"
+	# Nothing moved between the two scrapes: the stats taken between them are
+	# the figures of that moment.
+	cmp -s "$VMQT_TMP/metrics.txt" "$VMQT_TMP/metrics2.txt" ||
+		vmqt_fail "two scrapes around vmqctl stats differ:$(diff "$VMQT_TMP/metrics.txt" "$VMQT_TMP/metrics2.txt" | head -20 | sed 's/^/   | /')"
+	ctype=$(tr -d '\r' <"$VMQT_TMP/headers.txt" | awk -F': ' 'tolower($1) == "content-type" { print $2 }')
+	vmqt_assert_eq "Content-Type of /metrics" "text/plain; version=0.0.4; charset=utf-8" "$ctype"
+
+	out=$("$VMQT_PY" "$VMQT_TMP/check.py" "$VMQT_TMP/metrics.txt" "$VMQT_TMP/stats.json" "$VMQT_TMP/devs.json" \
+		"$mq" "$DEV" "$N" "${QID[1]}" "${QID[2]}" "${QID[3]}" "${VM[1]}" "${VM[2]}" "${VM[3]}" 2>&1) ||
+		vmqt_fail "/metrics vs vmqctl stats, mq and the traffic sent:$(printf '\n%s' "$out" | sed 's/^/   | /')$(printf '\n/metrics:\n'; sed 's/^/   | /' "$VMQT_TMP/metrics.txt")"
+	vmqt_ok "/metrics ($out) = vmqctl -j stats, sample for sample; vmq_txq_kernel_packets_total = mq ($mq); VM counts = what they sent; vm=\"${VM[2]}\" round-trips"
+	stop_served
+}
+
+# --- HTTP behaviour -----------------------------------------------------------------------
+vmqt_case http
+case_http() {
+	serve
+	for path in / /metrics/ /metricsx /index.html; do
+		vmqt_assert_eq "GET $path" 404 "$(http_code GET "http://127.0.0.1:$PORT$path")"
+	done
+	for method in POST PUT DELETE; do
+		vmqt_assert_eq "$method /metrics" 405 "$(http_code "$method" "$URL")"
+	done
+	allow=$(vmqt_in "$HNS" curl -s -D - -o /dev/null -X POST -d x=1 "$URL" | tr -d '\r' |
+		awk -F': ' 'tolower($1) == "allow" { print $2 }')
+	vmqt_assert_eq "Allow header of a 405" "GET, HEAD" "$allow"
+	head=$(vmqt_in "$HNS" curl -s -I "$URL" | tr -d '\r')
+	vmqt_assert_match "HEAD /metrics" '^HTTP/1\.1 200 ' "$(head -n 1 <<<"$head")"
+	vmqt_ok "GET elsewhere: 404; POST/PUT/DELETE: 405, Allow: GET, HEAD; HEAD: 200"
+	stop_served
+}
 
 # Scrapes while vmqctl changes state: each answers 200 with text that parses.
-declare -a SCRAPERS=()
-for k in 1 2 3 4; do
-	# shellcheck disable=SC2016 # expanded by that sh
-	vmqt_bg "$HNS" sh -c 'for i in $(seq 10); do curl -sS --fail -o "$1.$i" "$2" || exit 1; done' \
-		sh "$VMQT_TMP/scrape$k" "$URL"
-	SCRAPERS+=("$VMQT_BG_PID")
-done
-for i in $(seq 10); do
-	vmqt_ctl queue set "$DEV" id "${QID[1]}" txq $((1 + i % 2)) >/dev/null
-	vmqt_ctl queue add "$DEV" id 77 txq 3 >/dev/null
-	vmqt_ctl queue del "$DEV" id 77 >/dev/null
-done
-for pid in "${SCRAPERS[@]}"; do
-	rc=0
-	wait "$pid" || rc=$?
-	vmqt_forget_pid "$pid"
-	vmqt_assert_eq "a scraper running during vmqctl changes: exit status" 0 "$rc"
-done
-"$VMQT_PY" -c '
+vmqt_case concurrent_scrapes
+case_concurrent_scrapes() {
+	serve
+	declare -a SCRAPERS=()
+	for k in 1 2 3 4; do
+		# shellcheck disable=SC2016 # expanded by that sh
+		vmqt_bg "$HNS" sh -c 'for i in $(seq 10); do curl -sS --fail -o "$1.$i" "$2" || exit 1; done' \
+			sh "$VMQT_TMP/scrape$k" "$URL"
+		SCRAPERS+=("$VMQT_BG_PID")
+	done
+	for i in $(seq 10); do
+		vmqt_ctl queue set "$DEV" id "${QID[1]}" txq $((1 + i % 2)) >/dev/null
+		vmqt_ctl queue add "$DEV" id 77 txq 3 >/dev/null
+		vmqt_ctl queue del "$DEV" id 77 >/dev/null
+	done
+	for pid in "${SCRAPERS[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		vmqt_forget_pid "$pid"
+		vmqt_assert_eq "a scraper running during vmqctl changes: exit status" 0 "$rc"
+	done
+	"$VMQT_PY" -c '
 import sys
 from prometheus_client.parser import text_string_to_metric_families
 for f in sys.argv[1:]:
     names = {fam.name for fam in text_string_to_metric_families(open(f).read())}
     if "vmq_queue_packets" not in names:
         sys.exit("%s: no vmq_queue_packets family" % f)
-' "$VMQT_TMP"/scrape[1-4].* || vmqt_fail "a scrape taken during vmqctl changes does not parse"
-kill -0 "$MPID" || vmqt_fail "vmqd $MPID died during the concurrent scrapes"
-vmqt_ok "40 scrapes from 4 clients during 30 vmqctl changes: all 200 and parseable"
+	' "$VMQT_TMP"/scrape[1-4].* || vmqt_fail "a scrape taken during vmqctl changes does not parse"
+	kill -0 "$MPID" || vmqt_fail "vmqd $MPID died during the concurrent scrapes"
+	vmqt_ok "40 scrapes from 4 clients during 30 vmqctl changes: all 200 and parseable"
+	stop_served
+}
 
-# --- stop ---------------------------------------------------------------------------------
-vmqt_vmqd_kill "$MPID" TERM
-vmqt_assert_eq "exit status of vmqd --metrics (SIGTERM)" 0 "$VMQT_KILL_RC"
-vmqt_assert_eq "TCP listeners after vmqd stopped" "" "$(listeners)"
-if grep -E 'error|warning' "$VMQT_VMQD_LOG"; then
-	vmqt_fail "vmqd logged errors or warnings:$(sed 's/^/   | /' "$VMQT_VMQD_LOG")"
-fi
-vmqt_ok "SIGTERM: vmqd exited 0, port $PORT closed, its log clean"
+vmqt_cases "$@"

@@ -22,6 +22,9 @@
 #     together N; each vmqd's stats count them on its queue, no fallback
 # Printed: QEMU's downtime (query-migrate), its total migration time, and
 # the longest gap between two datagrams at the receiver.
+#
+# Cases (tests/run.sh test_vm_live_migration CASE...): migrate; delivery
+# and per_host (both need migrate).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/topology.sh
@@ -103,59 +106,74 @@ VMQT_RX_DST=$DST:9000
 vmqt_ok "hosts A and B, each with uplink $DEV, tap $TAP and vmqd: A queue ${QID[A]} -> txq ${TXQ[A]}, B queue ${QID[B]} -> txq ${TXQ[B]}; receiver at $VMQT_RX_DST"
 
 # --- boot on A, migrate to B mid-traffic -------------------------------------------------
+# Counters before the boot, and QEMU's figures, handed from case to case.
 declare -A MQ0=() S0=()
-for x in A B; do
-	MQ0[$x]=$(vmqt_txq_counts "${HOST[$x]}" "$DEV" 8)
-	S0[$x]=$(VMQT_SOCK=${SOCK[$x]} vmqt_stats)
-done
-params=("vmq.ip=10.0.1.2/24" vmq.gw=10.0.1.1 "vmq.gwmac=$TAP_MAC" "vmq.dst=$VMQT_RX_DST"
-	"vmq.count=$N" "vmq.pps=$PPS" "vmq.flows=$FLOWS" vmq.tag=mig vmq.sport=43000 vmq.mode=send)
-vmqt_qemu_start "${HOST[A]}" "$TAP" gA "$(vmqt_vm_mac 1)" "${params[@]}"
-VMQT_QEMU_EXTRA=(-incoming "tcp:10.99.0.2:$MIG_PORT")
-vmqt_qemu_start "${HOST[B]}" "$TAP" gB "$(vmqt_vm_mac 1)" "${params[@]}"
-vmqt_rx_wait rx mig "$MIGRATE_AFTER" 60
-vmqt_qmp gB query-status >/dev/null # B listens (QMP answers once -incoming is set up)
-vmqt_qmp gA migrate-set-parameters '{"max-bandwidth": 1073741824}' >/dev/null
-vmqt_qmp gA migrate "{\"uri\": \"tcp:10.99.0.2:$MIG_PORT\"}" >/dev/null
-end=$((SECONDS + 60))
-while :; do
-	mig=$(vmqt_qmp gA query-migrate)
-	st=$(vmqt_json 'j.get("status", "none")' <<<"$mig")
-	[ "$st" != completed ] || break
-	case $st in failed | cancelled) vmqt_fail "migration $st: $mig" ;; esac
-	[ "$SECONDS" -lt "$end" ] || vmqt_fail "migration not completed within 60 s: $mig"
-	sleep 0.2
-done
-downtime=$(vmqt_json 'j["downtime"]' <<<"$mig")
-total=$(vmqt_json 'j["total-time"]' <<<"$mig")
-at=$(vmqt_rx rx "t('mig')['unique']")
-vmqt_assert_eq "guest on B after the migration" '"running"' "$(vmqt_qmp gB query-status | vmqt_json 'json.dumps(j["status"])')"
-vmqt_qmp gA quit >/dev/null
-vmqt_qemu_wait gA 10
-vmqt_ok "migrated A -> B while sending (the receiver had $at datagrams when it completed): QEMU downtime $downtime ms, total $total ms"
+downtime="" total=""
+VMQT_CASE_KEEP+=(MQ0 S0 downtime total)
+vmqt_case migrate
+case_migrate() {
+	for x in A B; do
+		MQ0[$x]=$(vmqt_txq_counts "${HOST[$x]}" "$DEV" 8)
+		S0[$x]=$(VMQT_SOCK=${SOCK[$x]} vmqt_stats)
+	done
+	params=("vmq.ip=10.0.1.2/24" vmq.gw=10.0.1.1 "vmq.gwmac=$TAP_MAC" "vmq.dst=$VMQT_RX_DST"
+		"vmq.count=$N" "vmq.pps=$PPS" "vmq.flows=$FLOWS" vmq.tag=mig vmq.sport=43000 vmq.mode=send)
+	vmqt_qemu_start "${HOST[A]}" "$TAP" gA "$(vmqt_vm_mac 1)" "${params[@]}"
+	VMQT_QEMU_EXTRA=(-incoming "tcp:10.99.0.2:$MIG_PORT")
+	vmqt_qemu_start "${HOST[B]}" "$TAP" gB "$(vmqt_vm_mac 1)" "${params[@]}"
+	vmqt_rx_wait rx mig "$MIGRATE_AFTER" 60
+	vmqt_qmp gB query-status >/dev/null # B listens (QMP answers once -incoming is set up)
+	vmqt_qmp gA migrate-set-parameters '{"max-bandwidth": 1073741824}' >/dev/null
+	vmqt_qmp gA migrate "{\"uri\": \"tcp:10.99.0.2:$MIG_PORT\"}" >/dev/null
+	end=$((SECONDS + 60))
+	while :; do
+		mig=$(vmqt_qmp gA query-migrate)
+		st=$(vmqt_json 'j.get("status", "none")' <<<"$mig")
+		[ "$st" != completed ] || break
+		case $st in failed | cancelled) vmqt_fail "migration $st: $mig" ;; esac
+		[ "$SECONDS" -lt "$end" ] || vmqt_fail "migration not completed within 60 s: $mig"
+		sleep 0.2
+	done
+	downtime=$(vmqt_json 'j["downtime"]' <<<"$mig")
+	total=$(vmqt_json 'j["total-time"]' <<<"$mig")
+	at=$(vmqt_rx rx "t('mig')['unique']")
+	vmqt_assert_eq "guest on B after the migration" '"running"' "$(vmqt_qmp gB query-status | vmqt_json 'json.dumps(j["status"])')"
+	vmqt_qmp gA quit >/dev/null
+	vmqt_qemu_wait gA 10
+	vmqt_ok "migrated A -> B while sending (the receiver had $at datagrams when it completed): QEMU downtime $downtime ms, total $total ms"
 
-vmqt_qemu_wait gB 120
-vmqt_assert_eq "guest (on B): datagrams it says it sent" "$N" "$(vmqt_guest_sent gB)"
-vmqt_rx_wait rx mig "$N" 10
-vmqt_rx_assert_all "migrated guest" rx mig "$N"
-gap=$(vmqt_rx rx "'%.3f' % t('mig')['max_gap']")
-vmqt_ok "all $N datagrams arrived exactly once across the migration; longest gap at the receiver $gap s"
+	vmqt_qemu_wait gB 120
+	vmqt_assert_eq "guest (on B): datagrams it says it sent" "$N" "$(vmqt_guest_sent gB)"
+}
 
-declare -A SENT=()
-VMQT_UPLINKS=1 # for vmqt_assert_up_txq: uplink 0 is the host's $DEV at hand
-VMQT_UP_DEV=("$DEV")
-for x in A B; do
-	VMQT_UP_DELTA[0]=$(vmqt_txq_delta "${MQ0[$x]}" "$(vmqt_txq_counts "${HOST[$x]}" "$DEV" 8)")
-	read -r -a d <<<"${VMQT_UP_DELTA[0]}"
-	SENT[$x]=${d[${TXQ[$x]}]}
-	[ "${SENT[$x]}" -gt 0 ] || vmqt_fail "host $x: nothing on txq ${TXQ[$x]} (per queue: ${VMQT_UP_DELTA[0]})"
-	vmqt_assert_up_txq "host $x, uplink $DEV" 0 "${TXQ[$x]}" "${SENT[$x]}"
-	s1=$(VMQT_SOCK=${SOCK[$x]} vmqt_stats)
-	vmqt_assert_eq "host $x stats: queue ${QID[$x]} packets" "${SENT[$x]}" \
-		"$(vmqt_stats_delta "${S0[$x]}" "$s1" "q('$DEV', ${QID[$x]})")"
-	vmqt_assert_eq "host $x stats: fallbacks and kernel choice" 0 \
-		"$(vmqt_stats_delta "${S0[$x]}" "$s1" "q('$DEV', ${QID[$x]}, 'fallback_packets') + fb('$DEV', 'not_live') + kc('$DEV') + q('$DEV', 0)")"
-done
-vmqt_assert_eq "datagrams on A's txq ${TXQ[A]} + B's txq ${TXQ[B]}" "$N" $((SENT[A] + SENT[B]))
-vmqt_ok "host A sent ${SENT[A]} on its txq ${TXQ[A]} (queue ${QID[A]}), host B ${SENT[B]} on its txq ${TXQ[B]} (queue ${QID[B]}): $N, no fallback"
-vmqt_log "live migration: QEMU downtime $downtime ms, total $total ms, longest receive gap $gap s"
+vmqt_case delivery migrate
+case_delivery() {
+	vmqt_rx_wait rx mig "$N" 10
+	vmqt_rx_assert_all "migrated guest" rx mig "$N"
+	gap=$(vmqt_rx rx "'%.3f' % t('mig')['max_gap']")
+	vmqt_ok "all $N datagrams arrived exactly once across the migration; longest gap at the receiver $gap s"
+	vmqt_log "live migration: QEMU downtime $downtime ms, total $total ms, longest receive gap $gap s"
+}
+
+vmqt_case per_host migrate
+case_per_host() {
+	declare -A SENT=()
+	VMQT_UPLINKS=1 # for vmqt_assert_up_txq: uplink 0 is the host's $DEV at hand
+	VMQT_UP_DEV=("$DEV")
+	for x in A B; do
+		VMQT_UP_DELTA[0]=$(vmqt_txq_delta "${MQ0[$x]}" "$(vmqt_txq_counts "${HOST[$x]}" "$DEV" 8)")
+		read -r -a d <<<"${VMQT_UP_DELTA[0]}"
+		SENT[$x]=${d[${TXQ[$x]}]}
+		[ "${SENT[$x]}" -gt 0 ] || vmqt_fail "host $x: nothing on txq ${TXQ[$x]} (per queue: ${VMQT_UP_DELTA[0]})"
+		vmqt_assert_up_txq "host $x, uplink $DEV" 0 "${TXQ[$x]}" "${SENT[$x]}"
+		s1=$(VMQT_SOCK=${SOCK[$x]} vmqt_stats)
+		vmqt_assert_eq "host $x stats: queue ${QID[$x]} packets" "${SENT[$x]}" \
+			"$(vmqt_stats_delta "${S0[$x]}" "$s1" "q('$DEV', ${QID[$x]})")"
+		vmqt_assert_eq "host $x stats: fallbacks and kernel choice" 0 \
+			"$(vmqt_stats_delta "${S0[$x]}" "$s1" "q('$DEV', ${QID[$x]}, 'fallback_packets') + fb('$DEV', 'not_live') + kc('$DEV') + q('$DEV', 0)")"
+	done
+	vmqt_assert_eq "datagrams on A's txq ${TXQ[A]} + B's txq ${TXQ[B]}" "$N" $((SENT[A] + SENT[B]))
+	vmqt_ok "host A sent ${SENT[A]} on its txq ${TXQ[A]} (queue ${QID[A]}), host B ${SENT[B]} on its txq ${TXQ[B]} (queue ${QID[B]}): $N, no fallback"
+}
+
+vmqt_cases "$@"

@@ -24,6 +24,9 @@
 #                   each: all arrive, every one (the first included) on its
 #                   queue's TX queue (mq class counters), no fallback,
 #                   nothing left to the kernel's choice or to queue 0
+#
+# Cases (tests/run.sh test_vm_reboot CASE...): restart_term, restart_kill,
+# reboot, first_packets (needs reboot).
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/topology.sh
@@ -141,53 +144,72 @@ STATE0=$(state)
 vmqt_ok "vmqd $VMQT_VMQD_PID --state-dir: queue 10 -> txq 3 (vmqtap1), group 1 {4,5} <- queue 11, policy 'vmqvm*' (vmqvm2 -> queue $Q2, txq $T2); state file written"
 
 # --- restarts ---------------------------------------------------------------------------------
-for sig in TERM KILL; do
+# restart_after SIG: vmqd killed with SIG, a new one on the same state.
+restart_after() {
+	local sig=$1
 	vmqt_vmqd_kill "$VMQT_VMQD_PID" "$sig"
 	vmqt_topo_vmqd_start --state-dir "$STATE"
 	assert_state "vmqd restarted after SIG$sig"
 	vmqt_ok "SIG$sig, then vmqd $VMQT_VMQD_PID with the same --state-dir: dev, queue, port, group show as before"
-done
+}
+vmqt_case restart_term
+case_restart_term() {
+	restart_after TERM
+}
+
+vmqt_case restart_kill
+case_restart_kill() {
+	restart_after KILL
+}
 
 # --- a simulated reboot -----------------------------------------------------------------------
-vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
-world_down
-host_up
-vmqt_topo_vmqd_start --state-dir "$STATE"
-devices_up
-assert_state "after the reboot, once the uplink and the taps exist again"
-vmqt_assert_hooked "$DEV egress after the reboot" "$VMQT_HOST_NS" "$DEV" egress vmq_tx_egress >/dev/null
-for t in vmqtap1 vmqvm2; do
-	vmqt_assert_port_uplink_mode "after the reboot (routed tap)" "$t" "routed from the port"
-done
-vmqt_ok "reboot (namespaces, devices, bpffs and pins gone; vmqd $VMQT_VMQD_PID started before the devices came back): state as before"
+vmqt_case reboot
+case_reboot() {
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	world_down
+	host_up
+	vmqt_topo_vmqd_start --state-dir "$STATE"
+	devices_up
+	assert_state "after the reboot, once the uplink and the taps exist again"
+	vmqt_assert_hooked "$DEV egress after the reboot" "$VMQT_HOST_NS" "$DEV" egress vmq_tx_egress >/dev/null
+	for t in vmqtap1 vmqvm2; do
+		vmqt_assert_port_uplink_mode "after the reboot (routed tap)" "$t" "routed from the port"
+	done
+	vmqt_ok "reboot (namespaces, devices, bpffs and pins gone; vmqd $VMQT_VMQD_PID started before the devices came back): state as before"
+}
 
 # --- VMs boot: steered from their first packet ---------------------------------------------------
-vmqt_rx_start rx "$VMQT_WIRE_NS" 9000
-mq0=$(vmqt_up_counts 0)
-s0=$(vmqt_stats)
-vmqt_guest_start 1 vmqtap1 g1 send g1 "$N" "$PPS" "$FLOWS" 41000
-vmqt_guest_start 2 vmqvm2 g2 send g2 "$N" "$PPS" "$FLOWS" 42000
-vmqt_qemu_wait g1 120
-vmqt_qemu_wait g2 120
-for g in g1 g2; do
-	vmqt_assert_eq "guest $g: datagrams it says it sent" "$N" "$(vmqt_guest_sent "$g")"
-	vmqt_rx_wait rx "$g" "$N" 10
-	vmqt_rx_assert_all "guest $g" rx "$g" "$N"
-done
-mq1=$(vmqt_up_counts 0)
-VMQT_UP_DELTA[0]=$(vmqt_txq_delta "$mq0" "$mq1")
-read -r -a d <<<"${VMQT_UP_DELTA[0]}"
-for ((q = 0; q < 8; q++)); do
-	want=0
-	[ "$q" -ne 3 ] || want=$N
-	[ "$q" -ne "$T2" ] || want=$N
-	vmqt_assert_eq "$DEV TX queue $q (guest 1 on 3, guest 2 on $T2; per queue: ${VMQT_UP_DELTA[0]})" "$want" "${d[q]}"
-done
-s1=$(vmqt_stats)
-vmqt_assert_eq "stats: queue 10 packets (guest 1)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 10)")"
-vmqt_assert_eq "stats: queue $Q2 packets (guest 2)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', $Q2)")"
-vmqt_assert_eq "stats: fallbacks (queues 10, $Q2, not_live)" 0 \
-	"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 10, 'fallback_packets') + q('$DEV', $Q2, 'fallback_packets') + fb('$DEV', 'not_live')")"
-vmqt_assert_eq "stats: queue 0 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
-vmqt_assert_eq "stats: kernel choice" 0 "$(vmqt_stats_delta "$s0" "$s1" "kc('$DEV')")"
-vmqt_ok "after the reboot: guests 1 and 2 booted, $N datagrams each, all arrived; every one on its TX queue (3 and $T2; per queue: ${VMQT_UP_DELTA[0]}), no fallback; boot to first packet $(vmqt_boot_to_first g1 rx g1) s and $(vmqt_boot_to_first g2 rx g2) s"
+vmqt_case first_packets reboot
+case_first_packets() {
+	vmqt_rx_start rx "$VMQT_WIRE_NS" 9000
+	mq0=$(vmqt_up_counts 0)
+	s0=$(vmqt_stats)
+	vmqt_guest_start 1 vmqtap1 g1 send g1 "$N" "$PPS" "$FLOWS" 41000
+	vmqt_guest_start 2 vmqvm2 g2 send g2 "$N" "$PPS" "$FLOWS" 42000
+	vmqt_qemu_wait g1 120
+	vmqt_qemu_wait g2 120
+	for g in g1 g2; do
+		vmqt_assert_eq "guest $g: datagrams it says it sent" "$N" "$(vmqt_guest_sent "$g")"
+		vmqt_rx_wait rx "$g" "$N" 10
+		vmqt_rx_assert_all "guest $g" rx "$g" "$N"
+	done
+	mq1=$(vmqt_up_counts 0)
+	VMQT_UP_DELTA[0]=$(vmqt_txq_delta "$mq0" "$mq1")
+	read -r -a d <<<"${VMQT_UP_DELTA[0]}"
+	for ((q = 0; q < 8; q++)); do
+		want=0
+		[ "$q" -ne 3 ] || want=$N
+		[ "$q" -ne "$T2" ] || want=$N
+		vmqt_assert_eq "$DEV TX queue $q (guest 1 on 3, guest 2 on $T2; per queue: ${VMQT_UP_DELTA[0]})" "$want" "${d[q]}"
+	done
+	s1=$(vmqt_stats)
+	vmqt_assert_eq "stats: queue 10 packets (guest 1)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 10)")"
+	vmqt_assert_eq "stats: queue $Q2 packets (guest 2)" "$N" "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', $Q2)")"
+	vmqt_assert_eq "stats: fallbacks (queues 10, $Q2, not_live)" 0 \
+		"$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 10, 'fallback_packets') + q('$DEV', $Q2, 'fallback_packets') + fb('$DEV', 'not_live')")"
+	vmqt_assert_eq "stats: queue 0 packets" 0 "$(vmqt_stats_delta "$s0" "$s1" "q('$DEV', 0)")"
+	vmqt_assert_eq "stats: kernel choice" 0 "$(vmqt_stats_delta "$s0" "$s1" "kc('$DEV')")"
+	vmqt_ok "after the reboot: guests 1 and 2 booted, $N datagrams each, all arrived; every one on its TX queue (3 and $T2; per queue: ${VMQT_UP_DELTA[0]}), no fallback; boot to first packet $(vmqt_boot_to_first g1 rx g1) s and $(vmqt_boot_to_first g2 rx g2) s"
+}
+
+vmqt_cases "$@"

@@ -16,6 +16,9 @@
 #   - vmqctl -t: against a socket that accepts and never answers, and one
 #     whose backlog is full (every slot taken), vmqctl gives up after the
 #     timeout and names the socket.
+#
+# Cases (tests/run.sh test_vmqd_limits CASE...): user_limits,
+# partial_timeout (needs user_limits), mute_accept, mute_full, timeout_zero.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 vmqt_init setpriv timeout
@@ -120,51 +123,63 @@ ping_as() {
 	vmqt_log "$what: answered in $ms ms"
 }
 
-HOLD_PIDS=()
-T0=$(date +%s)
-hold a 60001 16
-hold b 60002 16
-ping_as "root, 32 connections held by two users"
-ping_as "a fifth user in $GRP, 32 connections held by two others" --reuid=60005 --regid="$GRP" --clear-groups
-hold c 60003 16
-hold d 60004 16
-hold e 60001 1
-ping_as "root, 65 connections tried by four users"
-rc=0
-out=$(timeout 10 setpriv --reuid=60005 --regid="$GRP" --clear-groups "$BUILD/vmqctl" -t 3 -s "$VMQT_SOCK" daemon ping 2>&1) || rc=$?
-[ "$rc" -ne 0 ] || vmqt_fail "a fifth user was let in while other users held 48 connections"
-vmqt_assert_match "a fifth user, 48 connections held by others (vmqctl)" "^vmqctl: too many connections: users other than root hold 48" "$out"
-rc=0
-out=$(timeout 10 setpriv --reuid=60001 --regid="$GRP" --clear-groups "$BUILD/vmqctl" -t 3 -s "$VMQT_SOCK" daemon ping 2>&1) || rc=$?
-[ "$rc" -ne 0 ] || vmqt_fail "uid 60001, holding 16 connections, was let in a 17th"
-vmqt_assert_match "uid 60001's 17th connection (vmqctl)" "^vmqctl: too many connections: uid 60001 holds 16" "$out"
-vmqt_ok "users holding connections: root answered at once; a 17th of one user refused: $out"
+# When the holders started and when the last one ended.
+T0="" T1=""
+VMQT_CASE_KEEP+=(T0 T1)
 
-# Every holder ends when vmqd has closed all its connections (30 s at most).
-for pid in "${HOLD_PIDS[@]}"; do
+# --- users holding connections ----------------------------------------------------------
+vmqt_case user_limits
+case_user_limits() {
+	HOLD_PIDS=()
+	T0=$(date +%s)
+	hold a 60001 16
+	hold b 60002 16
+	ping_as "root, 32 connections held by two users"
+	ping_as "a fifth user in $GRP, 32 connections held by two others" --reuid=60005 --regid="$GRP" --clear-groups
+	hold c 60003 16
+	hold d 60004 16
+	hold e 60001 1
+	ping_as "root, 65 connections tried by four users"
 	rc=0
-	wait "$pid" || rc=$?
-	vmqt_forget_pid "$pid"
-	[ "$rc" -eq 0 ] || vmqt_fail "a holder exited with status $rc"
-done
-T1=$(date +%s)
-for h in a b c; do
-	res=$(cat "$VMQT_TMP/$h.out")
-	vmqt_assert_eq "user $h: connections refused" 0 "$(vmqt_json 'len(j["refused"])' <<<"$res")"
-	vmqt_assert_eq "user $h: connections held" 16 "$(vmqt_json 'len(j["held"])' <<<"$res")"
-	# Closed 10 s after "{" (vmqd looks once a second), though a byte came every 2 s.
-	bad=$(vmqt_json '[t for t in j["held"] if t is None or not 9.5 <= t <= 13.5]' <<<"$res")
-	[ "$bad" = "[]" ] || vmqt_fail "user $h: connections closed after (s) $bad, expected 10 to 13.5 s after their first byte: $res"
-done
-res=$(cat "$VMQT_TMP/d.out")
-vmqt_assert_eq "user d: connections refused" 16 "$(vmqt_json 'len(j["refused"])' <<<"$res")"
-vmqt_assert_match "user d: refusal" '"errno":87,"message":"too many connections: users other than root hold 48' \
-	"$(vmqt_json 'j["refused"][0]' <<<"$res")"
-res=$(cat "$VMQT_TMP/e.out")
-vmqt_assert_match "user a's 17th connection" '"errno":87,"message":"too many connections: uid 60001 holds 16' \
-	"$(vmqt_json 'j["refused"][0]' <<<"$res")"
-vmqt_ok "dribbling connections closed 10 to 13.5 s after their first byte (all gone after $((T1 - T0)) s); the 4th user's 16 refused with EUSERS"
-ping_as "root, after the holders"
+	out=$(timeout 10 setpriv --reuid=60005 --regid="$GRP" --clear-groups "$BUILD/vmqctl" -t 3 -s "$VMQT_SOCK" daemon ping 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || vmqt_fail "a fifth user was let in while other users held 48 connections"
+	vmqt_assert_match "a fifth user, 48 connections held by others (vmqctl)" "^vmqctl: too many connections: users other than root hold 48" "$out"
+	rc=0
+	out=$(timeout 10 setpriv --reuid=60001 --regid="$GRP" --clear-groups "$BUILD/vmqctl" -t 3 -s "$VMQT_SOCK" daemon ping 2>&1) || rc=$?
+	[ "$rc" -ne 0 ] || vmqt_fail "uid 60001, holding 16 connections, was let in a 17th"
+	vmqt_assert_match "uid 60001's 17th connection (vmqctl)" "^vmqctl: too many connections: uid 60001 holds 16" "$out"
+	vmqt_ok "users holding connections: root answered at once; a 17th of one user refused: $out"
+
+	# Every holder ends when vmqd has closed all its connections (30 s at most).
+	for pid in "${HOLD_PIDS[@]}"; do
+		rc=0
+		wait "$pid" || rc=$?
+		vmqt_forget_pid "$pid"
+		[ "$rc" -eq 0 ] || vmqt_fail "a holder exited with status $rc"
+	done
+	T1=$(date +%s)
+}
+
+vmqt_case partial_timeout user_limits
+case_partial_timeout() {
+	for h in a b c; do
+		res=$(cat "$VMQT_TMP/$h.out")
+		vmqt_assert_eq "user $h: connections refused" 0 "$(vmqt_json 'len(j["refused"])' <<<"$res")"
+		vmqt_assert_eq "user $h: connections held" 16 "$(vmqt_json 'len(j["held"])' <<<"$res")"
+		# Closed 10 s after "{" (vmqd looks once a second), though a byte came every 2 s.
+		bad=$(vmqt_json '[t for t in j["held"] if t is None or not 9.5 <= t <= 13.5]' <<<"$res")
+		[ "$bad" = "[]" ] || vmqt_fail "user $h: connections closed after (s) $bad, expected 10 to 13.5 s after their first byte: $res"
+	done
+	res=$(cat "$VMQT_TMP/d.out")
+	vmqt_assert_eq "user d: connections refused" 16 "$(vmqt_json 'len(j["refused"])' <<<"$res")"
+	vmqt_assert_match "user d: refusal" '"errno":87,"message":"too many connections: users other than root hold 48' \
+		"$(vmqt_json 'j["refused"][0]' <<<"$res")"
+	res=$(cat "$VMQT_TMP/e.out")
+	vmqt_assert_match "user a's 17th connection" '"errno":87,"message":"too many connections: uid 60001 holds 16' \
+		"$(vmqt_json 'j["refused"][0]' <<<"$res")"
+	vmqt_ok "dribbling connections closed 10 to 13.5 s after their first byte (all gone after $((T1 - T0)) s); the 4th user's 16 refused with EUSERS"
+	ping_as "root, after the holders"
+}
 
 # --- vmqctl -t --------------------------------------------------------------------------
 # A socket whose owner accepts and never answers; then one whose backlog
@@ -198,7 +213,10 @@ while time.monotonic() < end:
     else:
         time.sleep(0.2)
 EOF
-for mode in accept full; do
+# mute MODE: vmqctl -t 1 against a socket that accepts and never answers
+# (accept) or never accepts (full).
+mute() {
+	local mode=$1
 	MSOCK=$VMQT_TMP/mute-$mode.sock
 	"$VMQT_PY" "$VMQT_TMP/mute.py" "$MSOCK" "$mode" >"$VMQT_TMP/mute-$mode.out" &
 	MUTE=$!
@@ -225,8 +243,24 @@ for mode in accept full; do
 	wait "$MUTE" 2>/dev/null || true
 	vmqt_forget_pid "$MUTE"
 	vmqt_ok "vmqctl -t 1 against a socket that $([ "$mode" = accept ] && echo "accepts and never answers" || echo "never accepts (backlog full)"): gave up after $ms ms, naming the socket"
-done
-rc=0
-out=$("$BUILD/vmqctl" -t 0 -s "$VMQT_SOCK" daemon ping 2>&1) || rc=$?
-vmqt_assert_eq "vmqctl -t 0: exit status" 1 "$rc"
-vmqt_assert_match "vmqctl -t 0" 'timeout "0": out of range' "$out"
+}
+
+vmqt_case mute_accept
+case_mute_accept() {
+	mute accept
+}
+
+vmqt_case mute_full
+case_mute_full() {
+	mute full
+}
+
+vmqt_case timeout_zero
+case_timeout_zero() {
+	rc=0
+	out=$("$BUILD/vmqctl" -t 0 -s "$VMQT_SOCK" daemon ping 2>&1) || rc=$?
+	vmqt_assert_eq "vmqctl -t 0: exit status" 1 "$rc"
+	vmqt_assert_match "vmqctl -t 0" 'timeout "0": out of range' "$out"
+}
+
+vmqt_cases "$@"
