@@ -298,7 +298,8 @@ _vmqt_case_want() {
 _vmqt_case_save() {
 	local rc=$?
 	# shellcheck disable=SC2046 # names
-	declare -p $(compgen -v VMQT_) "${VMQT_CASE_KEEP[@]}" 2>/dev/null |
+	# A kept variable still unset is no error: declare -p fails for it (pipefail).
+	{ declare -p $(compgen -v VMQT_) "${VMQT_CASE_KEEP[@]}" 2>/dev/null || :; } |
 		sed -n 's/^declare -- /declare -g /p; s/^declare -\([aAix]*\) /declare -g\1 /p' >"$1"
 	exit "$rc"
 }
