@@ -352,6 +352,8 @@ static struct json_object *dev_args(const struct item *it, const char *key, stru
 	return args;
 }
 
+static bool balance_on(const struct item *it);
+
 static int add_removal(struct ctl_plan *plan, const struct item *h)
 {
 	struct json_object *args;
