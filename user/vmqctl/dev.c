@@ -137,11 +137,12 @@ static int set_check(struct json_object *args, struct ctl_err *e)
 {
 	bool balance = ctl_jstr(args, "balance") != NULL;
 
-	if (!balance && !json_object_object_get_ex(args, "ports", NULL))
-		return ctl_err_set(e, EINVAL, "missing \"ports P[,P...]|none\" or \"balance on|off\"");
 	if (!balance && (json_object_object_get_ex(args, "interval", NULL) ||
 			 json_object_object_get_ex(args, "threshold", NULL)))
 		return ctl_err_set(e, EINVAL, "interval and threshold go with \"balance on\"");
+	if (!balance && !json_object_object_get_ex(args, "ports", NULL))
+		return ctl_err_set(e, EINVAL,
+				   "missing \"ports P[,P...]|none\" or \"balance on|off\"");
 	return 0;
 }
 
@@ -282,12 +283,13 @@ static int balance_print(FILE *out, struct json_object *args, struct json_object
 	struct json_object *plan = ctl_jobject(result, "plan"), *txqs = ctl_jarray(result, "txqs"),
 			   *v;
 	struct json_object *moves = ctl_jarray(plan, "moves");
-	bool would = json_object_object_get_ex(result, "would_move", &v) &&
-		     json_object_get_boolean(v);
+	bool would =
+		json_object_object_get_ex(result, "would_move", &v) && json_object_get_boolean(v);
 	size_t n = txqs ? json_object_array_length(txqs) : 0;
 
 	(void)args;
-	fprintf(out, "dev %s (balance %s):", ctl_jstr(result, "dev") ? ctl_jstr(result, "dev") : "?",
+	fprintf(out,
+		"dev %s (balance %s):", ctl_jstr(result, "dev") ? ctl_jstr(result, "dev") : "?",
 		ctl_jstr(result, "balance") ? ctl_jstr(result, "balance") : "?");
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *t = json_object_array_get_idx(txqs, i);
@@ -305,8 +307,9 @@ static int balance_print(FILE *out, struct json_object *args, struct json_object
 			ctl_jstr(m, "vm") ? " vm " : "", ctl_jstr(m, "vm") ? ctl_jstr(m, "vm") : "",
 			ctl_jnum(m, "from"), ctl_jnum(m, "to"), ctl_jnum(m, "bytes_per_s"));
 	}
-	fprintf(out, "%s\n", would ? "would move now (dry run: nothing changed)"
-				   : "would not move now (dry run: nothing changed)");
+	fprintf(out, "%s\n",
+		would ? "would move now (dry run: nothing changed)"
+		      : "would not move now (dry run: nothing changed)");
 	return 0;
 }
 
@@ -357,8 +360,7 @@ static const struct ctl_cmd dev_cmds[] = {
 	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
 	{ .name = "set",
 	  .params = set_params,
-	  .help = "set DEV's port policy (none: no policy; ports already bound stay), or its "
-		  "TX queue balancing",
+	  .help = "set DEV's port policy (none: no policy; bound ports stay) or balancing",
 	  .check = set_check,
 	  .print = set_print },
 	{ .name = "detach",

@@ -140,7 +140,8 @@ static void print_balance(FILE *out, struct json_object *dev)
 
 	if (!moves || !json_object_get_int64(moves))
 		return;
-	fprintf(out, "  balance: %s moves, %s waited for a gap in the queue's traffic, %s gave up\n",
+	fprintf(out,
+		"  balance: %s moves, %s waited for a gap in the queue's traffic, %s gave up\n",
 		ctl_jnum(b, "moves"), ctl_jnum(b, "moves_waited"), ctl_jnum(b, "moves_gave_up"));
 }
 

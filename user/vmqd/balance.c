@@ -20,9 +20,9 @@ bool vmqd_bal_movable(__u32 id, const struct vmq_queue_entry *e, const struct vm
 const char *vmqd_bal_verdict_name(enum vmqd_bal_verdict v)
 {
 	static const char *const names[] = {
-		[VMQD_BAL_IDLE] = "idle",	    [VMQD_BAL_BALANCED] = "balanced",
-		[VMQD_BAL_HOLDING] = "holding",	    [VMQD_BAL_RECENT] = "recent_move",
-		[VMQD_BAL_NO_PLAN] = "no_plan",	    [VMQD_BAL_SMALL_GAIN] = "small_gain",
+		[VMQD_BAL_IDLE] = "idle",	[VMQD_BAL_BALANCED] = "balanced",
+		[VMQD_BAL_HOLDING] = "holding", [VMQD_BAL_RECENT] = "recent_move",
+		[VMQD_BAL_NO_PLAN] = "no_plan", [VMQD_BAL_SMALL_GAIN] = "small_gain",
 		[VMQD_BAL_MOVE] = "move",
 	};
 
@@ -92,8 +92,9 @@ static void plan_moves(double *l, unsigned int ntxqs, const struct vmqd_bal_queu
 	}
 }
 
-void vmqd_bal_decide(const double *txq_rate, unsigned int ntxqs, const struct vmqd_bal_queue *queues,
-		     size_t nqueues, unsigned int threshold_pct, struct vmqd_bal_history *h,
+void vmqd_bal_decide(const double *txq_rate, unsigned int ntxqs,
+		     const struct vmqd_bal_queue *queues, size_t nqueues,
+		     unsigned int threshold_pct, struct vmqd_bal_history *h,
 		     struct vmqd_bal_plan *p)
 {
 	double total = 0, limit, *l = NULL;
@@ -160,7 +161,8 @@ void vmqd_bal_describe(const struct vmqd_bal_plan *p, unsigned int threshold_pct
 			 p->mean);
 		return;
 	}
-	n = snprintf(buf, size, "txq %u at %.0f B/s, %.0f%% above the mean %.0f B/s (threshold %u%%)",
+	n = snprintf(buf, size,
+		     "txq %u at %.0f B/s, %.0f%% above the mean %.0f B/s (threshold %u%%)",
 		     p->busiest, p->busiest_rate, p->skew_pct, p->mean, threshold_pct);
 	if (n < 0 || (size_t)n >= size)
 		return;
@@ -175,8 +177,8 @@ void vmqd_bal_describe(const struct vmqd_bal_plan *p, unsigned int threshold_pct
 			 VMQD_BAL_HOLD);
 		break;
 	case VMQD_BAL_RECENT:
-		snprintf(buf, size, ": a queue moved %u interval(s) ago, waiting for %u", p->since_move,
-			 VMQD_BAL_HOLD);
+		snprintf(buf, size, ": a queue moved %u interval(s) ago, waiting for %u",
+			 p->since_move, VMQD_BAL_HOLD);
 		break;
 	case VMQD_BAL_NO_PLAN:
 		snprintf(buf, size, ": no move of an automatically placed queue lowers it");

@@ -65,13 +65,13 @@ enum vmqd_bal_verdict {
 struct vmqd_bal_plan {
 	enum vmqd_bal_verdict verdict;
 	unsigned int ntxqs;
-	unsigned int busiest;	/* TX queue */
-	double busiest_rate;	/* bytes/s */
-	double mean;		/* bytes/s per TX queue */
-	double skew_pct;	/* busiest above the mean, percent */
-	double after_max;	/* the busiest TX queue's rate after the planned moves */
-	double gain_pct;	/* (busiest_rate - after_max) in percent of the mean */
-	unsigned int over;	/* history after this interval */
+	unsigned int busiest; /* TX queue */
+	double busiest_rate;  /* bytes/s */
+	double mean;	      /* bytes/s per TX queue */
+	double skew_pct;      /* busiest above the mean, percent */
+	double after_max;     /* the busiest TX queue's rate after the planned moves */
+	double gain_pct;      /* (busiest_rate - after_max) in percent of the mean */
+	unsigned int over;    /* history after this interval */
 	unsigned int since_move;
 	size_t nmoves;
 	struct vmqd_bal_move moves[VMQD_BAL_MOVES_MAX];
@@ -89,8 +89,9 @@ bool vmqd_bal_movable(__u32 id, const struct vmq_queue_entry *e, const struct vm
  * in ID order, with its own rate. Updates h (over, since_move: the caller
  * sets since_move to 0 once it has moved) and fills p.
  */
-void vmqd_bal_decide(const double *txq_rate, unsigned int ntxqs, const struct vmqd_bal_queue *queues,
-		     size_t nqueues, unsigned int threshold_pct, struct vmqd_bal_history *h,
+void vmqd_bal_decide(const double *txq_rate, unsigned int ntxqs,
+		     const struct vmqd_bal_queue *queues, size_t nqueues,
+		     unsigned int threshold_pct, struct vmqd_bal_history *h,
 		     struct vmqd_bal_plan *p);
 /* "txq 0 at 112% above the mean ...: moved 2 queues", one line. */
 void vmqd_bal_describe(const struct vmqd_bal_plan *p, unsigned int threshold_pct, char *buf,

@@ -86,25 +86,26 @@ int vmqd_balance_set(struct vmqd_dev *dev, struct json_object *args, const char 
 	*set = has;
 	if (!has) {
 		if (vmqd_req_has(args, "interval") || vmqd_req_has(args, "threshold"))
-			return vmqd_reply_error(r, EINVAL, "%s: interval and threshold go with balance",
-						what);
+			return vmqd_reply_error(r, EINVAL,
+						"%s: interval and threshold go with balance", what);
 		return 0;
 	}
-	if (!v || (strcmp(json_object_get_string(v), "on") && strcmp(json_object_get_string(v), "off")))
+	if (!v ||
+	    (strcmp(json_object_get_string(v), "on") && strcmp(json_object_get_string(v), "off")))
 		return vmqd_reply_error(r, EINVAL, "%s: balance must be \"on\" or \"off\"", what);
 	on = !strcmp(json_object_get_string(v), "on");
 	if (vmqd_req_has(args, "interval"))
 		err = vmqd_req_u32(args, "interval", UINT32_MAX, what, r, &interval);
 	if (!err && (interval < 1 || interval > VMQD_BAL_INTERVAL_MAX))
 		err = vmqd_reply_error(r, ERANGE,
-				       "%s: balance interval %u s out of range (1..%u seconds)", what,
-				       interval, VMQD_BAL_INTERVAL_MAX);
+				       "%s: balance interval %u s out of range (1..%u seconds)",
+				       what, interval, VMQD_BAL_INTERVAL_MAX);
 	if (!err && vmqd_req_has(args, "threshold"))
 		err = vmqd_req_u32(args, "threshold", UINT32_MAX, what, r, &threshold);
 	if (!err && (threshold < 1 || threshold > VMQD_BAL_THRESHOLD_MAX))
 		err = vmqd_reply_error(r, ERANGE,
-				       "%s: balance threshold %u%% out of range (1..%u percent)", what,
-				       threshold, VMQD_BAL_THRESHOLD_MAX);
+				       "%s: balance threshold %u%% out of range (1..%u percent)",
+				       what, threshold, VMQD_BAL_THRESHOLD_MAX);
 	if (err)
 		return err;
 	if (!on && !dev->bal)
@@ -307,8 +308,7 @@ static int move_queue(struct vmqd_dev *dev, struct vmqd_balance *b, const struct
 			 m->id, m->from, m->to, strerror(-err));
 		return err;
 	}
-	if (!vmq_queue_meta_read(&dev->dp, m->id, &meta) &&
-	    !(meta.flags & VMQ_META_F_BALANCED)) {
+	if (!vmq_queue_meta_read(&dev->dp, m->id, &meta) && !(meta.flags & VMQ_META_F_BALANCED)) {
 		meta.flags |= VMQ_META_F_BALANCED;
 		vmq_queue_meta_update(&dev->dp, m->id, &meta);
 	}
@@ -321,7 +321,7 @@ static int move_queue(struct vmqd_dev *dev, struct vmqd_balance *b, const struct
 		 dev->dp.ifname, m->id, s->has_meta[m->id] && s->metas[m->id].vm[0] ? " vm " : "",
 		 s->has_meta[m->id] ? s->metas[m->id].vm : "", m->from, m->to, m->rate, p->busiest,
 		 p->busiest_rate, p->skew_pct, p->mean, m->to, s->txq_rate[m->to],
-		 gave_up ? "; no gap in its traffic within 50 ms: moved anyway"
+		 gave_up  ? "; no gap in its traffic within 50 ms: moved anyway"
 		 : waited ? "; waited for a gap in its traffic"
 			  : "");
 	return 0;
@@ -464,9 +464,9 @@ void vmqd_balance_queue_json(const struct vmqd_dev *dev, __u32 id, struct json_o
 {
 	if (id == VMQ_DEFAULT_QUEUE)
 		return;
-	vmqd_json_add(o, "moves",
-		      vmqd_json_int(dev->bal && id < dev->dp.nr_queues ? dev->bal->queue_moves[id]
-								      : 0));
+	vmqd_json_add(
+		o, "moves",
+		vmqd_json_int(dev->bal && id < dev->dp.nr_queues ? dev->bal->queue_moves[id] : 0));
 }
 
 /* --- dev balance DEV --dry-run ------------------------------------------------ */

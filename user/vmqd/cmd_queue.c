@@ -317,9 +317,9 @@ static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 	}
 	/* No placement: the operator's, which the balancer never moves. */
 	if (id && (meta.flags & VMQ_META_F_TXQ_AUTO)) {
-		vmqd_json_add(o, "placement", vmqd_json_string(meta.flags & VMQ_META_F_BALANCED
-								       ? "balanced"
-								       : "auto"));
+		vmqd_json_add(
+			o, "placement",
+			vmqd_json_string(meta.flags & VMQ_META_F_BALANCED ? "balanced" : "auto"));
 		vmqd_balance_queue_json(dev, id, o);
 	}
 	return o;

@@ -124,8 +124,8 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	} else if (!json_object_is_type(v, json_type_string)) {
 		return vmqd_reply_error(r, EINVAL, "%s: ports must be a string", what);
 	} else {
-		err = check_policy(json_object_get_string(v),
-				   (size_t)json_object_get_string_len(v), what, r);
+		err = check_policy(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+				   what, r);
 		if (err)
 			return err;
 	}
@@ -157,4 +157,6 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	return 0;
 }
 
-const char *const vmqd_dev_set_keys[] = { "dev", "ports", "balance", "interval", "threshold", NULL };
+const char *const vmqd_dev_set_keys[] = {
+	"dev", "ports", "balance", "interval", "threshold", NULL
+};
