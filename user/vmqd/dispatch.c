@@ -74,8 +74,8 @@ const struct vmqd_object vmqd_objects[] = {
 /* What a --read-group client may run: nothing here changes the data plane,
  * the pins or the state file, nor sends a packet ("doctor" skips its probe). */
 static const char *const read_only_commands[] = {
-	"dev show",   "queue show",  "group show",  "port show",   "stats show",
-	"doctor run", "daemon ping", "daemon save", "dev balance",
+	"dev show",   "queue show", "group show",  "port show",
+	"stats show", "doctor run", "daemon ping", "daemon save",
 };
 
 static bool read_only_allowed(const char *what)
