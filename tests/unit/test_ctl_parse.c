@@ -565,9 +565,9 @@ static void test_print_dev_show_last_decision(void **state)
 	struct json_object *args = parse_json("{\"dev\": \"eth0\"}");
 	struct json_object *obj = parse_json(
 		"{\"devs\": [{\"dev\": \"eth0\", \"balance\": {\"state\": \"on\", \"interval\": 1,"
-		" \"threshold\": 25, \"last\": {\"reason\": \"txq 0 at 400 B/s, 100% above the "
-		"mean\","
-		" \"moved\": true, \"moves\": [{\"id\": 5, \"vm\": \"web\", \"from\": 0, \"to\": 2,"
+		" \"threshold\": 25, \"last\": {\"reason\": \"balanced, nothing to do\"},"
+		" \"last_move\": {\"reason\": \"txq 0 at 400 B/s, 100% above the mean\","
+		" \"moves\": [{\"id\": 5, \"vm\": \"web\", \"from\": 0, \"to\": 2,"
 		" \"bytes_per_s\": 200}]}}}]}");
 	char *text = NULL;
 	size_t len;
@@ -576,9 +576,9 @@ static void test_print_dev_show_last_decision(void **state)
 	(void)state;
 	assert_int_equal(cmd->print(f, args, obj), 0);
 	fclose(f);
-	assert_non_null(strstr(text,
-			       "\nbalance, last decision: txq 0 at 400 B/s, 100% above the mean\n"
-			       "  moved queue 5 vm web: txq 0 -> txq 2 (200 B/s)\n"));
+	assert_non_null(strstr(text, "\nbalance, last decision: balanced, nothing to do\n"
+				     "balance, last move: txq 0 at 400 B/s, 100% above the mean\n"
+				     "  moved queue 5 vm web: txq 0 -> txq 2 (200 B/s)\n"));
 	free(text);
 	json_object_put(obj);
 	json_object_put(args);

@@ -225,18 +225,20 @@ static const char *balance_cell(struct json_object *d, char *buf, size_t size)
 	return buf;
 }
 
-/* dev show DEV: the balancer's last decision, under the table. */
+/* dev show DEV: the balancer's last decision, and its last move, under
+ * the table. */
 static void last_decision_print(FILE *out, struct json_object *d)
 {
 	struct json_object *last = ctl_jobject(ctl_jobject(d, "balance"), "last");
-	struct json_object *moves = ctl_jarray(last, "moves"), *v;
-	bool moved = json_object_object_get_ex(last, "moved", &v) && json_object_get_boolean(v);
+	struct json_object *move = ctl_jobject(ctl_jobject(d, "balance"), "last_move");
+	struct json_object *moves = ctl_jarray(move, "moves");
 	size_t n = moves ? json_object_array_length(moves) : 0;
 
-	if (!last || !ctl_jstr(last, "reason"))
-		return;
-	fprintf(out, "balance, last decision: %s\n", ctl_jstr(last, "reason"));
-	for (size_t i = 0; moved && i < n; i++) {
+	if (last && ctl_jstr(last, "reason"))
+		fprintf(out, "balance, last decision: %s\n", ctl_jstr(last, "reason"));
+	if (move && ctl_jstr(move, "reason"))
+		fprintf(out, "balance, last move: %s\n", ctl_jstr(move, "reason"));
+	for (size_t i = 0; i < n; i++) {
 		struct json_object *m = json_object_array_get_idx(moves, i);
 
 		fprintf(out, "  moved queue %s%s%s: txq %s -> txq %s (%s B/s)\n", ctl_jnum(m, "id"),

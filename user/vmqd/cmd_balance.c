@@ -29,9 +29,10 @@ struct vmqd_balance {
 	struct vmqd_bal_history hist;
 	__u32 *queue_moves; /* nr_queues: moves per queue since vmqd started */
 	__u64 moves, waited, gave_up, intervals;
-	bool have_last;
-	struct vmqd_bal_plan last;
-	time_t last_time; /* wall clock, for dev show */
+	bool have_last, have_move;
+	struct vmqd_bal_plan last, last_move; /* the last decision, the last that moved */
+	time_t last_time, last_move_time;     /* wall clock, for dev show */
+	char last_move_vm[VMQD_BAL_MOVES_MAX][VMQ_META_NAME_LEN];
 };
 
 static double mono_s(void)
@@ -118,8 +119,11 @@ int vmqd_balance_set(struct vmqd_dev *dev, struct json_object *args, const char 
 		b->next_due = mono_s();
 	}
 	b->on = on;
-	b->interval_s = interval;
-	b->threshold_pct = threshold;
+	/* Off keeps the figures it is not given, for dev show. */
+	if (on || vmqd_req_has(args, "interval"))
+		b->interval_s = interval;
+	if (on || vmqd_req_has(args, "threshold"))
+		b->threshold_pct = threshold;
 	if (on)
 		log_info("%s: balancing on, every %u s, threshold %u%%", what, interval, threshold);
 	else
@@ -358,6 +362,14 @@ static void run_interval(struct vmqd *d, struct vmqd_dev *dev, struct vmqd_balan
 	b->last = p;
 	b->have_last = true;
 	b->last_time = time(NULL);
+	if (moved) {
+		b->last_move = p;
+		b->have_move = true;
+		b->last_move_time = b->last_time;
+		for (size_t i = 0; i < p.nmoves; i++)
+			snprintf(b->last_move_vm[i], sizeof(b->last_move_vm[i]), "%s",
+				 s->has_meta[p.moves[i].id] ? s->metas[p.moves[i].id].vm : "");
+	}
 	/* The next rates start from this sample, taken before the moves: a
 	 * moved queue's bytes count where they went. */
 	sample_keep(b, s, dev->dp.nr_queues);
@@ -394,7 +406,7 @@ unsigned int vmqd_balance_period_ms(const struct vmqd *d)
 /* --- JSON ------------------------------------------------------------------------- */
 
 static struct json_object *plan_json(const struct vmqd_bal_plan *p, unsigned int threshold,
-				     const struct sample *s)
+				     const struct sample *s, char (*vms)[VMQ_META_NAME_LEN])
 {
 	struct json_object *o = vmqd_json_object(), *moves = vmqd_json_array();
 	char text[320];
@@ -416,6 +428,8 @@ static struct json_object *plan_json(const struct vmqd_bal_plan *p, unsigned int
 		vmqd_json_add(m, "id", vmqd_json_int(id));
 		if (s && s->has_meta[id] && s->metas[id].vm[0])
 			vmqd_json_add(m, "vm", vmqd_json_string(s->metas[id].vm));
+		else if (vms && vms[i][0])
+			vmqd_json_add(m, "vm", vmqd_json_string(vms[i]));
 		vmqd_json_add(m, "from", vmqd_json_int(p->moves[i].from));
 		vmqd_json_add(m, "to", vmqd_json_int(p->moves[i].to));
 		vmqd_json_add(m, "bytes_per_s", vmqd_json_uint((uint64_t)p->moves[i].rate));
@@ -443,11 +457,20 @@ void vmqd_balance_dev_json(const struct vmqd_dev *dev, struct json_object *o)
 		      vmqd_json_int(b ? b->threshold_pct : VMQD_BAL_THRESHOLD_DEFAULT));
 	counters_json(b, bo);
 	if (b && b->have_last) {
-		struct json_object *last = plan_json(&b->last, b->threshold_pct, NULL);
+		struct json_object *last = plan_json(&b->last, b->threshold_pct, NULL, NULL);
 
 		vmqd_json_add(last, "time", vmqd_json_int((int64_t)b->last_time));
-		vmqd_json_add(last, "moved", vmqd_json_bool(b->last.verdict == VMQD_BAL_MOVE));
+		vmqd_json_add(last, "moved",
+			      vmqd_json_bool(b->have_move && b->last_move_time == b->last_time &&
+					     b->last.verdict == VMQD_BAL_MOVE));
 		vmqd_json_add(bo, "last", last);
+	}
+	if (b && b->have_move) {
+		struct json_object *last = plan_json(&b->last_move, b->threshold_pct, NULL,
+						     (char(*)[VMQ_META_NAME_LEN])b->last_move_vm);
+
+		vmqd_json_add(last, "time", vmqd_json_int((int64_t)b->last_move_time));
+		vmqd_json_add(bo, "last_move", last);
 	}
 	vmqd_json_add(o, "balance", bo);
 }
@@ -526,7 +549,7 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		      vmqd_json_string(dev->bal && dev->bal->on ? "on" : "off"));
 	vmqd_json_add(r->result, "threshold", vmqd_json_int(b->threshold_pct));
 	vmqd_json_add(r->result, "would_move", vmqd_json_bool(p.verdict == VMQD_BAL_MOVE));
-	vmqd_json_add(r->result, "plan", plan_json(&p, b->threshold_pct, s));
+	vmqd_json_add(r->result, "plan", plan_json(&p, b->threshold_pct, s, NULL));
 	{
 		struct json_object *txqs = vmqd_json_array();
 
