@@ -264,6 +264,22 @@ static void test_no_oscillation_on_steady_load(void **state)
 	assert_int_equal(p.verdict, VMQD_BAL_NO_PLAN);
 }
 
+/* Whether the queues need reading: over the threshold, with traffic. */
+static void test_over(void **state)
+{
+	double skewed[4] = { 400 * K, 200 * K, 100 * K, 100 * K };
+	double even[4] = { 240 * K, 200 * K, 180 * K, 180 * K }; /* 20 % above */
+	double idle[4] = { 3000, 0, 0, 0 };			  /* 750 B/s on average */
+
+	(void)state;
+	assert_true(vmqd_bal_over(skewed, 4, 25));
+	assert_false(vmqd_bal_over(skewed, 4, 100)); /* exactly 100 % above: not over */
+	assert_false(vmqd_bal_over(even, 4, 25));
+	assert_true(vmqd_bal_over(even, 4, 19));
+	assert_false(vmqd_bal_over(idle, 4, 25));
+	assert_false(vmqd_bal_over(skewed, 1, 25));
+}
+
 /* Too little traffic, or one TX queue: nothing to balance. */
 static void test_idle(void **state)
 {
@@ -291,6 +307,7 @@ int main(void)
 		cmocka_unit_test(test_no_move_within_three_intervals),
 		cmocka_unit_test(test_only_automatic_queues_move),
 		cmocka_unit_test(test_no_oscillation_on_steady_load),
+		cmocka_unit_test(test_over),
 		cmocka_unit_test(test_idle),
 	};
 

@@ -92,6 +92,17 @@ static void plan_moves(double *l, unsigned int ntxqs, const struct vmqd_bal_queu
 	}
 }
 
+bool vmqd_bal_over(const double *txq_rate, unsigned int ntxqs, unsigned int threshold_pct)
+{
+	double total = 0, mean;
+
+	for (unsigned int q = 0; q < ntxqs; q++)
+		total += txq_rate[q];
+	mean = ntxqs ? total / ntxqs : 0;
+	return ntxqs >= 2 && mean >= VMQD_BAL_IDLE_BPS &&
+	       (txq_rate[argmax(txq_rate, ntxqs)] / mean - 1.0) * 100.0 > threshold_pct;
+}
+
 void vmqd_bal_decide(const double *txq_rate, unsigned int ntxqs,
 		     const struct vmqd_bal_queue *queues, size_t nqueues,
 		     unsigned int threshold_pct, struct vmqd_bal_history *h,

@@ -93,6 +93,9 @@ void vmqd_bal_decide(const double *txq_rate, unsigned int ntxqs,
 		     const struct vmqd_bal_queue *queues, size_t nqueues,
 		     unsigned int threshold_pct, struct vmqd_bal_history *h,
 		     struct vmqd_bal_plan *p);
+/* Whether the busiest TX queue is above the threshold, with traffic enough
+ * to count: only then do the queues' own rates matter. */
+bool vmqd_bal_over(const double *txq_rate, unsigned int ntxqs, unsigned int threshold_pct);
 /* "txq 0 at 112% above the mean ...: moved 2 queues", one line. */
 void vmqd_bal_describe(const struct vmqd_bal_plan *p, unsigned int threshold_pct, char *buf,
 		       size_t size);

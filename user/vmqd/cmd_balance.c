@@ -24,8 +24,10 @@ struct vmqd_balance {
 	bool have_prev;
 	double prev_time;
 	unsigned int prev_ntxqs;
-	__u64 *prev_txq; /* VMQ_TXQ_MAX bytes counters */
-	__u64 *prev_q;	 /* nr_queues bytes counters */
+	__u64 *prev_txq;  /* VMQ_TXQ_MAX bytes counters */
+	__u64 *prev_q;	  /* nr_queues bytes counters */
+	bool have_prev_q; /* prev_q was read with the previous sample */
+	double prev_q_time;
 	struct vmqd_bal_history hist;
 	__u32 *queue_moves; /* nr_queues: moves per queue since vmqd started */
 	__u64 moves, waited, gave_up, intervals;
@@ -145,18 +147,19 @@ bool vmqd_balance_state_args(const struct vmqd_dev *dev, struct json_object *arg
 
 /* --- one interval --------------------------------------------------------------- */
 
-/* What one look at the counters gives: TX queue and queue rates, and the
- * queues steered to a TX queue. */
+/* What one look at the counters gives: TX queue rates, and (when asked
+ * for) the queues steered to a TX queue with their own rates. */
 struct sample {
 	unsigned int ntxqs;
 	double time; /* monotonic, when the kernel's counters were read */
 	double elapsed;
 	double *txq_rate;
+	__u64 txq_bytes[VMQ_TXQ_MAX];
+	bool have_queues;
+	double q_time; /* when the queues' counters were read */
 	struct vmqd_bal_queue *queues;
 	size_t nqueues;
-	__u64 txq_bytes[VMQ_TXQ_MAX];
 	__u64 *q_bytes;
-	struct vmq_queue_entry *entries;
 	struct vmq_queue_meta *metas;
 	bool *has_meta;
 };
@@ -166,30 +169,22 @@ static void sample_free(struct sample *s)
 	free(s->txq_rate);
 	free(s->queues);
 	free(s->q_bytes);
-	free(s->entries);
 	free(s->metas);
 	free(s->has_meta);
 	free(s);
 }
 
-/* Reads the counters now; rates against b's previous sample when it has a
- * comparable one (else elapsed is 0). "why" says what is missing. */
+/* The kernel's TX queue counters now; rates against b's previous sample
+ * when it has a comparable one (else elapsed is 0). "why" says what is
+ * missing. */
 static int sample_take(struct vmqd_dev *dev, const struct vmqd_balance *b, struct sample **out,
 		       char *why, size_t size)
 {
 	struct sample *s = vmqd_must(calloc(1, sizeof(*s)), "balance");
-	__u32 n = dev->dp.nr_queues;
 	struct vmq_txq_kernel *k = NULL;
-	struct vmq_queue_stats *stats = NULL;
 	int err;
 
-	s->q_bytes = vmqd_must(calloc(n, sizeof(*s->q_bytes)), "balance");
-	s->entries = vmqd_must(calloc(n, sizeof(*s->entries)), "balance");
-	s->metas = vmqd_must(calloc(n, sizeof(*s->metas)), "balance");
-	s->has_meta = vmqd_must(calloc(n, sizeof(*s->has_meta)), "balance");
-	s->queues = vmqd_must(calloc(n, sizeof(*s->queues)), "balance");
 	s->txq_rate = vmqd_must(calloc(VMQ_TXQ_MAX, sizeof(*s->txq_rate)), "balance");
-	stats = vmqd_must(calloc(n, sizeof(*stats)), "balance");
 	err = vmq_netdev_txqs(dev->dp.ifname, &s->ntxqs);
 	if (err) {
 		snprintf(why, size, "cannot count its TX queues: %s", strerror(-err));
@@ -200,14 +195,8 @@ static int sample_take(struct vmqd_dev *dev, const struct vmqd_balance *b, struc
 	k = vmqd_must(calloc(s->ntxqs ? s->ntxqs : 1, sizeof(*k)), "balance");
 	s->time = mono_s();
 	err = vmq_netdev_txq_kernel(dev->dp.ifname, dev->dp.ifindex, s->ntxqs, k);
-	if (!err)
-		err = vmq_queue_stats_read_all(&dev->dp, stats);
-	if (!err)
-		err = vmq_queue_read_all(&dev->dp, s->entries);
-	if (!err)
-		err = vmq_queue_meta_read_all(&dev->dp, s->metas, s->has_meta);
 	if (err) {
-		snprintf(why, size, "cannot read its counters: %s", strerror(-err));
+		snprintf(why, size, "cannot read its TX queue counters: %s", strerror(-err));
 		goto fail;
 	}
 	if (s->ntxqs && !k[0].has_counters) {
@@ -217,16 +206,54 @@ static int sample_take(struct vmqd_dev *dev, const struct vmqd_balance *b, struc
 	}
 	for (unsigned int q = 0; q < s->ntxqs; q++)
 		s->txq_bytes[q] = k[q].bytes;
-	for (__u32 id = 0; id < n; id++)
-		s->q_bytes[id] = stats[id].bytes;
 	if (b && b->have_prev && b->prev_ntxqs == s->ntxqs && s->time > b->prev_time)
 		s->elapsed = s->time - b->prev_time;
 	for (unsigned int q = 0; s->elapsed > 0 && q < s->ntxqs; q++)
 		s->txq_rate[q] = s->txq_bytes[q] >= b->prev_txq[q]
 					 ? (double)(s->txq_bytes[q] - b->prev_txq[q]) / s->elapsed
 					 : 0;
+	free(k);
+	*out = s;
+	return 0;
+fail:
+	free(k);
+	sample_free(s);
+	return err;
+}
+
+/*
+ * The queues, read only when a plan is needed: the per-CPU counters of
+ * every ID (whose first word is the entry, CPU 0's copy: vmq_queue_store
+ * keeps it equal to vmq_queues, and a move checks vmq_queues itself) and
+ * the metadata. Their rates count when b read them at its previous sample.
+ */
+static int sample_queues(struct vmqd_dev *dev, const struct vmqd_balance *b, struct sample *s,
+			 char *why, size_t size)
+{
+	__u32 n = dev->dp.nr_queues;
+	struct vmq_queue_stats *stats = vmqd_must(calloc(n, sizeof(*stats)), "balance");
+	double elapsed;
+	int err;
+
+	s->q_bytes = vmqd_must(calloc(n, sizeof(*s->q_bytes)), "balance");
+	s->metas = vmqd_must(calloc(n, sizeof(*s->metas)), "balance");
+	s->has_meta = vmqd_must(calloc(n, sizeof(*s->has_meta)), "balance");
+	s->queues = vmqd_must(calloc(n, sizeof(*s->queues)), "balance");
+	s->q_time = mono_s();
+	err = vmq_queue_stats_read_all(&dev->dp, stats);
+	if (!err)
+		err = vmq_queue_meta_read_all(&dev->dp, s->metas, s->has_meta);
+	if (err) {
+		snprintf(why, size, "cannot read its queues: %s", strerror(-err));
+		free(stats);
+		return err;
+	}
+	elapsed = b && b->have_prev_q && b->prev_q_time == b->prev_time ? s->q_time - b->prev_q_time
+									: 0;
+	for (__u32 id = 0; id < n; id++)
+		s->q_bytes[id] = stats[id].bytes;
 	for (__u32 id = 1; id < n; id++) {
-		const struct vmq_queue_entry *e = &s->entries[id];
+		const struct vmq_queue_entry *e = &stats[id].entry;
 		struct vmqd_bal_queue *q;
 
 		if (e->state != VMQ_QUEUE_TXQ || e->target >= s->ntxqs)
@@ -235,28 +262,28 @@ static int sample_take(struct vmqd_dev *dev, const struct vmqd_balance *b, struc
 		q->id = id;
 		q->txq = e->target;
 		q->movable = vmqd_bal_movable(id, e, &s->metas[id], s->has_meta[id]);
-		q->rate = s->elapsed > 0 && s->q_bytes[id] >= b->prev_q[id]
-				  ? (double)(s->q_bytes[id] - b->prev_q[id]) / s->elapsed
+		q->rate = elapsed > 0 && s->q_bytes[id] >= b->prev_q[id]
+				  ? (double)(s->q_bytes[id] - b->prev_q[id]) / elapsed
 				  : 0;
 	}
-	free(k);
+	s->have_queues = true;
 	free(stats);
-	*out = s;
 	return 0;
-fail:
-	free(k);
-	free(stats);
-	sample_free(s);
-	return err ? err : -EIO;
 }
 
 static void sample_keep(struct vmqd_balance *b, const struct sample *s, __u32 nr_queues)
 {
 	memcpy(b->prev_txq, s->txq_bytes, s->ntxqs * sizeof(*b->prev_txq));
-	memcpy(b->prev_q, s->q_bytes, nr_queues * sizeof(*b->prev_q));
 	b->prev_ntxqs = s->ntxqs;
 	b->prev_time = s->time;
 	b->have_prev = true;
+	b->have_prev_q = s->have_queues;
+	if (s->have_queues) {
+		memcpy(b->prev_q, s->q_bytes, nr_queues * sizeof(*b->prev_q));
+		/* Paired with the TX queues' sample: the next rates are over the
+		 * same interval. */
+		b->prev_q_time = s->time;
+	}
 }
 
 /* A gap in the queue's traffic: its packet counter unchanged for
@@ -344,6 +371,15 @@ static void run_interval(struct vmqd *d, struct vmqd_dev *dev, struct vmqd_balan
 		return;
 	}
 	b->intervals++;
+	/* The queues cost a read of every ID: only when there is a skew (or
+	 * to start the next interval's rates at the first look). */
+	if ((s->elapsed <= 0 || vmqd_bal_over(s->txq_rate, s->ntxqs, b->threshold_pct)) &&
+	    sample_queues(dev, b, s, why, sizeof(why))) {
+		log_debug("dev %s: balancing skipped: %s", dev->dp.ifname, why);
+		b->have_prev = false;
+		sample_free(s);
+		return;
+	}
 	if (s->elapsed <= 0) { /* the first look: no rates yet */
 		sample_keep(b, s, dev->dp.nr_queues);
 		sample_free(s);
@@ -426,7 +462,7 @@ static struct json_object *plan_json(const struct vmqd_bal_plan *p, unsigned int
 		__u32 id = p->moves[i].id;
 
 		vmqd_json_add(m, "id", vmqd_json_int(id));
-		if (s && s->has_meta[id] && s->metas[id].vm[0])
+		if (s && s->have_queues && s->has_meta[id] && s->metas[id].vm[0])
 			vmqd_json_add(m, "vm", vmqd_json_string(s->metas[id].vm));
 		else if (vms && vms[i][0])
 			vmqd_json_add(m, "vm", vmqd_json_string(vms[i]));
@@ -517,26 +553,36 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return vmqd_reply_error(r, ENODEV, "%s: absent", what);
 	b = dev->bal;
 	/* No recent sample to compare with: take one, and another shortly. */
-	if (!b || !b->on || !b->have_prev || mono_s() - b->prev_time < 0.1) {
+	if (!b || !b->on || !b->have_prev || !b->have_prev_q || mono_s() - b->prev_time < 0.1) {
 		tmp.prev_txq = vmqd_must(calloc(VMQ_TXQ_MAX, sizeof(*tmp.prev_txq)), "balance");
 		tmp.prev_q = vmqd_must(calloc(dev->dp.nr_queues, sizeof(*tmp.prev_q)), "balance");
 		tmp.threshold_pct = b ? b->threshold_pct : VMQD_BAL_THRESHOLD_DEFAULT;
 		tmp.hist = b ? b->hist : (struct vmqd_bal_history){ .since_move = UINT_MAX };
 		err = sample_take(dev, NULL, &s, why, sizeof(why));
-		if (!err) {
+		if (!err)
+			err = sample_queues(dev, NULL, s, why, sizeof(why));
+		if (s && !err) {
 			sample_keep(&tmp, s, dev->dp.nr_queues);
 			sample_free(s);
 			s = NULL;
 			usleep(250000);
 		}
+		if (s)
+			sample_free(s);
+		s = NULL;
 		b = &tmp;
 	}
 	if (!err)
 		err = sample_take(dev, b, &s, why, sizeof(why));
+	if (!err)
+		err = sample_queues(dev, b, s, why, sizeof(why));
 	free(tmp.prev_txq);
 	free(tmp.prev_q);
-	if (err)
+	if (err) {
+		if (s)
+			sample_free(s);
 		return vmqd_reply_error(r, -err, "%s: %s", what, why);
+	}
 	/* The next interval as the balancer would see it; a dry run with no
 	 * history assumes the hold is over (it says so in "intervals_over"). */
 	h = b->hist;
