@@ -16,6 +16,25 @@
 #include "log.h"
 #include "proto.h"
 
+/*
+ * The queues' metadata as last read (a batch of the whole hash map, the
+ * dearer half of an interval's reads), kept while the entries stay as they
+ * were then, VMQD_BAL_META_AGE intervals at most: meanwhile each interval
+ * reads the counters of IDs 0..ids-1 only, up to the highest live ID. A
+ * queue added above it waits for the next full read; a move reads its
+ * queue's metadata again, so what is kept never moves the wrong queue.
+ */
+#define VMQD_BAL_META_AGE 10U
+
+struct meta_cache {
+	bool valid;
+	unsigned int age;
+	__u32 ids;
+	struct vmq_queue_meta *metas;
+	bool *has_meta;
+	struct vmq_queue_entry *entries;
+};
+
 struct vmqd_balance {
 	bool on;
 	unsigned int interval_s, threshold_pct;
@@ -27,6 +46,7 @@ struct vmqd_balance {
 	__u64 *prev_txq;  /* VMQ_TXQ_MAX bytes counters */
 	__u64 *prev_q;	  /* nr_queues bytes counters */
 	bool have_prev_q; /* prev_q was read with the previous sample */
+	__u32 prev_q_ids; /* of IDs 0..prev_q_ids-1 */
 	double prev_q_time;
 	struct vmqd_bal_history hist;
 	__u32 *queue_moves; /* nr_queues: moves per queue since vmqd started */
@@ -34,6 +54,7 @@ struct vmqd_balance {
 	bool have_last, have_move;
 	struct vmqd_bal_plan last, last_move; /* the last decision, the last that moved */
 	time_t last_time, last_move_time;     /* wall clock, for dev show */
+	struct meta_cache cache;
 	char last_move_vm[VMQD_BAL_MOVES_MAX][VMQ_META_NAME_LEN];
 };
 
@@ -45,6 +66,14 @@ static double mono_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void cache_free(struct meta_cache *c)
+{
+	free(c->metas);
+	free(c->has_meta);
+	free(c->entries);
+	memset(c, 0, sizeof(*c));
+}
+
 void vmqd_balance_free(struct vmqd_dev *dev)
 {
 	struct vmqd_balance *b = dev->bal;
@@ -54,6 +83,7 @@ void vmqd_balance_free(struct vmqd_dev *dev)
 	free(b->prev_txq);
 	free(b->prev_q);
 	free(b->queue_moves);
+	cache_free(&b->cache);
 	free(b);
 	dev->bal = NULL;
 }
@@ -160,8 +190,10 @@ struct sample {
 	struct vmqd_bal_queue *queues;
 	size_t nqueues;
 	__u64 *q_bytes;
-	struct vmq_queue_meta *metas;
-	bool *has_meta;
+	const struct vmq_queue_meta *metas; /* the cache's */
+	const bool *has_meta;
+	bool full_read; /* the metadata was read now */
+	__u32 q_ids;	/* q_bytes holds IDs 0..q_ids-1 */
 };
 
 static void sample_free(struct sample *s)
@@ -169,8 +201,6 @@ static void sample_free(struct sample *s)
 	free(s->txq_rate);
 	free(s->queues);
 	free(s->q_bytes);
-	free(s->metas);
-	free(s->has_meta);
 	free(s);
 }
 
@@ -221,38 +251,70 @@ fail:
 	return err;
 }
 
-/*
- * The queues, read only when a plan is needed: the per-CPU counters of
- * every ID (whose first word is the entry, CPU 0's copy: vmq_queue_store
- * keeps it equal to vmq_queues, and a move checks vmq_queues itself) and
- * the metadata. Their rates count when b read them at its previous sample.
- */
-static int sample_queues(struct vmqd_dev *dev, const struct vmqd_balance *b, struct sample *s,
-			 char *why, size_t size)
+static void cache_alloc(struct meta_cache *c, __u32 n)
 {
-	__u32 n = dev->dp.nr_queues;
+	if (c->metas)
+		return;
+	c->metas = vmqd_must(calloc(n, sizeof(*c->metas)), "balance");
+	c->has_meta = vmqd_must(calloc(n, sizeof(*c->has_meta)), "balance");
+	c->entries = vmqd_must(calloc(n, sizeof(*c->entries)), "balance");
+}
+
+/*
+ * The queues, read only when a plan is needed: the per-CPU counters (whose
+ * first word is the entry, CPU 0's copy: vmq_queue_store keeps it equal to
+ * vmq_queues, and a move checks vmq_queues itself) and the metadata, from
+ * the cache when it holds. Their rates count when b read them at its
+ * previous sample.
+ */
+static int sample_queues(struct vmqd_dev *dev, const struct vmqd_balance *b, struct meta_cache *c,
+			 struct sample *s, char *why, size_t size)
+{
+	__u32 n = dev->dp.nr_queues, ids;
 	struct vmq_queue_stats *stats = vmqd_must(calloc(n, sizeof(*stats)), "balance");
 	double elapsed;
 	int err;
 
+	cache_alloc(c, n);
+	ids = c->valid && c->age < VMQD_BAL_META_AGE ? c->ids : n;
 	s->q_bytes = vmqd_must(calloc(n, sizeof(*s->q_bytes)), "balance");
-	s->metas = vmqd_must(calloc(n, sizeof(*s->metas)), "balance");
-	s->has_meta = vmqd_must(calloc(n, sizeof(*s->has_meta)), "balance");
 	s->queues = vmqd_must(calloc(n, sizeof(*s->queues)), "balance");
 	s->q_time = mono_s();
-	err = vmq_queue_stats_read_all(&dev->dp, stats);
-	if (!err)
-		err = vmq_queue_meta_read_all(&dev->dp, s->metas, s->has_meta);
+	err = vmq_queue_stats_read_first(&dev->dp, ids, stats);
+	for (__u32 id = 0; !err && ids < n && id < ids; id++) {
+		if (memcmp(&stats[id].entry, &c->entries[id], sizeof(stats[id].entry))) {
+			/* A queue came, went or moved: all of it again. */
+			ids = n;
+			err = vmq_queue_stats_read_first(&dev->dp, ids, stats);
+		}
+	}
+	if (!err && ids == n) {
+		err = vmq_queue_meta_read_all(&dev->dp, c->metas, c->has_meta);
+		c->valid = !err;
+		c->age = 0;
+		c->ids = 1;
+		for (__u32 id = 0; !err && id < n; id++) {
+			c->entries[id] = stats[id].entry;
+			if (stats[id].entry.state != VMQ_QUEUE_FREE)
+				c->ids = id + 1;
+		}
+		s->full_read = true;
+	} else if (!err) {
+		c->age++;
+	}
 	if (err) {
+		c->valid = false;
 		snprintf(why, size, "cannot read its queues: %s", strerror(-err));
 		free(stats);
 		return err;
 	}
+	s->metas = c->metas;
+	s->has_meta = c->has_meta;
 	elapsed = b && b->have_prev_q && b->prev_q_time == b->prev_time ? s->q_time - b->prev_q_time
 									: 0;
-	for (__u32 id = 0; id < n; id++)
+	for (__u32 id = 0; id < ids; id++)
 		s->q_bytes[id] = stats[id].bytes;
-	for (__u32 id = 1; id < n; id++) {
+	for (__u32 id = 1; id < ids; id++) {
 		const struct vmq_queue_entry *e = &stats[id].entry;
 		struct vmqd_bal_queue *q;
 
@@ -262,11 +324,12 @@ static int sample_queues(struct vmqd_dev *dev, const struct vmqd_balance *b, str
 		q->id = id;
 		q->txq = e->target;
 		q->movable = vmqd_bal_movable(id, e, &s->metas[id], s->has_meta[id]);
-		q->rate = elapsed > 0 && s->q_bytes[id] >= b->prev_q[id]
+		q->rate = elapsed > 0 && id < b->prev_q_ids && s->q_bytes[id] >= b->prev_q[id]
 				  ? (double)(s->q_bytes[id] - b->prev_q[id]) / elapsed
 				  : 0;
 	}
 	s->have_queues = true;
+	s->q_ids = ids;
 	free(stats);
 	return 0;
 }
@@ -278,6 +341,7 @@ static void sample_keep(struct vmqd_balance *b, const struct sample *s, __u32 nr
 	b->prev_time = s->time;
 	b->have_prev = true;
 	b->have_prev_q = s->have_queues;
+	b->prev_q_ids = s->have_queues ? s->q_ids : 0;
 	if (s->have_queues) {
 		memcpy(b->prev_q, s->q_bytes, nr_queues * sizeof(*b->prev_q));
 		/* Paired with the TX queues' sample: the next rates are over the
@@ -327,11 +391,16 @@ static int move_queue(struct vmqd_dev *dev, struct vmqd_balance *b, const struct
 	int err;
 
 	wait_gap(dev, m->id, &waited, &gave_up);
-	/* Still where the plan saw it: nothing else runs meanwhile, but the
-	 * store must never undo a change it did not see. */
+	/* Still where the plan saw it, and still vmqd's to move: the plan's
+	 * view may be older (the metadata cache), and the store must never
+	 * undo a change it did not see. */
 	err = vmq_queue_read(&dev->dp, m->id, &cur);
-	if (!err && (cur.state != VMQ_QUEUE_TXQ || cur.target != m->from))
+	if (!err)
+		err = vmq_queue_meta_read(&dev->dp, m->id, &meta);
+	if (!err && (cur.target != m->from || !vmqd_bal_movable(m->id, &cur, &meta, true)))
 		err = -ESTALE;
+	if (err == -ESTALE || err == -ENOENT)
+		b->cache.valid = false;
 	if (!err)
 		err = vmq_queue_write(&dev->dp, m->id, e);
 	if (err) {
@@ -339,7 +408,7 @@ static int move_queue(struct vmqd_dev *dev, struct vmqd_balance *b, const struct
 			 m->id, m->from, m->to, strerror(-err));
 		return err;
 	}
-	if (!vmq_queue_meta_read(&dev->dp, m->id, &meta) && !(meta.flags & VMQ_META_F_BALANCED)) {
+	if (!(meta.flags & VMQ_META_F_BALANCED)) {
 		meta.flags |= VMQ_META_F_BALANCED;
 		vmq_queue_meta_update(&dev->dp, m->id, &meta);
 	}
@@ -374,7 +443,7 @@ static void run_interval(struct vmqd *d, struct vmqd_dev *dev, struct vmqd_balan
 	/* The queues cost a read of every ID: only when there is a skew (or
 	 * to start the next interval's rates at the first look). */
 	if ((s->elapsed <= 0 || vmqd_bal_over(s->txq_rate, s->ntxqs, b->threshold_pct)) &&
-	    sample_queues(dev, b, s, why, sizeof(why))) {
+	    sample_queues(dev, b, &b->cache, s, why, sizeof(why))) {
 		log_debug("dev %s: balancing skipped: %s", dev->dp.ifname, why);
 		b->have_prev = false;
 		sample_free(s);
@@ -534,6 +603,7 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 {
 	struct json_object *v = vmq_json_member(args, "dry_run", json_type_boolean);
 	struct vmqd_balance tmp = {}, *b;
+	struct meta_cache *cache;
 	struct vmqd_bal_history h;
 	struct vmqd_bal_plan p;
 	struct vmqd_dev *dev;
@@ -552,6 +622,7 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (dev->missing)
 		return vmqd_reply_error(r, ENODEV, "%s: absent", what);
 	b = dev->bal;
+	cache = b ? &b->cache : &tmp.cache;
 	/* No recent sample to compare with: take one, and another shortly. */
 	if (!b || !b->on || !b->have_prev || !b->have_prev_q || mono_s() - b->prev_time < 0.1) {
 		tmp.prev_txq = vmqd_must(calloc(VMQ_TXQ_MAX, sizeof(*tmp.prev_txq)), "balance");
@@ -560,7 +631,7 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		tmp.hist = b ? b->hist : (struct vmqd_bal_history){ .since_move = UINT_MAX };
 		err = sample_take(dev, NULL, &s, why, sizeof(why));
 		if (!err)
-			err = sample_queues(dev, NULL, s, why, sizeof(why));
+			err = sample_queues(dev, NULL, cache, s, why, sizeof(why));
 		if (s && !err) {
 			sample_keep(&tmp, s, dev->dp.nr_queues);
 			sample_free(s);
@@ -575,12 +646,13 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	if (!err)
 		err = sample_take(dev, b, &s, why, sizeof(why));
 	if (!err)
-		err = sample_queues(dev, b, s, why, sizeof(why));
+		err = sample_queues(dev, b, cache, s, why, sizeof(why));
 	free(tmp.prev_txq);
 	free(tmp.prev_q);
 	if (err) {
 		if (s)
 			sample_free(s);
+		cache_free(&tmp.cache);
 		return vmqd_reply_error(r, -err, "%s: %s", what, why);
 	}
 	/* The next interval as the balancer would see it; a dry run with no
@@ -609,6 +681,7 @@ int vmqd_dev_balance(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		vmqd_json_add(r->result, "txqs", txqs);
 	}
 	sample_free(s);
+	cache_free(&tmp.cache);
 	return 0;
 }
 
