@@ -26,10 +26,11 @@
 #   state       the setting is in the state file and survives a restart
 #   bad_inputs  interval 0, threshold over 1000, a device not attached, from
 #               vmqctl and raw to vmqd: a clear error, nothing changed
+#   completion  contrib/bash-completion/vmqctl offers the new words
 #
 # Cases (tests/run.sh test_scenario_balance CASE...): placement,
 # unbalanced, balance, rebalance (each needs the one before), state,
-# bad_inputs.
+# bad_inputs, completion.
 # shellcheck source=tests/integration/lib.sh disable=SC2034
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/topology.sh
@@ -156,6 +157,7 @@ op_unmoved() {
 		"$(vmqt_ctl -j queue show "$DEV" id "$OP_ID" | vmqt_json 'j["queues"][0].get("placement")')"
 }
 
+H1="" H2="" OP_TXQ=""
 VMQT_CASE_KEEP=(H1 H2 OP_TXQ)
 
 # --- placement ---------------------------------------------------------------------
@@ -338,6 +340,29 @@ case_bad_inputs() {
 	after=$(vmqt_state)
 	vmqt_assert_eq "state after the bad inputs" "$before" "$after"
 	vmqt_ok "interval 0, threshold 1001, balance yes, a device not attached, dev balance without --dry-run: refused by vmqctl and by vmqd with a clear error; nothing changed"
+}
+
+# --- the bash completion knows the new words ----------------------------------------------------
+vmqt_case completion
+case_completion() {
+	complete_words() { # WORDS...: what contrib/bash-completion/vmqctl offers for the last one
+		vmqt_in "$HNS" bash -c '
+			PATH=$1:$PATH
+			. "$2"
+			shift 2
+			COMP_WORDS=("$@")
+			COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+			_vmqctl
+			printf "%s\n" "${COMPREPLY[@]}" | sort -u | tr "\n" " " | sed "s/ $//"
+		' bash "$BUILD" "$VMQT_ROOT/contrib/bash-completion/vmqctl" vmqctl -s "$VMQT_SOCK" "$@"
+	}
+	vmqt_assert_eq "completion: dev's commands" "attach balance detach help set show upgrade" \
+		"$(complete_words dev "")"
+	vmqt_assert_eq "completion: dev set's keywords" "balance interval ports threshold" \
+		"$(complete_words dev set "$DEV" "")"
+	vmqt_assert_eq "completion: values of balance" "off on" "$(complete_words dev set "$DEV" balance "")"
+	vmqt_assert_eq "completion: dev balance's flag" "--dry-run" "$(complete_words dev balance "$DEV" "")"
+	vmqt_ok "bash completion: dev balance, dev set balance on|off, interval, threshold, --dry-run"
 }
 
 vmqt_cases "$@"
