@@ -71,7 +71,7 @@ static void test_three_intervals_above(void **state)
 	assert_int_equal(p.verdict, VMQD_BAL_HOLDING);
 	assert_int_equal(p.busiest, 0);
 	assert_int_equal((int)(p.skew_pct + 0.5), 100); /* 400 vs a mean of 200 */
-	assert_true(p.nmoves > 0);			 /* planned, not made */
+	assert_true(p.nmoves > 0);			/* planned, not made */
 	vmqd_bal_decide(l, 4, q, 6, 25, &h, &p);
 	assert_int_equal(p.verdict, VMQD_BAL_HOLDING);
 	/* A balanced interval in between: the count starts over. */
@@ -269,7 +269,7 @@ static void test_over(void **state)
 {
 	double skewed[4] = { 400 * K, 200 * K, 100 * K, 100 * K };
 	double even[4] = { 240 * K, 200 * K, 180 * K, 180 * K }; /* 20 % above */
-	double idle[4] = { 3000, 0, 0, 0 };			  /* 750 B/s on average */
+	double idle[4] = { 3000, 0, 0, 0 };			 /* 750 B/s on average */
 
 	(void)state;
 	assert_true(vmqd_bal_over(skewed, 4, 25));

@@ -238,7 +238,7 @@ static int sample_take(struct vmqd_dev *dev, const struct vmqd_balance *b, struc
 		s->txq_bytes[q] = k[q].bytes;
 	if (b && b->have_prev && b->prev_ntxqs == s->ntxqs && s->time > b->prev_time)
 		s->elapsed = s->time - b->prev_time;
-	for (unsigned int q = 0; s->elapsed > 0 && q < s->ntxqs; q++)
+	for (unsigned int q = 0; b && s->elapsed > 0 && q < s->ntxqs; q++)
 		s->txq_rate[q] = s->txq_bytes[q] >= b->prev_txq[q]
 					 ? (double)(s->txq_bytes[q] - b->prev_txq[q]) / s->elapsed
 					 : 0;
@@ -324,7 +324,7 @@ static int sample_queues(struct vmqd_dev *dev, const struct vmqd_balance *b, str
 		q->id = id;
 		q->txq = e->target;
 		q->movable = vmqd_bal_movable(id, e, &s->metas[id], s->has_meta[id]);
-		q->rate = elapsed > 0 && id < b->prev_q_ids && s->q_bytes[id] >= b->prev_q[id]
+		q->rate = b && elapsed > 0 && id < b->prev_q_ids && s->q_bytes[id] >= b->prev_q[id]
 				  ? (double)(s->q_bytes[id] - b->prev_q[id]) / elapsed
 				  : 0;
 	}
