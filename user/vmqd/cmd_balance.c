@@ -229,7 +229,12 @@ static int sample_take(struct vmqd_dev *dev, const struct vmqd_balance *b, struc
 		snprintf(why, size, "cannot read its TX queue counters: %s", strerror(-err));
 		goto fail;
 	}
-	if (s->ntxqs && !k[0].has_counters) {
+	if (s->ntxqs < 2) {
+		snprintf(why, size, "%u TX queue(s): nothing to balance", s->ntxqs);
+		err = -EOPNOTSUPP;
+		goto fail;
+	}
+	if (!k[0].has_counters) {
 		snprintf(why, size, "no per-TX-queue counters (its root qdisc is not mq)");
 		err = -EOPNOTSUPP;
 		goto fail;
