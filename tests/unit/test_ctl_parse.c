@@ -543,11 +543,11 @@ static void test_print_dev_show(void **state)
 		" {\"dev\": \"ens1f0\", \"txqs\": 64, \"queues\": 65536, \"mark_mask\": 16711680,"
 		" \"default_txq\": 5, \"attached\": false, \"live_queues\": 1, \"groups\": [1, "
 		"2], \"ports\": \"vnet*,tap*\"}]}",
-		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS       "
-		"BALANCE\n"
-		"eth0       8    4096  0xffff    auto     yes          3       1  -           -\n"
-		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*  -\n");
-	/* Balancing: off, or on with its interval and threshold. */
+		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS\n"
+		"eth0       8    4096  0xffff    auto     yes          3       1  -\n"
+		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*\n");
+	/* Balancing, once a device balances: off, or on with its interval
+	 * and threshold. */
 	expect_text(
 		"dev", "show",
 		"{\"devs\": [{\"dev\": \"eth0\", \"balance\": {\"state\": \"on\", \"interval\": "

@@ -272,7 +272,18 @@ static int dev_print(FILE *out, struct json_object *args, struct json_object *re
 		{ "BALANCE", .align = CTL_LEFT, .cell = balance_cell },
 	};
 	struct json_object *devs = ctl_jarray(result, "devs");
-	int err = ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), devs);
+	size_t n = devs ? json_object_array_length(devs) : 0, ncols = ARRAY_SIZE(cols) - 1;
+	int err;
+
+	/* BALANCE, the last column, once a device balances. */
+	for (size_t i = 0; i < n; i++) {
+		const char *state = ctl_jstr(
+			ctl_jobject(json_object_array_get_idx(devs, i), "balance"), "state");
+
+		if (state && !strcmp(state, "on"))
+			ncols = ARRAY_SIZE(cols);
+	}
+	err = ctl_print_rows(out, "", cols, ncols, devs);
 
 	if (!err && ctl_jstr(args, "dev") && devs && json_object_array_length(devs) == 1)
 		last_decision_print(out, json_object_array_get_idx(devs, 0));

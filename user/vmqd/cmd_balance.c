@@ -593,13 +593,13 @@ void vmqd_balance_stats_json(const struct vmqd_dev *dev, struct json_object *o)
 	vmqd_json_add(o, "balance", bo);
 }
 
+/* Once it moved: a queue never moved keeps the members it always had. */
 void vmqd_balance_queue_json(const struct vmqd_dev *dev, __u32 id, struct json_object *o)
 {
-	if (id == VMQ_DEFAULT_QUEUE)
+	if (id == VMQ_DEFAULT_QUEUE || !dev->bal || id >= dev->dp.nr_queues ||
+	    !dev->bal->queue_moves[id])
 		return;
-	vmqd_json_add(
-		o, "moves",
-		vmqd_json_int(dev->bal && id < dev->dp.nr_queues ? dev->bal->queue_moves[id] : 0));
+	vmqd_json_add(o, "moves", vmqd_json_int(dev->bal->queue_moves[id]));
 }
 
 /* --- dev balance DEV --dry-run ------------------------------------------------ */
