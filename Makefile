@@ -62,7 +62,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
 	$(BUILD)/tests/vmq_port_variant.bpf.o $(BUILD)/tests/vmq_tx_observe.bpf.o \
 	$(BUILD)/tests/vmq_tx_v1.bpf.o
-BENCH_BINS := $(BUILD)/bench/vmq-bench
+BENCH_BINS := $(BUILD)/bench/vmq-bench $(BUILD)/bench/vmq-bench-balance
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
 
@@ -159,6 +159,12 @@ $(BUILD)/tests/vmq-tcx: tests/tools/tcx.c
 $(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
+
+# The balancer's interval: its pure decision (libvmqd's balance.o) and map reads.
+$(BUILD)/bench/vmq-bench-balance: bench/vmq_bench_balance.c $(BUILD)/libvmqd.a $(BUILD)/libvmq.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser -Iuser/common $< $(BUILD)/libvmqd.a \
+		$(BUILD)/libvmq.a $(LDLIBS) -o $@
 
 # --- fuzzing (tests/fuzz/, docs/fuzzing.md) ------------------------------
 # libFuzzer harnesses, clang only, each with ASan and UBSan (which abort).

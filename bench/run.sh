@@ -42,6 +42,10 @@
 #                  bind): link creation -> the binding listed by `port show`,
 #                  and -> the first frame steered on the port's own queue;
 #                  with 1 and with 4096 other live queues
+#   balancer       build/bench/vmq-bench-balance: one interval of the TX
+#                  queue balancer at 4096 live queues on 64 TX queues, a
+#                  skewed load (the map reads and the decision); printed
+#                  after the table
 #   restore        a simulated reboot with 4096 queues (and groups, ports, a
 #                  port policy): vmqd killed (-9), pins and clsact removed,
 #                  vmqd started on its state file; start -> the first answer
@@ -88,7 +92,8 @@ VM_TXQ=1
 
 vmqt_init bpftool taskset
 vmqt_need_python
-vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend" "$BUILD/bench/vmq-bench"
+vmqt_need_file "$BUILD/vmqd" "$BUILD/vmqctl" "$BUILD/tests/vmq-udpsend" "$BUILD/bench/vmq-bench" \
+	"$BUILD/bench/vmq-bench-balance"
 [ -c /dev/net/tun ] || vmqt_fail "no /dev/net/tun: the port policy figures need taps"
 RAW=$VMQT_TMP/raw.txt
 : >"$RAW"
@@ -570,3 +575,8 @@ if [ -n "${VMQ_BENCH_RAW:-}" ]; then # keep the raw records: report.py render re
 	cp "$RAW" "$VMQT_TMP/micro.json" "$VMQT_TMP/maps.json" "$VMQ_BENCH_RAW/"
 fi
 "$VMQT_PY" "$here/report.py" render "$RAW" "$VMQT_TMP/micro.json" "$JSON_OUT"
+
+# --- the balancer: one interval's CPU cost (docs/balancing.md) -------------------
+log "balancer: vmq-bench-balance (4096 queues, 64 TX queues)"
+echo
+"$BUILD/bench/vmq-bench-balance" --queues "$NQUEUES" --txqs 64

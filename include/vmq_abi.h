@@ -126,6 +126,8 @@ struct vmq_dev_info {
 #define VMQ_META_F_TXQ_AUTO 0x2U /* vmqd chose its TX queue ("txq any") */
 /* Created for a port ("queue auto"): freed with its binding. */
 #define VMQ_META_F_PORT_OWNED 0x4U
+/* With VMQ_META_F_TXQ_AUTO: vmqd's balancer moved it since it was placed. */
+#define VMQ_META_F_BALANCED 0x8U
 
 struct vmq_queue_meta {
 	char vm[VMQ_META_NAME_LEN];

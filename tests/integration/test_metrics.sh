@@ -209,6 +209,8 @@ for d in stats["devs"]:
         put("vmq_kernel_choice_%s_total" % k, L, d["kernel_choice"][k])
         for reason, c in d["fallbacks"].items():
             put("vmq_fallback_%s_total" % k, dict(L, reason=reason), c[k])
+    for k in ("moves", "moves_waited", "moves_gave_up"):
+        put("vmq_balance_%s_total" % k, L, d["balance"][k])
 for key in sorted(set(want) | set(samples)):
     check("sample %s{%s}" % (key[0], ",".join("%s=%r" % kv for kv in key[1])),
           want.get(key, "(absent)"), samples.get(key, "(absent)"))

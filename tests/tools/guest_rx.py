@@ -16,7 +16,9 @@ rename) with one JSON object:
                   "first": wall-clock time of the first datagram (s),
                   "last": of the last one, "sports": distinct source ports,
                   "max_gap": the longest time between two consecutive
-                  datagrams of the tag (s)}}}
+                  datagrams of the tag (s),
+                  "reordered": datagrams that arrived after one with a
+                  higher sequence number (late: overtaken on the way)}}}
 
 OUT exists (with no tags) as soon as the socket is bound. Runs until
 SIGTERM or SIGINT, then writes OUT a last time.
@@ -56,6 +58,7 @@ def main():
                 "first_missing": missing[0] if missing else -1,
                 "first": t["first"], "last": t["last"],
                 "sports": len(t["sports"]), "max_gap": t["max_gap"],
+                "reordered": t["reordered"],
             }
         tmp = out + ".tmp"
         with open(tmp, "w") as f:
@@ -87,11 +90,13 @@ def main():
                 if t is None:
                     t = tags[tag] = {"seen": bytearray(), "count": 0, "unique": 0,
                                      "first": now, "last": now, "sports": set(),
-                                     "max_gap": 0.0}
+                                     "max_gap": 0.0, "reordered": 0}
                 if seq >= 1 << 24:
                     bad += 1
                     dirty = True
                     continue
+                if seq + 1 < len(t["seen"]) and not t["seen"][seq]:
+                    t["reordered"] += 1  # a higher number came first
                 if seq >= len(t["seen"]):
                     t["seen"].extend(bytes(seq + 1 - len(t["seen"])))
                 t["count"] += 1

@@ -46,6 +46,9 @@ static const char *const canonical[] = {
 	"dev attach eth0 default-txq 3 mark-mask 0xff000000",
 	"dev set eth0 ports vnet*,tap*",
 	"dev set eth0 ports none",
+	"dev set eth0 balance on interval 1 threshold 50",
+	"dev set eth0 ports vnet* balance off",
+	"dev balance eth0 --dry-run",
 	"dev detach eth0",
 	"dev upgrade eth0",
 	"dev show",
@@ -388,6 +391,34 @@ static void test_plan_prune(void **state)
 		    "remove queue del eth0 id 3\nremove dev detach eth0\nkept 0\n");
 }
 
+/* Balancing travels in dev set with the port policy: compared, changed,
+ * turned off by what the file leaves out, removed with prune. */
+static void test_plan_balance(void **state)
+{
+	(void)state;
+	/* the defaults (10 s, 25 %) are no difference; balance off is none */
+	expect_plan("dev attach eth0\ndev set eth0 balance on\n",
+		    "dev attach eth0\ndev set eth0 balance on interval 10 threshold 25\n", true,
+		    "kept 0\n");
+	expect_plan("dev attach eth0\ndev set eth0 balance off\n", "dev attach eth0\n", true,
+		    "kept 0\n");
+	expect_plan("dev attach eth0\ndev set eth0 ports vnet* balance on interval 1\n",
+		    "dev attach eth0\ndev set eth0 ports vnet* balance on\n", true,
+		    "change dev set eth0 ports vnet* balance on interval 1\nkept 0\n");
+	/* the file has the policy only: balancing goes off */
+	expect_plan("dev attach eth0\ndev set eth0 ports vnet*\n",
+		    "dev attach eth0\ndev set eth0 ports vnet* balance on\n", true,
+		    "change dev set eth0 ports vnet* balance off\nkept 0\n");
+	/* and balancing only: the policy goes */
+	expect_plan("dev attach eth0\ndev set eth0 balance on\n",
+		    "dev attach eth0\ndev set eth0 ports vnet*\n", true,
+		    "change dev set eth0 ports none balance on\nkept 0\n");
+	expect_plan("dev attach eth0\n", "dev attach eth0\ndev set eth0 balance on\n", false,
+		    "kept 1\n");
+	expect_plan("dev attach eth0\n", "dev attach eth0\ndev set eth0 balance on\n", true,
+		    "remove dev set eth0 ports none balance off\nkept 0\n");
+}
+
 static void test_plan_refuses(void **state)
 {
 	(void)state;
@@ -422,7 +453,8 @@ int main(void)
 		cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_format_requests),
 		cmocka_unit_test(test_format_refuses),	  cmocka_unit_test(test_plan_no_change),
 		cmocka_unit_test(test_plan_add),	  cmocka_unit_test(test_plan_change),
-		cmocka_unit_test(test_plan_prune),	  cmocka_unit_test(test_plan_refuses),
+		cmocka_unit_test(test_plan_prune),	  cmocka_unit_test(test_plan_balance),
+		cmocka_unit_test(test_plan_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -269,7 +269,17 @@ static const struct bad_case bad[] = {
 	  "port bind: \"vm\" only with \"queue auto\"" },
 	{ "port bind vnet0 dev eth0 queue any", EINVAL,
 	  "port bind: queue \"any\": not a number or \"auto\"" },
-	{ "dev set eth0", EINVAL, "dev set: missing \"ports P[,P...]\"" },
+	{ "dev set eth0", EINVAL,
+	  "dev set: missing \"ports P[,P...]|none\" or \"balance on|off\"" },
+	{ "dev set eth0 interval 5", EINVAL,
+	  "dev set: interval and threshold go with \"balance on\"" },
+	{ "dev set eth0 balance on interval 0", ERANGE,
+	  "dev set: interval \"0\": out of range (1..3600)" },
+	{ "dev set eth0 balance on threshold 1001", ERANGE,
+	  "dev set: threshold \"1001\": out of range (1..1000)" },
+	{ "dev set eth0 balance maybe", EINVAL,
+	  "dev set: balance \"maybe\": not \"on\" or \"off\"" },
+	{ "dev balance eth0", EINVAL, "dev balance: missing \"--dry-run\"" },
 	{ "dev set eth0 ports a,,b", EINVAL,
 	  "dev set: ports \"a,,b\": an empty pattern (P[,P...], or none)" },
 	{ "dev set eth0 ports vnet*,", EINVAL,
@@ -410,7 +420,8 @@ static void test_help_lists_every_command(void **state)
 		"daemon ping",
 		"daemon save",
 		"daemon sync",
-		"dev set DEV ports P[,P...]|none",
+		"dev set DEV [ports P[,P...]|none] [balance on|off] [interval SECONDS]",
+		"dev balance DEV --dry-run",
 		"port bind PORT dev DEV queue ID|auto [txq N|any] [vm NAME]",
 		"port unbind PORT",
 		"save [run]",
@@ -535,6 +546,42 @@ static void test_print_dev_show(void **state)
 		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS\n"
 		"eth0       8    4096  0xffff    auto     yes          3       1  -\n"
 		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*\n");
+	/* Balancing, once a device balances: off, or on with its interval
+	 * and threshold. */
+	expect_text(
+		"dev", "show",
+		"{\"devs\": [{\"dev\": \"eth0\", \"balance\": {\"state\": \"on\", \"interval\": "
+		"1, \"threshold\": 25}}, {\"dev\": \"eth1\", \"balance\": {\"state\": "
+		"\"off\", \"interval\": 10, \"threshold\": 25}}]}",
+		"DEV   TXQS  QUEUES  MASK  DEFAULT  ATTACHED  LIVE  GROUPS  PORTS  BALANCE\n"
+		"eth0     -       -  -     -        -            -       -  -      on 1s 25%\n"
+		"eth1     -       -  -     -        -            -       -  -      off\n");
+}
+
+/* dev show DEV: the balancer's last decision under the table. */
+static void test_print_dev_show_last_decision(void **state)
+{
+	const struct ctl_cmd *cmd = ctl_cmd_find(ctl_object_find("dev"), "show");
+	struct json_object *args = parse_json("{\"dev\": \"eth0\"}");
+	struct json_object *obj = parse_json(
+		"{\"devs\": [{\"dev\": \"eth0\", \"balance\": {\"state\": \"on\", \"interval\": 1,"
+		" \"threshold\": 25, \"last\": {\"reason\": \"balanced, nothing to do\"},"
+		" \"last_move\": {\"reason\": \"txq 0 at 400 B/s, 100% above the mean\","
+		" \"moves\": [{\"id\": 5, \"vm\": \"web\", \"from\": 0, \"to\": 2,"
+		" \"bytes_per_s\": 200}]}}}]}");
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	assert_int_equal(cmd->print(f, args, obj), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\nbalance, last decision: balanced, nothing to do\n"
+				     "balance, last move: txq 0 at 400 B/s, 100% above the mean\n"
+				     "  moved queue 5 vm web: txq 0 -> txq 2 (200 B/s)\n"));
+	free(text);
+	json_object_put(obj);
+	json_object_put(args);
 }
 
 static void test_print_group_show(void **state)
@@ -1083,6 +1130,7 @@ int main(void)
 		cmocka_unit_test(test_help_object_describes_arguments),
 		cmocka_unit_test(test_print_queue_show),
 		cmocka_unit_test(test_print_dev_show),
+		cmocka_unit_test(test_print_dev_show_last_decision),
 		cmocka_unit_test(test_print_group_show),
 		cmocka_unit_test(test_print_stats),
 		cmocka_unit_test(test_print_ping),

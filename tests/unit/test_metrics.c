@@ -251,6 +251,21 @@ static void render_kernel_figures(void **state)
 	free(text);
 }
 
+/* The TX queue balancer's moves, per uplink (stats' "balance"). */
+static void render_balance_moves(void **state)
+{
+	char *text = render("{\"devs\":[{\"dev\":\"eth0\",\"queues\":[],\"balance\":"
+			    "{\"moves\":5,\"moves_waited\":3,\"moves_gave_up\":1}}]}");
+
+	(void)state;
+	assert_int_equal(check_format(text), 1 + 1 + 3);
+	expect_line(text, "# TYPE vmq_balance_moves_total counter");
+	expect_line(text, "vmq_balance_moves_total{dev=\"eth0\"} 5");
+	expect_line(text, "vmq_balance_moves_waited_total{dev=\"eth0\"} 3");
+	expect_line(text, "vmq_balance_moves_gave_up_total{dev=\"eth0\"} 1");
+	free(text);
+}
+
 static void render_escapes_labels(void **state)
 {
 	/* JSON: dev a"b\c<newline>d, vm w"1\ */
@@ -720,6 +735,7 @@ int main(void)
 		cmocka_unit_test(render_empty),
 		cmocka_unit_test(render_full),
 		cmocka_unit_test(render_kernel_figures),
+		cmocka_unit_test(render_balance_moves),
 		cmocka_unit_test(render_escapes_labels),
 		cmocka_unit_test(render_skips_bad_values),
 		cmocka_unit_test(parse_good),

@@ -195,6 +195,8 @@ int vmq_group_clear(const struct vmq_dev *dev, __u32 gid);
 void vmq_group_fill(struct vmq_group_entry *group, const __u16 *txqs, __u16 ntxqs);
 int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum);
 int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *sums);
+/* IDs 0..n-1 only, n at most the map's size (-ERANGE beyond). */
+int vmq_queue_stats_read_first(const struct vmq_dev *dev, __u32 n, struct vmq_queue_stats *sums);
 int vmq_kernel_choice_read(const struct vmq_dev *dev, struct vmq_counter *sum);
 int vmq_queue_sync_copies(const struct vmq_dev *dev, unsigned int *synced);
 int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counter *sum);

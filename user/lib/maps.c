@@ -312,6 +312,14 @@ int vmq_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_queue_stats *
 			      offsetof(struct vmq_queue_stats, packets), sums);
 }
 
+int vmq_queue_stats_read_first(const struct vmq_dev *dev, __u32 n, struct vmq_queue_stats *sums)
+{
+	if (n > dev->nr_queues)
+		return -ERANGE;
+	return percpu_sum_all(dev->queue_stats_fd, n, sizeof(*sums),
+			      offsetof(struct vmq_queue_stats, packets), sums);
+}
+
 int vmq_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_queue_stats *sum)
 {
 	if (id >= dev->nr_queues)

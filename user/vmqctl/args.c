@@ -350,6 +350,8 @@ static int check_required(const struct ctl_param *params, const bool *given, str
 		}
 		if (!p->arg->keyword)
 			return ctl_err_set(e, EINVAL, "missing %s", p->arg->metavar);
+		if (!p->arg->metavar) /* a flag */
+			return ctl_err_set(e, EINVAL, "missing \"%s\"", p->arg->keyword);
 		return ctl_err_set(e, EINVAL, "missing \"%s %.*s\"", p->arg->keyword,
 				   (int)strcspn(p->arg->metavar, "|"), p->arg->metavar);
 	}

@@ -47,6 +47,45 @@ static const struct ctl_arg arg_ports = {
 	.type = CTL_ARG_PATTERNS,
 };
 
+static const char *const on_off_words[] = { "on", "off", NULL };
+
+static const struct ctl_arg arg_balance = {
+	.keyword = "balance",
+	.key = "balance",
+	.metavar = "on|off",
+	.help = "move vmqd-placed queues between TX queues by measured load",
+	.type = CTL_ARG_WORD,
+	.words = on_off_words,
+};
+
+static const struct ctl_arg arg_interval = {
+	.keyword = "interval",
+	.key = "interval",
+	.metavar = "SECONDS",
+	.help = "with balance on: seconds between two looks at the load, by default 10",
+	.type = CTL_ARG_U32,
+	.min = 1,
+	.max = 3600,
+};
+
+static const struct ctl_arg arg_threshold = {
+	.keyword = "threshold",
+	.key = "threshold",
+	.metavar = "PERCENT",
+	.help = "with balance on: how far above the mean the busiest TX queue may be, "
+		"by default 25",
+	.type = CTL_ARG_U32,
+	.min = 1,
+	.max = 1000,
+};
+
+static const struct ctl_arg arg_dry_run = {
+	.keyword = "--dry-run",
+	.key = "dry_run",
+	.help = "print what the balancer would do now; nothing changes",
+	.type = CTL_ARG_FLAG,
+};
+
 static const struct ctl_arg arg_force = {
 	.keyword = "force",
 	.key = "force",
@@ -80,9 +119,32 @@ static const struct ctl_param attach_params[] = {
 
 static const struct ctl_param set_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
-	{ .arg = &arg_ports, .required = true },
+	{ .arg = &arg_ports },
+	{ .arg = &arg_balance },
+	{ .arg = &arg_interval },
+	{ .arg = &arg_threshold },
 	{ 0 },
 };
+
+static const struct ctl_param balance_params[] = {
+	{ .arg = &ctl_arg_dev, .required = true },
+	{ .arg = &arg_dry_run, .required = true },
+	{ 0 },
+};
+
+/* Something to set; interval and threshold belong to balance. */
+static int set_check(struct json_object *args, struct ctl_err *e)
+{
+	bool balance = ctl_jstr(args, "balance") != NULL;
+
+	if (!balance && (json_object_object_get_ex(args, "interval", NULL) ||
+			 json_object_object_get_ex(args, "threshold", NULL)))
+		return ctl_err_set(e, EINVAL, "interval and threshold go with \"balance on\"");
+	if (!balance && !json_object_object_get_ex(args, "ports", NULL))
+		return ctl_err_set(e, EINVAL,
+				   "missing \"ports P[,P...]|none\" or \"balance on|off\"");
+	return 0;
+}
 
 static const struct ctl_param dev_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
@@ -149,6 +211,42 @@ static const char *groups_cell(struct json_object *d, char *buf, size_t size)
 	return buf;
 }
 
+/* "off", or "on 10s 25%". */
+static const char *balance_cell(struct json_object *d, char *buf, size_t size)
+{
+	struct json_object *b = ctl_jobject(d, "balance");
+	const char *state = ctl_jstr(b, "state");
+
+	if (!state)
+		return "-";
+	if (strcmp(state, "on"))
+		return state;
+	snprintf(buf, size, "on %ss %s%%", ctl_jnum(b, "interval"), ctl_jnum(b, "threshold"));
+	return buf;
+}
+
+/* dev show DEV: the balancer's last decision, and its last move, under
+ * the table. */
+static void last_decision_print(FILE *out, struct json_object *d)
+{
+	struct json_object *last = ctl_jobject(ctl_jobject(d, "balance"), "last");
+	struct json_object *move = ctl_jobject(ctl_jobject(d, "balance"), "last_move");
+	struct json_object *moves = ctl_jarray(move, "moves");
+	size_t n = moves ? json_object_array_length(moves) : 0;
+
+	if (last && ctl_jstr(last, "reason"))
+		fprintf(out, "balance, last decision: %s\n", ctl_jstr(last, "reason"));
+	if (move && ctl_jstr(move, "reason"))
+		fprintf(out, "balance, last move: %s\n", ctl_jstr(move, "reason"));
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(moves, i);
+
+		fprintf(out, "  moved queue %s%s%s: txq %s -> txq %s (%s B/s)\n", ctl_jnum(m, "id"),
+			ctl_jstr(m, "vm") ? " vm " : "", ctl_jstr(m, "vm") ? ctl_jstr(m, "vm") : "",
+			ctl_jnum(m, "from"), ctl_jnum(m, "to"), ctl_jnum(m, "bytes_per_s"));
+	}
+}
+
 /* The port policy's patterns; "" (none) shows as "-". */
 static const char *ports_cell(struct json_object *d, char *buf, size_t size)
 {
@@ -171,10 +269,61 @@ static int dev_print(FILE *out, struct json_object *args, struct json_object *re
 		{ "LIVE", .align = CTL_RIGHT, .cell = live_cell },
 		{ "GROUPS", .align = CTL_RIGHT, .cell = groups_cell },
 		{ "PORTS", .align = CTL_LEFT, .cell = ports_cell },
+		{ "BALANCE", .align = CTL_LEFT, .cell = balance_cell },
 	};
+	struct json_object *devs = ctl_jarray(result, "devs");
+	size_t n = devs ? json_object_array_length(devs) : 0, ncols = ARRAY_SIZE(cols) - 1;
+	int err;
+
+	/* BALANCE, the last column, once a device balances. */
+	for (size_t i = 0; i < n; i++) {
+		const char *state = ctl_jstr(
+			ctl_jobject(json_object_array_get_idx(devs, i), "balance"), "state");
+
+		if (state && !strcmp(state, "on"))
+			ncols = ARRAY_SIZE(cols);
+	}
+	err = ctl_print_rows(out, "", cols, ncols, devs);
+
+	if (!err && ctl_jstr(args, "dev") && devs && json_object_array_length(devs) == 1)
+		last_decision_print(out, json_object_array_get_idx(devs, 0));
+	return err;
+}
+
+/* dev balance DEV --dry-run: the load, then what would move and why. */
+static int balance_print(FILE *out, struct json_object *args, struct json_object *result)
+{
+	struct json_object *plan = ctl_jobject(result, "plan"), *txqs = ctl_jarray(result, "txqs"),
+			   *v;
+	struct json_object *moves = ctl_jarray(plan, "moves");
+	bool would =
+		json_object_object_get_ex(result, "would_move", &v) && json_object_get_boolean(v);
+	size_t n = txqs ? json_object_array_length(txqs) : 0;
 
 	(void)args;
-	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "devs"));
+	fprintf(out,
+		"dev %s (balance %s):", ctl_jstr(result, "dev") ? ctl_jstr(result, "dev") : "?",
+		ctl_jstr(result, "balance") ? ctl_jstr(result, "balance") : "?");
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *t = json_object_array_get_idx(txqs, i);
+
+		fprintf(out, " txq %s %s B/s%s", ctl_jnum(t, "txq"), ctl_jnum(t, "bytes_per_s"),
+			i + 1 < n ? "," : "");
+	}
+	fprintf(out, "\n%s\n", ctl_jstr(plan, "reason") ? ctl_jstr(plan, "reason") : "?");
+	n = moves ? json_object_array_length(moves) : 0;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(moves, i);
+
+		fprintf(out, "  %s queue %s%s%s: txq %s -> txq %s (%s B/s)\n",
+			would ? "would move" : "planned, not moved:", ctl_jnum(m, "id"),
+			ctl_jstr(m, "vm") ? " vm " : "", ctl_jstr(m, "vm") ? ctl_jstr(m, "vm") : "",
+			ctl_jnum(m, "from"), ctl_jnum(m, "to"), ctl_jnum(m, "bytes_per_s"));
+	}
+	fprintf(out, "%s\n",
+		would ? "would move now (dry run: nothing changed)"
+		      : "would not move now (dry run: nothing changed)");
+	return 0;
 }
 
 /* vmqd reads the object: it gets an absolute name. */
@@ -224,7 +373,8 @@ static const struct ctl_cmd dev_cmds[] = {
 	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
 	{ .name = "set",
 	  .params = set_params,
-	  .help = "set DEV's port policy (none: no policy); ports already bound stay",
+	  .help = "set DEV's port policy (none: no policy; bound ports stay) or balancing",
+	  .check = set_check,
 	  .print = set_print },
 	{ .name = "detach",
 	  .params = dev_params,
@@ -238,6 +388,10 @@ static const struct ctl_cmd dev_cmds[] = {
 	  .params = show_params,
 	  .help = "list the devices vmq manages, or DEV",
 	  .print = dev_print },
+	{ .name = "balance",
+	  .params = balance_params,
+	  .help = "print what DEV's TX queue balancer would move now, and why",
+	  .print = balance_print },
 	{ 0 },
 };
 

@@ -54,7 +54,7 @@ void ctl_synopsis(FILE *out, const struct ctl_object *obj, const struct ctl_cmd 
 		} else if (!a->keyword) {
 			fprintf(out, p->required ? " %s" : " [%s]", a->metavar);
 		} else if (a->type == CTL_ARG_FLAG) {
-			fprintf(out, " [%s]", a->keyword);
+			fprintf(out, p->required ? " %s" : " [%s]", a->keyword);
 		} else {
 			fprintf(out, p->required ? " %s %s" : " [%s %s]", a->keyword, a->metavar);
 		}

@@ -16,7 +16,7 @@
 /* In the order additions go in; removals go in the reverse order. */
 enum kind {
 	K_DEV,	  /* dev attach, by dev */
-	K_PORTS,  /* dev set ports, by dev */
+	K_PORTS,  /* dev set ports and balance, by dev */
 	K_GROUP,  /* group add, by dev and id */
 	K_QUEUE0, /* queue set of queue 0, by dev: it always exists */
 	K_QUEUE,  /* queue add, by dev and id */
@@ -352,6 +352,8 @@ static struct json_object *dev_args(const struct item *it, const char *key, stru
 	return args;
 }
 
+static bool balance_on(const struct item *it);
+
 static int add_removal(struct ctl_plan *plan, const struct item *h)
 {
 	struct json_object *args;
@@ -371,9 +373,13 @@ static int add_removal(struct ctl_plan *plan, const struct item *h)
 		return add_step(plan, CTL_PLAN_REMOVE, h->kind,
 				make_req(h->kind == K_QUEUE ? "queue" : "group", "del", args));
 	case K_PORTS:
-		return add_step(
-			plan, CTL_PLAN_REMOVE, h->kind,
-			make_req("dev", "set", dev_args(h, "ports", json_object_new_string(""))));
+		args = dev_args(h, "ports", json_object_new_string(""));
+		if (args && balance_on(h) &&
+		    json_object_object_add(args, "balance", json_object_new_string("off"))) {
+			json_object_put(args);
+			args = NULL;
+		}
+		return add_step(plan, CTL_PLAN_REMOVE, h->kind, make_req("dev", "set", args));
 	case K_DEV:
 		return add_step(plan, CTL_PLAN_REMOVE, h->kind,
 				make_req("dev", "detach", dev_args(h, NULL, NULL)));
@@ -421,6 +427,52 @@ static const char *ports_of(const struct item *it)
 	const char *ports = it ? ctl_jstr(it->args, "ports") : NULL;
 
 	return ports ? ports : "";
+}
+
+/* Balancing as "dev set" says it: off unless "balance on"; interval and
+ * threshold count only when on, their defaults when left out. */
+static bool balance_on(const struct item *it)
+{
+	const char *b = ctl_jstr(it->args, "balance");
+
+	return b && !strcmp(b, "on");
+}
+
+static bool balance_same(const struct item *w, const struct item *h)
+{
+	long long wi = 10, hi = 10, wt = 25, ht = 25;
+
+	if (balance_on(w) != balance_on(h))
+		return false;
+	int_arg(w->args, "interval", &wi);
+	int_arg(h->args, "interval", &hi);
+	int_arg(w->args, "threshold", &wt);
+	int_arg(h->args, "threshold", &ht);
+	return !balance_on(w) || (wi == hi && wt == ht);
+}
+
+/* No port policy and no balancing: what a device has by default. */
+static bool policy_empty(const struct item *it)
+{
+	return !*ports_of(it) && !balance_on(it);
+}
+
+/* The file's dev set, saying what it leaves out and h has: no policy,
+ * balancing off. */
+static int change_policy(struct ctl_plan *plan, const struct item *w, const struct item *h)
+{
+	struct json_object *args = NULL;
+
+	if (json_object_deep_copy(w->args, &args, NULL))
+		return -ENOMEM;
+	if ((!arg(args, "ports") && *ports_of(h) &&
+	     json_object_object_add(args, "ports", json_object_new_string(""))) ||
+	    (!arg(args, "balance") && balance_on(h) &&
+	     json_object_object_add(args, "balance", json_object_new_string("off")))) {
+		json_object_put(args);
+		return -ENOMEM;
+	}
+	return add_step(plan, CTL_PLAN_CHANGE, K_PORTS, make_req("dev", "set", args));
 }
 
 /* The queues of have steering into group g: "12,13", "" when none. */
@@ -517,7 +569,7 @@ static int diff_want(struct ctl_plan *plan, struct side *have, struct item **hav
 		if (w->synth && !find(have_sorted, have->n, K_DEV, w->key))
 			return 0;
 		/* "ports none" where there is no policy: nothing to do */
-		if (w->kind == K_PORTS && !*ports_of(w))
+		if (w->kind == K_PORTS && policy_empty(w))
 			return 0;
 		return add_want(plan,
 				w->kind == K_QUEUE0 && find(have_sorted, have->n, K_DEV, w->key)
@@ -529,7 +581,9 @@ static int diff_want(struct ctl_plan *plan, struct side *have, struct item **hav
 	case K_DEV:
 		return compare_dev(w, h, e);
 	case K_PORTS:
-		return strcmp(ports_of(w), ports_of(h)) ? add_want(plan, CTL_PLAN_CHANGE, w) : 0;
+		return strcmp(ports_of(w), ports_of(h)) || !balance_same(w, h)
+			       ? change_policy(plan, w, h)
+			       : 0;
 	case K_GROUP:
 		return compare_group(plan, have, w, h, e);
 	case K_QUEUE0:
@@ -600,7 +654,7 @@ int ctl_plan_make(struct json_object *want, struct json_object *have, bool prune
 		const struct item *it = &h.items[i];
 
 		/* queue 0 cannot go; an empty policy is none already */
-		if (it->match || it->kind == K_QUEUE0 || (it->kind == K_PORTS && !*ports_of(it)))
+		if (it->match || it->kind == K_QUEUE0 || (it->kind == K_PORTS && policy_empty(it)))
 			continue;
 		if (!prune)
 			plan->kept++;

@@ -181,6 +181,21 @@ static int set_print(FILE *out, struct json_object *args, struct json_object *re
 	return 0;
 }
 
+/* Who chose the TX queue: "-" (the operator), "auto" (vmqd), "balanced"
+ * (then moved by the balancer); "(N)": moves since vmqd started. */
+static const char *placed_cell(struct json_object *q, char *buf, size_t size)
+{
+	const char *placement = ctl_jstr(q, "placement");
+	struct json_object *moves = vmq_json_member(q, "moves", json_type_int);
+
+	if (!placement)
+		return "-";
+	if (!moves || !json_object_get_int64(moves))
+		return placement;
+	snprintf(buf, size, "%s(%s)", placement, ctl_jnum(q, "moves"));
+	return buf;
+}
+
 /* PLACED: who chose the TX queue; OWNER: "port" for a queue freed with
  * its port. */
 static int queue_print(FILE *out, struct json_object *args, struct json_object *result)
@@ -191,7 +206,7 @@ static int queue_print(FILE *out, struct json_object *args, struct json_object *
 		{ "TARGET", .align = CTL_LEFT, .cell = ctl_cell_target },
 		{ "VM", "vm", .align = CTL_LEFT },
 		{ "NAME", "name", .align = CTL_LEFT },
-		{ "PLACED", "placement", .align = CTL_LEFT },
+		{ "PLACED", .align = CTL_LEFT, .cell = placed_cell },
 		{ "OWNER", "owner", .align = CTL_LEFT },
 	};
 

@@ -132,6 +132,19 @@ static int print_other(FILE *out, struct json_object *dev, bool rates)
 	return err;
 }
 
+/* The balancer's moves, once it made one. */
+static void print_balance(FILE *out, struct json_object *dev)
+{
+	struct json_object *b = ctl_jobject(dev, "balance");
+	struct json_object *moves = vmq_json_member(b, "moves", json_type_int);
+
+	if (!moves || !json_object_get_int64(moves))
+		return;
+	fprintf(out,
+		"  balance: %s moves, %s waited for a gap in the queue's traffic, %s gave up\n",
+		ctl_jnum(b, "moves"), ctl_jnum(b, "moves_waited"), ctl_jnum(b, "moves_gave_up"));
+}
+
 static int print_devs(FILE *out, struct json_object *result, bool rates)
 {
 	struct json_object *devs = ctl_jarray(result, "devs");
@@ -148,6 +161,8 @@ static int print_devs(FILE *out, struct json_object *result, bool rates)
 			err = print_txqs(out, dev, rates);
 		if (!err)
 			err = print_other(out, dev, rates);
+		if (!err)
+			print_balance(out, dev);
 	}
 	return err;
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "log.h"
 #include "vmqd.h"
 
@@ -59,6 +60,7 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 		vmqd_json_add(o, "ports", vmqd_json_string(dev->ports));
 	vmqd_json_add(o, "state", vmqd_json_string(dev->missing ? "missing" : "ok"));
 	vmqd_json_add(o, "degraded_queues", vmqd_json_int((int32_t)vmqd_degraded_count(dev)));
+	vmqd_balance_dev_json(dev, o);
 	free(entries);
 	return o;
 }
@@ -535,5 +537,6 @@ const struct vmqd_command vmqd_dev_commands[] = {
 	{ "show", dev_show, dev_keys, false },
 	{ "set", vmqd_dev_set, vmqd_dev_set_keys, true },
 	{ "upgrade", dev_upgrade, upgrade_keys, false },
+	{ "balance", vmqd_dev_balance, vmqd_dev_balance_keys, false },
 	{ NULL, NULL, NULL, false },
 };

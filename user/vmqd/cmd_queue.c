@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balance.h"
 #include "log.h"
 #include "proto.h"
 #include "vmqd.h"
@@ -235,7 +236,8 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 	/* Set by hand, it is no longer waiting for its old TX queue; and its
 	 * placement is now the operator's or vmqd's, as this request says. */
 	if (!vmq_queue_meta_read(&dev->dp, id, &meta)) {
-		__u32 flags = meta.flags & ~(VMQ_META_F_DEGRADED | VMQ_META_F_TXQ_AUTO);
+		__u32 flags = meta.flags &
+			      ~(VMQ_META_F_DEGRADED | VMQ_META_F_TXQ_AUTO | VMQ_META_F_BALANCED);
 
 		flags |= placed ? VMQ_META_F_TXQ_AUTO : 0;
 		if (flags != meta.flags) {
@@ -306,8 +308,13 @@ static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 		if (meta.flags & VMQ_META_F_PORT_OWNED)
 			vmqd_json_add(o, "owner", vmqd_json_string("port"));
 	}
-	if (id && (meta.flags & VMQ_META_F_TXQ_AUTO))
-		vmqd_json_add(o, "placement", vmqd_json_string("auto"));
+	/* No placement: the operator's, which the balancer never moves. */
+	if (id && (meta.flags & VMQ_META_F_TXQ_AUTO)) {
+		vmqd_json_add(
+			o, "placement",
+			vmqd_json_string(meta.flags & VMQ_META_F_BALANCED ? "balanced" : "auto"));
+		vmqd_balance_queue_json(dev, id, o);
+	}
 	return o;
 }
 

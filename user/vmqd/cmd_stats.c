@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balance.h"
 #include "vmqd.h"
 
 static struct json_object *counter_json(__u64 packets, __u64 bytes, struct json_object *o)
@@ -112,6 +113,7 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 	vmqd_json_add(o, "queues", queues);
 	vmqd_json_add(o, "txqs", txqs);
 	vmqd_json_add(o, "fallbacks", fb);
+	vmqd_balance_stats_json(dev, o);
 	if (!err)
 		err = queues_json(dev, queues);
 	if (!err)

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "balance.h"
 #include "log.h"
 #include "vmqd.h"
 
@@ -42,6 +43,7 @@ void vmqd_fini(struct vmqd *d)
 	for (size_t i = 0; i < d->ndevs; i++) {
 		vmq_dev_close(&d->devs[i]->dp);
 		free(d->devs[i]->load_prev);
+		vmqd_balance_free(d->devs[i]);
 		free(d->devs[i]);
 	}
 	free(d->devs);
@@ -119,6 +121,7 @@ void vmqd_remove_dev(struct vmqd *d, struct vmqd_dev *dev)
 		d->ndevs--;
 		vmq_dev_close(&dev->dp);
 		free(dev->load_prev);
+		vmqd_balance_free(dev);
 		free(dev);
 		return;
 	}

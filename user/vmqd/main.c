@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "log.h"
 #include "metrics.h"
 #include "proto.h"
@@ -218,6 +219,8 @@ int main(int argc, char **argv)
 			err = vmqd_state_restore(&d, d.ndevs || d.ports.map_fd >= 0);
 		server.watch_fd = watch_fd;
 		server.on_watch = vmqd_linkwatch_read;
+		server.timer_period_ms = vmqd_balance_period_ms;
+		server.on_timer = vmqd_balance_tick;
 		/* After the server: its thread must inherit SIGTERM/SIGINT blocked. */
 		if (!err && want_metrics)
 			err = vmqd_metrics_start(&metrics, &d, &metrics_addr);

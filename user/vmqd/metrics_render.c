@@ -124,6 +124,12 @@ static const struct family families[] = {
 	{ "vmq_fallback_bytes_total", "counter", SCOPE_FALLBACK, "bytes", NULL, NULL,
 	  "Bytes that left on the default queue because their queue ID could not be used, by "
 	  "reason." },
+	{ "vmq_balance_moves_total", "counter", SCOPE_DEV, "balance", "moves", NULL,
+	  "Queues the balancer moved to another TX queue on this uplink." },
+	{ "vmq_balance_moves_waited_total", "counter", SCOPE_DEV, "balance", "moves_waited", NULL,
+	  "Balancer moves that waited for a gap in the queue's traffic." },
+	{ "vmq_balance_moves_gave_up_total", "counter", SCOPE_DEV, "balance", "moves_gave_up", NULL,
+	  "Balancer moves made without a gap, after the bounded wait." },
 };
 
 /* Label values escape backslash, double quote and newline; HELP text

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "balance.h"
 #include "log.h"
 #include "vmqd.h"
 
@@ -107,6 +108,7 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	struct json_object *v, *bound;
 	struct if_nameindex *links;
 	struct vmqd_dev *dev;
+	bool balance = false;
 	char what[64];
 	const char *s;
 	int err;
@@ -115,14 +117,28 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", dev->dp.ifname);
-	if (!json_object_object_get_ex(args, "ports", &v))
-		return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports)", what);
-	if (!json_object_is_type(v, json_type_string))
+	if (!json_object_object_get_ex(args, "ports", &v)) {
+		if (!vmqd_req_has(args, "balance"))
+			return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports, balance)",
+						what);
+	} else if (!json_object_is_type(v, json_type_string)) {
 		return vmqd_reply_error(r, EINVAL, "%s: ports must be a string", what);
-	s = json_object_get_string(v);
-	err = check_policy(s, (size_t)json_object_get_string_len(v), what, r);
+	} else {
+		err = check_policy(json_object_get_string(v), (size_t)json_object_get_string_len(v),
+				   what, r);
+		if (err)
+			return err;
+	}
+	/* Checked whole before anything changes: a refused request changes nothing. */
+	err = vmqd_balance_set(dev, args, what, r, &balance);
 	if (err)
 		return err;
+	r->result = vmqd_json_object();
+	if (balance)
+		vmqd_balance_dev_json(dev, r->result);
+	if (!v)
+		return 0;
+	s = json_object_get_string(v);
 	strcpy(dev->ports, s);
 	log_info("%s: port policy %s%s%s", what, s[0] ? "\"" : "", s[0] ? s : "cleared",
 		 s[0] ? "\"" : "");
@@ -137,9 +153,10 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	}
 	if (links)
 		if_freenameindex(links);
-	r->result = vmqd_json_object();
 	vmqd_json_add(r->result, "bound", bound);
 	return 0;
 }
 
-const char *const vmqd_dev_set_keys[] = { "dev", "ports", NULL };
+const char *const vmqd_dev_set_keys[] = {
+	"dev", "ports", "balance", "interval", "threshold", NULL
+};

@@ -15,6 +15,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -113,7 +114,7 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 	int err;
 
 	memset(s, 0, sizeof(*s));
-	s->listen_fd = s->signal_fd = s->watch_fd = -1;
+	s->listen_fd = s->signal_fd = s->watch_fd = s->timer_fd = -1;
 	if (strlen(path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	err = group_lookup("--group", group, &s->grant_group, &s->grant_gid);
@@ -161,7 +162,8 @@ int vmqd_server_open(struct vmqd_server *s, const char *path, const char *group,
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (s->signal_fd < 0) {
+	s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (s->signal_fd < 0 || s->timer_fd < 0) {
 		err = -errno;
 		vmqd_server_close(s);
 		return err;
@@ -460,9 +462,36 @@ static void flush_state(struct vmqd *d)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Armed to the period the callback asks for, disarmed at 0. */
+static void timer_arm(struct vmqd_server *s, struct vmqd *d)
+{
+	unsigned int ms = s->timer_period_ms ? s->timer_period_ms(d) : 0;
+	struct itimerspec its = {};
+
+	if (s->timer_fd < 0 || ms == s->timer_ms)
+		return;
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	if (!timerfd_settime(s->timer_fd, 0, &its, NULL))
+		s->timer_ms = ms;
+}
+
+/* The timer fired: its reader runs; true when it did. */
+static bool timer_fired(struct vmqd_server *s, struct vmqd *d, short revents)
+{
+	__u64 n;
+
+	if (!(revents & POLLIN) || read(s->timer_fd, &n, sizeof(n)) != sizeof(n))
+		return false;
+	if (s->on_timer)
+		s->on_timer(d);
+	return true;
+}
+
 int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 {
-	struct pollfd fds[VMQD_CLIENTS_MAX + 3];
+	struct pollfd fds[VMQD_CLIENTS_MAX + 4];
 
 	log_info("serving %s", s->path);
 	for (;;) {
@@ -470,11 +499,13 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 		bool pending = false, gone = false;
 		int ready;
 
+		timer_arm(s, d);
 		fds[n++] = (struct pollfd){ .fd = s->signal_fd, .events = POLLIN };
 		fds[n++] = (struct pollfd){ .fd = s->listen_fd,
 					    .events = s->nclients < VMQD_CLIENTS_MAX ? POLLIN : 0 };
 		/* fd -1 is ignored by poll: no watch, no event. */
 		fds[n++] = (struct pollfd){ .fd = s->watch_fd, .events = POLLIN };
+		fds[n++] = (struct pollfd){ .fd = s->timer_fd, .events = POLLIN };
 		for (size_t i = 0; i < nclients; i++) {
 			struct vmqd_client *c = s->clients[i];
 			short ev = 0;
@@ -502,14 +533,17 @@ int vmqd_server_run(struct vmqd_server *s, struct vmqd *d)
 		}
 		/* Walk backwards: dropping a client moves the last one into its slot. */
 		for (size_t i = nclients; i-- > 0;) {
-			if (!serve_client(s->clients[i], d, fds[i + 3].revents)) {
+			if (!serve_client(s->clients[i], d, fds[i + 4].revents)) {
 				client_free(s, i);
 				gone = true;
 			}
 		}
+		/* The timer alone is quiet too: what it changed is written then. */
+		if (timer_fired(s, d, fds[3].revents))
+			ready--;
 		/* Changes sent with "sync": false whose client left, or went quiet,
 		 * without "daemon sync". */
-		if (gone || (!ready && !pending))
+		if (gone || (ready <= 0 && !pending))
 			flush_state(d);
 		if (fds[1].revents & POLLIN)
 			accept_clients(s);
@@ -528,5 +562,7 @@ void vmqd_server_close(struct vmqd_server *s)
 	}
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);
-	s->listen_fd = s->signal_fd = -1;
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	s->listen_fd = s->signal_fd = s->timer_fd = -1;
 }

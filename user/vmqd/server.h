@@ -49,6 +49,12 @@ struct vmqd_server {
 	/* One more descriptor the loop watches (link events), and its reader. */
 	int watch_fd;
 	void (*on_watch)(int fd, struct vmqd *d);
+	/* A periodic timer (the balancer): the period it needs now (0: off),
+	 * looked at every turn of the loop, and what runs when it fires. */
+	int timer_fd;
+	unsigned int timer_ms; /* as armed */
+	unsigned int (*timer_period_ms)(const struct vmqd *d);
+	void (*on_timer)(struct vmqd *d);
 };
 
 /* group: full control; read_group: read-only; either may be NULL. */

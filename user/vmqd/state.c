@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "jsontext.h"
 #include "log.h"
 #include "vmqd.h"
@@ -204,12 +205,15 @@ static int snapshot(struct vmqd *d, struct sink *out)
 	/* Policies last: replayed before the bindings, a policy would bind
 	 * the ports first and take the saved queues' IDs. */
 	for (size_t i = 0; !err && i < d->ndevs; i++) {
-		struct json_object *args;
+		struct json_object *args = dev_args(d->devs[i]);
+		bool balance = vmqd_balance_state_args(d->devs[i], args);
 
-		if (!d->devs[i]->ports[0])
+		if (!d->devs[i]->ports[0] && !balance) {
+			json_object_put(args);
 			continue;
-		args = dev_args(d->devs[i]);
-		vmqd_json_add(args, "ports", vmqd_json_string(d->devs[i]->ports));
+		}
+		if (d->devs[i]->ports[0])
+			vmqd_json_add(args, "ports", vmqd_json_string(d->devs[i]->ports));
 		err = out->emit(out, request("dev", "set", args));
 	}
 	for (size_t i = 0; !err && i < d->npending; i++)

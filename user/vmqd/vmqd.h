@@ -24,6 +24,7 @@ struct vmqd_dev {
 	/* TX queue counters at the last placement, for "recent load". */
 	struct vmq_counter *load_prev;
 	double load_prev_time;
+	struct vmqd_balance *bal; /* NULL: never balanced (balance.h) */
 };
 
 /* A request restored from the state file that waits for a device (an
