@@ -98,6 +98,11 @@ int vmq_rx_xdp(struct xdp_md *ctx)
 	__u32 len = (__u32)(end - data), id, what;
 	int action;
 
+#ifdef VMQ_RX_VARIANT
+	/* The tests' variant build: one extra instruction, another tag, so an
+	 * upgrade to it is a real program swap. */
+	asm volatile("r0 = 0" ::: "r0");
+#endif
 	if ((void *)(eth + 1) > end)
 		return outcome(VMQ_RX_MALFORMED, len, XDP_PASS);
 	/* The group bit: broadcast and multicast are everyone's, the stack's. */
