@@ -7,6 +7,7 @@
  * queue's port (devmap), or to the normal stack. Everything else takes the
  * default queue, which is the normal stack: XDP_PASS, counted by reason,
  * never dropped. No MAC learning: only the control plane writes filters.
+ * Frames are never changed: a tagged frame reaches a port tagged.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>

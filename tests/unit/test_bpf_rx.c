@@ -178,6 +178,10 @@ static void test_port_mode_redirects(void **state)
 	assert_int_equal(ifindex, if_nametoindex(PORT));
 	assert_int_equal(run_frame(mac_b, 0, 0, 2), XDP_REDIRECT);
 	expect(VMQ_RX_TO_PORT, 2, FRAME_LEN, 6, false);
+	/* Tagged: to the port as it came, tag and all (run() compares). */
+	add_filter(mac_b, 10, 6);
+	assert_int_equal(run_frame(mac_b, ETH_P_8021Q, 10, 1), XDP_REDIRECT);
+	expect(VMQ_RX_TO_PORT, 1, FRAME_LEN, 6, false);
 }
 
 /* A mode whose cpumap or devmap entry is missing (written alone, as the
