@@ -551,6 +551,22 @@ static void test_unload_removes_pins(void **state)
 	assert_int_equal(st.filters, 0);
 }
 
+/* What doctor can say about VLAN filters on an uplink. */
+static void test_rxvlan_read(void **state)
+{
+	bool on = false;
+
+	(void)state;
+	assert_int_equal(system("ethtool -K " UPLINK " rxvlan on"), 0);
+	assert_int_equal(vmq_netdev_rxvlan(UPLINK, &on), 0);
+	assert_true(on);
+	assert_int_equal(system("ethtool -K " UPLINK " rxvlan off"), 0);
+	assert_int_equal(vmq_netdev_rxvlan(UPLINK, &on), 0);
+	assert_false(on);
+	assert_int_equal(vmq_netdev_rxvlan("vmqrxnone0", &on), -ENODEV);
+	assert_int_equal(system("ethtool -K " UPLINK " rxvlan on"), 0);
+}
+
 /* --- upgrade ----------------------------------------------------------- */
 
 static const char *variant_obj(void)
@@ -714,6 +730,7 @@ int main(void)
 		cmocka_unit_test_setup(test_attach_native_adopt_detach, setup_test),
 		cmocka_unit_test_setup(test_attach_generic_fallback, setup_test),
 		cmocka_unit_test_setup(test_attach_refuses_foreign, setup_test),
+		cmocka_unit_test_setup(test_rxvlan_read, setup_test),
 		cmocka_unit_test_setup(test_upgrade_swaps_in_place, setup_test),
 		cmocka_unit_test_setup(test_upgrade_netlink_attached, setup_test),
 		cmocka_unit_test_setup(test_unload_removes_pins, setup_test),

@@ -384,6 +384,10 @@ int vmq_rx_cpu_entry(const struct vmq_dev *dev, __u32 cpu, __u32 *qsize);
 int vmq_rx_port_entry(const struct vmq_dev *dev, __u32 queue_id, __u32 *ifindex);
 /* Whether a CPU exists and is online (sysfs). */
 int vmq_cpu_online(__u32 cpu, bool *online);
+/* rx_netdev.c: whether the device strips VLAN tags on receive
+ * (rx-vlan-offload): XDP then sees tagged frames as untagged, and filters
+ * with a VLAN never match them (kernel-notes, rx 7). -ENODEV: no device. */
+int vmq_netdev_rxvlan(const char *ifname, bool *on);
 
 /* Counters, summed over CPUs. */
 int vmq_rx_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_rx_queue_stats *sum);
