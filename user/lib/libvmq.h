@@ -318,8 +318,10 @@ struct vmq_rx_status {
  * (obj_path NULL: the object built into libvmq); loaded already (or
  * pinned, by bpftool say), it adopts what is there. Attaches nothing. */
 int vmq_rx_load(struct vmq_dev *dev, const char *obj_path);
-/* Opens vmq_rx's pins into dev: -ENOENT when rx was never loaded here.
- * vmq_dev_adopt calls it. */
+/* Opens vmq_rx's pins into dev: -ENOENT when rx was never loaded here,
+ * -EPROTO for pins of another layout (or on another uplink's queues map).
+ * vmq_dev_adopt calls it; on error the receive side stays closed (its fds
+ * -1) and the transmit side is adopted all the same. */
 int vmq_rx_adopt(struct vmq_dev *dev);
 /* Attaches vmq_rx (loading it first when needed) through an XDP link
  * pinned at VMQ_PIN_RX_LINK. AUTO tries native first, generic when the
