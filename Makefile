@@ -4,7 +4,8 @@
 #   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60); fuzz-smoke: 5 s
 #   make check-san  the integration tests against vmqd and vmqctl built with
 #                   ASan and UBSan; any sanitizer report fails its test (root)
-#   make bench      print the performance figures, write build/bench/bench.json (root)
+#   make bench      print the performance figures, write build/bench/bench.json and
+#                   build/bench/rx.json (root)
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 # V=1 shows the commands.
@@ -61,10 +62,12 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
 	$(BUILD)/tests/vmq_port_variant.bpf.o $(BUILD)/tests/vmq_tx_observe.bpf.o \
-	$(BUILD)/tests/vmq_tx_v1.bpf.o
-BENCH_BINS := $(BUILD)/bench/vmq-bench $(BUILD)/bench/vmq-bench-balance
+	$(BUILD)/tests/vmq_tx_v1.bpf.o $(BUILD)/tests/vmq_rx_variant.bpf.o
+BENCH_BINS := $(BUILD)/bench/vmq-bench $(BUILD)/bench/vmq-bench-balance $(BUILD)/bench/vmq-rx-bench \
+	$(BUILD)/bench/vmq_rx_bench.bpf.o
 
-all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
+all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/vmq_rx.bpf.o \
+	$(BUILD)/vmq_rx_ctl.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
 
 # --- BPF objects and skeletons ------------------------------------------
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
@@ -78,6 +81,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # --- libvmq -------------------------------------------------------------
 $(BUILD)/obj/lib/dev.o $(BUILD)/san/lib/dev.o: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h
 $(BUILD)/obj/lib/port.o $(BUILD)/san/lib/port.o: $(BUILD)/vmq_port.skel.h
+$(BUILD)/obj/lib/rx.o $(BUILD)/san/lib/rx.o: $(BUILD)/vmq_rx.skel.h $(BUILD)/vmq_rx_ctl.skel.h
 
 $(BUILD)/obj/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -142,6 +146,13 @@ $(BUILD)/tests/vmq_tx_v1.bpf.o: tests/fixtures/vmq_tx_v1.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
+# vmq_rx with another tag, for its upgrade test (VMQ_RX_VARIANT).
+$(BUILD)/tests/vmq_rx_variant.bpf.o: bpf/vmq_rx.bpf.c include/vmq_abi.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_RX_VARIANT -c $< -o $@
+
+$(BUILD)/tests/test_bpf_rx: $(BUILD)/tests/vmq_rx_variant.bpf.o
+
 # vmq_port with another tag, for the port upgrade test (VMQ_PORT_VARIANT).
 $(BUILD)/tests/vmq_port_variant.bpf.o: bpf/vmq_port.bpf.c
 	$(call msg,BPF,$@)
@@ -165,6 +176,14 @@ $(BUILD)/bench/vmq-bench-balance: bench/vmq_bench_balance.c $(BUILD)/libvmqd.a $
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser -Iuser/common $< $(BUILD)/libvmqd.a \
 		$(BUILD)/libvmq.a $(LDLIBS) -o $@
+
+$(BUILD)/bench/vmq-rx-bench: bench/vmq_rx_bench.c $(BUILD)/libvmq.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # --- fuzzing (tests/fuzz/, docs/fuzzing.md) ------------------------------
 # libFuzzer harnesses, clang only, each with ASan and UBSan (which abort).
@@ -220,7 +239,8 @@ check-san: all $(SAN_PROGS) $(TOOL_BINS)
 # clang-format and clang-tidy stay quiet (.clang-format, .clang-tidy).
 C_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find bpf include user tests bench -name '*.[ch]')
 TIDY_SRCS = $(filter user/%.c,$(C_SRCS))
-lint: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h $(BUILD)/vmq_port.skel.h
+lint: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h $(BUILD)/vmq_port.skel.h $(BUILD)/vmq_rx.skel.h \
+	$(BUILD)/vmq_rx_ctl.skel.h
 	$(call msg,FORMAT,$(words $(C_SRCS)) files)
 	$(Q)clang-format --dry-run --Werror $(C_SRCS)
 	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
@@ -240,6 +260,7 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(abspath $(BUILD)) bash bench/run.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash bench/rx.sh
 
 # The integration tests' QEMU guest: $(BUILD)/guest/{vmlinuz,initrd.img}
 # (tests/guest/build.sh: does nothing when up to date).
@@ -265,7 +286,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/doc/vmq $(DESTDIR)$(PREFIX)/lib/systemd/system \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
+	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_rx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vmq/
 	install -m 0644 contrib/vmqd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	install -m 0644 docs/man/vmqd.8 docs/man/vmqctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/
