@@ -63,6 +63,18 @@ static const struct ctl_arg arg_object = {
 	.type = CTL_ARG_PATH,
 };
 
+static const char *const on_off_words[] = { "on", "off", NULL };
+
+static const struct ctl_arg arg_rx = {
+	.keyword = "rx",
+	.key = "rx",
+	.metavar = "on|off",
+	.help = "the receive side: XDP filters on DEV's ingress (native XDP where the driver "
+		"has it)",
+	.type = CTL_ARG_WORD,
+	.words = on_off_words,
+};
+
 static const struct ctl_param upgrade_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_object },
@@ -75,14 +87,25 @@ static const struct ctl_param attach_params[] = {
 	{ .arg = &arg_mark_mask },
 	{ .arg = &arg_queues },
 	{ .arg = &arg_force },
+	{ .arg = &arg_rx },
 	{ 0 },
 };
 
 static const struct ctl_param set_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
-	{ .arg = &arg_ports, .required = true },
+	{ .arg = &arg_ports },
+	{ .arg = &arg_rx },
 	{ 0 },
 };
+
+/* dev set changes something. */
+static int set_check(struct json_object *args, struct ctl_err *e)
+{
+	if (!json_object_object_get_ex(args, "ports", NULL) &&
+	    !json_object_object_get_ex(args, "rx", NULL))
+		return ctl_err_set(e, EINVAL, "needs \"ports P[,P...]|none\" or \"rx on|off\"");
+	return 0;
+}
 
 static const struct ctl_param dev_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
@@ -221,10 +244,13 @@ static int upgrade_print(FILE *out, struct json_object *args, struct json_object
 static const struct ctl_cmd dev_cmds[] = {
 	{ .name = "attach",
 	  .params = attach_params,
-	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
+	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress (and "
+		  "with rx on, its XDP program to DEV's receive side)" },
 	{ .name = "set",
 	  .params = set_params,
-	  .help = "set DEV's port policy (none: no policy); ports already bound stay",
+	  .help = "set DEV's port policy (none: no policy; ports already bound stay), or turn "
+		  "its receive side on or off",
+	  .check = set_check,
 	  .print = set_print },
 	{ .name = "detach",
 	  .params = dev_params,

@@ -10,6 +10,22 @@
 #include "log.h"
 #include "vmqd.h"
 
+/* The receive side: "rx" on or off; once loaded, its filter count; while
+ * attached, the XDP mode the kernel runs it in. */
+static void rx_json(struct vmqd_dev *dev, struct json_object *o)
+{
+	struct vmq_rx_status st = {};
+
+	if (vmqd_rx_loaded(dev) && !vmq_rx_status(&dev->dp, &st) && st.attached) {
+		vmqd_json_add(o, "rx", vmqd_json_string("on"));
+		vmqd_json_add(o, "xdp_mode", vmqd_json_string(st.generic ? "generic" : "native"));
+	} else {
+		vmqd_json_add(o, "rx", vmqd_json_string("off"));
+	}
+	if (st.loaded)
+		vmqd_json_add(o, "filters", vmqd_json_int(st.filters));
+}
+
 static struct json_object *dev_json(struct vmqd_dev *dev)
 {
 	struct json_object *o = vmqd_json_object();
@@ -59,6 +75,7 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 		vmqd_json_add(o, "ports", vmqd_json_string(dev->ports));
 	vmqd_json_add(o, "state", vmqd_json_string(dev->missing ? "missing" : "ok"));
 	vmqd_json_add(o, "degraded_queues", vmqd_json_int((int32_t)vmqd_degraded_count(dev)));
+	rx_json(dev, o);
 	free(entries);
 	return o;
 }
@@ -129,6 +146,23 @@ static int req_force(struct json_object *args, const char *what, struct vmqd_rep
 	return 0;
 }
 
+/* "rx": "on" or "off" (absent: *set false). */
+int vmqd_req_rx(struct json_object *args, const char *what, struct vmqd_reply *r, bool *given,
+		bool *on)
+{
+	struct json_object *v = vmq_json_member(args, "rx", json_type_string);
+
+	*given = vmqd_req_has(args, "rx");
+	*on = false;
+	if (!*given)
+		return 0;
+	if (!v || (strcmp(json_object_get_string(v), "on") &&
+		   strcmp(json_object_get_string(v), "off")))
+		return vmqd_reply_error(r, EINVAL, "%s: rx must be \"on\" or \"off\"", what);
+	*on = !strcmp(json_object_get_string(v), "on");
+	return 0;
+}
+
 /*
  * dev attach of a device vmq already steers. vmq's tcx link goes to the
  * head of the egress chain; a program found ahead of it was attached later
@@ -179,7 +213,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	struct vmq_port_entry port;
 	const char *name;
 	char what[64];
-	bool xps_saved = false, attached = false, force = false;
+	bool xps_saved = false, attached = false, force = false, rx_given, rx_on;
 	int err;
 
 	err = vmqd_req_ifname(args, "dev", "dev attach", r, &name);
@@ -187,6 +221,8 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return err;
 	snprintf(what, sizeof(what), "dev %s", name);
 	err = req_force(args, what, r, &force);
+	if (!err)
+		err = vmqd_req_rx(args, what, r, &rx_given, &rx_on);
 	if (err)
 		return err;
 	dev = vmqd_find_dev(d, name);
@@ -280,6 +316,10 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	}
 	attached = true;
 	dev->ntxqs = ntxqs;
+	/* The receive side last: refused (another XDP program there), the
+	 * whole attach is undone. */
+	if (rx_on && vmqd_rx_on(dev, what, r))
+		goto undo;
 	err = vmqd_add_dev(d, dev);
 	if (err) {
 		vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
@@ -524,8 +564,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	return 0;
 }
 
-static const char *const attach_keys[] = { "dev",    "default_txq", "mark_mask",
-					   "queues", "force",	    NULL };
+static const char *const attach_keys[] = { "dev",   "default_txq", "mark_mask", "queues",
+					   "force", "rx",	   NULL };
 static const char *const dev_keys[] = { "dev", NULL };
 static const char *const upgrade_keys[] = { "dev", "object", NULL };
 

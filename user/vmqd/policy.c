@@ -109,18 +109,31 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	struct vmqd_dev *dev;
 	char what[64];
 	const char *s;
+	bool rx_given, rx_on;
 	int err;
 
 	err = vmqd_req_dev(d, args, "dev set", r, &dev);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", dev->dp.ifname);
-	if (!json_object_object_get_ex(args, "ports", &v))
-		return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports)", what);
+	err = vmqd_req_rx(args, what, r, &rx_given, &rx_on);
+	if (err)
+		return err;
+	if (!json_object_object_get_ex(args, "ports", &v)) {
+		if (!rx_given)
+			return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports or rx)",
+						what);
+		err = rx_on ? vmqd_rx_on(dev, what, r) : vmqd_rx_off(dev, what, r);
+		if (!err)
+			r->result = vmqd_json_object();
+		return err;
+	}
 	if (!json_object_is_type(v, json_type_string))
 		return vmqd_reply_error(r, EINVAL, "%s: ports must be a string", what);
 	s = json_object_get_string(v);
 	err = check_policy(s, (size_t)json_object_get_string_len(v), what, r);
+	if (!err && rx_given)
+		err = rx_on ? vmqd_rx_on(dev, what, r) : vmqd_rx_off(dev, what, r);
 	if (err)
 		return err;
 	strcpy(dev->ports, s);
@@ -142,4 +155,4 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	return 0;
 }
 
-const char *const vmqd_dev_set_keys[] = { "dev", "ports", NULL };
+const char *const vmqd_dev_set_keys[] = { "dev", "ports", "rx", NULL };
