@@ -64,7 +64,8 @@ TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vm
 	$(BUILD)/tests/vmq_tx_v1.bpf.o
 BENCH_BINS := $(BUILD)/bench/vmq-bench
 
-all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
+all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/vmq_rx.bpf.o \
+	$(BUILD)/vmq_rx_ctl.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
 
 # --- BPF objects and skeletons ------------------------------------------
 $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
@@ -78,6 +79,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # --- libvmq -------------------------------------------------------------
 $(BUILD)/obj/lib/dev.o $(BUILD)/san/lib/dev.o: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h
 $(BUILD)/obj/lib/port.o $(BUILD)/san/lib/port.o: $(BUILD)/vmq_port.skel.h
+$(BUILD)/obj/lib/rx.o $(BUILD)/san/lib/rx.o: $(BUILD)/vmq_rx.skel.h $(BUILD)/vmq_rx_ctl.skel.h
 
 $(BUILD)/obj/%.o: user/%.c | $(BUILD)
 	$(call msg,CC,$@)
@@ -214,7 +216,8 @@ check-san: all $(SAN_PROGS) $(TOOL_BINS)
 # clang-format and clang-tidy stay quiet (.clang-format, .clang-tidy).
 C_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null || find bpf include user tests bench -name '*.[ch]')
 TIDY_SRCS = $(filter user/%.c,$(C_SRCS))
-lint: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h $(BUILD)/vmq_port.skel.h
+lint: $(BUILD)/vmq_tx.skel.h $(BUILD)/vmq_ctl.skel.h $(BUILD)/vmq_port.skel.h $(BUILD)/vmq_rx.skel.h \
+	$(BUILD)/vmq_rx_ctl.skel.h
 	$(call msg,FORMAT,$(words $(C_SRCS)) files)
 	$(Q)clang-format --dry-run --Werror $(C_SRCS)
 	$(call msg,TIDY,$(words $(TIDY_SRCS)) files)
@@ -259,7 +262,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/doc/vmq $(DESTDIR)$(PREFIX)/lib/systemd/system \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(PROGS:%=$(BUILD)/%) $(DESTDIR)$(PREFIX)/sbin/
-	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
+	install -m 0644 $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_rx.bpf.o $(DESTDIR)$(PREFIX)/lib/vmq/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(PREFIX)/share/doc/vmq/
 	install -m 0644 contrib/vmqd.service $(DESTDIR)$(PREFIX)/lib/systemd/system/
 	install -m 0644 docs/man/vmqd.8 docs/man/vmqctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -110,6 +110,14 @@ enum vmq_fallback_reason {
 /* Attached as a tcx link pinned beside the program, not a clsact filter. */
 #define VMQ_DEV_F_TCX 0x4U
 
+/* The receive side (vmq_rx, XDP) is attached to the uplink. */
+#define VMQ_DEV_F_RX_ATTACHED 0x8U
+/* ... in generic (skb) mode: the driver has no native XDP, or it was asked for. */
+#define VMQ_DEV_F_RX_GENERIC 0x10U
+/* ... through an XDP link pinned beside the program (VMQ_PIN_RX_LINK); without
+ * it, through netlink (the bpftool path: `ip link set ... xdp pinned`). */
+#define VMQ_DEV_F_RX_LINK 0x20U
+
 struct vmq_dev_info {
 	__u32 abi_version;
 	__u32 ifindex;
@@ -214,6 +222,82 @@ struct vmq_port_store_args {
 	struct vmq_port_slot slot;
 };
 
+/*
+ * The receive side (vmq_rx: XDP on the uplink). A frame's (destination MAC,
+ * VLAN ID) is looked up in vmq_rx_filters (hash) to find its VM queue, and
+ * the queue's receive mode (vmq_rx_queues, array by queue ID) says where it
+ * goes: its CPU through vmq_rx_cpus (cpumap, key = CPU), its port through
+ * vmq_rx_ports (devmap, key = queue ID, value = the port's ifindex), or the
+ * normal stack. A queue is live when its vmq_queues entry (shared with
+ * vmq_tx) is not free; queue 0 always is. Frames that match no filter,
+ * broadcast and multicast, and frames for a queue that is not live take the
+ * default queue: XDP_PASS, counted by reason in vmq_rx_outcomes.
+ */
+#define VMQ_RX_FILTERS_MAX 16384U
+/* The VLAN ID of an untagged (or priority-tagged, VID 0) frame. */
+#define VMQ_RX_VLAN_NONE 0U
+/* VLAN IDs a filter may carry: 1..4094 (0 is "none", 4095 is reserved). */
+#define VMQ_RX_VLAN_MAX 4094U
+/* Frames a cpumap entry queues for its CPU's kthread. */
+#define VMQ_RX_CPU_QSIZE 2048U
+
+/* Key of vmq_rx_filters: 8 bytes, no padding. */
+struct vmq_rx_filter_key {
+	__u8 mac[6]; /* destination MAC, as on the wire */
+	__u16 vlan;  /* VLAN ID of the first 802.1Q/802.1ad tag, or VMQ_RX_VLAN_NONE */
+};
+
+struct vmq_rx_filter {
+	__u32 queue_id;
+	__u32 flags; /* 0 */
+};
+
+/* What a queue does with the frames its filters match. */
+enum vmq_rx_mode {
+	VMQ_RX_MODE_PASS = 0, /* the normal stack, counted (the default) */
+	VMQ_RX_MODE_CPU = 1,  /* cpumap to CPU `cpu`: the stack runs there */
+	VMQ_RX_MODE_PORT = 2, /* devmap to the queue's port: past bridge and host stack */
+	VMQ_RX_MODES = 3,
+};
+
+/* Value of vmq_rx_queues (array, key = queue ID): one 32-bit word, stored
+ * in one write (vmq_rx_store) and loaded in one read. */
+struct vmq_rx_queue_entry {
+	__u16 mode; /* enum vmq_rx_mode */
+	__u16 cpu;  /* VMQ_RX_MODE_CPU: the CPU, a key of vmq_rx_cpus */
+};
+
+/* Argument of the vmq_rx_store syscall program. */
+struct vmq_rx_store_args {
+	__u32 id;
+	struct vmq_rx_queue_entry entry;
+};
+
+/* Per-CPU counters of one queue ID (vmq_rx_queue_stats, array by ID). */
+struct vmq_rx_queue_stats {
+	__u64 packets; /* matched one of its filters and handled by its mode */
+	__u64 bytes;
+	__u64 fallback_packets; /* matched, but went to the default queue */
+	__u64 fallback_bytes;
+};
+
+/* Per-CPU counters of what became of each frame (vmq_rx_outcomes, array by
+ * outcome, struct vmq_counter). The first three are a queue's mode; the
+ * rest are the default queue's reasons: XDP_PASS, never a drop. */
+enum vmq_rx_outcome {
+	VMQ_RX_TO_CPU = 0,    /* redirected to the queue's CPU */
+	VMQ_RX_TO_PORT = 1,   /* redirected to the queue's port */
+	VMQ_RX_TO_STACK = 2,  /* a queue in pass mode */
+	VMQ_RX_UNMATCHED = 3, /* no filter for (MAC, VLAN) */
+	VMQ_RX_BROADCAST = 4, /* ff:ff:ff:ff:ff:ff */
+	VMQ_RX_MULTICAST = 5, /* group bit set, not broadcast */
+	VMQ_RX_NOT_LIVE = 6,  /* a filter's queue that is free (or beyond the map) */
+	VMQ_RX_NO_TARGET = 7, /* the queue's cpumap or devmap entry is missing */
+	VMQ_RX_MALFORMED = 8, /* shorter than its Ethernet header or VLAN tag */
+	VMQ_RX_OUTCOMES = 9,
+};
+#define VMQ_RX_FIRST_DEFAULT VMQ_RX_UNMATCHED
+
 /* Load-time configuration of one uplink's program (its .rodata). */
 struct vmq_config {
 	__u32 mark_mask;  /* mark bits holding the queue ID */
@@ -238,6 +322,11 @@ _Static_assert(sizeof(struct vmq_port_store_args) == 8, "port store args layout"
 _Static_assert(VMQ_QUEUES_MAX - 1U <= 0xffffU, "a queue ID fits a port slot");
 _Static_assert(VMQ_PORT_IFINDEX_MAX > 1U, "slot 0 is never bound");
 _Static_assert(sizeof(VMQ_PORTS_PIN_DIR) > 16, "port pin dir cannot be an ifname");
+_Static_assert(sizeof(struct vmq_rx_filter_key) == 8, "filter key has no padding");
+_Static_assert(sizeof(struct vmq_rx_filter) == 8, "filter layout");
+_Static_assert(sizeof(struct vmq_rx_queue_entry) == 4, "rx entry is one 32-bit word");
+_Static_assert(sizeof(struct vmq_rx_store_args) == 8, "rx store args layout");
+_Static_assert(sizeof(struct vmq_rx_queue_stats) == 32, "rx queue stats layout");
 _Static_assert((VMQ_GROUP_SLOTS & (VMQ_GROUP_SLOTS - 1)) == 0, "slots are a power of two");
 _Static_assert(VMQ_TXQ_MAX < 65535U, "queue_mapping holds txq + 1 in 16 bits");
 

@@ -54,6 +54,7 @@ void vmq_dev_init(struct vmq_dev *dev)
 	dev->port_store_fd = -1;
 	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
 		*dev_map_fd(dev, i) = -1;
+	vmq_rx_init(dev);
 }
 
 void vmq_dev_close(struct vmq_dev *dev)
@@ -67,6 +68,7 @@ void vmq_dev_close(struct vmq_dev *dev)
 	for (size_t i = 0; i < DEV_MAPS_COUNT; i++)
 		if (*dev_map_fd(dev, i) >= 0)
 			close(*dev_map_fd(dev, i));
+	vmq_rx_close(dev);
 	vmq_dev_init(dev);
 }
 
@@ -468,6 +470,11 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 		err = read_config(dev);
 	if (!err)
 		err = vmq_dev_load_store_prog(dev);
+	/* The receive side, when it was ever loaded here. */
+	if (!err) {
+		err = vmq_rx_adopt(dev);
+		err = err == -ENOENT ? 0 : err;
+	}
 	if (!err)
 		return 0;
 fail:
@@ -557,7 +564,10 @@ int vmq_dev_detach(struct vmq_dev *dev)
 	char link[PATH_MAX];
 	int err;
 
-	err = info_and_link(dev, &info, link, sizeof(link));
+	/* The receive side first: detach removes everything attach added. */
+	err = vmq_rx_detach(dev);
+	if (!err)
+		err = info_and_link(dev, &info, link, sizeof(link));
 	if (err)
 		return err;
 	/* Not attached from here on: a crash before the end leaves a device
@@ -596,9 +606,11 @@ int vmq_dev_rollback(struct vmq_dev *dev)
 
 	vmq_dev_info_read(dev, &info);
 	/* Whatever the flags say: the crash may have come before they did. */
-	err = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
-	if (!err)
-		err = vmq_tcx_detach(link);
+	err = vmq_rx_detach(dev);
+	e = vmq_pin_path(link, sizeof(link), dev, VMQ_PIN_LINK, false);
+	if (!e)
+		e = vmq_tcx_detach(link);
+	err = err ? err : e;
 	if (dev->ifindex > 0 && !vmq_prog_id(dev->prog_fd, &ours) &&
 	    !vmq_tc_attached_prog_id(dev->ifindex, VMQ_TC_EGRESS, &found) && found == ours) {
 		e = vmq_tc_detach(dev->ifindex, VMQ_TC_EGRESS, info.flags & VMQ_DEV_F_HOOK_CREATED);
@@ -721,6 +733,8 @@ int vmq_dev_unpin_dir(const char *pin_dir)
 	}
 	if (rmdir(maps) && errno != ENOENT && !err)
 		err = -errno;
+	n = vmq_rx_unpin_dirs(pin_dir);
+	err = err ? err : n;
 	if (rmdir(pin_dir) && errno != ENOENT && !err)
 		err = -errno;
 	return err;

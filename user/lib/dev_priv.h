@@ -31,4 +31,15 @@ int vmq_percpu_batch(int fd, __u32 n, size_t size, __u32 chunk,
 				 void *arg),
 		     void *arg);
 
+/* maps.c: key's (or keys 0..n-1's) per-CPU values summed, __u64
+ * counters from byte `skip`, the bytes before it CPU 0's. */
+int vmq_percpu_sum(int fd, __u32 key, void *sum, size_t size, size_t skip);
+int vmq_percpu_sum_all(int fd, __u32 n, size_t size, size_t skip, void *sums);
+
+/* rx.c, for dev.c: the receive side's fds (all -1), closed; its pin
+ * directories removed (rx/, and rx:new, rx:old a crash left). */
+void vmq_rx_init(struct vmq_dev *dev);
+void vmq_rx_close(struct vmq_dev *dev);
+int vmq_rx_unpin_dirs(const char *pin_dir);
+
 #endif /* VMQ_DEV_PRIV_H */

@@ -20,6 +20,13 @@
 #define VMQ_PIN_MAPS "maps"
 /* The uplink's tcx link (tcx mode only): DIR/<ifname>/vmq_tx_link. */
 #define VMQ_PIN_LINK "vmq_tx_link"
+/* The receive side, once loaded: everything under DIR/<ifname>/rx/, the
+ * layout of `bpftool prog load OBJ DIR/<ifname>/rx/vmq_rx_xdp ... pinmaps
+ * DIR/<ifname>/rx`: the XDP program, its XDP link when libvmq attached it,
+ * and every map vmq_rx uses (vmq_queues, shared with vmq_tx, included). */
+#define VMQ_PIN_RX_DIR	"rx"
+#define VMQ_PIN_RX_PROG "vmq_rx_xdp"
+#define VMQ_PIN_RX_LINK "vmq_rx_link"
 
 /* One uplink's data plane, by file descriptors: loaded or adopted alike. */
 struct vmq_dev {
@@ -40,6 +47,18 @@ struct vmq_dev {
 	int port_store_fd;  /* vmq_port_store: likewise; -1 with port_queues_fd */
 	struct vmq_config cfg;
 	__u32 nr_queues; /* size of the queues map */
+	/* The receive side (rx.c): every fd -1 until vmq_rx_load, or until
+	 * vmq_dev_adopt finds its pins. */
+	int rx_prog_fd;
+	int rx_filters_fd;
+	int rx_queues_fd;
+	int rx_queue_stats_fd;
+	int rx_outcomes_fd;
+	int rx_cpus_fd;	 /* cpumap, key = CPU, rx_ncpus entries */
+	int rx_ports_fd; /* devmap, key = queue ID, nr_queues entries */
+	int rx_store_fd; /* vmq_rx_store, loaded per process; -1: written by
+			  * bpf_map_update_elem (no single-store promise) */
+	__u32 rx_ncpus;
 };
 
 struct vmq_load_opts {
@@ -269,8 +288,119 @@ struct vmq_ports_upgrade_result {
 int vmq_ports_upgrade(struct vmq_ports *ports, const char *obj_path,
 		      struct vmq_ports_upgrade_result *res);
 
+/*
+ * rx.c: the receive side, vmq_rx (XDP), of an uplink whose vmq_tx is loaded
+ * or adopted. Loaded on vmq_tx's vmq_queues (a queue is live for both at
+ * once), pinned beside it (VMQ_PIN_RX_DIR), adopted by vmq_dev_adopt when
+ * its pins are there, detached by vmq_dev_detach and removed with the rest
+ * by vmq_dev_unpin.
+ */
+enum vmq_xdp_mode {
+	VMQ_XDP_AUTO = 0,    /* native where the driver has it, else generic */
+	VMQ_XDP_NATIVE = 1,  /* the driver's hook (XDP_FLAGS_DRV_MODE) */
+	VMQ_XDP_GENERIC = 2, /* the stack's (XDP_FLAGS_SKB_MODE), for any driver */
+};
+
+struct vmq_rx_status {
+	bool loaded;   /* vmq_rx's pins are there */
+	bool attached; /* vmq_rx runs on the device (the pinned program) */
+	bool generic;  /* ... in generic mode; native when false */
+	bool link;     /* ... through vmq's pinned XDP link (else netlink) */
+	__u32 prog_id; /* the pinned program's */
+	/* What the kernel runs on the device in the mode vmq_rx uses (or in
+	 * any mode when not attached), 0 when nothing: another program here
+	 * means another owner. */
+	__u32 found_prog_id;
+	__u32 filters; /* entries in vmq_rx_filters */
+};
+
+/* Creates vmq_rx's program and maps on dev's vmq_queues and pins them
+ * (obj_path NULL: the object built into libvmq); loaded already (or
+ * pinned, by bpftool say), it adopts what is there. Attaches nothing. */
+int vmq_rx_load(struct vmq_dev *dev, const char *obj_path);
+/* Opens vmq_rx's pins into dev: -ENOENT when rx was never loaded here.
+ * vmq_dev_adopt calls it. */
+int vmq_rx_adopt(struct vmq_dev *dev);
+/* Attaches vmq_rx (loading it first when needed) through an XDP link
+ * pinned at VMQ_PIN_RX_LINK. AUTO tries native first, generic when the
+ * driver answers EOPNOTSUPP; a re-attach keeps the recorded mode unless
+ * told one. Attached already: the pinned program is swapped in. -EBUSY
+ * when another XDP program is attached to the device (vmq_rx_status's
+ * found_prog_id says which). Recorded in vmq_dev_info (VMQ_DEV_F_RX_*). */
+int vmq_rx_attach(struct vmq_dev *dev, enum vmq_xdp_mode mode);
+/* Detaches vmq_rx (its link, or the program attached by netlink); the
+ * maps stay pinned with their filters and modes. Not attached: 0. */
+int vmq_rx_detach(struct vmq_dev *dev);
+/* Detaches, then removes vmq_rx's pins: filters, modes and counters go. */
+int vmq_rx_unload(struct vmq_dev *dev);
+int vmq_rx_status(const struct vmq_dev *dev, struct vmq_rx_status *st);
+/* What the kernel runs in XDP on ifindex: per mode, a program ID or 0. */
+int vmq_xdp_query(int ifindex, __u32 *native_id, __u32 *generic_id);
+
+/* rx_maps.c: vmq_rx's maps (bpf_map_* calls only). -ENOTCONN when rx is
+ * not loaded on dev. */
+/* Sets a filter for queue_id. The same key for the same queue: 0 (no
+ * change). For another queue: -EEXIST and *owner is that queue. */
+int vmq_rx_filter_add(const struct vmq_dev *dev, const struct vmq_rx_filter_key *key,
+		      __u32 queue_id, __u32 *owner);
+/* -ENOENT when there is no such filter. */
+int vmq_rx_filter_del(const struct vmq_dev *dev, const struct vmq_rx_filter_key *key);
+int vmq_rx_filter_get(const struct vmq_dev *dev, const struct vmq_rx_filter_key *key,
+		      struct vmq_rx_filter *filter);
+/* Every filter, in the map's order; fn's nonzero return ends the walk and
+ * is returned. */
+int vmq_rx_filter_for_each(const struct vmq_dev *dev,
+			   int (*fn)(const struct vmq_rx_filter_key *key,
+				     const struct vmq_rx_filter *filter, void *ctx),
+			   void *ctx);
+/* Deletes every filter of queue_id (a queue freed); *deleted counts them. */
+int vmq_rx_filter_del_queue(const struct vmq_dev *dev, __u32 queue_id, unsigned int *deleted);
+
+/*
+ * A queue's receive mode. CPU: arg is the CPU (-ENODEV unless online);
+ * its cpumap entry is created if absent (VMQ_RX_CPU_QSIZE). PORT: arg is
+ * the port's ifindex (-ENODEV unless it exists, -EINVAL for 0), written to
+ * the devmap first. PASS: arg unused. Then the entry, in one store; then
+ * the devmap slot and cpumap entries no queue uses any more are removed.
+ * -ERANGE for a queue beyond the map, -EINVAL for an unknown mode. On
+ * error nothing changed.
+ */
+int vmq_rx_mode_set(const struct vmq_dev *dev, __u32 queue_id, enum vmq_rx_mode mode, __u32 arg);
+/* The entry, and the port's ifindex in the devmap (0 when none). */
+int vmq_rx_mode_get(const struct vmq_dev *dev, __u32 queue_id, struct vmq_rx_queue_entry *entry,
+		    __u32 *port_ifindex);
+/* Back to PASS, the devmap slot removed (a queue freed). */
+int vmq_rx_mode_clear(const struct vmq_dev *dev, __u32 queue_id);
+/* The cpumap's entry for cpu: 0 and its queue size, or -ENOENT. */
+int vmq_rx_cpu_entry(const struct vmq_dev *dev, __u32 cpu, __u32 *qsize);
+/* The devmap's entry for a queue: 0 and the ifindex, or -ENOENT. */
+int vmq_rx_port_entry(const struct vmq_dev *dev, __u32 queue_id, __u32 *ifindex);
+/* Whether a CPU exists and is online (sysfs). */
+int vmq_cpu_online(__u32 cpu, bool *online);
+
+/* Counters, summed over CPUs. */
+int vmq_rx_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_rx_queue_stats *sum);
+int vmq_rx_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_rx_queue_stats *sums);
+int vmq_rx_outcome_read(const struct vmq_dev *dev, __u32 outcome, struct vmq_counter *sum);
+/* sums[VMQ_RX_OUTCOMES] */
+int vmq_rx_outcomes_read_all(const struct vmq_dev *dev, struct vmq_counter *sums);
+/* Names for output: "cpu", "port", "pass"; "unmatched", "broadcast", ...
+ * NULL when out of range. */
+const char *vmq_rx_mode_name(__u32 mode);
+const char *vmq_rx_outcome_name(__u32 outcome);
+
 /* parse.c: strict parsing; 0 or -EINVAL / -ERANGE. */
 int vmq_parse_u32(const char *s, __u32 max, __u32 *out);
+/* A MAC as six two-digit hex bytes separated by ':' ("52:54:00:12:34:56");
+ * -EINVAL otherwise. Multicast and all-zero addresses are -EADDRNOTAVAIL:
+ * vmq_rx never looks them up. */
+int vmq_parse_mac(const char *s, __u8 mac[6]);
+/* "52:54:00:12:34:56": buf of at least VMQ_MAC_TEXT_LEN. */
+#define VMQ_MAC_TEXT_LEN 18
+void vmq_format_mac(const __u8 mac[6], char *buf);
+/* A VLAN ID 1..VMQ_RX_VLAN_MAX: -EINVAL not a number, -ERANGE out of range
+ * (0, 4095 and beyond). */
+int vmq_parse_vlan(const char *s, __u16 *vlan);
 int vmq_parse_mask(const char *s, __u32 *mask);
 int vmq_parse_txq_list(const char *s, __u16 *txqs, __u16 max, __u16 *n);
 

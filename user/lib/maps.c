@@ -332,3 +332,14 @@ int vmq_fallback_read(const struct vmq_dev *dev, __u32 reason, struct vmq_counte
 		return -ERANGE;
 	return percpu_sum(dev->fallbacks_fd, reason, sum, sizeof(*sum), 0);
 }
+
+/* For rx_maps.c: the same sums on vmq_rx's per-CPU maps. */
+int vmq_percpu_sum(int fd, __u32 key, void *sum, size_t size, size_t skip)
+{
+	return percpu_sum(fd, key, sum, size, skip);
+}
+
+int vmq_percpu_sum_all(int fd, __u32 n, size_t size, size_t skip, void *sums)
+{
+	return percpu_sum_all(fd, n, size, skip, sums);
+}

@@ -204,3 +204,54 @@ int vmq_parse_listen_addr(const char *arg, const char *default_host, struct vmq_
 	}
 	return 0;
 }
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Exactly "xx:xx:xx:xx:xx:xx": no other separator, no short bytes. */
+int vmq_parse_mac(const char *s, __u8 mac[6])
+{
+	__u8 v[6];
+	bool zero = true;
+
+	if (!s || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++) {
+		int hi = hex_digit(s[3 * i]), lo = hex_digit(s[3 * i + 1]);
+
+		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
+			return -EINVAL;
+		v[i] = (__u8)(hi << 4 | lo);
+		zero = zero && !v[i];
+	}
+	/* The group bit: multicast and broadcast frames take the default
+	 * queue before any lookup, so such a filter would never match. */
+	if (zero || (v[0] & 1))
+		return -EADDRNOTAVAIL;
+	memcpy(mac, v, sizeof(v));
+	return 0;
+}
+
+void vmq_format_mac(const __u8 mac[6], char *buf)
+{
+	snprintf(buf, VMQ_MAC_TEXT_LEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+		 mac[3], mac[4], mac[5]);
+}
+
+int vmq_parse_vlan(const char *s, __u16 *vlan)
+{
+	__u32 v;
+	int err = vmq_parse_u32(s, 0xffffffffU, &v);
+
+	if (err)
+		return err;
+	if (v < 1 || v > VMQ_RX_VLAN_MAX)
+		return -ERANGE;
+	*vlan = (__u16)v;
+	return 0;
+}
