@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "libvmq.h"
-#include "mac.h"
 #include "show.h"
 #include "vmqctl.h"
 
@@ -193,14 +192,18 @@ static int parse_patterns(const char *label, const char *s, struct json_object *
 
 static int parse_mac(const char *label, const char *s, struct ctl_err *e)
 {
-	enum vmq_mac_err err;
 	char q[CTL_QUOTE_SIZE];
 	__u8 mac[6];
+	int err = vmq_parse_mac(s, mac);
 
-	err = vmq_mac_parse(s, mac);
+	if (err == -EADDRNOTAVAIL)
+		return ctl_err_set(e, EINVAL,
+				   "%s \"%s\": a multicast, broadcast or zero address: such frames "
+				   "always take the stack",
+				   label, ctl_quote(s, q, sizeof(q)));
 	if (err)
-		return ctl_err_set(e, EINVAL, "%s \"%s\": %s", label, ctl_quote(s, q, sizeof(q)),
-				   vmq_mac_strerror(err));
+		return ctl_err_set(e, EINVAL, "%s \"%s\": not a MAC address (xx:xx:xx:xx:xx:xx)",
+				   label, ctl_quote(s, q, sizeof(q)));
 	return 0;
 }
 
@@ -260,12 +263,13 @@ static int parse_value(const struct ctl_arg *arg, const char *s, struct json_obj
 	case CTL_ARG_MAC:
 		err = parse_mac(label, s, e);
 		if (!err) {
-			char lower[VMQ_MAC_TEXT_SIZE];
+			char text[VMQ_MAC_TEXT_LEN];
+			__u8 mac[6];
 
 			/* One spelling in requests: what vmqd answers and saves. */
-			for (size_t i = 0; i < sizeof(lower); i++)
-				lower[i] = (char)tolower((unsigned char)s[i]);
-			*val = json_object_new_string(lower);
+			vmq_parse_mac(s, mac);
+			vmq_format_mac(mac, text);
+			*val = json_object_new_string(text);
 		}
 		break;
 	default:

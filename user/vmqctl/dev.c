@@ -182,6 +182,18 @@ static const char *ports_cell(struct json_object *d, char *buf, size_t size)
 	return ports && *ports ? ports : "-";
 }
 
+/* The receive side: off, or the XDP mode it runs in. */
+static const char *rx_cell(struct json_object *d, char *buf, size_t size)
+{
+	const char *rx = ctl_jstr(d, "rx"), *mode = ctl_jstr(d, "xdp_mode");
+
+	(void)buf;
+	(void)size;
+	if (rx && !strcmp(rx, "on"))
+		return mode ? mode : "on";
+	return rx ? rx : "-";
+}
+
 static int dev_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
@@ -194,6 +206,7 @@ static int dev_print(FILE *out, struct json_object *args, struct json_object *re
 		{ "LIVE", .align = CTL_RIGHT, .cell = live_cell },
 		{ "GROUPS", .align = CTL_RIGHT, .cell = groups_cell },
 		{ "PORTS", .align = CTL_LEFT, .cell = ports_cell },
+		{ "RX", .align = CTL_LEFT, .cell = rx_cell },
 	};
 
 	(void)args;

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* vmqctl filter: receive filters, VMQ's set and clear filter operations. */
+#include "libvmq.h"
 #include "show.h"
 #include "util.h"
 #include "vmqctl.h"
-
-#include "mac.h"
 
 static const struct ctl_arg arg_queue = {
 	.keyword = "queue",
@@ -30,8 +29,8 @@ static const struct ctl_arg arg_vlan = {
 	.metavar = "V",
 	.help = "802.1Q or 802.1ad VLAN ID; without it, untagged frames only",
 	.type = CTL_ARG_U32,
-	.min = VMQ_VLAN_MIN,
-	.max = VMQ_VLAN_MAX,
+	.min = 1,
+	.max = VMQ_RX_VLAN_MAX,
 };
 
 static const struct ctl_param add_params[] = {

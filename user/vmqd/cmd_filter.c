@@ -39,13 +39,14 @@ static int parse_key(struct json_object *args, struct vmqd_dev *dev, const char 
 		return vmqd_reply_error(r, EINVAL, "%s: mac \"%s\" is not a MAC address "
 					"(xx:xx:xx:xx:xx:xx)",
 					what, vmqd_req_quote(s, q, sizeof(q)));
+	vmq_format_mac(key->mac, mac);
+	snprintf(what, size, "filter %s on %s", mac, dev->dp.ifname);
 	if (vmqd_req_has(args, "vlan")) {
 		err = vmqd_req_u32_range(args, "vlan", 1, VMQ_RX_VLAN_MAX, what, r, &vlan);
 		if (err)
 			return err;
 	}
 	key->vlan = (__u16)vlan;
-	vmq_format_mac(key->mac, mac);
 	if (vlan != VMQ_RX_VLAN_NONE)
 		snprintf(what, size, "filter %s vlan %u on %s", mac, vlan, dev->dp.ifname);
 	else
