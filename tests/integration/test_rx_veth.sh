@@ -408,4 +408,116 @@ case_rx_off() {
 	vmqt_ok "dev set rx off: XDP detached, filters kept, nothing delivered; rx on: delivered again"
 }
 
+# --- state: save, restart on the pins, restore from the file alone -----------------
+# rx_state: what the receive side looks like through vmqctl, ifindexes left out.
+rx_state() {
+	{
+		vmqt_ctl -j dev show "$DEV"
+		vmqt_ctl -j queue show "$DEV"
+		vmqt_ctl -j filter show "$DEV"
+	} | vmqt_json -l '[[{k: v for k, v in o.items() if k not in ("ifindex", "pin_dir")} for o in list(d.values())[0]] for d in j]'
+}
+# delivered WHAT: frames to VM 1 and VM 2 reach their namespaces.
+delivered() {
+	for v in 1 2; do
+		a0=$(if_rx "$(vmns "$v")" "vmqrx${v}p")
+		frames - "${VMAC[$v]}" "$N"
+		a1=$(if_rx "$(vmns "$v")" "vmqrx${v}p")
+		delta "$1: VM $v's interface" "$a0" "$a1" "$N"
+	done
+}
+
+vmqt_case state vlan
+case_state() {
+	saved=$(vmqt_ctl save)
+	for line in "dev attach $DEV default-txq auto mark-mask 0xffff queues 4096 rx on" \
+		"queue set $DEV id ${QID[1]} rx port" "queue set $DEV id ${QID[2]} rx port" \
+		"filter add $DEV queue ${QID[1]} mac ${VMAC[1]}" \
+		"filter add $DEV queue 30 mac ${VMAC[1]} vlan 10" \
+		"filter add $DEV queue ${QID[2]} mac ${VMAC[2]}"; do
+		grep -qxF "$line" <<<"$saved" || vmqt_fail "vmqctl save lacks '$line':$(printf '\n%s' "$saved" | sed 's/^/   | /')"
+	done
+	vmqt_assert_match "save | apply --dry-run: no change" "^# no change" \
+		"$(vmqt_ctl save | vmqt_ctl apply --dry-run -)"
+	before=$(rx_state)
+
+	# vmqd stopped: the data plane runs on; a new vmqd adopts the pins.
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	delivered "no vmqd"
+	vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
+	vmqt_assert_eq "state after a restart on the pins" "$before" "$(rx_state)"
+	vmqt_assert_eq "save after a restart on the pins" "$saved" "$(vmqt_ctl save)"
+
+	# A reboot: no vmqd, no pins (the XDP link goes with its pin).
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" KILL
+	rm -rf "${PINS:?}"
+	for _ in $(seq 50); do
+		ip -n "$HNS" -d link show "$DEV" | grep -q "prog/xdp" || break
+		sleep 0.1
+	done
+	if ip -n "$HNS" -d link show "$DEV" | grep -q "prog/xdp"; then
+		vmqt_fail "the XDP program outlived its pinned link"
+	fi
+	vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
+	vmqt_assert_eq "state restored from the state file" "$before" "$(rx_state)"
+	vmqt_assert_eq "save after the restore" "$saved" "$(vmqt_ctl save)"
+	delivered "restored from the state file"
+	vmqt_ok "save lists rx on, modes and filters; kept by a restart on the pins and by a restore from the file"
+}
+
+# --- doctor ------------------------------------------------------------------------
+vmqt_case doctor port
+case_doctor() {
+	doc=$(vmqt_ctl -j doctor "$DEV")
+	vmqt_assert_eq "doctor: xdp, rx-targets" "PASS PASS" \
+		"$(vmqt_json "' '.join(c['status'] for c in j['checks'] if c['name'] in ('xdp', 'rx-targets'))" <<<"$doc")"
+	# The devmap entry of VM 1's queue removed behind vmqd's back.
+	key=$(printf '%02x 00 00 00' "${QID[1]}")
+	# shellcheck disable=SC2086 # hex bytes
+	vmqt_run bpftool map delete pinned "$PINS/$DEV/rx/vmq_rx_ports" key hex $key
+	vmqt_ctl_fails doctor "$DEV"
+	vmqt_assert_match "doctor: the devmap differs from the binding" \
+		"FAIL +rx-targets +queue ${QID[1]}: rx port, bound to ifindex [0-9]+, but the devmap sends to 0" "$VMQT_CTL_OUT"
+	# vmqd puts it back when the binding is made again.
+	vmqt_ctl port bind vmqrx1 dev "$DEV" queue "${QID[1]}" >/dev/null
+	vmqt_ctl doctor "$DEV" >/dev/null
+	vmqt_ok "doctor: xdp and rx-targets PASS; a devmap entry removed behind vmqd's back is a FAIL"
+}
+
+# --- generic XDP -------------------------------------------------------------------
+vmqt_case generic port
+case_generic() {
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	VMQ_XDP_MODE=generic vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
+	vmqt_ctl dev set "$DEV" rx off >/dev/null
+	vmqt_ctl dev set "$DEV" rx on >/dev/null
+	vmqt_assert_eq "dev show: xdp_mode" generic \
+		"$(vmqt_ctl -j dev show "$DEV" | vmqt_json "j['devs'][0]['xdp_mode']")"
+	vmqt_assert_match "ip link: generic XDP" " xdpgeneric .*prog/xdp id [0-9]+" \
+		"$(ip -n "$HNS" -d link show "$DEV" | tr '\n' ' ')"
+	doc=$(vmqt_ctl -j doctor "$DEV" || true)
+	vmqt_assert_eq "doctor: xdp in generic mode" WARN \
+		"$(vmqt_json "[c['status'] for c in j['checks'] if c['name'] == 'xdp'][0]" <<<"$doc")"
+	delivered "generic XDP"
+	vmqt_ctl dev set "$DEV" rx off >/dev/null
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
+	vmqt_ctl dev set "$DEV" rx on >/dev/null
+	vmqt_assert_eq "dev show: xdp_mode" native \
+		"$(vmqt_ctl -j dev show "$DEV" | vmqt_json "j['devs'][0]['xdp_mode']")"
+	vmqt_ok "VMQ_XDP_MODE=generic: generic XDP, shown as such (dev show, doctor WARN), frames delivered"
+}
+
+# --- detach ------------------------------------------------------------------------
+vmqt_case detach attach
+case_detach() {
+	vmqt_ctl dev detach "$DEV"
+	if ip -n "$HNS" -d link show "$DEV" | grep -q "prog/xdp"; then
+		vmqt_fail "dev detach: an XDP program is still on $DEV"
+	fi
+	[ ! -e "$PINS/$DEV" ] || vmqt_fail "dev detach: $PINS/$DEV still exists: $(ls -R "$PINS/$DEV")"
+	vmqt_assert_eq "filter show after detach" '{"filters":[]}' "$(vmqt_ctl -j filter show)"
+	vmqt_ok "dev detach: XDP program and every pin gone"
+}
+
 vmqt_cases "$@"
