@@ -495,7 +495,7 @@ case_generic() {
 		"$(vmqt_ctl -j dev show "$DEV" | vmqt_json "j['devs'][0]['xdp_mode']")"
 	vmqt_assert_match "ip link: generic XDP" " xdpgeneric .*prog/xdp id [0-9]+" \
 		"$(ip -n "$HNS" -d link show "$DEV" | tr '\n' ' ')"
-	doc=$(vmqt_ctl -j doctor "$DEV" || true)
+	doc=$("$BUILD/vmqctl" -s "$VMQT_SOCK" -j doctor "$DEV" || true)
 	vmqt_assert_eq "doctor: xdp in generic mode" WARN \
 		"$(vmqt_json "[c['status'] for c in j['checks'] if c['name'] == 'xdp'][0]" <<<"$doc")"
 	delivered "generic XDP"

@@ -69,8 +69,7 @@ static const struct ctl_arg arg_rx = {
 	.keyword = "rx",
 	.key = "rx",
 	.metavar = "on|off",
-	.help = "the receive side: XDP filters on DEV's ingress (native XDP where the driver "
-		"has it)",
+	.help = "receive filters in XDP on DEV, native where it can",
 	.type = CTL_ARG_WORD,
 	.words = on_off_words,
 };
@@ -257,12 +256,10 @@ static int upgrade_print(FILE *out, struct json_object *args, struct json_object
 static const struct ctl_cmd dev_cmds[] = {
 	{ .name = "attach",
 	  .params = attach_params,
-	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress (and "
-		  "with rx on, its XDP program to DEV's receive side)" },
+	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
 	{ .name = "set",
 	  .params = set_params,
-	  .help = "set DEV's port policy (none: no policy; ports already bound stay), or turn "
-		  "its receive side on or off",
+	  .help = "set DEV's port policy (ports already bound stay), or rx on or off",
 	  .check = set_check,
 	  .print = set_print },
 	{ .name = "detach",

@@ -27,7 +27,7 @@ static const struct ctl_arg arg_vlan = {
 	.keyword = "vlan",
 	.key = "vlan",
 	.metavar = "V",
-	.help = "802.1Q or 802.1ad VLAN ID; without it, untagged frames only",
+	.help = "VLAN ID (802.1Q or 802.1ad); none: untagged only",
 	.type = CTL_ARG_U32,
 	.min = 1,
 	.max = VMQ_RX_VLAN_MAX,
@@ -58,7 +58,7 @@ static int filter_print(FILE *out, struct json_object *args, struct json_object 
 	static const struct ctl_column cols[] = {
 		{ "DEV", "dev", .align = CTL_LEFT },	 { "MAC", "mac", .align = CTL_LEFT },
 		{ "VLAN", "vlan", .align = CTL_RIGHT },	 { "QUEUE", "queue", .align = CTL_RIGHT },
-		{ "VM", "vm", .align = CTL_LEFT },	 { "RX", "rx", .align = CTL_LEFT },
+		{ "VM", "vm", .align = CTL_LEFT },	 { "RX", .align = CTL_LEFT, .cell = ctl_cell_rx },
 	};
 
 	(void)args;
@@ -82,5 +82,5 @@ static const struct ctl_cmd filter_cmds[] = {
 const struct ctl_object ctl_object_filter = {
 	.name = "filter",
 	.cmds = filter_cmds,
-	.help = "receive filters: destination MAC (and VLAN) to queue, on DEV's XDP program"
+	.help = "receive filters: destination MAC (and VLAN) to VM queue"
 };

@@ -113,7 +113,7 @@ static const struct ctl_arg arg_rx = {
 	.keyword = "rx",
 	.key = "rx",
 	.metavar = "cpu N|port|pass",
-	.help = "received frames: to CPU N, to the queue's bound port, or the stack",
+	.help = "received frames: to CPU N, the bound port, or the stack",
 	.type = CTL_ARG_WORD,
 	.words = rx_words,
 	.then_word = "cpu",
@@ -222,10 +222,17 @@ static int queue_print(FILE *out, struct json_object *args, struct json_object *
 		{ "NAME", "name", .align = CTL_LEFT },
 		{ "PLACED", "placement", .align = CTL_LEFT },
 		{ "OWNER", "owner", .align = CTL_LEFT },
+		{ "RX", .align = CTL_LEFT, .cell = ctl_cell_rx },
 	};
+	struct json_object *queues = ctl_jarray(result, "queues");
+	size_t n = queues ? json_object_array_length(queues) : 0, ncols = ARRAY_SIZE(cols) - 1;
 
 	(void)args;
-	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "queues"));
+	/* RX only where a device has its receive side loaded. */
+	for (size_t i = 0; i < n; i++)
+		if (ctl_jstr(json_object_array_get_idx(queues, i), "rx"))
+			ncols = ARRAY_SIZE(cols);
+	return ctl_print_rows(out, "", cols, ncols, queues);
 }
 
 static const struct ctl_cmd queue_cmds[] = {
