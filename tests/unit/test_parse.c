@@ -88,6 +88,51 @@ static void test_txq_list(void **state)
 	assert_int_equal(vmq_parse_txq_list("1024", txqs, 16, &n), -ERANGE);
 }
 
+static void test_mac(void **state)
+{
+	static const __u8 want[6] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+	char text[VMQ_MAC_TEXT_LEN];
+	__u8 mac[6] = { 0 };
+
+	(void)state;
+	assert_int_equal(vmq_parse_mac("52:54:00:AB:cd:ef", mac), 0);
+	assert_memory_equal(mac, want, 6);
+	vmq_format_mac(mac, text);
+	assert_string_equal(text, "52:54:00:ab:cd:ef");
+	memset(mac, 0, sizeof(mac));
+	assert_int_equal(vmq_parse_mac("52:54:00:ab:cd", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac("52:54:00:ab:cd:ef:01", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac("52-54-00-ab-cd-ef", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac("5:54:00:ab:cd:ef0", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac("52:54:00:ab:cd:eg", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac(" 2:54:00:ab:cd:ef", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac("", mac), -EINVAL);
+	assert_int_equal(vmq_parse_mac(NULL, mac), -EINVAL);
+	/* Never looked up: the group bit, and no address at all. */
+	assert_int_equal(vmq_parse_mac("ff:ff:ff:ff:ff:ff", mac), -EADDRNOTAVAIL);
+	assert_int_equal(vmq_parse_mac("01:00:5e:00:00:01", mac), -EADDRNOTAVAIL);
+	assert_int_equal(vmq_parse_mac("00:00:00:00:00:00", mac), -EADDRNOTAVAIL);
+	/* Refused input changes nothing. */
+	assert_memory_equal(mac, (__u8[6]){ 0 }, 6);
+}
+
+static void test_vlan(void **state)
+{
+	__u16 v = 0;
+
+	(void)state;
+	assert_int_equal(vmq_parse_vlan("1", &v), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(vmq_parse_vlan("4094", &v), 0);
+	assert_int_equal(v, 4094);
+	assert_int_equal(vmq_parse_vlan("4095", &v), -ERANGE);
+	assert_int_equal(vmq_parse_vlan("0", &v), -ERANGE);
+	assert_int_equal(vmq_parse_vlan("65536", &v), -ERANGE);
+	assert_int_equal(vmq_parse_vlan("-1", &v), -EINVAL);
+	assert_int_equal(vmq_parse_vlan("10a", &v), -EINVAL);
+	assert_int_equal(v, 4094);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -96,6 +141,8 @@ int main(void)
 		cmocka_unit_test(test_u32_rejects_out_of_range),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_txq_list),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_vlan),
 	};
 
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);

@@ -252,6 +252,7 @@ int vmq_rx_mode_set(const struct vmq_dev *dev, __u32 queue_id, enum vmq_rx_mode 
 {
 	struct vmq_rx_queue_entry entry = { .mode = (__u16)mode }, old;
 	struct bpf_cpumap_val cv = { .qsize = VMQ_RX_CPU_QSIZE };
+	char name[IF_NAMESIZE];
 	bool online;
 	__u32 q;
 	int err;
@@ -278,7 +279,8 @@ int vmq_rx_mode_set(const struct vmq_dev *dev, __u32 queue_id, enum vmq_rx_mode 
 	case VMQ_RX_MODE_PORT:
 		if (!arg)
 			return -EINVAL;
-		/* The devmap refuses an ifindex that does not exist: ENODEV. */
+		if (!if_indextoname(arg, name))
+			return -ENODEV;
 		if (bpf_map_update_elem(dev->rx_ports_fd, &queue_id, &arg, BPF_ANY))
 			return -errno;
 		break;
