@@ -930,7 +930,8 @@ int vmq_rx_filter_add(const struct vmq_dev *dev, const struct vmq_rx_filter_key 
 	}
 	for (int i = 0; i < FAKE_RX_ROWS; i++)
 		if (!fake_filters[i].used) {
-			fake_filters[i] = (struct fake_filter){ true, dev->ifindex, *key, queue_id };
+			fake_filters[i] =
+				(struct fake_filter){ true, dev->ifindex, *key, queue_id };
 			return 0;
 		}
 	return -E2BIG;
@@ -1105,7 +1106,7 @@ const char *vmq_rx_mode_name(__u32 mode)
 const char *vmq_rx_outcome_name(__u32 outcome)
 {
 	static const char *const names[VMQ_RX_OUTCOMES] = {
-		"cpu",	     "port",	 "pass",     "unmatched", "broadcast",
+		"cpu",	     "port",	 "pass",      "unmatched", "broadcast",
 		"multicast", "not_live", "no_target", "malformed",
 	};
 

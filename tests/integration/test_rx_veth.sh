@@ -408,6 +408,26 @@ case_rx_off() {
 	vmqt_ok "dev set rx off: XDP detached, filters kept, nothing delivered; rx on: delivered again"
 }
 
+# --- the uplink goes away and comes back ----------------------------------------
+vmqt_case uplink_back port
+case_uplink_back() {
+	vmqt_run ip -n "$HNS" link delete dev "$DEV"
+	vmqt_uplink_link "$DEV" "$VMQT_HOST_IP" "$WNS" "$WDEV" "$VMQT_WIRE_IP" "$VMQT_NTXQ"
+	for _ in $(seq 100); do
+		st=$(vmqt_ctl -j dev show "$DEV" | vmqt_json "j['devs'][0]['state'] + ' ' + j['devs'][0]['rx']")
+		[ "$st" != "ok on" ] || break
+		sleep 0.1
+	done
+	vmqt_assert_eq "dev show once $DEV is back" "ok on" "$st"
+	vmqt_assert_match "ip link: XDP on the new $DEV" "prog/xdp id [0-9]+" \
+		"$(ip -n "$HNS" -d link show "$DEV")"
+	a0=$(if_rx "$(vmns 1)" vmqrx1p)
+	frames - "${VMAC[1]}" "$N"
+	a1=$(if_rx "$(vmns 1)" vmqrx1p)
+	delta "$DEV back: VM 1's interface" "$a0" "$a1" "$N"
+	vmqt_ok "$DEV deleted and made again: vmqd attached its receive side again, frames delivered"
+}
+
 # --- state: save, restart on the pins, restore from the file alone -----------------
 # rx_state: what the receive side looks like through vmqctl, ifindexes left out.
 rx_state() {

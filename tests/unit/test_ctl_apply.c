@@ -506,17 +506,18 @@ static void test_plan_refuses(void **state)
 		       "vmqctl save does: queue add ... owner port, then port bind ... queue ID)");
 	expect_refused("", "daemon ping\n", EINVAL, 0,
 		       "vmqd's state: \"daemon ping\": not a state line (apply takes dev attach, "
-		       "dev set, group add, queue set (queue 0, or rx), queue add, port bind and filter add)");
+		       "dev set, group add, queue set (queue 0, or rx), queue add, port bind and "
+		       "filter add)");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_round_trip), cmocka_unit_test(test_format_requests),
-		cmocka_unit_test(test_plan_rx),
-		cmocka_unit_test(test_format_refuses),	  cmocka_unit_test(test_plan_no_change),
-		cmocka_unit_test(test_plan_add),	  cmocka_unit_test(test_plan_change),
-		cmocka_unit_test(test_plan_prune),	  cmocka_unit_test(test_plan_refuses),
+		cmocka_unit_test(test_plan_rx),		  cmocka_unit_test(test_format_refuses),
+		cmocka_unit_test(test_plan_no_change),	  cmocka_unit_test(test_plan_add),
+		cmocka_unit_test(test_plan_change),	  cmocka_unit_test(test_plan_prune),
+		cmocka_unit_test(test_plan_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -579,7 +579,8 @@ static void test_print_dev_show(void **state)
 		" \"default_txq\": 5, \"attached\": false, \"live_queues\": 1, \"groups\": [1, "
 		"2], \"ports\": \"vnet*,tap*\"}]}",
 		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS       RX\n"
-		"eth0       8    4096  0xffff    auto     yes          3       1  -           native\n"
+		"eth0       8    4096  0xffff    auto     yes          3       1  -           "
+		"native\n"
 		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*  -\n");
 }
 
@@ -633,28 +634,29 @@ static void test_print_stats(void **state)
 static void test_print_rx(void **state)
 {
 	(void)state;
-	expect_text("stats", "show",
-		    "{\"devs\": [{\"dev\": \"eth0\", \"queues\": [{\"id\": 0, \"txq\": \"auto\","
-		    " \"packets\": 0, \"bytes\": 0, \"fallback_packets\": 0, \"fallback_bytes\": 0,"
-		    " \"rx_packets\": 0, \"rx_bytes\": 0, \"rx_fallback_packets\": 0,"
-		    " \"rx_fallback_bytes\": 0},"
-		    " {\"id\": 7, \"vm\": \"web1\", \"txq\": 3, \"packets\": 1, \"bytes\": 60,"
-		    " \"fallback_packets\": 0, \"fallback_bytes\": 0, \"rx_packets\": 200,"
-		    " \"rx_bytes\": 12800, \"rx_fallback_packets\": 5, \"rx_fallback_bytes\": 320}],"
-		    " \"txqs\": [],"
-		    " \"rx_outcomes\": {\"port\": {\"packets\": 200, \"bytes\": 12800},"
-		    " \"unmatched\": {\"packets\": 4, \"bytes\": 256}}}]}",
-		    "dev eth0\n"
-		    "  ID  VM    TARGET  PACKETS  BYTES  FALLBACKS\n"
-		    "   0  -     auto          0      0          0\n"
-		    "   7  web1  txq 3         1     60          0\n"
-		    "\n"
-		    "  ID  VM    RX PACKETS  RX BYTES  RX FALLBACKS\n"
-		    "   7  web1         200     12800             5\n"
-		    "\n"
-		    "  RECEIVED   PACKETS  BYTES\n"
-		    "  port           200  12800\n"
-		    "  unmatched        4    256\n");
+	expect_text(
+		"stats", "show",
+		"{\"devs\": [{\"dev\": \"eth0\", \"queues\": [{\"id\": 0, \"txq\": \"auto\","
+		" \"packets\": 0, \"bytes\": 0, \"fallback_packets\": 0, \"fallback_bytes\": 0,"
+		" \"rx_packets\": 0, \"rx_bytes\": 0, \"rx_fallback_packets\": 0,"
+		" \"rx_fallback_bytes\": 0},"
+		" {\"id\": 7, \"vm\": \"web1\", \"txq\": 3, \"packets\": 1, \"bytes\": 60,"
+		" \"fallback_packets\": 0, \"fallback_bytes\": 0, \"rx_packets\": 200,"
+		" \"rx_bytes\": 12800, \"rx_fallback_packets\": 5, \"rx_fallback_bytes\": 320}],"
+		" \"txqs\": [],"
+		" \"rx_outcomes\": {\"port\": {\"packets\": 200, \"bytes\": 12800},"
+		" \"unmatched\": {\"packets\": 4, \"bytes\": 256}}}]}",
+		"dev eth0\n"
+		"  ID  VM    TARGET  PACKETS  BYTES  FALLBACKS\n"
+		"   0  -     auto          0      0          0\n"
+		"   7  web1  txq 3         1     60          0\n"
+		"\n"
+		"  ID  VM    RX PACKETS  RX BYTES  RX FALLBACKS\n"
+		"   7  web1         200     12800             5\n"
+		"\n"
+		"  RECEIVED   PACKETS  BYTES\n"
+		"  port           200  12800\n"
+		"  unmatched        4    256\n");
 	expect_text("queue", "show",
 		    "{\"queues\": [{\"dev\": \"eth0\", \"id\": 0, \"txq\": \"auto\"},"
 		    " {\"dev\": \"eth0\", \"id\": 7, \"txq\": 3, \"rx\": \"cpu\", \"rx_cpu\": 1},"
@@ -668,13 +670,15 @@ static void test_print_rx(void **state)
 		    "eth0   8  txq 4   -   -     -       -      port tap8\n"
 		    "eth0   9  txq 5   -   -     -       -      port -\n"
 		    "eth0  10  txq 5   -   -     -       -      pass\n");
-	expect_text("filter", "show",
-		    "{\"filters\": [{\"dev\": \"eth0\", \"mac\": \"52:54:00:00:00:07\", \"queue\": 7,"
-		    " \"vm\": \"web1\", \"rx\": \"cpu\", \"rx_cpu\": 1},"
-		    " {\"dev\": \"eth0\", \"mac\": \"52:54:00:00:00:07\", \"vlan\": 10, \"queue\": 8}]}",
-		    "DEV   MAC                VLAN  QUEUE  VM    RX\n"
-		    "eth0  52:54:00:00:00:07     -      7  web1  cpu 1\n"
-		    "eth0  52:54:00:00:00:07    10      8  -     -\n");
+	expect_text(
+		"filter", "show",
+		"{\"filters\": [{\"dev\": \"eth0\", \"mac\": \"52:54:00:00:00:07\", \"queue\": 7,"
+		" \"vm\": \"web1\", \"rx\": \"cpu\", \"rx_cpu\": 1},"
+		" {\"dev\": \"eth0\", \"mac\": \"52:54:00:00:00:07\", \"vlan\": 10, \"queue\": "
+		"8}]}",
+		"DEV   MAC                VLAN  QUEUE  VM    RX\n"
+		"eth0  52:54:00:00:00:07     -      7  web1  cpu 1\n"
+		"eth0  52:54:00:00:00:07    10      8  -     -\n");
 }
 
 /* Every TX queue listed, the kernel's figures where there are some, and

@@ -56,9 +56,12 @@ static const struct ctl_param show_params[] = {
 static int filter_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
-		{ "DEV", "dev", .align = CTL_LEFT },	 { "MAC", "mac", .align = CTL_LEFT },
-		{ "VLAN", "vlan", .align = CTL_RIGHT },	 { "QUEUE", "queue", .align = CTL_RIGHT },
-		{ "VM", "vm", .align = CTL_LEFT },	 { "RX", .align = CTL_LEFT, .cell = ctl_cell_rx },
+		{ "DEV", "dev", .align = CTL_LEFT },
+		{ "MAC", "mac", .align = CTL_LEFT },
+		{ "VLAN", "vlan", .align = CTL_RIGHT },
+		{ "QUEUE", "queue", .align = CTL_RIGHT },
+		{ "VM", "vm", .align = CTL_LEFT },
+		{ "RX", .align = CTL_LEFT, .cell = ctl_cell_rx },
 	};
 
 	(void)args;

@@ -117,7 +117,7 @@ static const char *describe(const struct item *it, char *buf, size_t size)
 }
 
 #define NOT_STATE                                                                                  \
-	"apply takes dev attach, dev set, group add, queue set (queue 0, or rx), queue add, port "  \
+	"apply takes dev attach, dev set, group add, queue set (queue 0, or rx), queue add, port " \
 	"bind and filter add"
 
 /* Which object req makes, or why apply does not take it. */
@@ -350,9 +350,9 @@ static int add_step(struct ctl_plan *plan, enum ctl_plan_op op, enum kind kind,
 static int add_want(struct ctl_plan *plan, enum ctl_plan_op op, const struct item *w)
 {
 	static const char *const cmds[K_N][2] = {
-		[K_DEV] = { "dev", "attach" },	[K_PORTS] = { "dev", "set" },
-		[K_GROUP] = { "group", "add" }, [K_QUEUE0] = { "queue", "set" },
-		[K_QUEUE] = { "queue", "add" }, [K_PORT] = { "port", "bind" },
+		[K_DEV] = { "dev", "attach" },	 [K_PORTS] = { "dev", "set" },
+		[K_GROUP] = { "group", "add" },	 [K_QUEUE0] = { "queue", "set" },
+		[K_QUEUE] = { "queue", "add" },	 [K_PORT] = { "port", "bind" },
 		[K_RXMODE] = { "queue", "set" }, [K_FILTER] = { "filter", "add" },
 	};
 	struct json_object *args = NULL;
@@ -603,11 +603,11 @@ static int diff_want(struct ctl_plan *plan, struct side *have, struct item **hav
 
 		if (err || rx_on(w) == rx_on(h))
 			return err;
-		return add_step(plan, CTL_PLAN_CHANGE, K_DEV,
-				make_req("dev", "set",
-					 dev_args(w, "rx",
-						  json_object_new_string(rx_on(w) ? "on"
-										  : "off"))));
+		return add_step(
+			plan, CTL_PLAN_CHANGE, K_DEV,
+			make_req("dev", "set",
+				 dev_args(w, "rx",
+					  json_object_new_string(rx_on(w) ? "on" : "off"))));
 	}
 	case K_RXMODE:
 		return same_rx(w, h) ? 0 : add_want(plan, CTL_PLAN_CHANGE, w);

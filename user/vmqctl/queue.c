@@ -164,8 +164,9 @@ static int set_check(struct json_object *args, struct ctl_err *e)
 	if (!json_object_object_get_ex(args, "txq", NULL) &&
 	    !json_object_object_get_ex(args, "group", NULL) &&
 	    !json_object_object_get_ex(args, "rx", NULL))
-		return ctl_err_set(e, EINVAL,
-				   "needs one of \"txq N\" or \"group G\", or \"rx cpu N|port|pass\"");
+		return ctl_err_set(
+			e, EINVAL,
+			"needs one of \"txq N\" or \"group G\", or \"rx cpu N|port|pass\"");
 	if (!json_object_object_get_ex(args, "txq", &txq) ||
 	    !json_object_is_type(txq, json_type_string) ||
 	    strcmp(json_object_get_string(txq), "auto"))

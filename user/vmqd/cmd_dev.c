@@ -156,8 +156,8 @@ int vmqd_req_rx(struct json_object *args, const char *what, struct vmqd_reply *r
 	*on = false;
 	if (!*given)
 		return 0;
-	if (!v || (strcmp(json_object_get_string(v), "on") &&
-		   strcmp(json_object_get_string(v), "off")))
+	if (!v ||
+	    (strcmp(json_object_get_string(v), "on") && strcmp(json_object_get_string(v), "off")))
 		return vmqd_reply_error(r, EINVAL, "%s: rx must be \"on\" or \"off\"", what);
 	*on = !strcmp(json_object_get_string(v), "on");
 	return 0;

@@ -545,8 +545,9 @@ static enum status rx_target(struct vmqd *d, struct vmqd_dev *dev, __u32 id, boo
 		}
 	}
 	if ((e.mode != VMQ_RX_MODE_PORT || !live) && port) {
-		snprintf(detail, size, "queue %u: rx %s%s, but the devmap still sends to ifindex %u",
-			 id, vmq_rx_mode_name(e.mode) ? vmq_rx_mode_name(e.mode) : "?",
+		snprintf(detail, size,
+			 "queue %u: rx %s%s, but the devmap still sends to ifindex %u", id,
+			 vmq_rx_mode_name(e.mode) ? vmq_rx_mode_name(e.mode) : "?",
 			 live ? "" : " (not live)", port);
 		return FAIL;
 	}

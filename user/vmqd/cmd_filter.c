@@ -31,12 +31,14 @@ static int parse_key(struct json_object *args, struct vmqd_dev *dev, const char 
 		return err;
 	err = vmq_parse_mac(s, key->mac);
 	if (err == -EADDRNOTAVAIL)
-		return vmqd_reply_error(r, EINVAL,
-					"%s: mac %s is a multicast, broadcast or zero address: such "
-					"frames always take the stack",
-					what, vmqd_req_quote(s, q, sizeof(q)));
+		return vmqd_reply_error(
+			r, EINVAL,
+			"%s: mac %s is a multicast, broadcast or zero address: such "
+			"frames always take the stack",
+			what, vmqd_req_quote(s, q, sizeof(q)));
 	if (err)
-		return vmqd_reply_error(r, EINVAL, "%s: mac \"%s\" is not a MAC address "
+		return vmqd_reply_error(r, EINVAL,
+					"%s: mac \"%s\" is not a MAC address "
 					"(xx:xx:xx:xx:xx:xx)",
 					what, vmqd_req_quote(s, q, sizeof(q)));
 	vmq_format_mac(key->mac, mac);
@@ -99,8 +101,8 @@ static int filter_add(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return vmqd_reply_error(r, EEXIST, "%s: already filtered for %s", what, owner_s);
 	}
 	if (err == -E2BIG || err == -ENOSPC)
-		return vmqd_reply_error(r, ENOSPC, "%s: %s has %u filters, the most it holds",
-					what, dev->dp.ifname, VMQ_RX_FILTERS_MAX);
+		return vmqd_reply_error(r, ENOSPC, "%s: %s has %u filters, the most it holds", what,
+					dev->dp.ifname, VMQ_RX_FILTERS_MAX);
 	if (err)
 		return vmqd_reply_error(r, -err, "%s: cannot write: %s", what, strerror(-err));
 	log_debug("%s: queue %u", what, id);

@@ -63,7 +63,8 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 		if (has_rx) {
 			vmqd_json_add(o, "rx_packets", vmqd_json_uint(x->packets));
 			vmqd_json_add(o, "rx_bytes", vmqd_json_uint(x->bytes));
-			vmqd_json_add(o, "rx_fallback_packets", vmqd_json_uint(x->fallback_packets));
+			vmqd_json_add(o, "rx_fallback_packets",
+				      vmqd_json_uint(x->fallback_packets));
 			vmqd_json_add(o, "rx_fallback_bytes", vmqd_json_uint(x->fallback_bytes));
 		}
 		vmqd_json_append(list, o);
@@ -90,9 +91,9 @@ static int rx_outcomes_json(struct vmqd_dev *dev, struct json_object *o)
 	out = vmqd_json_object();
 	for (__u32 i = 0; i < VMQ_RX_OUTCOMES; i++)
 		if (vmq_rx_outcome_name(i))
-			vmqd_json_add(out, vmq_rx_outcome_name(i),
-				      counter_json(sums[i].packets, sums[i].bytes,
-						   vmqd_json_object()));
+			vmqd_json_add(
+				out, vmq_rx_outcome_name(i),
+				counter_json(sums[i].packets, sums[i].bytes, vmqd_json_object()));
 	vmqd_json_add(o, "rx_outcomes", out);
 	return 0;
 }

@@ -256,10 +256,9 @@ static size_t put_family_samples(FILE *f, const struct family *fam, struct json_
 			break;
 		case SCOPE_FALLBACK:
 		case SCOPE_RX:
-			if (!json_object_object_get_ex(dev_obj,
-						       fam->scope == SCOPE_RX ? "rx_outcomes"
-									      : "fallbacks",
-						       &fb) ||
+			if (!json_object_object_get_ex(
+				    dev_obj, fam->scope == SCOPE_RX ? "rx_outcomes" : "fallbacks",
+				    &fb) ||
 			    !json_object_is_type(fb, json_type_object))
 				break;
 			json_object_object_foreach(fb, reason, counters)

@@ -202,11 +202,13 @@ int vmqd_rx_parse_mode(struct vmqd *d, struct vmqd_dev *dev, struct json_object 
 			return err;
 		err = vmq_cpu_online(req->arg, &online);
 		if (err)
-			return vmqd_reply_error(r, -err, "%s: cannot tell whether CPU %u exists: %s",
-						what, req->arg, strerror(-err));
+			return vmqd_reply_error(r, -err,
+						"%s: cannot tell whether CPU %u exists: %s", what,
+						req->arg, strerror(-err));
 		if (!online)
-			return vmqd_reply_error(r, ENODEV, "%s: CPU %u does not exist or is offline",
-						what, req->arg);
+			return vmqd_reply_error(r, ENODEV,
+						"%s: CPU %u does not exist or is offline", what,
+						req->arg);
 	} else if (!strcmp(mode, "port")) {
 		req->mode = VMQ_RX_MODE_PORT;
 		n = vmqd_rx_bound_ports(d, dev, id, &req->arg);
@@ -269,8 +271,8 @@ void vmqd_rx_queue_freed(struct vmqd_dev *dev, __u32 id)
 		log_warn("queue %u on %s: its receive filters not all deleted: %s", id,
 			 dev->dp.ifname, strerror(-err));
 	else if (deleted)
-		log_info("queue %u on %s: freed, %u receive filter(s) deleted", id,
-			 dev->dp.ifname, deleted);
+		log_info("queue %u on %s: freed, %u receive filter(s) deleted", id, dev->dp.ifname,
+			 deleted);
 	err = vmq_rx_mode_clear(&dev->dp, id);
 	if (err)
 		log_warn("queue %u on %s: receive mode not reset: %s", id, dev->dp.ifname,
