@@ -4,7 +4,8 @@
 #   make fuzz       run each libFuzzer harness FUZZ_SECONDS (60); fuzz-smoke: 5 s
 #   make check-san  the integration tests against vmqd and vmqctl built with
 #                   ASan and UBSan; any sanitizer report fails its test (root)
-#   make bench      print the performance figures, write build/bench/bench.json (root)
+#   make bench      print the performance figures, write build/bench/bench.json and
+#                   build/bench/rx.json (root)
 #   make deps       install the Debian packages the build and tests need
 #   make install    PREFIX=/usr/local DESTDIR=
 # V=1 shows the commands.
@@ -64,7 +65,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
 	$(BUILD)/tests/vmq_port_variant.bpf.o $(BUILD)/tests/vmq_tx_observe.bpf.o \
 	$(BUILD)/tests/vmq_tx_v1.bpf.o
-BENCH_BINS := $(BUILD)/bench/vmq-bench
+BENCH_BINS := $(BUILD)/bench/vmq-bench $(BUILD)/bench/vmq-rx-bench $(BUILD)/bench/vmq_rx_bench.bpf.o
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/vmq_rx.bpf.o \
 	$(BUILD)/vmq_rx_ctl.bpf.o $(BUILD)/libvmq.a $(PROGS:%=$(BUILD)/%)
@@ -164,6 +165,14 @@ $(BUILD)/bench/vmq-bench: bench/vmq_bench.c $(BUILD)/libvmq.a $(BUILD)/vmq_tx.sk
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
 
+$(BUILD)/bench/vmq-rx-bench: bench/vmq_rx_bench.c $(BUILD)/libvmq.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) $< $(BUILD)/libvmq.a $(LDLIBS) -o $@
+
+$(BUILD)/bench/%.bpf.o: bench/%.bpf.c | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # --- fuzzing (tests/fuzz/, docs/fuzzing.md) ------------------------------
 # libFuzzer harnesses, clang only, each with ASan and UBSan (which abort).
 # vmqd's run on tests/fuzz/fake_kernel.c: no BPF, netlink or sysfs.
@@ -239,6 +248,7 @@ demo: deps
 bench: deps
 	$(Q)$(MAKE) --no-print-directory all $(BENCH_BINS) $(TOOL_BINS)
 	$(Q)BUILD=$(abspath $(BUILD)) bash bench/run.sh
+	$(Q)BUILD=$(abspath $(BUILD)) bash bench/rx.sh
 
 # The integration tests' QEMU guest: $(BUILD)/guest/{vmlinuz,initrd.img}
 # (tests/guest/build.sh: does nothing when up to date).
