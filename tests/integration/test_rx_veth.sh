@@ -408,6 +408,28 @@ case_rx_off() {
 	vmqt_ok "dev set rx off: XDP detached, filters kept, nothing delivered; rx on: delivered again"
 }
 
+# --- another XDP program holds the uplink ------------------------------------------
+vmqt_case busy port
+case_busy() {
+	local pin=$VMQT_BPFFS/foreign_xdp id
+	vmqt_ctl dev set "$DEV" rx off >/dev/null
+	# Someone else's XDP program (vmq_rx's object, loaded apart: another ID).
+	vmqt_run bpftool prog load "$BUILD/vmq_rx.bpf.o" "$pin" type xdp
+	vmqt_run ip -n "$HNS" link set dev "$DEV" xdpdrv pinned "$pin"
+	id=$(bpftool -j prog show pinned "$pin" | vmqt_json "j['id']")
+	before=$(vmqt_state)
+	vmqt_ctl_fails dev set "$DEV" rx on
+	vmqt_assert_one_error "rx on over another XDP program" \
+		"^vmqctl: dev $DEV: XDP program $id \\([a-z_]+\\) is attached to $DEV already: one XDP program per device; detach it first\$"
+	vmqt_assert_eq "state after the refusal" "$before" "$(vmqt_state)"
+	vmqt_ctl_fails doctor "$DEV"
+	vmqt_assert_match "doctor: another XDP program" "FAIL +xdp +receive side off, and XDP program $id" "$VMQT_CTL_OUT"
+	vmqt_run ip -n "$HNS" link set dev "$DEV" xdpdrv off
+	rm -f "$pin"
+	vmqt_ctl dev set "$DEV" rx on >/dev/null
+	vmqt_ok "rx on refused (EBUSY, naming program $id) while another XDP program holds $DEV; on once it is gone"
+}
+
 # --- the uplink goes away and comes back ----------------------------------------
 vmqt_case uplink_back port
 case_uplink_back() {
