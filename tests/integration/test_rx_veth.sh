@@ -12,6 +12,8 @@
 #              VM sees none of them
 #   cpu        rx cpu N runs the rest of the stack on CPU N: an nftables
 #              probe on the uplink's ingress counts by CPU (meta cpu)
+#   metrics    /metrics (vmqd --metrics on a Unix socket): receive counters
+#              by outcome and per queue follow the frames
 #   default    unknown MAC, broadcast, multicast, a deleted queue (its
 #              filters gone with it) and a filter of a queue that is not
 #              live (written with bpftool): the stack, counted by reason
@@ -25,6 +27,9 @@
 #   unbind     a port-mode queue's port unbound: frames take the stack,
 #              counted as no_target; bound again: delivered again
 #   rx_off     dev set DEV rx off detaches XDP, filters kept; rx on again
+#   busy       another XDP program on DEV: rx on refused (EBUSY) naming it,
+#              doctor FAILs
+#   uplink_back  DEV deleted and made again: its receive side comes back
 #   state      save lists rx on, modes and filters; a vmqd restarted on the
 #              pins, and one restoring the state file alone, give the same
 #   doctor     xdp and rx-targets PASS; a devmap entry removed behind vmqd's
@@ -216,6 +221,32 @@ case_cpu() {
 	done
 	vmqt_run ip netns exec "$HNS" nft delete table netdev vmqprobe
 	vmqt_ctl queue set "$DEV" id "${QID[2]}" rx port >/dev/null
+}
+
+# --- /metrics: the receive counters ----------------------------------------------
+# metric NAME LABELS: the sample's value in the last scrape ($scrape).
+metric() {
+	awk -v want="$1{$2}" '$1 == want { print $2; found = 1 } END { if (!found) print "missing" }' <<<"$scrape"
+}
+
+vmqt_case metrics port
+case_metrics() {
+	local sock=$VMQT_TMP/metrics.sock
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS" --metrics "$sock"
+	scrape=$(curl -sf --unix-socket "$sock" http://vmqd/metrics)
+	p0=$(metric vmq_rx_packets_total "dev=\"$DEV\",outcome=\"port\"")
+	q0=$(metric vmq_rx_queue_packets_total "dev=\"$DEV\",queue=\"${QID[1]}\",vm=\"vm1\"")
+	u0=$(metric vmq_rx_packets_total "dev=\"$DEV\",outcome=\"unmatched\"")
+	frames - "${VMAC[1]}" "$N"
+	frames - "$UNKNOWN" 7
+	scrape=$(curl -sf --unix-socket "$sock" http://vmqd/metrics)
+	vmqt_assert_match "HELP of vmq_rx_packets_total" "^# HELP vmq_rx_packets_total Received frames by outcome" "$scrape"
+	delta "/metrics: outcome port" "$p0" "$(metric vmq_rx_packets_total "dev=\"$DEV\",outcome=\"port\"")" "$N"
+	delta "/metrics: queue ${QID[1]}" "$q0" \
+		"$(metric vmq_rx_queue_packets_total "dev=\"$DEV\",queue=\"${QID[1]}\",vm=\"vm1\"")" "$N"
+	delta "/metrics: outcome unmatched" "$u0" "$(metric vmq_rx_packets_total "dev=\"$DEV\",outcome=\"unmatched\"")" 7
+	vmqt_ok "/metrics: vmq_rx_packets_total by outcome and vmq_rx_queue_packets_total per queue follow the frames"
 }
 
 # --- the default queue: never dropped, counted by reason ---------------------------
