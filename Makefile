@@ -64,7 +64,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_BINS := $(BUILD)/tests/vmq-udpsend $(BUILD)/tests/vmq-tcx $(BUILD)/tests/vmq_tx_variant.bpf.o \
 	$(BUILD)/tests/vmq_port_variant.bpf.o $(BUILD)/tests/vmq_tx_observe.bpf.o \
-	$(BUILD)/tests/vmq_tx_v1.bpf.o
+	$(BUILD)/tests/vmq_tx_v1.bpf.o $(BUILD)/tests/vmq_rx_variant.bpf.o
 BENCH_BINS := $(BUILD)/bench/vmq-bench $(BUILD)/bench/vmq-rx-bench $(BUILD)/bench/vmq_rx_bench.bpf.o
 
 all: $(BUILD)/vmq_tx.bpf.o $(BUILD)/vmq_ctl.bpf.o $(BUILD)/vmq_port.bpf.o $(BUILD)/vmq_rx.bpf.o \
@@ -146,6 +146,13 @@ $(BUILD)/tests/vmq_tx_observe.bpf.o: bpf/vmq_tx.bpf.c bpf/vmq_queues.bpf.h inclu
 $(BUILD)/tests/vmq_tx_v1.bpf.o: tests/fixtures/vmq_tx_v1.bpf.c
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# vmq_rx with another tag, for its upgrade test (VMQ_RX_VARIANT).
+$(BUILD)/tests/vmq_rx_variant.bpf.o: bpf/vmq_rx.bpf.c include/vmq_abi.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D) && $(CLANG) $(BPF_CFLAGS) -DVMQ_RX_VARIANT -c $< -o $@
+
+$(BUILD)/tests/test_bpf_rx: $(BUILD)/tests/vmq_rx_variant.bpf.o
 
 # vmq_port with another tag, for the port upgrade test (VMQ_PORT_VARIANT).
 $(BUILD)/tests/vmq_port_variant.bpf.o: bpf/vmq_port.bpf.c

@@ -178,6 +178,10 @@ static void test_port_mode_redirects(void **state)
 	assert_int_equal(ifindex, if_nametoindex(PORT));
 	assert_int_equal(run_frame(mac_b, 0, 0, 2), XDP_REDIRECT);
 	expect(VMQ_RX_TO_PORT, 2, FRAME_LEN, 6, false);
+	/* Tagged: to the port as it came, tag and all (run() compares). */
+	add_filter(mac_b, 10, 6);
+	assert_int_equal(run_frame(mac_b, ETH_P_8021Q, 10, 1), XDP_REDIRECT);
+	expect(VMQ_RX_TO_PORT, 1, FRAME_LEN, 6, false);
 }
 
 /* A mode whose cpumap or devmap entry is missing (written alone, as the
@@ -547,6 +551,93 @@ static void test_unload_removes_pins(void **state)
 	assert_int_equal(st.filters, 0);
 }
 
+/* --- upgrade ----------------------------------------------------------- */
+
+static const char *variant_obj(void)
+{
+	static char path[PATH_MAX];
+	const char *build = getenv("BUILD");
+
+	snprintf(path, sizeof(path), "%s/tests/vmq_rx_variant.bpf.o", build ? build : "build");
+	return path;
+}
+
+static __u32 link_prog_id(void)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	char path[PATH_MAX + 32];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dev.pin_dir, VMQ_PIN_RX_DIR, VMQ_PIN_RX_LINK);
+	fd = bpf_obj_get(path);
+	assert_true(fd >= 0);
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	close(fd);
+	return info.prog_id;
+}
+
+/* A program of another tag swapped in under the running link: the maps,
+ * filters and counters carry over; the same tag changes nothing. */
+static void test_upgrade_swaps_in_place(void **state)
+{
+	struct vmq_rx_status before_st, after_st;
+	struct vmq_rx_queue_stats q0;
+	struct vmq_dev d2;
+	bool changed = true;
+
+	(void)state;
+	live(5);
+	add_filter(mac_a, VMQ_RX_VLAN_NONE, 5);
+	assert_int_equal(vmq_rx_queue_stats_read(&dev, 5, &q0), 0);
+	assert_int_equal(run_frame(mac_a, 0, 0, 2), XDP_PASS);
+	assert_int_equal(vmq_rx_attach(&dev, VMQ_XDP_AUTO), 0);
+	assert_int_equal(vmq_rx_status(&dev, &before_st), 0);
+	assert_int_equal(vmq_rx_upgrade(&dev, NULL, &changed), 0);
+	assert_false(changed);
+	assert_int_equal(vmq_rx_upgrade(&dev, variant_obj(), &changed), 0);
+	assert_true(changed);
+	assert_int_equal(vmq_rx_status(&dev, &after_st), 0);
+	assert_int_not_equal(after_st.prog_id, before_st.prog_id);
+	expect_status(&dev, true, false);
+	assert_int_equal(link_prog_id(), after_st.prog_id);
+	assert_int_equal(after_st.filters, 1);
+	/* The new program counts on: the old runs' counts are still there. */
+	assert_int_equal(run_frame(mac_a, 0, 0, 3), XDP_PASS);
+	expect(VMQ_RX_TO_STACK, 3, FRAME_LEN, 5, false);
+	assert_int_equal(after.q[5].packets - q0.packets, 5);
+	/* Pinned: another process adopts the new program. */
+	assert_int_equal(vmq_dev_adopt(&d2, bpffs, UPLINK), 0);
+	assert_int_equal(vmq_rx_status(&d2, &before_st), 0);
+	assert_int_equal(before_st.prog_id, after_st.prog_id);
+	vmq_dev_close(&d2);
+	/* And back: the built-in one. */
+	assert_int_equal(vmq_rx_upgrade(&dev, NULL, &changed), 0);
+	assert_true(changed);
+	expect_status(&dev, true, false);
+}
+
+/* Attached by netlink (the bpftool path): replaced there. */
+static void test_upgrade_netlink_attached(void **state)
+{
+	struct vmq_rx_status st;
+	__u32 native = 0, generic = 0;
+	bool changed = false;
+
+	(void)state;
+	assert_int_equal(bpf_xdp_attach(dev.ifindex, dev.rx_prog_fd, XDP_FLAGS_DRV_MODE, NULL), 0);
+	assert_int_equal(vmq_rx_upgrade(&dev, variant_obj(), &changed), 0);
+	assert_true(changed);
+	assert_int_equal(vmq_rx_status(&dev, &st), 0);
+	assert_int_equal(vmq_xdp_query(dev.ifindex, &native, &generic), 0);
+	assert_int_equal(native, st.prog_id);
+	assert_false(st.link);
+	assert_int_equal(vmq_rx_detach(&dev), 0);
+	assert_int_equal(vmq_xdp_query(dev.ifindex, &native, &generic), 0);
+	assert_int_equal(native, 0);
+	assert_int_equal(vmq_rx_upgrade(&dev, NULL, &changed), 0);
+}
+
 /* --- setup ------------------------------------------------------------- */
 
 static void clear_all(void)
@@ -623,6 +714,8 @@ int main(void)
 		cmocka_unit_test_setup(test_attach_native_adopt_detach, setup_test),
 		cmocka_unit_test_setup(test_attach_generic_fallback, setup_test),
 		cmocka_unit_test_setup(test_attach_refuses_foreign, setup_test),
+		cmocka_unit_test_setup(test_upgrade_swaps_in_place, setup_test),
+		cmocka_unit_test_setup(test_upgrade_netlink_attached, setup_test),
 		cmocka_unit_test_setup(test_unload_removes_pins, setup_test),
 	};
 

@@ -331,6 +331,13 @@ int vmq_rx_attach(struct vmq_dev *dev, enum vmq_xdp_mode mode);
 /* Detaches vmq_rx (its link, or the program attached by netlink); the
  * maps stay pinned with their filters and modes. Not attached: 0. */
 int vmq_rx_detach(struct vmq_dev *dev);
+/* Upgrade, as vmq_dev_upgrade does for vmq_tx: a new vmq_rx (built in, or
+ * obj_path) loaded on the pinned maps (a map of another layout: -EPROTO,
+ * nothing changes), swapped in where it runs (the link updated in place,
+ * or the netlink attachment replaced), then pinned. Every map carries over
+ * with its filters, modes and counters. *changed: the tags differed (the
+ * same tag: nothing done). -ENOTCONN when rx is not loaded. */
+int vmq_rx_upgrade(struct vmq_dev *dev, const char *obj_path, bool *changed);
 /* Detaches, then removes vmq_rx's pins: filters, modes and counters go. */
 int vmq_rx_unload(struct vmq_dev *dev);
 int vmq_rx_status(const struct vmq_dev *dev, struct vmq_rx_status *st);

@@ -548,3 +548,128 @@ int vmq_rx_unload(struct vmq_dev *dev)
 		return unpin_dir(old);
 	return unpin_dir(final);
 }
+
+/* vmq_map_fits, but the kernel marks cpumaps and devmaps read-only for
+ * programs itself (BPF_F_RDONLY_PROG), whatever the object asked for. */
+static bool rx_map_fits(int fd, const struct bpf_map *map)
+{
+	struct bpf_map_info info = { 0 };
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return false;
+	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
+	       info.value_size == bpf_map__value_size(map) &&
+	       info.max_entries == bpf_map__max_entries(map) &&
+	       (info.map_flags & ~BPF_F_RDONLY_PROG) ==
+		       (bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG);
+}
+
+/* The fd a map of a new vmq_rx object takes: vmq_tx's queues map, or the
+ * pinned one of the same name (checked to fit); -1: a map new in the
+ * object, created by the load and pinned after it. */
+static int upgrade_map_fd(struct vmq_dev *dev, const struct bpf_map *map, int *fd)
+{
+	const char *name = bpf_map__name(map);
+
+	*fd = -1;
+	if (!strcmp(name, "vmq_queues")) {
+		*fd = dev->queues_fd;
+		return 0;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(rx_maps); i++)
+		if (!strcmp(name, rx_maps[i].name)) {
+			*fd = *rx_map_fd(dev, i);
+			return rx_map_fits(*fd, map) ? 0 : -EPROTO;
+		}
+	return 0;
+}
+
+int vmq_rx_upgrade(struct vmq_dev *dev, const char *obj_path, bool *changed)
+{
+	LIBBPF_OPTS(bpf_xdp_attach_opts, xopts, .old_prog_fd = dev->rx_prog_fd);
+	__u32 old_id, new_id, lprog = 0, lif = 0, native = 0, generic = 0;
+	__u8 old_tag[8], new_tag[8];
+	struct bpf_object *obj = NULL;
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err, fd, new_fd = -1;
+
+	*changed = false;
+	if (dev->rx_prog_fd < 0)
+		return -ENOTCONN;
+	err = rx_obj_open(obj_path, &obj);
+	if (err)
+		return err;
+	err = set_size(obj, "vmq_rx_queues", dev->nr_queues);
+	if (!err)
+		err = set_size(obj, "vmq_rx_queue_stats", dev->nr_queues);
+	if (!err)
+		err = set_size(obj, "vmq_rx_ports", dev->nr_queues);
+	if (!err)
+		err = set_size(obj, "vmq_rx_cpus", dev->rx_ncpus);
+	bpf_object__for_each_map(map, obj)
+	{
+		if (err)
+			break;
+		if (bpf_map__is_internal(map))
+			continue;
+		err = upgrade_map_fd(dev, map, &fd);
+		if (!err && fd >= 0)
+			err = bpf_map__reuse_fd(map, fd);
+	}
+	if (!err)
+		err = bpf_object__load(obj);
+	if (!err)
+		err = vmq_prog_tag(dev->rx_prog_fd, &old_id, old_tag);
+	if (!err) {
+		new_fd = dup(
+			bpf_program__fd(bpf_object__find_program_by_name(obj, VMQ_PIN_RX_PROG)));
+		err = new_fd < 0 ? -errno : vmq_prog_tag(new_fd, &new_id, new_tag);
+	}
+	if (err || !memcmp(old_tag, new_tag, sizeof(old_tag)))
+		goto out;
+	/* Maps the new program brings: pinned beside the others. */
+	bpf_object__for_each_map(map, obj)
+	{
+		if (err)
+			break;
+		if (bpf_map__is_internal(map) || upgrade_map_fd(dev, map, &fd) || fd >= 0)
+			continue;
+		err = rx_path(path, sizeof(path), dev, "", bpf_map__name(map));
+		if (!err && access(path, F_OK) && bpf_obj_pin(bpf_map__fd(map), path))
+			err = -errno;
+	}
+	/* The swap, where it runs: the link's program in place, or the
+	 * netlink attachment replaced only if it is still ours. */
+	fd = err ? -1 : link_open(dev, &lprog, &lif);
+	if (fd >= 0) {
+		if (lif && lprog == old_id && bpf_link_update(fd, new_fd, NULL))
+			err = -errno;
+		close(fd);
+	} else if (!err && dev->ifindex > 0 && !vmq_xdp_query(dev->ifindex, &native, &generic)) {
+		if (native == old_id)
+			err = bpf_xdp_attach(dev->ifindex, new_fd,
+					     XDP_FLAGS_DRV_MODE | XDP_FLAGS_REPLACE, &xopts);
+		else if (generic == old_id)
+			err = bpf_xdp_attach(dev->ifindex, new_fd,
+					     XDP_FLAGS_SKB_MODE | XDP_FLAGS_REPLACE, &xopts);
+	}
+	if (!err)
+		vmq_fault_point("rx program swapped");
+	if (!err)
+		err = rx_path(path, sizeof(path), dev, "", VMQ_PIN_RX_PROG);
+	if (!err)
+		err = vmq_replace_pin(new_fd, path);
+	if (!err) {
+		close(dev->rx_prog_fd);
+		dev->rx_prog_fd = new_fd;
+		new_fd = -1;
+		*changed = true;
+	}
+out:
+	if (new_fd >= 0)
+		close(new_fd);
+	bpf_object__close(obj);
+	return err;
+}
