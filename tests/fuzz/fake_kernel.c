@@ -1112,3 +1112,10 @@ const char *vmq_rx_outcome_name(__u32 outcome)
 
 	return outcome < VMQ_RX_OUTCOMES ? names[outcome] : NULL;
 }
+
+int vmq_rx_upgrade(struct vmq_dev *dev, const char *obj_path, bool *changed)
+{
+	(void)obj_path;
+	*changed = false;
+	return rx_loaded(dev) ? 0 : -ENOTCONN;
+}

@@ -461,6 +461,44 @@ case_busy() {
 	vmqt_ok "rx on refused (EBUSY, naming program $id) while another XDP program holds $DEV; on once it is gone"
 }
 
+# --- upgrade: another build's vmq_rx adopted, swapped for vmqd's --------------------
+# xdp_prog: the ID of the XDP program on DEV (native).
+xdp_prog() { ip -n "$HNS" -d -j link show "$DEV" | vmqt_json "j[0]['xdp']['prog']['id']"; }
+
+vmqt_case upgrade port
+case_upgrade() {
+	local rx=$PINS/$DEV/rx variant=$VMQT_BPFFS/rx_variant maps=() m id0 id1 s0 s1
+	vmqt_need_file "$BUILD/tests/vmq_rx_variant.bpf.o"
+	vmqt_vmqd_kill "$VMQT_VMQD_PID" TERM
+	# Another build of vmq_rx on the same maps, attached the bpftool way.
+	for m in vmq_rx_filters vmq_rx_queues vmq_rx_queue_stats vmq_rx_outcomes vmq_rx_cpus vmq_rx_ports; do
+		maps+=(map name "$m" pinned "$rx/$m")
+	done
+	vmqt_run bpftool prog load "$BUILD/tests/vmq_rx_variant.bpf.o" "$variant" type xdp \
+		map name vmq_queues pinned "$PINS/$DEV/maps/vmq_queues" "${maps[@]}"
+	rm "$rx/vmq_rx_link"
+	for _ in $(seq 50); do
+		ip -n "$HNS" -d link show "$DEV" | grep -q "prog/xdp" || break
+		sleep 0.1
+	done
+	vmqt_run ip -n "$HNS" link set dev "$DEV" xdpdrv pinned "$variant"
+	rm "$rx/vmq_rx_xdp"
+	mv "$variant" "$rx/vmq_rx_xdp"
+	id0=$(xdp_prog)
+	delivered "the other build's vmq_rx"
+	vmqt_vmqd_start "$HNS" "$VMQT_SOCK" "$PINS"
+	id1=$(xdp_prog)
+	[ "$id1" != "$id0" ] || vmqt_fail "adoption: XDP program $id0 still runs (not upgraded)"
+	vmqt_assert_match "vmqd's log: the upgrade" "receive side upgraded to vmqd's build" "$(cat "$VMQT_VMQD_LOG")"
+	s0=$(rx_stats)
+	delivered "vmqd's vmq_rx after the upgrade"
+	s1=$(rx_stats)
+	delta "after the upgrade: queue ${QID[1]} counts on" "$(q_rx "$s0" "${QID[1]}")" "$(q_rx "$s1" "${QID[1]}")" "$N"
+	vmqt_assert_eq "dev upgrade after that: rx_upgraded" false \
+		"$(vmqt_ctl -j dev upgrade "$DEV" | vmqt_json "j['rx_upgraded']")"
+	vmqt_ok "adoption upgraded vmq_rx of another build (program $id0 -> $id1) on its maps; filters, modes and counters kept"
+}
+
 # --- the uplink goes away and comes back ----------------------------------------
 vmqt_case uplink_back port
 case_uplink_back() {

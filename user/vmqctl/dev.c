@@ -250,6 +250,10 @@ static int upgrade_print(FILE *out, struct json_object *args, struct json_object
 			ctl_jnum(result, "ports_upgraded"));
 	if (ctl_jstr(result, "ports_error"))
 		fprintf(out, "port program not upgraded: %s\n", ctl_jstr(result, "ports_error"));
+	if (json_object_object_get_ex(result, "rx_upgraded", &v) && json_object_get_boolean(v))
+		fprintf(out, "receive side upgraded\n");
+	if (ctl_jstr(result, "rx_error"))
+		fprintf(out, "receive side not upgraded: %s\n", ctl_jstr(result, "rx_error"));
 	return 0;
 }
 

@@ -528,7 +528,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	struct vmqd_dev *dev;
 	const char *obj = NULL;
 	unsigned int ports = 0;
-	int err = vmqd_req_dev(d, args, "dev upgrade", r, &dev), perr;
+	bool rx_changed = false;
+	int err = vmqd_req_dev(d, args, "dev upgrade", r, &dev), perr, rerr;
 
 	if (err)
 		return err;
@@ -549,6 +550,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 		return err;
 	/* The host's one port program, to vmqd's build (logged on error). */
 	perr = vmqd_ports_upgrade(d, &ports);
+	/* The receive side's, when loaded: vmqd's build too. */
+	rerr = vmqd_rx_upgrade(dev, &rx_changed);
 	r->result = vmqd_json_object();
 	vmqd_json_add(r->result, "dev", vmqd_json_string(dev->dp.ifname));
 	vmqd_json_add(r->result, "upgraded", vmqd_json_bool(res.changed));
@@ -561,6 +564,10 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	vmqd_json_add(r->result, "ports_upgraded", vmqd_json_int(ports));
 	if (perr)
 		vmqd_json_add(r->result, "ports_error", vmqd_json_string(strerror(-perr)));
+	if (vmqd_rx_loaded(dev))
+		vmqd_json_add(r->result, "rx_upgraded", vmqd_json_bool(rx_changed));
+	if (rerr)
+		vmqd_json_add(r->result, "rx_error", vmqd_json_string(strerror(-rerr)));
 	return 0;
 }
 

@@ -257,6 +257,26 @@ int vmqd_rx_apply_mode(struct vmqd_dev *dev, __u32 id, const struct vmqd_rx_req 
 	return 0;
 }
 
+/* vmq_rx to vmqd's build when the pinned one differs (by tag): at
+ * adoption and by dev upgrade, as vmq_tx. *changed says it was swapped. */
+int vmqd_rx_upgrade(struct vmqd_dev *dev, bool *changed)
+{
+	int err;
+
+	*changed = false;
+	if (!vmqd_rx_loaded(dev) || dev->missing)
+		return 0;
+	err = vmq_rx_upgrade(&dev->dp, NULL, changed);
+	if (err)
+		log_err("dev %s: receive side not upgraded to vmqd's build: %s", dev->dp.ifname,
+			strerror(-err));
+	else if (*changed)
+		log_info("dev %s: receive side upgraded to vmqd's build (maps, filters and modes "
+			 "kept)",
+			 dev->dp.ifname);
+	return err;
+}
+
 /* A freed queue keeps no filter and no receive mode: a new queue of the
  * same ID starts clean. */
 void vmqd_rx_queue_freed(struct vmqd_dev *dev, __u32 id)

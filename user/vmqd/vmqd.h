@@ -160,6 +160,8 @@ int vmqd_rx_parse_mode(struct vmqd *d, struct vmqd_dev *dev, struct json_object 
 int vmqd_rx_apply_mode(struct vmqd_dev *dev, __u32 id, const struct vmqd_rx_req *req,
 		       const char *what, struct vmqd_reply *r);
 void vmqd_rx_queue_freed(struct vmqd_dev *dev, __u32 id);
+/* vmq_rx to vmqd's build (logged); 0 when rx is not loaded. */
+int vmqd_rx_upgrade(struct vmqd_dev *dev, bool *changed);
 void vmqd_rx_mode_json(struct vmqd_dev *dev, __u32 id, struct json_object *o);
 
 /* cmd_filter.c: dev's filters as show rows, appended to list. */
