@@ -96,7 +96,9 @@ int vmq_rx_xdp(struct xdp_md *ctx)
 	struct vmq_rx_queue_entry *re, entry = { 0 };
 	struct vmq_queue_entry *e;
 	struct vmq_rx_filter *f;
-	__u32 len = (__u32)(end - data), id, what;
+	/* Not end - data: pointer minus pointer needs CAP_PERFMON, which
+	 * vmqd's unit does not grant (CAP_BPF and CAP_NET_ADMIN only). */
+	__u32 len = (__u32)bpf_xdp_get_buff_len(ctx), id, what;
 	int action;
 
 #ifdef VMQ_RX_VARIANT
