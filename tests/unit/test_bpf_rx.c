@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "dev_priv.h" /* vmq_rx_unpin_dirs */
 #include "libvmq.h"
 
 #define NR_QUEUES 64U /* small on purpose: ID 100 lies beyond the map */
@@ -551,6 +552,48 @@ static void test_unload_removes_pins(void **state)
 	assert_int_equal(st.filters, 0);
 }
 
+/* Receive pins vmq cannot use (here: another uplink's, with another
+ * queue count and queues map): the transmit side is adopted all the same,
+ * the receive side stays closed, and loading it says why. */
+static void test_adopt_foreign_rx_pins(void **state)
+{
+	struct vmq_load_opts opts = { .nr_queues = 32 };
+	char from[PATH_MAX + 8], to[PATH_MAX + 8];
+	struct vmq_dev lo, d2;
+
+	(void)state;
+	assert_int_equal(vmq_rx_unload(&dev), 0);
+	assert_int_equal(vmq_dev_load(&lo, bpffs, "lo", &opts), 0);
+	assert_int_equal(vmq_rx_load(&lo, NULL), 0);
+	snprintf(from, sizeof(from), "%s/%s", lo.pin_dir, VMQ_PIN_RX_DIR);
+	snprintf(to, sizeof(to), "%s/%s", dev.pin_dir, VMQ_PIN_RX_DIR);
+	assert_int_equal(rename(from, to), 0);
+	assert_int_equal(vmq_dev_adopt(&d2, bpffs, UPLINK), 0);
+	assert_int_equal(d2.rx_prog_fd, -1);
+	assert_true(d2.queues_fd >= 0);
+	assert_int_equal(vmq_rx_load(&d2, NULL), -EPROTO);
+	vmq_dev_close(&d2);
+	assert_int_equal(vmq_rx_unpin_dirs(dev.pin_dir), 0);
+	assert_int_equal(vmq_dev_unpin(&lo), 0);
+	vmq_dev_close(&lo);
+}
+
+/* What doctor can say about VLAN filters on an uplink. */
+static void test_rxvlan_read(void **state)
+{
+	bool on = false;
+
+	(void)state;
+	assert_int_equal(system("ethtool -K " UPLINK " rxvlan on"), 0);
+	assert_int_equal(vmq_netdev_rxvlan(UPLINK, &on), 0);
+	assert_true(on);
+	assert_int_equal(system("ethtool -K " UPLINK " rxvlan off"), 0);
+	assert_int_equal(vmq_netdev_rxvlan(UPLINK, &on), 0);
+	assert_false(on);
+	assert_int_equal(vmq_netdev_rxvlan("vmqrxnone0", &on), -ENODEV);
+	assert_int_equal(system("ethtool -K " UPLINK " rxvlan on"), 0);
+}
+
 /* --- upgrade ----------------------------------------------------------- */
 
 static const char *variant_obj(void)
@@ -714,6 +757,8 @@ int main(void)
 		cmocka_unit_test_setup(test_attach_native_adopt_detach, setup_test),
 		cmocka_unit_test_setup(test_attach_generic_fallback, setup_test),
 		cmocka_unit_test_setup(test_attach_refuses_foreign, setup_test),
+		cmocka_unit_test_setup(test_adopt_foreign_rx_pins, setup_test),
+		cmocka_unit_test_setup(test_rxvlan_read, setup_test),
 		cmocka_unit_test_setup(test_upgrade_swaps_in_place, setup_test),
 		cmocka_unit_test_setup(test_upgrade_netlink_attached, setup_test),
 		cmocka_unit_test_setup(test_unload_removes_pins, setup_test),

@@ -470,13 +470,13 @@ int vmq_dev_adopt(struct vmq_dev *dev, const char *pin_root, const char *ifname)
 		err = read_config(dev);
 	if (!err)
 		err = vmq_dev_load_store_prog(dev);
-	/* The receive side, when it was ever loaded here. */
+	/* The receive side, when it was ever loaded here. Pins it cannot
+	 * use (another layout) leave it closed, not the transmit side
+	 * unadopted: vmq_rx_load reports them. */
 	if (!err) {
-		err = vmq_rx_adopt(dev);
-		err = err == -ENOENT ? 0 : err;
-	}
-	if (!err)
+		vmq_rx_adopt(dev);
 		return 0;
+	}
 fail:
 	vmq_dev_close(dev);
 	return err;

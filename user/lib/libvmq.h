@@ -318,8 +318,10 @@ struct vmq_rx_status {
  * (obj_path NULL: the object built into libvmq); loaded already (or
  * pinned, by bpftool say), it adopts what is there. Attaches nothing. */
 int vmq_rx_load(struct vmq_dev *dev, const char *obj_path);
-/* Opens vmq_rx's pins into dev: -ENOENT when rx was never loaded here.
- * vmq_dev_adopt calls it. */
+/* Opens vmq_rx's pins into dev: -ENOENT when rx was never loaded here,
+ * -EPROTO for pins of another layout (or on another uplink's queues map).
+ * vmq_dev_adopt calls it; on error the receive side stays closed (its fds
+ * -1) and the transmit side is adopted all the same. */
 int vmq_rx_adopt(struct vmq_dev *dev);
 /* Attaches vmq_rx (loading it first when needed) through an XDP link
  * pinned at VMQ_PIN_RX_LINK. AUTO tries native first, generic when the
@@ -389,6 +391,10 @@ int vmq_rx_port_drop(const struct vmq_dev *dev, __u32 queue_id);
 int vmq_rx_port_mode_unbound(const struct vmq_dev *dev, __u32 queue_id);
 /* Whether a CPU exists and is online (sysfs). */
 int vmq_cpu_online(__u32 cpu, bool *online);
+/* rx_netdev.c: whether the device strips VLAN tags on receive
+ * (rx-vlan-offload): XDP then sees tagged frames as untagged, and filters
+ * with a VLAN never match them (kernel-notes, rx 7). -ENODEV: no device. */
+int vmq_netdev_rxvlan(const char *ifname, bool *on);
 
 /* Counters, summed over CPUs. */
 int vmq_rx_queue_stats_read(const struct vmq_dev *dev, __u32 id, struct vmq_rx_queue_stats *sum);
