@@ -1119,3 +1119,9 @@ int vmq_rx_upgrade(struct vmq_dev *dev, const char *obj_path, bool *changed)
 	*changed = false;
 	return rx_loaded(dev) ? 0 : -ENOTCONN;
 }
+
+int vmq_netdev_rxvlan(const char *ifname, bool *on)
+{
+	*on = false;
+	return link_by_name(ifname) ? 0 : -ENODEV;
+}

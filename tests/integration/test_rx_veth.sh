@@ -288,6 +288,8 @@ case_default() {
 # --- VLANs -----------------------------------------------------------------------
 vmqt_case vlan port
 case_vlan() {
+	# Tags stay in the frames XDP sees (doctor checks it: rx-vlan below).
+	vmqt_run ip netns exec "$HNS" ethtool -K "$DEV" rxvlan off
 	# VM 1's MAC: untagged -> queue 11 (port), VLAN 10 -> queue 30 (pass),
 	# VLAN 20 -> no filter.
 	vmqt_ctl queue add "$DEV" id 30 txq 4 vm vlan10 >/dev/null
@@ -319,6 +321,14 @@ case_vlan() {
 	done
 	vmqt_assert_eq "filter show: the VLAN filter" "[[\"${VMAC[1]}\",10,30]]" \
 		"$(vmqt_ctl -j filter show "$DEV" | vmqt_json "[[f['mac'], f['vlan'], f['queue']] for f in j['filters'] if 'vlan' in f]")"
+	# A device that strips tags on receive hides them from XDP: doctor says so.
+	vmqt_run ip netns exec "$HNS" ethtool -K "$DEV" rxvlan on
+	vmqt_ctl_fails doctor "$DEV"
+	vmqt_assert_match "doctor: rx-vlan-offload on" \
+		"WARN +rx-vlan +1 VLAN filter\\(s\\), but $DEV strips VLAN tags before XDP" "$VMQT_CTL_OUT"
+	vmqt_run ip netns exec "$HNS" ethtool -K "$DEV" rxvlan off
+	vmqt_assert_match "doctor: rx-vlan-offload off" "PASS +rx-vlan +1 VLAN filter" \
+		"$(vmqt_ctl doctor "$DEV")"
 }
 
 # --- a MAC (and VLAN) belongs to one queue -------------------------------------------
@@ -579,6 +589,9 @@ case_state() {
 # --- doctor ------------------------------------------------------------------------
 vmqt_case doctor port
 case_doctor() {
+	# VLAN filters (the vlan case) and a device that strips tags: a WARN
+	# of its own (rx-vlan, the vlan case); not this case's subject.
+	vmqt_run ip netns exec "$HNS" ethtool -K "$DEV" rxvlan off
 	doc=$(vmqt_ctl -j doctor "$DEV")
 	vmqt_assert_eq "doctor: xdp, rx-targets" "PASS PASS" \
 		"$(vmqt_json "' '.join(c['status'] for c in j['checks'] if c['name'] in ('xdp', 'rx-targets'))" <<<"$doc")"

@@ -589,6 +589,38 @@ static void check_rx_targets(struct report *rep, struct vmqd *d, struct vmqd_dev
 	      cpu_n, port_n);
 }
 
+static int count_vlan(const struct vmq_rx_filter_key *key, const struct vmq_rx_filter *f, void *arg)
+{
+	(void)f;
+	*(unsigned int *)arg += key->vlan != VMQ_RX_VLAN_NONE;
+	return 0;
+}
+
+/* rx-vlan, with VLAN filters only: a device that strips VLAN tags on
+ * receive hands XDP tagged frames as untagged (kernel-notes, rx 7). */
+static void check_rx_vlan(struct report *rep, struct vmqd_dev *dev)
+{
+	unsigned int vlans = 0;
+	bool strips = false;
+
+	if (vmq_rx_filter_for_each(&dev->dp, count_vlan, &vlans) || !vlans)
+		return;
+	if (vmq_netdev_rxvlan(dev->dp.ifname, &strips)) {
+		check(rep, "rx-vlan", WARN, "%u VLAN filter(s); cannot read %s's rx-vlan-offload",
+		      vlans, dev->dp.ifname);
+		return;
+	}
+	if (strips) {
+		check(rep, "rx-vlan", WARN,
+		      "%u VLAN filter(s), but %s strips VLAN tags before XDP (rx-vlan-offload on): "
+		      "a frame whose tag it took out never matches them (ethtool -K %s rxvlan off)",
+		      vlans, dev->dp.ifname, dev->dp.ifname);
+		return;
+	}
+	check(rep, "rx-vlan", PASS, "%u VLAN filter(s); %s leaves VLAN tags in the frames", vlans,
+	      dev->dp.ifname);
+}
+
 static void check_rx(struct report *rep, struct vmqd *d, struct vmqd_dev *dev,
 		     const struct vmq_queue_entry *entries)
 {
@@ -603,6 +635,7 @@ static void check_rx(struct report *rep, struct vmqd *d, struct vmqd_dev *dev,
 	}
 	check_xdp(rep, dev, &st);
 	check_rx_targets(rep, d, dev, entries);
+	check_rx_vlan(rep, dev);
 }
 
 static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
