@@ -232,6 +232,11 @@ int vmqd_rx_parse_mode(struct vmqd *d, struct vmqd_dev *dev, struct json_object 
 	}
 	if (req->mode != VMQ_RX_MODE_CPU && vmqd_req_has(args, "cpu"))
 		return vmqd_reply_error(r, EINVAL, "%s: cpu goes with rx cpu", what);
+	/* Pass is every queue's mode until the receive side is loaded. */
+	if (req->mode == VMQ_RX_MODE_PASS && !vmqd_rx_loaded(dev)) {
+		req->set = false;
+		return 0;
+	}
 	return vmqd_rx_ready(dev, what, r);
 }
 
