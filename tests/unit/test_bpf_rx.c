@@ -9,6 +9,9 @@
 #include "vmq_test.h"
 
 #include <arpa/inet.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
 #include <linux/if_ether.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
@@ -578,6 +581,50 @@ static void test_adopt_foreign_rx_pins(void **state)
 	vmq_dev_close(&lo);
 }
 
+/* vmqd's unit grants CAP_BPF and CAP_NET_ADMIN only: vmq_rx loads with
+ * them (no CAP_PERFMON, which pointer arithmetic between packet pointers
+ * would need). In a child, which drops the rest. */
+static void test_loads_without_perfmon(void **state)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct caps[2] = { 0 };
+	const __u64 keep = 1ULL << CAP_BPF | 1ULL << CAP_NET_ADMIN;
+	int status = -1;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (!pid) {
+		struct vmq_load_opts opts = { .nr_queues = NR_QUEUES };
+		struct vmq_dev d;
+		int err;
+
+		caps[0].effective = caps[0].permitted = (__u32)keep;
+		caps[1].effective = caps[1].permitted = (__u32)(keep >> 32);
+		if (syscall(SYS_capset, &hdr, caps))
+			_exit(100);
+		err = vmq_dev_load(&d, bpffs, PORT, &opts);
+		if (!err)
+			err = vmq_rx_load(&d, NULL);
+		if (err)
+			fprintf(stderr, "without CAP_PERFMON: %s\n", strerror(-err));
+		_exit(err ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	{
+		struct vmq_dev d;
+
+		assert_int_equal(vmq_dev_adopt(&d, bpffs, PORT), 0);
+		assert_true(d.rx_prog_fd >= 0);
+		assert_int_equal(vmq_rx_unload(&d), 0);
+		assert_int_equal(vmq_dev_unpin(&d), 0);
+		vmq_dev_close(&d);
+	}
+}
+
 /* What doctor can say about VLAN filters on an uplink. */
 static void test_rxvlan_read(void **state)
 {
@@ -758,6 +805,7 @@ int main(void)
 		cmocka_unit_test_setup(test_attach_generic_fallback, setup_test),
 		cmocka_unit_test_setup(test_attach_refuses_foreign, setup_test),
 		cmocka_unit_test_setup(test_adopt_foreign_rx_pins, setup_test),
+		cmocka_unit_test_setup(test_loads_without_perfmon, setup_test),
 		cmocka_unit_test_setup(test_rxvlan_read, setup_test),
 		cmocka_unit_test_setup(test_upgrade_swaps_in_place, setup_test),
 		cmocka_unit_test_setup(test_upgrade_netlink_attached, setup_test),
