@@ -48,6 +48,8 @@ DEPS += libvirt-daemon-system libvirt-clients libvirt-daemon-driver-qemu
 # The service test: systemd-analyze (package systemd; it is not started:
 # the test never needs systemd running), capsh, strace.
 DEPS += systemd libcap2-bin strace
+# The receive side's test counts frames by CPU with an nftables rule.
+DEPS += nftables
 
 LIB_SRCS := $(wildcard user/lib/*.c)
 LIB_OBJS := $(LIB_SRCS:user/lib/%.c=$(BUILD)/obj/lib/%.o)

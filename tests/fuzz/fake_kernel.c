@@ -189,6 +189,8 @@ static void fd_close(int *fd)
 	*fd = -1;
 }
 
+static void fake_rx_reset(void);
+
 void fake_kernel_reset(void)
 {
 	for (int i = 0; i < FDS_MAX; i++) {
@@ -196,6 +198,7 @@ void fake_kernel_reset(void)
 
 		fd_close(&fd);
 	}
+	fake_rx_reset();
 }
 
 static int fail(int err)
@@ -352,6 +355,8 @@ void vmq_dev_init(struct vmq_dev *dev)
 	dev->fallbacks_fd = dev->dev_info_fd = dev->rodata_fd = -1;
 	dev->queue_meta_fd = dev->xps_saved_fd = dev->port_queues_fd = -1;
 	dev->store_fd = dev->port_store_fd = -1;
+	dev->rx_prog_fd = dev->rx_filters_fd = dev->rx_queues_fd = dev->rx_queue_stats_fd = -1;
+	dev->rx_outcomes_fd = dev->rx_cpus_fd = dev->rx_ports_fd = dev->rx_store_fd = -1;
 }
 
 void vmq_dev_close(struct vmq_dev *dev)
@@ -822,4 +827,301 @@ int vmq_ports_upgrade(struct vmq_ports *ports, const char *obj_path,
 	memset(res, 0, sizeof(*res));
 	res->old_prog_id = res->new_prog_id = (__u32)ports->prog_fd;
 	return 0;
+}
+
+/* --- libvmq: the receive side, in memory ---------------------------------- */
+/* A device's rx is "loaded" when rx_filters_fd is its ifindex; filters and
+ * receive modes of every device live in two small tables, by ifindex. One
+ * CPU (CPU 0) exists; every port a mode names does. */
+#define FAKE_RX_ROWS 256
+
+static struct fake_filter {
+	bool used;
+	int ifindex;
+	struct vmq_rx_filter_key key;
+	__u32 queue;
+} fake_filters[FAKE_RX_ROWS];
+
+static struct fake_mode {
+	bool used;
+	int ifindex;
+	__u32 id;
+	struct vmq_rx_queue_entry entry;
+	__u32 port; /* devmap slot; 0: none */
+} fake_modes[FAKE_RX_ROWS];
+
+static bool fake_rx_attached[FAKE_RX_ROWS];
+
+static void fake_rx_reset(void)
+{
+	memset(fake_filters, 0, sizeof(fake_filters));
+	memset(fake_modes, 0, sizeof(fake_modes));
+	memset(fake_rx_attached, 0, sizeof(fake_rx_attached));
+}
+
+static bool rx_loaded(const struct vmq_dev *dev)
+{
+	return dev->rx_filters_fd >= 0 && dev->rx_filters_fd == dev->ifindex;
+}
+
+int vmq_rx_load(struct vmq_dev *dev, const char *obj_path)
+{
+	(void)obj_path;
+	if (dev->ifindex <= 0 || dev->ifindex >= FAKE_RX_ROWS)
+		return -ENODEV;
+	dev->rx_filters_fd = dev->ifindex;
+	return 0;
+}
+
+int vmq_rx_attach(struct vmq_dev *dev, enum vmq_xdp_mode mode)
+{
+	int err = rx_loaded(dev) ? 0 : vmq_rx_load(dev, NULL);
+
+	(void)mode;
+	if (!err)
+		fake_rx_attached[dev->ifindex] = true;
+	return err;
+}
+
+int vmq_rx_detach(struct vmq_dev *dev)
+{
+	if (rx_loaded(dev))
+		fake_rx_attached[dev->ifindex] = false;
+	return 0;
+}
+
+int vmq_rx_status(const struct vmq_dev *dev, struct vmq_rx_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!rx_loaded(dev))
+		return 0;
+	st->loaded = true;
+	st->attached = fake_rx_attached[dev->ifindex];
+	st->prog_id = st->found_prog_id = st->attached ? 1 : 0;
+	for (int i = 0; i < FAKE_RX_ROWS; i++)
+		st->filters += fake_filters[i].used && fake_filters[i].ifindex == dev->ifindex;
+	return 0;
+}
+
+static struct fake_filter *filter_find(const struct vmq_dev *dev,
+				       const struct vmq_rx_filter_key *key)
+{
+	for (int i = 0; i < FAKE_RX_ROWS; i++)
+		if (fake_filters[i].used && fake_filters[i].ifindex == dev->ifindex &&
+		    !memcmp(&fake_filters[i].key, key, sizeof(*key)))
+			return &fake_filters[i];
+	return NULL;
+}
+
+int vmq_rx_filter_add(const struct vmq_dev *dev, const struct vmq_rx_filter_key *key,
+		      __u32 queue_id, __u32 *owner)
+{
+	struct fake_filter *f;
+
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	if (queue_id >= dev->nr_queues)
+		return -ERANGE;
+	f = filter_find(dev, key);
+	if (f) {
+		if (owner)
+			*owner = f->queue;
+		return f->queue == queue_id ? 0 : -EEXIST;
+	}
+	for (int i = 0; i < FAKE_RX_ROWS; i++)
+		if (!fake_filters[i].used) {
+			fake_filters[i] =
+				(struct fake_filter){ true, dev->ifindex, *key, queue_id };
+			return 0;
+		}
+	return -E2BIG;
+}
+
+int vmq_rx_filter_del(const struct vmq_dev *dev, const struct vmq_rx_filter_key *key)
+{
+	struct fake_filter *f;
+
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	f = filter_find(dev, key);
+	if (!f)
+		return -ENOENT;
+	f->used = false;
+	return 0;
+}
+
+int vmq_rx_filter_for_each(const struct vmq_dev *dev,
+			   int (*fn)(const struct vmq_rx_filter_key *key,
+				     const struct vmq_rx_filter *filter, void *ctx),
+			   void *ctx)
+{
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	for (int i = 0; i < FAKE_RX_ROWS; i++) {
+		struct vmq_rx_filter f = { .queue_id = fake_filters[i].queue };
+		int err;
+
+		if (!fake_filters[i].used || fake_filters[i].ifindex != dev->ifindex)
+			continue;
+		err = fn(&fake_filters[i].key, &f, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int vmq_rx_filter_del_queue(const struct vmq_dev *dev, __u32 queue_id, unsigned int *deleted)
+{
+	*deleted = 0;
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	for (int i = 0; i < FAKE_RX_ROWS; i++)
+		if (fake_filters[i].used && fake_filters[i].ifindex == dev->ifindex &&
+		    fake_filters[i].queue == queue_id) {
+			fake_filters[i].used = false;
+			(*deleted)++;
+		}
+	return 0;
+}
+
+static struct fake_mode *mode_find(const struct vmq_dev *dev, __u32 id, bool create)
+{
+	struct fake_mode *free_row = NULL;
+
+	for (int i = 0; i < FAKE_RX_ROWS; i++) {
+		if (fake_modes[i].used && fake_modes[i].ifindex == dev->ifindex &&
+		    fake_modes[i].id == id)
+			return &fake_modes[i];
+		if (!fake_modes[i].used && !free_row)
+			free_row = &fake_modes[i];
+	}
+	if (!create || !free_row)
+		return NULL;
+	*free_row = (struct fake_mode){ .used = true, .ifindex = dev->ifindex, .id = id };
+	return free_row;
+}
+
+int vmq_rx_mode_get(const struct vmq_dev *dev, __u32 queue_id, struct vmq_rx_queue_entry *entry,
+		    __u32 *port_ifindex)
+{
+	struct fake_mode *m;
+
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	if (queue_id >= dev->nr_queues)
+		return -ERANGE;
+	m = mode_find(dev, queue_id, false);
+	*entry = m ? m->entry : (struct vmq_rx_queue_entry){ 0 };
+	if (port_ifindex)
+		*port_ifindex = m ? m->port : 0;
+	return 0;
+}
+
+int vmq_rx_mode_set(const struct vmq_dev *dev, __u32 queue_id, enum vmq_rx_mode mode, __u32 arg)
+{
+	struct fake_mode *m;
+
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	if (queue_id >= dev->nr_queues)
+		return -ERANGE;
+	if (mode >= VMQ_RX_MODES || (mode == VMQ_RX_MODE_CPU && arg != 0) ||
+	    (mode == VMQ_RX_MODE_PORT && !arg))
+		return mode == VMQ_RX_MODE_CPU ? -ENODEV : -EINVAL;
+	m = mode_find(dev, queue_id, true);
+	if (!m)
+		return -ENOSPC;
+	m->entry = (struct vmq_rx_queue_entry){ .mode = (__u16)mode,
+						.cpu = mode == VMQ_RX_MODE_CPU ? (__u16)arg : 0 };
+	m->port = mode == VMQ_RX_MODE_PORT ? arg : 0;
+	return 0;
+}
+
+int vmq_rx_mode_clear(const struct vmq_dev *dev, __u32 queue_id)
+{
+	return vmq_rx_mode_set(dev, queue_id, VMQ_RX_MODE_PASS, 0);
+}
+
+int vmq_rx_port_drop(const struct vmq_dev *dev, __u32 queue_id)
+{
+	struct fake_mode *m;
+
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	m = mode_find(dev, queue_id, false);
+	if (m)
+		m->port = 0;
+	return 0;
+}
+
+int vmq_rx_port_mode_unbound(const struct vmq_dev *dev, __u32 queue_id)
+{
+	int err = vmq_rx_mode_set(dev, queue_id, VMQ_RX_MODE_PASS, 0);
+	struct fake_mode *m = err ? NULL : mode_find(dev, queue_id, false);
+
+	if (m)
+		m->entry.mode = VMQ_RX_MODE_PORT;
+	return err;
+}
+
+int vmq_rx_cpu_entry(const struct vmq_dev *dev, __u32 cpu, __u32 *qsize)
+{
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	if (cpu != 0)
+		return -ENOENT;
+	*qsize = VMQ_RX_CPU_QSIZE;
+	return 0;
+}
+
+int vmq_cpu_online(__u32 cpu, bool *online)
+{
+	*online = cpu == 0;
+	return 0;
+}
+
+int vmq_rx_queue_stats_read_all(const struct vmq_dev *dev, struct vmq_rx_queue_stats *sums)
+{
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	memset(sums, 0, (size_t)dev->nr_queues * sizeof(*sums));
+	return 0;
+}
+
+int vmq_rx_outcomes_read_all(const struct vmq_dev *dev, struct vmq_counter *sums)
+{
+	if (!rx_loaded(dev))
+		return -ENOTCONN;
+	memset(sums, 0, VMQ_RX_OUTCOMES * sizeof(*sums));
+	return 0;
+}
+
+const char *vmq_rx_mode_name(__u32 mode)
+{
+	static const char *const names[VMQ_RX_MODES] = { "pass", "cpu", "port" };
+
+	return mode < VMQ_RX_MODES ? names[mode] : NULL;
+}
+
+const char *vmq_rx_outcome_name(__u32 outcome)
+{
+	static const char *const names[VMQ_RX_OUTCOMES] = {
+		"cpu",	     "port",	 "pass",      "unmatched", "broadcast",
+		"multicast", "not_live", "no_target", "malformed",
+	};
+
+	return outcome < VMQ_RX_OUTCOMES ? names[outcome] : NULL;
+}
+
+int vmq_rx_upgrade(struct vmq_dev *dev, const char *obj_path, bool *changed)
+{
+	(void)obj_path;
+	*changed = false;
+	return rx_loaded(dev) ? 0 : -ENOTCONN;
+}
+
+int vmq_netdev_rxvlan(const char *ifname, bool *on)
+{
+	*on = false;
+	return link_by_name(ifname) ? 0 : -ENODEV;
 }

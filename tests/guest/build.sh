@@ -6,7 +6,8 @@
 #                      depends on: downloaded, unpacked, never installed)
 #   OUTDIR/initrd.img  gzip'ed newc cpio: a static busybox, /init (this
 #                      directory's init), the virtio-net modules of that
-#                      kernel, /bin/vmq-guest-send (sender.c, linked static)
+#                      kernel, /bin/vmq-guest-send (sender.c) and
+#                      /bin/vmq-guest-recv (receiver.c), linked static
 # Up to date (the stamp holds a hash of the sources here): prints so and
 # does nothing, without the network. Installs the Debian packages it needs
 # (qemu-system-x86 to run the guest; busybox-static, cpio, xz-utils, gcc,
@@ -31,7 +32,7 @@ die() {
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-hash=$(cat "$here/build.sh" "$here/init" "$here/sender.c" | sha256sum | cut -d' ' -f1)
+hash=$(cat "$here/build.sh" "$here/init" "$here/sender.c" "$here/receiver.c" | sha256sum | cut -d' ' -f1)
 if [ -s "$out/vmlinuz" ] && [ -s "$out/initrd.img" ] && [ -f "$out/stamp" ] &&
 	[ "$(head -n 1 "$out/stamp")" = "$hash" ]; then
 	log "$out up to date ($(sed -n 2p "$out/stamp"))"
@@ -97,6 +98,8 @@ for m in "${MODS[@]}"; do
 done
 "$CC" -static -O2 -Wall -Wextra -Werror -o "$root/bin/vmq-guest-send" "$here/sender.c"
 strip "$root/bin/vmq-guest-send"
+"$CC" -static -O2 -Wall -Wextra -Werror -o "$root/bin/vmq-guest-recv" "$here/receiver.c"
+strip "$root/bin/vmq-guest-recv"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet -R 0:0) |
 	gzip -9 >"$work/initrd.img"

@@ -82,7 +82,7 @@ case_completion() {
 	vmqt_ctl group add "$DEV" id 3 txqs 4,5 >/dev/null
 
 	S=(vmqctl -s "$VMQT_SOCK")
-	check "objects" "apply daemon dev doctor group help port queue save stats" "${S[@]}" ""
+	check "objects" "apply daemon dev doctor filter group help port queue save stats" "${S[@]}" ""
 	check "options" "--batch" "${S[@]}" --b
 	check "queue's commands" "add del help set show" "${S[@]}" queue ""
 	check "an abbreviated object" "set show" "${S[@]}" q s
@@ -95,7 +95,11 @@ case_completion() {
 	check "keywords not given yet" "group name owner placement vm" "${S[@]}" queue add "$DEV" id 9 txq 1 ""
 	check "values after txq" "any auto" "${S[@]}" queue set "$DEV" id 7 txq ""
 	check "values after placement" "auto operator" "${S[@]}" queue add "$DEV" id 9 placement ""
-	check "dev attach flags" "default-txq force mark-mask queues" "${S[@]}" dev attach "$DEV" ""
+	check "dev attach flags" "default-txq force mark-mask queues rx" "${S[@]}" dev attach "$DEV" ""
+	check "values after dev set rx" "off on" "${S[@]}" dev set "$DEV" rx ""
+	check "values after queue set rx" "cpu pass port" "${S[@]}" queue set "$DEV" id 7 rx ""
+	check "keywords of filter add" "mac queue vlan" "${S[@]}" filter add "$DEV" ""
+	check "queue IDs for a filter" "0 42 7" "${S[@]}" filter add "$DEV" queue ""
 	check "port bind's uplink" "$DEV" "${S[@]}" port bind "$DEV" dev ""
 	vmqt_ok "bash completion: objects, commands, keywords, values, uplinks and IDs from vmqd"
 }

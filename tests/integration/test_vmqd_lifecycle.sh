@@ -148,7 +148,7 @@ case_show() {
 		vmqt_assert_eq "dev show -j: $k" "${kv#*=}" "$(vmqt_json "j[\"$k\"]" <<<"$d")"
 	done
 	text=$(vmqt_ctl dev show)
-	vmqt_assert_match "dev show (text)" "^$DEV +8 +4096 +0xffff +$DEFAULT_TXQ +yes +6 +1 +- *\$" "$text"
+	vmqt_assert_match "dev show (text)" "^$DEV +8 +4096 +0xffff +$DEFAULT_TXQ +yes +6 +1 +- +off *\$" "$text"
 	vmqt_ok "dev show: 8 TX queues, 4096 IDs, default txq $DEFAULT_TXQ, attached, 6 live queues, 1 group"
 }
 

@@ -44,11 +44,14 @@ static const char *const canonical[] = {
 	"dev attach eth0",
 	"dev attach eth0 default-txq auto mark-mask 0xffff queues 4096",
 	"dev attach eth0 default-txq 3 mark-mask 0xff000000",
+	"dev attach eth0 rx on",
 	"dev set eth0 ports vnet*,tap*",
 	"dev set eth0 ports none",
 	"dev set eth0 balance on interval 1 threshold 50",
 	"dev set eth0 ports vnet* balance off",
 	"dev balance eth0 --dry-run",
+	"dev set eth0 rx off",
+	"dev set eth0 ports tap* rx on",
 	"dev detach eth0",
 	"dev upgrade eth0",
 	"dev show",
@@ -59,6 +62,9 @@ static const char *const canonical[] = {
 	"queue set eth0 id 0 txq auto",
 	"queue set eth0 id 7 txq any",
 	"queue set eth0 id 7 group 2",
+	"queue set eth0 id 7 rx cpu 1",
+	"queue set eth0 id 7 rx port",
+	"queue set eth0 id 7 txq 3 rx pass",
 	"queue del eth0 id 7",
 	"queue show",
 	"queue show eth0 id 7",
@@ -72,6 +78,11 @@ static const char *const canonical[] = {
 	"port unbind vnet0",
 	"port show",
 	"port show dev eth0",
+	"filter add eth0 queue 7 mac 52:54:00:12:34:56",
+	"filter add eth0 queue 7 mac 52:54:00:12:34:56 vlan 4094",
+	"filter del eth0 mac 52:54:00:12:34:56 vlan 1",
+	"filter show",
+	"filter show eth0",
 	"stats show",
 	"stats show eth0",
 	"doctor run eth0",
@@ -135,6 +146,15 @@ static void test_format_requests(void **state)
 		  "\"eth0\","
 		  "\"port\":\"vnet0\"},\"pending\":true}",
 		  "port bind vnet0 dev eth0 queue 5" },
+		{ "{\"object\":\"dev\",\"command\":\"attach\",\"args\":{\"rx\":\"on\",\"dev\":"
+		  "\"eth0\",\"default_txq\":\"auto\"}}",
+		  "dev attach eth0 default-txq auto rx on" },
+		{ "{\"object\":\"queue\",\"command\":\"set\",\"args\":{\"cpu\":3,\"rx\":\"cpu\","
+		  "\"id\":7,\"dev\":\"eth0\"}}",
+		  "queue set eth0 id 7 rx cpu 3" },
+		{ "{\"object\":\"filter\",\"command\":\"add\",\"args\":{\"vlan\":10,\"mac\":"
+		  "\"52:54:00:ab:cd:ef\",\"queue\":7,\"dev\":\"eth0\"}}",
+		  "filter add eth0 queue 7 mac 52:54:00:ab:cd:ef vlan 10" },
 	};
 
 	(void)state;
@@ -180,6 +200,12 @@ static void test_format_refuses(void **state)
 		  "queue set eth0 id 3 txq auto: does not read back as the same request" },
 		{ "{\"object\":\"save\",\"command\":\"run\",\"args\":{}}",
 		  "unknown request \"save run\"" },
+		{ "{\"object\":\"queue\",\"command\":\"set\",\"args\":{\"dev\":\"eth0\",\"id\":3,"
+		  "\"rx\":\"cpu\"}}",
+		  "queue set: rx cpu: without cpu" },
+		{ "{\"object\":\"filter\",\"command\":\"add\",\"args\":{\"dev\":\"eth0\","
+		  "\"queue\":3,\"mac\":\"01:00:5e:00:00:01\"}}",
+		  "filter add: mac \"01:00:5e:00:00:01\": a value the grammar cannot write" },
 		{ "{\"object\":\"queue\",\"command\":\"frob\",\"args\":{}}",
 		  "unknown request \"queue frob\"" },
 	};
@@ -419,6 +445,73 @@ static void test_plan_balance(void **state)
 		    "remove dev set eth0 ports none balance off\nkept 0\n");
 }
 
+/* The receive side: rx on/off, modes and filters, by identity. */
+#define RX_RUNNING                                                                                 \
+	"dev attach eth0 rx on\n"                                                                  \
+	"queue add eth0 id 5 txq 3 vm web\n"                                                       \
+	"queue add eth0 id 7 txq 2 vm db\n"                                                        \
+	"port bind vnet0 dev eth0 queue 5\n"                                                       \
+	"queue set eth0 id 5 rx port\n"                                                            \
+	"queue set eth0 id 7 rx cpu 1\n"                                                           \
+	"filter add eth0 queue 5 mac 52:54:00:00:00:05\n"                                          \
+	"filter add eth0 queue 7 mac 52:54:00:00:00:07 vlan 10\n"
+
+static void test_plan_rx(void **state)
+{
+	(void)state;
+	expect_plan(RX_RUNNING, RX_RUNNING, true, "kept 0\n");
+	/* in dependency order: the port before port mode, filters last */
+	expect_plan(RX_RUNNING, "", false,
+		    "add dev attach eth0 rx on\n"
+		    "add queue add eth0 id 5 txq 3 vm web\n"
+		    "add queue add eth0 id 7 txq 2 vm db\n"
+		    "add port bind vnet0 dev eth0 queue 5\n"
+		    "add queue set eth0 id 5 rx port\n"
+		    "add queue set eth0 id 7 rx cpu 1\n"
+		    "add filter add eth0 queue 5 mac 52:54:00:00:00:05\n"
+		    "add filter add eth0 queue 7 mac 52:54:00:00:00:07 vlan 10\n"
+		    "kept 0\n");
+	/* rx off, another CPU, a filter moved to another queue, one gone */
+	expect_plan("dev attach eth0\n"
+		    "queue add eth0 id 5 txq 3 vm web\n"
+		    "queue add eth0 id 7 txq 2 vm db\n"
+		    "port bind vnet0 dev eth0 queue 5\n"
+		    "queue set eth0 id 5 rx port\n"
+		    "queue set eth0 id 7 rx cpu 0\n"
+		    "filter add eth0 queue 7 mac 52:54:00:00:00:05\n",
+		    RX_RUNNING, true,
+		    "remove filter del eth0 mac 52:54:00:00:00:05\n"
+		    "remove filter del eth0 mac 52:54:00:00:00:07 vlan 10\n"
+		    "change dev set eth0 rx off\n"
+		    "change queue set eth0 id 7 rx cpu 0\n"
+		    "add filter add eth0 queue 7 mac 52:54:00:00:00:05\n"
+		    "kept 0\n");
+	/* a queue deleted and added again (its label) loses its filters and
+	 * mode in vmqd: both go in again */
+	expect_plan("dev attach eth0 rx on\n"
+		    "queue add eth0 id 7 txq 2 vm db2\n"
+		    "queue set eth0 id 7 rx cpu 1\n"
+		    "filter add eth0 queue 7 mac 52:54:00:00:00:07 vlan 10\n",
+		    "dev attach eth0 rx on\n"
+		    "queue add eth0 id 7 txq 2 vm db\n"
+		    "queue set eth0 id 7 rx cpu 1\n"
+		    "filter add eth0 queue 7 mac 52:54:00:00:00:07 vlan 10\n",
+		    false,
+		    "remove queue del eth0 id 7\n"
+		    "add queue add eth0 id 7 txq 2 vm db2\n"
+		    "add queue set eth0 id 7 rx cpu 1\n"
+		    "add filter add eth0 queue 7 mac 52:54:00:00:00:07 vlan 10\n"
+		    "kept 0\n");
+	/* without --prune, a mode and a filter the file lacks are kept */
+	expect_plan("dev attach eth0 rx on\nqueue add eth0 id 5 txq 3 vm web\n"
+		    "queue add eth0 id 7 txq 2 vm db\nport bind vnet0 dev eth0 queue 5\n",
+		    RX_RUNNING, false, "kept 4\n");
+	expect_refused("dev attach eth0\nfilter add eth0 queue 5 mac 52:54:00:00:00:05\n"
+		       "filter add eth0 queue 6 mac 52:54:00:00:00:05\n",
+		       "", EINVAL, 3,
+		       "filter 52:54:00:00:00:05 on eth0 given twice (first on line 2)");
+}
+
 static void test_plan_refuses(void **state)
 {
 	(void)state;
@@ -432,7 +525,7 @@ static void test_plan_refuses(void **state)
 		       "", EINVAL, 3, "queue 3 on eth0 given twice (first on line 2)");
 	expect_refused("dev attach eth0\nqueue del eth0 id 3\n", "", EINVAL, 2,
 		       "\"queue del\": not a state line (apply takes dev attach, dev set, group "
-		       "add, queue set (queue 0), queue add and port bind)");
+		       "add, queue set (queue 0, or rx), queue add, port bind and filter add)");
 	expect_refused("queue set eth0 id 3 txq 1\n", "", EINVAL, 1,
 		       "queue set: apply sets only queue 0 (write queue 3's target in its queue "
 		       "add)");
@@ -444,7 +537,8 @@ static void test_plan_refuses(void **state)
 		       "vmqctl save does: queue add ... owner port, then port bind ... queue ID)");
 	expect_refused("", "daemon ping\n", EINVAL, 0,
 		       "vmqd's state: \"daemon ping\": not a state line (apply takes dev attach, "
-		       "dev set, group add, queue set (queue 0), queue add and port bind)");
+		       "dev set, group add, queue set (queue 0, or rx), queue add, port bind and "
+		       "filter add)");
 }
 
 int main(void)
@@ -454,7 +548,7 @@ int main(void)
 		cmocka_unit_test(test_format_refuses),	  cmocka_unit_test(test_plan_no_change),
 		cmocka_unit_test(test_plan_add),	  cmocka_unit_test(test_plan_change),
 		cmocka_unit_test(test_plan_prune),	  cmocka_unit_test(test_plan_balance),
-		cmocka_unit_test(test_plan_refuses),
+		cmocka_unit_test(test_plan_rx),		  cmocka_unit_test(test_plan_refuses),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,17 @@ static const struct request_case requests[] = {
 	{ "dev set eth0 ports vnet*,tap[0-9]*", "dev", "set",
 	  "{\"dev\": \"eth0\", \"ports\": \"vnet*,tap[0-9]*\"}" },
 	{ "dev set eth0 ports none", "dev", "set", "{\"dev\": \"eth0\", \"ports\": \"\"}" },
+	{ "dev set eth0 rx on", "dev", "set", "{\"dev\": \"eth0\", \"rx\": \"on\"}" },
+	{ "dev attach eth0 rx off", "dev", "attach", "{\"dev\": \"eth0\", \"rx\": \"off\"}" },
+	{ "queue set eth0 rx cpu 3 id 7", "queue", "set",
+	  "{\"dev\": \"eth0\", \"rx\": \"cpu\", \"cpu\": 3, \"id\": 7}" },
+	{ "queue set eth0 id 7 rx port txq 2", "queue", "set",
+	  "{\"dev\": \"eth0\", \"id\": 7, \"rx\": \"port\", \"txq\": 2}" },
+	{ "filter add eth0 queue 7 mac 52:54:00:AB:cd:0F vlan 4094", "filter", "add",
+	  "{\"dev\": \"eth0\", \"queue\": 7, \"mac\": \"52:54:00:ab:cd:0f\", \"vlan\": 4094}" },
+	{ "filter del eth0 mac 02:00:00:00:00:01", "filter", "del",
+	  "{\"dev\": \"eth0\", \"mac\": \"02:00:00:00:00:01\"}" },
+	{ "filter show", "filter", "show", "{}" },
 	{ "daemon save", "daemon", "save", "{}" },
 	{ "daemon sync", "daemon", "sync", "{}" },
 	/* vmqctl's own: save, apply (flags before or after FILE) */
@@ -270,7 +281,7 @@ static const struct bad_case bad[] = {
 	{ "port bind vnet0 dev eth0 queue any", EINVAL,
 	  "port bind: queue \"any\": not a number or \"auto\"" },
 	{ "dev set eth0", EINVAL,
-	  "dev set: missing \"ports P[,P...]|none\" or \"balance on|off\"" },
+	  "dev set: missing \"ports P[,P...]|none\", \"rx on|off\" or \"balance on|off\"" },
 	{ "dev set eth0 interval 5", EINVAL,
 	  "dev set: interval and threshold go with \"balance on\"" },
 	{ "dev set eth0 balance on interval 0", ERANGE,
@@ -280,6 +291,38 @@ static const struct bad_case bad[] = {
 	{ "dev set eth0 balance maybe", EINVAL,
 	  "dev set: balance \"maybe\": not \"on\" or \"off\"" },
 	{ "dev balance eth0", EINVAL, "dev balance: missing \"--dry-run\"" },
+	{ "dev set eth0 rx yes", EINVAL, "dev set: rx \"yes\": not \"on\" or \"off\"" },
+	{ "queue set eth0 id 7", EINVAL,
+	  "queue set: needs one of \"txq N\" or \"group G\", or \"rx cpu N|port|pass\"" },
+	{ "queue set eth0 id 7 rx cpu", EINVAL, "queue set: \"rx cpu\" needs a value (rx cpu N)" },
+	{ "queue set eth0 id 7 rx cpu two", EINVAL, "queue set: cpu \"two\": not a number" },
+	{ "queue set eth0 id 7 rx cpu 8192", ERANGE,
+	  "queue set: cpu \"8192\": out of range (0..8191)" },
+	{ "queue set eth0 id 7 rx all", EINVAL,
+	  "queue set: rx \"all\": not \"cpu\", \"port\" or \"pass\"" },
+	{ "queue set eth0 id 7 rx port cpu 1", EINVAL, "queue set: unknown argument \"cpu\"" },
+	{ "filter add eth0 queue 7", EINVAL, "filter add: missing \"mac MAC\"" },
+	{ "filter add eth0 mac 52:54:00:12:34:56", EINVAL, "filter add: missing \"queue ID\"" },
+	{ "filter add eth0 queue 7 mac 52:54:00:12:34:5", EINVAL,
+	  "filter add: mac \"52:54:00:12:34:5\": not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ "filter add eth0 queue 7 mac 52:54:00:12:34:567", EINVAL,
+	  "filter add: mac \"52:54:00:12:34:567\": not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ "filter add eth0 queue 7 mac 52.54.00.12.34.56", EINVAL,
+	  "filter add: mac \"52.54.00.12.34.56\": not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ "filter add eth0 queue 7 mac 5g:54:00:12:34:56", EINVAL,
+	  "filter add: mac \"5g:54:00:12:34:56\": not a MAC address (xx:xx:xx:xx:xx:xx)" },
+	{ "filter add eth0 queue 7 mac 33:33:00:00:00:01", EINVAL,
+	  "filter add: mac \"33:33:00:00:00:01\": a multicast, broadcast or zero address: such "
+	  "frames always take the stack" },
+	{ "filter add eth0 queue 7 mac 00:00:00:00:00:00", EINVAL,
+	  "filter add: mac \"00:00:00:00:00:00\": a multicast, broadcast or zero address: such "
+	  "frames always take the stack" },
+	{ "filter add eth0 queue 7 mac 52:54:00:12:34:56 vlan 4095", ERANGE,
+	  "filter add: vlan \"4095\": out of range (1..4094)" },
+	{ "filter add eth0 queue 7 mac 52:54:00:12:34:56 vlan 0", ERANGE,
+	  "filter add: vlan \"0\": out of range (1..4094)" },
+	{ "filter add eth0 queue 0 mac 52:54:00:12:34:56", ERANGE,
+	  "filter add: queue \"0\": out of range (1..65535)" },
 	{ "dev set eth0 ports a,,b", EINVAL,
 	  "dev set: ports \"a,,b\": an empty pattern (P[,P...], or none)" },
 	{ "dev set eth0 ports vnet*,", EINVAL,
@@ -409,7 +452,11 @@ static void test_help_lists_every_command(void **state)
 		"dev show [DEV]",
 		"  queue add DEV id ID|auto (txq N|any | group G) [vm NAME] [name NAME]\n"
 		"    [placement operator|auto] [owner port]\n",
-		"queue set DEV id ID (txq N|any|auto | group G)",
+		"queue set DEV id ID [txq N|any|auto | group G] [rx cpu N|port|pass]",
+		"filter add DEV queue ID mac MAC [vlan V]",
+		"filter del DEV mac MAC [vlan V]",
+		"filter show [DEV]",
+		"dev set DEV [ports P[,P...]|none] [rx on|off]",
 		"queue del DEV id ID",
 		"queue show [DEV] [id ID]",
 		"group add DEV id G txqs N[,N...]",
@@ -420,7 +467,7 @@ static void test_help_lists_every_command(void **state)
 		"daemon ping",
 		"daemon save",
 		"daemon sync",
-		"dev set DEV [ports P[,P...]|none] [balance on|off] [interval SECONDS]",
+		"dev set DEV [ports P[,P...]|none] [rx on|off] [balance on|off]",
 		"dev balance DEV --dry-run",
 		"port bind PORT dev DEV queue ID|auto [txq N|any] [vm NAME]",
 		"port unbind PORT",
@@ -539,13 +586,14 @@ static void test_print_dev_show(void **state)
 		" \"mark_mask\": 65535, \"default_txq\": \"auto\", \"attached\": true,"
 		" \"clsact_created\": true, \"xps_cleared\": 8, \"pin_dir\": "
 		"\"/sys/fs/bpf/vmq/eth0\","
-		" \"live_queues\": 3, \"groups\": 1},"
+		" \"live_queues\": 3, \"groups\": 1, \"rx\": \"on\", \"xdp_mode\": \"native\"},"
 		" {\"dev\": \"ens1f0\", \"txqs\": 64, \"queues\": 65536, \"mark_mask\": 16711680,"
 		" \"default_txq\": 5, \"attached\": false, \"live_queues\": 1, \"groups\": [1, "
 		"2], \"ports\": \"vnet*,tap*\"}]}",
-		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS\n"
-		"eth0       8    4096  0xffff    auto     yes          3       1  -\n"
-		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*\n");
+		"DEV     TXQS  QUEUES  MASK      DEFAULT  ATTACHED  LIVE  GROUPS  PORTS       RX\n"
+		"eth0       8    4096  0xffff    auto     yes          3       1  -           "
+		"native\n"
+		"ens1f0    64   65536  0xff0000  5        no           1       2  vnet*,tap*  -\n");
 	/* Balancing, once a device balances: off, or on with its interval
 	 * and threshold. */
 	expect_text(
@@ -553,9 +601,9 @@ static void test_print_dev_show(void **state)
 		"{\"devs\": [{\"dev\": \"eth0\", \"balance\": {\"state\": \"on\", \"interval\": "
 		"1, \"threshold\": 25}}, {\"dev\": \"eth1\", \"balance\": {\"state\": "
 		"\"off\", \"interval\": 10, \"threshold\": 25}}]}",
-		"DEV   TXQS  QUEUES  MASK  DEFAULT  ATTACHED  LIVE  GROUPS  PORTS  BALANCE\n"
-		"eth0     -       -  -     -        -            -       -  -      on 1s 25%\n"
-		"eth1     -       -  -     -        -            -       -  -      off\n");
+		"DEV   TXQS  QUEUES  MASK  DEFAULT  ATTACHED  LIVE  GROUPS  PORTS  RX  BALANCE\n"
+		"eth0     -       -  -     -        -            -       -  -      -   on 1s 25%\n"
+		"eth1     -       -  -     -        -            -       -  -      -   off\n");
 }
 
 /* dev show DEV: the balancer's last decision under the table. */
@@ -627,6 +675,58 @@ static void test_print_stats(void **state)
 		    "  fallback bad_group         0      0\n"
 		    "\n"
 		    "dev eth1\n");
+}
+
+/* The receive side's tables once vmq_rx is loaded: VM queues' matched
+ * frames, then every outcome; and the RX column of queue show. */
+static void test_print_rx(void **state)
+{
+	(void)state;
+	expect_text(
+		"stats", "show",
+		"{\"devs\": [{\"dev\": \"eth0\", \"queues\": [{\"id\": 0, \"txq\": \"auto\","
+		" \"packets\": 0, \"bytes\": 0, \"fallback_packets\": 0, \"fallback_bytes\": 0,"
+		" \"rx_packets\": 0, \"rx_bytes\": 0, \"rx_fallback_packets\": 0,"
+		" \"rx_fallback_bytes\": 0},"
+		" {\"id\": 7, \"vm\": \"web1\", \"txq\": 3, \"packets\": 1, \"bytes\": 60,"
+		" \"fallback_packets\": 0, \"fallback_bytes\": 0, \"rx_packets\": 200,"
+		" \"rx_bytes\": 12800, \"rx_fallback_packets\": 5, \"rx_fallback_bytes\": 320}],"
+		" \"txqs\": [],"
+		" \"rx_outcomes\": {\"port\": {\"packets\": 200, \"bytes\": 12800},"
+		" \"unmatched\": {\"packets\": 4, \"bytes\": 256}}}]}",
+		"dev eth0\n"
+		"  ID  VM    TARGET  PACKETS  BYTES  FALLBACKS\n"
+		"   0  -     auto          0      0          0\n"
+		"   7  web1  txq 3         1     60          0\n"
+		"\n"
+		"  ID  VM    RX PACKETS  RX BYTES  RX FALLBACKS\n"
+		"   7  web1         200     12800             5\n"
+		"\n"
+		"  RECEIVED   PACKETS  BYTES\n"
+		"  port           200  12800\n"
+		"  unmatched        4    256\n");
+	expect_text("queue", "show",
+		    "{\"queues\": [{\"dev\": \"eth0\", \"id\": 0, \"txq\": \"auto\"},"
+		    " {\"dev\": \"eth0\", \"id\": 7, \"txq\": 3, \"rx\": \"cpu\", \"rx_cpu\": 1},"
+		    " {\"dev\": \"eth0\", \"id\": 8, \"txq\": 4, \"rx\": \"port\", \"rx_port\": "
+		    "\"tap8\"},"
+		    " {\"dev\": \"eth0\", \"id\": 9, \"txq\": 5, \"rx\": \"port\"},"
+		    " {\"dev\": \"eth0\", \"id\": 10, \"txq\": 5, \"rx\": \"pass\"}]}",
+		    "DEV   ID  TARGET  VM  NAME  PLACED  OWNER  RX\n"
+		    "eth0   0  auto    -   -     -       -      -\n"
+		    "eth0   7  txq 3   -   -     -       -      cpu 1\n"
+		    "eth0   8  txq 4   -   -     -       -      port tap8\n"
+		    "eth0   9  txq 5   -   -     -       -      port -\n"
+		    "eth0  10  txq 5   -   -     -       -      pass\n");
+	expect_text(
+		"filter", "show",
+		"{\"filters\": [{\"dev\": \"eth0\", \"mac\": \"52:54:00:00:00:07\", \"queue\": 7,"
+		" \"vm\": \"web1\", \"rx\": \"cpu\", \"rx_cpu\": 1},"
+		" {\"dev\": \"eth0\", \"mac\": \"52:54:00:00:00:07\", \"vlan\": 10, \"queue\": "
+		"8}]}",
+		"DEV   MAC                VLAN  QUEUE  VM    RX\n"
+		"eth0  52:54:00:00:00:07     -      7  web1  cpu 1\n"
+		"eth0  52:54:00:00:00:07    10      8  -     -\n");
 }
 
 /* Every TX queue listed, the kernel's figures where there are some, and
@@ -1133,6 +1233,7 @@ int main(void)
 		cmocka_unit_test(test_print_dev_show_last_decision),
 		cmocka_unit_test(test_print_group_show),
 		cmocka_unit_test(test_print_stats),
+		cmocka_unit_test(test_print_rx),
 		cmocka_unit_test(test_print_ping),
 		cmocka_unit_test(test_print_stats_kernel_and_degraded),
 		cmocka_unit_test(test_print_doctor),

@@ -266,6 +266,35 @@ static void render_balance_moves(void **state)
 	free(text);
 }
 
+/* The receive side's families, when `stats show` carries them. */
+static void render_rx(void **state)
+{
+	char *text = render("{\"devs\":[{\"dev\":\"eth0\",\"queues\":["
+			    "{\"id\":7,\"vm\":\"web1\",\"txq\":1,\"packets\":0,\"bytes\":0,"
+			    "\"rx_packets\":200,\"rx_bytes\":12800,\"rx_fallback_packets\":5,"
+			    "\"rx_fallback_bytes\":320}],"
+			    "\"rx_outcomes\":{\"port\":{\"packets\":200,\"bytes\":12800},"
+			    "\"unmatched\":{\"packets\":4,\"bytes\":256}}}]}");
+
+	(void)state;
+	/* vmq_up, vmq_queues_live, queue 7: live, packets, bytes, 4 rx; 2
+	 * outcomes x 2. */
+	assert_int_equal(check_format(text), 1 + 1 + 3 + 4 + 4);
+	expect_line(text, "# TYPE vmq_rx_queue_packets_total counter");
+	expect_line(text, "vmq_rx_queue_packets_total{dev=\"eth0\",queue=\"7\",vm=\"web1\"} 200");
+	expect_line(text, "vmq_rx_queue_bytes_total{dev=\"eth0\",queue=\"7\",vm=\"web1\"} 12800");
+	expect_line(text,
+		    "vmq_rx_queue_fallback_packets_total{dev=\"eth0\",queue=\"7\",vm=\"web1\"} 5");
+	expect_line(text,
+		    "vmq_rx_queue_fallback_bytes_total{dev=\"eth0\",queue=\"7\",vm=\"web1\"} 320");
+	expect_line(text, "vmq_rx_packets_total{dev=\"eth0\",outcome=\"port\"} 200");
+	expect_line(text, "vmq_rx_packets_total{dev=\"eth0\",outcome=\"unmatched\"} 4");
+	expect_line(text, "vmq_rx_bytes_total{dev=\"eth0\",outcome=\"unmatched\"} 256");
+	/* Outcomes are no fallback reasons. */
+	expect_no(text, "reason=\"port\"");
+	free(text);
+}
+
 static void render_escapes_labels(void **state)
 {
 	/* JSON: dev a"b\c<newline>d, vm w"1\ */
@@ -736,6 +765,7 @@ int main(void)
 		cmocka_unit_test(render_full),
 		cmocka_unit_test(render_kernel_figures),
 		cmocka_unit_test(render_balance_moves),
+		cmocka_unit_test(render_rx),
 		cmocka_unit_test(render_escapes_labels),
 		cmocka_unit_test(render_skips_bad_values),
 		cmocka_unit_test(parse_good),

@@ -190,6 +190,23 @@ static int parse_patterns(const char *label, const char *s, struct json_object *
 	return 0;
 }
 
+static int parse_mac(const char *label, const char *s, struct ctl_err *e)
+{
+	char q[CTL_QUOTE_SIZE];
+	__u8 mac[6];
+	int err = vmq_parse_mac(s, mac);
+
+	if (err == -EADDRNOTAVAIL)
+		return ctl_err_set(e, EINVAL,
+				   "%s \"%s\": a multicast, broadcast or zero address: such frames "
+				   "always take the stack",
+				   label, ctl_quote(s, q, sizeof(q)));
+	if (err)
+		return ctl_err_set(e, EINVAL, "%s \"%s\": not a MAC address (xx:xx:xx:xx:xx:xx)",
+				   label, ctl_quote(s, q, sizeof(q)));
+	return 0;
+}
+
 /* Checks one value and makes its JSON form; errors name it by label. */
 static int parse_value(const struct ctl_arg *arg, const char *s, struct json_object **val,
 		       struct ctl_err *e)
@@ -243,6 +260,18 @@ static int parse_value(const struct ctl_arg *arg, const char *s, struct json_obj
 		if (!err)
 			*val = json_object_new_string(s);
 		break;
+	case CTL_ARG_MAC:
+		err = parse_mac(label, s, e);
+		if (!err) {
+			char text[VMQ_MAC_TEXT_LEN];
+			__u8 mac[6];
+
+			/* One spelling in requests: what vmqd answers and saves. */
+			vmq_parse_mac(s, mac);
+			vmq_format_mac(mac, text);
+			*val = json_object_new_string(text);
+		}
+		break;
 	default:
 		err = ctl_err_set(e, EINVAL, "%s: unknown argument type", label);
 	}
@@ -273,7 +302,11 @@ void ctl_arg_describe_values(const struct ctl_arg *arg, char *buf, size_t size)
 		snprintf(buf, size, "%u..%u, or %s", arg->min, arg->max, words);
 		break;
 	case CTL_ARG_WORD:
-		snprintf(buf, size, "%s", words);
+		if (arg->then_arg)
+			snprintf(buf, size, "%s; %s %s: %u..%u", words, arg->then_word,
+				 arg->then_arg->metavar, arg->then_arg->min, arg->then_arg->max);
+		else
+			snprintf(buf, size, "%s", words);
 		break;
 	case CTL_ARG_PATTERNS:
 		snprintf(buf, size, "fnmatch patterns, at most %d bytes; none clears",
@@ -287,6 +320,9 @@ void ctl_arg_describe_values(const struct ctl_arg *arg, char *buf, size_t size)
 		break;
 	case CTL_ARG_MASK:
 		snprintf(buf, size, "contiguous bits, hex 0x... or decimal");
+		break;
+	case CTL_ARG_MAC:
+		snprintf(buf, size, "xx:xx:xx:xx:xx:xx, unicast");
 		break;
 	case CTL_ARG_TXQ_LIST:
 		snprintf(buf, size, "up to %u distinct TX queues, each 0..%u", VMQ_GROUP_TXQS_MAX,
@@ -374,6 +410,19 @@ static int add_member(struct json_object *args, const struct ctl_param *p, const
 	return 0;
 }
 
+/* "rx cpu N": the value after the word that takes one. */
+static int add_then(struct json_object *args, const struct ctl_arg *a, int argc, char **argv,
+		    int *i, struct ctl_err *e)
+{
+	const struct ctl_param then = { .arg = a->then_arg };
+
+	if (argc < 1)
+		return ctl_err_set(e, EINVAL, "\"%s %s\" needs a value (%s %s %s)", a->keyword,
+				   a->then_word, a->keyword, a->then_word, a->then_arg->metavar);
+	(*i)++;
+	return add_member(args, &then, argv[0], e);
+}
+
 /* "stats eth0 -w 1": options come before OBJECT, and this says so. */
 static int misplaced_option(const char *word, struct ctl_err *e)
 {
@@ -442,6 +491,8 @@ static int parse_words(const struct ctl_param *params, int argc, char **argv,
 			err = add_member(args, p, argv[i + 1], e);
 			i += 2;
 			valued = true;
+			if (!err && p->arg->then_word && !strcmp(argv[i - 1], p->arg->then_word))
+				err = add_then(args, p->arg, argc - i, argv + i, &i, e);
 		}
 		if (err)
 			return err;
@@ -492,8 +543,8 @@ static char *format_value(const struct ctl_arg *arg, struct json_object *val)
 }
 
 /* Appends " [keyword] value" for p's member, checking that it reads back. */
-static int format_member(FILE *out, const struct ctl_param *params, const struct ctl_param *p,
-			 struct json_object *val, struct ctl_err *e)
+static int format_member(FILE *out, struct json_object *args, const struct ctl_param *params,
+			 const struct ctl_param *p, struct json_object *val, struct ctl_err *e)
 {
 	const struct ctl_arg *a = p->arg;
 	struct json_object *back = NULL;
@@ -523,6 +574,19 @@ static int format_member(FILE *out, const struct ctl_param *params, const struct
 	if (a->keyword)
 		fprintf(out, " %s", a->keyword);
 	fprintf(out, " %s", text);
+	if (a->then_word && !strcmp(text, a->then_word)) {
+		/* Its value alone: the word before it says what it is. */
+		struct ctl_arg bare = *a->then_arg;
+		const struct ctl_param then = { .arg = &bare };
+		struct json_object *tv;
+
+		bare.keyword = NULL;
+		free(text);
+		if (!json_object_object_get_ex(args, a->then_arg->key, &tv))
+			return ctl_err_set(e, EINVAL, "%s %s: without %s", a->key, a->then_word,
+					   a->then_arg->key);
+		return format_member(out, args, params, &then, tv, e);
+	}
 	free(text);
 	return 0;
 }
@@ -530,7 +594,8 @@ static int format_member(FILE *out, const struct ctl_param *params, const struct
 static bool key_known(const struct ctl_param *params, const char *key)
 {
 	for (const struct ctl_param *p = params; p->arg; p++)
-		if (!strcmp(p->arg->key, key))
+		if (!strcmp(p->arg->key, key) ||
+		    (p->arg->then_arg && !strcmp(p->arg->then_arg->key, key)))
 			return true;
 	return false;
 }
@@ -559,7 +624,7 @@ int ctl_args_format(const struct ctl_param *params, struct json_object *args, ch
 		struct json_object *val;
 
 		if (json_object_object_get_ex(args, p->arg->key, &val))
-			err = format_member(out, params, p, val, e);
+			err = format_member(out, args, params, p, val, e);
 	}
 	if (fclose(out) && !err)
 		err = ctl_err_set(e, ENOMEM, "out of memory");

@@ -102,6 +102,15 @@ static const struct ctl_arg arg_object = {
 	.type = CTL_ARG_PATH,
 };
 
+static const struct ctl_arg arg_rx = {
+	.keyword = "rx",
+	.key = "rx",
+	.metavar = "on|off",
+	.help = "receive filters in XDP on DEV, native where it can",
+	.type = CTL_ARG_WORD,
+	.words = on_off_words,
+};
+
 static const struct ctl_param upgrade_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_object },
@@ -114,12 +123,14 @@ static const struct ctl_param attach_params[] = {
 	{ .arg = &arg_mark_mask },
 	{ .arg = &arg_queues },
 	{ .arg = &arg_force },
+	{ .arg = &arg_rx },
 	{ 0 },
 };
 
 static const struct ctl_param set_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_ports },
+	{ .arg = &arg_rx },
 	{ .arg = &arg_balance },
 	{ .arg = &arg_interval },
 	{ .arg = &arg_threshold },
@@ -140,9 +151,11 @@ static int set_check(struct json_object *args, struct ctl_err *e)
 	if (!balance && (json_object_object_get_ex(args, "interval", NULL) ||
 			 json_object_object_get_ex(args, "threshold", NULL)))
 		return ctl_err_set(e, EINVAL, "interval and threshold go with \"balance on\"");
-	if (!balance && !json_object_object_get_ex(args, "ports", NULL))
-		return ctl_err_set(e, EINVAL,
-				   "missing \"ports P[,P...]|none\" or \"balance on|off\"");
+	if (!balance && !json_object_object_get_ex(args, "ports", NULL) &&
+	    !json_object_object_get_ex(args, "rx", NULL))
+		return ctl_err_set(
+			e, EINVAL,
+			"missing \"ports P[,P...]|none\", \"rx on|off\" or \"balance on|off\"");
 	return 0;
 }
 
@@ -257,6 +270,18 @@ static const char *ports_cell(struct json_object *d, char *buf, size_t size)
 	return ports && *ports ? ports : "-";
 }
 
+/* The receive side: off, or the XDP mode it runs in. */
+static const char *rx_cell(struct json_object *d, char *buf, size_t size)
+{
+	const char *rx = ctl_jstr(d, "rx"), *mode = ctl_jstr(d, "xdp_mode");
+
+	(void)buf;
+	(void)size;
+	if (rx && !strcmp(rx, "on"))
+		return mode ? mode : "on";
+	return rx ? rx : "-";
+}
+
 static int dev_print(FILE *out, struct json_object *args, struct json_object *result)
 {
 	static const struct ctl_column cols[] = {
@@ -269,6 +294,7 @@ static int dev_print(FILE *out, struct json_object *args, struct json_object *re
 		{ "LIVE", .align = CTL_RIGHT, .cell = live_cell },
 		{ "GROUPS", .align = CTL_RIGHT, .cell = groups_cell },
 		{ "PORTS", .align = CTL_LEFT, .cell = ports_cell },
+		{ "RX", .align = CTL_LEFT, .cell = rx_cell },
 		{ "BALANCE", .align = CTL_LEFT, .cell = balance_cell },
 	};
 	struct json_object *devs = ctl_jarray(result, "devs");
@@ -364,6 +390,10 @@ static int upgrade_print(FILE *out, struct json_object *args, struct json_object
 			ctl_jnum(result, "ports_upgraded"));
 	if (ctl_jstr(result, "ports_error"))
 		fprintf(out, "port program not upgraded: %s\n", ctl_jstr(result, "ports_error"));
+	if (json_object_object_get_ex(result, "rx_upgraded", &v) && json_object_get_boolean(v))
+		fprintf(out, "receive side upgraded\n");
+	if (ctl_jstr(result, "rx_error"))
+		fprintf(out, "receive side not upgraded: %s\n", ctl_jstr(result, "rx_error"));
 	return 0;
 }
 
@@ -373,7 +403,7 @@ static const struct ctl_cmd dev_cmds[] = {
 	  .help = "load vmq's program and maps for DEV, pin them, attach to DEV's egress" },
 	{ .name = "set",
 	  .params = set_params,
-	  .help = "set DEV's port policy (none: no policy; bound ports stay) or balancing",
+	  .help = "set DEV's port policy (bound ports stay), receive side or balancing",
 	  .check = set_check,
 	  .print = set_print },
 	{ .name = "detach",

@@ -80,6 +80,23 @@ const char *ctl_cell_target(struct json_object *queue, char *buf, size_t size)
 	return buf;
 }
 
+/* Where a queue's received frames go: "cpu 1", "port tap0", "pass"; "-"
+ * when the device's receive side is not loaded. */
+const char *ctl_cell_rx(struct json_object *q, char *buf, size_t size)
+{
+	const char *rx = ctl_jstr(q, "rx"), *port = ctl_jstr(q, "rx_port");
+
+	if (!rx)
+		return "-";
+	if (!strcmp(rx, "cpu"))
+		snprintf(buf, size, "cpu %s", ctl_jnum(q, "rx_cpu"));
+	else if (!strcmp(rx, "port"))
+		snprintf(buf, size, "port %s", port ? port : "-");
+	else
+		snprintf(buf, size, "%s", rx);
+	return buf;
+}
+
 /* A number member as a rate with one decimal, else "-". */
 const char *ctl_fmt_rate(struct json_object *obj, const char *key, char *buf, size_t size)
 {

@@ -10,6 +10,7 @@ const struct ctl_object *const ctl_objects[] = {
 	&ctl_object_queue,
 	&ctl_object_group,
 	&ctl_object_port,
+	&ctl_object_filter,
 	&ctl_object_stats,
 	&ctl_object_doctor,
 	&ctl_object_daemon,

@@ -21,6 +21,8 @@ enum kind {
 	K_QUEUE0, /* queue set of queue 0, by dev: it always exists */
 	K_QUEUE,  /* queue add, by dev and id */
 	K_PORT,	  /* port bind, by port */
+	K_RXMODE, /* queue set ... rx of a VM queue, by dev and id: after its port */
+	K_FILTER, /* filter add, by dev, mac and vlan */
 	K_N,
 };
 
@@ -34,6 +36,8 @@ struct item {
 	struct json_object *args; /* borrowed */
 	int line;		  /* want: the file's line */
 	bool synth;		  /* queue 0's target, from dev attach default-txq */
+	bool recreated;		  /* a queue deleted and added again: its filters and
+				   * receive mode go with the deletion */
 	struct item *match;	  /* the other side's item of the same identity */
 };
 
@@ -97,6 +101,15 @@ static const char *describe(const struct item *it, char *buf, size_t size)
 	case K_QUEUE:
 		snprintf(buf, size, "queue %s on %s", ctl_jnum(it->args, "id"), dev);
 		break;
+	case K_RXMODE:
+		snprintf(buf, size, "the receive mode of queue %s on %s", ctl_jnum(it->args, "id"),
+			 dev);
+		break;
+	case K_FILTER:
+		snprintf(buf, size, "filter %s%s%s on %s", ctl_jstr(it->args, "mac"),
+			 ctl_jhas_int(it->args, "vlan") ? " vlan " : "",
+			 ctl_jhas_int(it->args, "vlan") ? ctl_jnum(it->args, "vlan") : "", dev);
+		break;
 	default:
 		snprintf(buf, size, "port %s", ctl_jstr(it->args, "port"));
 	}
@@ -104,8 +117,8 @@ static const char *describe(const struct item *it, char *buf, size_t size)
 }
 
 #define NOT_STATE                                                                                  \
-	"apply takes dev attach, dev set, group add, queue set (queue 0), queue add and port "     \
-	"bind"
+	"apply takes dev attach, dev set, group add, queue set (queue 0, or rx), queue add, port " \
+	"bind and filter add"
 
 /* Which object req makes, or why apply does not take it. */
 static int classify(struct json_object *req, struct item *it, struct ctl_err *e)
@@ -127,6 +140,9 @@ static int classify(struct json_object *req, struct item *it, struct ctl_err *e)
 		it->kind = K_PORTS;
 	} else if (!strcmp(cmd, "group add") && dev && id >= 0) {
 		it->kind = K_GROUP;
+	} else if (!strcmp(cmd, "queue set") && dev && id > 0 && arg(args, "rx") &&
+		   !arg(args, "txq") && !arg(args, "group")) {
+		it->kind = K_RXMODE;
 	} else if (!strcmp(cmd, "queue set") && dev) {
 		if (id != 0)
 			return ctl_err_set(e, EINVAL,
@@ -144,6 +160,8 @@ static int classify(struct json_object *req, struct item *it, struct ctl_err *e)
 					   "queue add: queue 0 always exists (queue set %s id 0)",
 					   dev);
 		it->kind = K_QUEUE;
+	} else if (!strcmp(cmd, "filter add") && dev && ctl_jstr(args, "mac")) {
+		it->kind = K_FILTER;
 	} else if (!strcmp(cmd, "port bind") && ctl_jstr(args, "port")) {
 		if (ctl_jstr(args, "queue"))
 			return ctl_err_set(e, EINVAL,
@@ -156,7 +174,11 @@ static int classify(struct json_object *req, struct item *it, struct ctl_err *e)
 	}
 	if (it->kind == K_PORT)
 		snprintf(it->key, sizeof(it->key), "%s", ctl_jstr(args, "port"));
-	else if (it->kind == K_GROUP || it->kind == K_QUEUE)
+	else if (it->kind == K_FILTER)
+		/* vmqctl writes MACs in lower case; the key compares what it wrote. */
+		snprintf(it->key, sizeof(it->key), "%s %s %s", dev, ctl_jstr(args, "mac"),
+			 ctl_jhas_int(args, "vlan") ? ctl_jnum(args, "vlan") : "-");
+	else if (it->kind == K_GROUP || it->kind == K_QUEUE || it->kind == K_RXMODE)
 		snprintf(it->key, sizeof(it->key), "%s %lld", dev, id);
 	else
 		snprintf(it->key, sizeof(it->key), "%s", dev);
@@ -328,9 +350,10 @@ static int add_step(struct ctl_plan *plan, enum ctl_plan_op op, enum kind kind,
 static int add_want(struct ctl_plan *plan, enum ctl_plan_op op, const struct item *w)
 {
 	static const char *const cmds[K_N][2] = {
-		[K_DEV] = { "dev", "attach" },	[K_PORTS] = { "dev", "set" },
-		[K_GROUP] = { "group", "add" }, [K_QUEUE0] = { "queue", "set" },
-		[K_QUEUE] = { "queue", "add" }, [K_PORT] = { "port", "bind" },
+		[K_DEV] = { "dev", "attach" },	 [K_PORTS] = { "dev", "set" },
+		[K_GROUP] = { "group", "add" },	 [K_QUEUE0] = { "queue", "set" },
+		[K_QUEUE] = { "queue", "add" },	 [K_PORT] = { "port", "bind" },
+		[K_RXMODE] = { "queue", "set" }, [K_FILTER] = { "filter", "add" },
 	};
 	struct json_object *args = NULL;
 
@@ -380,6 +403,21 @@ static int add_removal(struct ctl_plan *plan, const struct item *h)
 			args = NULL;
 		}
 		return add_step(plan, CTL_PLAN_REMOVE, h->kind, make_req("dev", "set", args));
+	case K_RXMODE:
+		args = dev_args(h, "id", json_object_get(arg(h->args, "id")));
+		if (args && json_object_object_add(args, "rx", json_object_new_string("pass"))) {
+			json_object_put(args);
+			args = NULL;
+		}
+		return add_step(plan, CTL_PLAN_REMOVE, h->kind, make_req("queue", "set", args));
+	case K_FILTER:
+		args = dev_args(h, "mac", json_object_get(arg(h->args, "mac")));
+		if (args && arg(h->args, "vlan") &&
+		    json_object_object_add(args, "vlan", json_object_get(arg(h->args, "vlan")))) {
+			json_object_put(args);
+			args = NULL;
+		}
+		return add_step(plan, CTL_PLAN_REMOVE, h->kind, make_req("filter", "del", args));
 	case K_DEV:
 		return add_step(plan, CTL_PLAN_REMOVE, h->kind,
 				make_req("dev", "detach", dev_args(h, NULL, NULL)));
@@ -524,7 +562,7 @@ static bool auto_placed(struct json_object *args)
 	return (txq && !strcmp(txq, "any")) || (placement && !strcmp(placement, "auto"));
 }
 
-static int compare_queue(struct ctl_plan *plan, const struct item *w, const struct item *h)
+static int compare_queue(struct ctl_plan *plan, struct item *w, const struct item *h)
 {
 	static const char *const labels[] = { "vm", "name", "owner" };
 	bool labels_same = true, target_same;
@@ -542,6 +580,7 @@ static int compare_queue(struct ctl_plan *plan, const struct item *w, const stru
 	if (labels_same && target_same)
 		return 0;
 	if (!labels_same) { /* labels are set by queue add only */
+		w->recreated = true;
 		err = add_removal(plan, h);
 		return err ? err : add_want(plan, CTL_PLAN_ADD, w);
 	}
@@ -558,11 +597,44 @@ static int compare_queue(struct ctl_plan *plan, const struct item *w, const stru
 	return add_step(plan, CTL_PLAN_CHANGE, K_QUEUE, make_req("queue", "set", args));
 }
 
+/* "rx" of dev attach: on, or off when absent. */
+static bool rx_on(const struct item *it)
+{
+	const char *rx = ctl_jstr(it->args, "rx");
+
+	return rx && !strcmp(rx, "on");
+}
+
+/* A queue's receive mode and CPU, as one comparable value. */
+static bool same_rx(const struct item *a, const struct item *b)
+{
+	return same_str(ctl_jstr(a->args, "rx"), ctl_jstr(b->args, "rx")) &&
+	       json_object_equal(arg(a->args, "cpu"), arg(b->args, "cpu"));
+}
+
+/* The want side's queue add of an rx item's queue, when it is deleted and
+ * added again: its filters and mode are gone then, and go in again. */
+static bool queue_recreated(struct item **want_sorted, size_t n, const struct item *it)
+{
+	const char *dev = ctl_jstr(it->args, "dev");
+	char key[sizeof(it->key)];
+	struct item *q;
+
+	snprintf(key, sizeof(key), "%s %s", dev,
+		 ctl_jnum(it->args, it->kind == K_FILTER ? "queue" : "id"));
+	q = find(want_sorted, n, K_QUEUE, key);
+	return q && q->recreated;
+}
+
 /* What to do about w, which have may have too (w->match). */
 static int diff_want(struct ctl_plan *plan, struct side *have, struct item **have_sorted,
-		     const struct item *w, struct ctl_err *e)
+		     struct item **want_sorted, size_t nwant, struct item *w, struct ctl_err *e)
 {
 	const struct item *h = w->match;
+
+	if (h && (w->kind == K_FILTER || w->kind == K_RXMODE) &&
+	    queue_recreated(want_sorted, nwant, w))
+		return add_want(plan, CTL_PLAN_ADD, w);
 
 	if (!h) {
 		/* A new device brings queue 0's target in its own dev attach. */
@@ -578,8 +650,28 @@ static int diff_want(struct ctl_plan *plan, struct side *have, struct item **hav
 				w);
 	}
 	switch (w->kind) {
-	case K_DEV:
-		return compare_dev(w, h, e);
+	case K_DEV: {
+		int err = compare_dev(w, h, e);
+
+		if (err || rx_on(w) == rx_on(h))
+			return err;
+		return add_step(
+			plan, CTL_PLAN_CHANGE, K_DEV,
+			make_req("dev", "set",
+				 dev_args(w, "rx",
+					  json_object_new_string(rx_on(w) ? "on" : "off"))));
+	}
+	case K_RXMODE:
+		return same_rx(w, h) ? 0 : add_want(plan, CTL_PLAN_CHANGE, w);
+	case K_FILTER: {
+		int err;
+
+		if (json_object_equal(arg(w->args, "queue"), arg(h->args, "queue")))
+			return 0;
+		/* Another queue's: deleted first, or the add is refused. */
+		err = add_removal(plan, h);
+		return err ? err : add_want(plan, CTL_PLAN_ADD, w);
+	}
 	case K_PORTS:
 		return strcmp(ports_of(w), ports_of(h)) || !balance_same(w, h)
 			       ? change_policy(plan, w, h)
@@ -648,8 +740,11 @@ int ctl_plan_make(struct json_object *want, struct json_object *have, bool prune
 		if (w.items[i].match)
 			w.items[i].match->match = &w.items[i];
 	}
-	for (size_t i = 0; !err && i < w.n; i++)
-		err = diff_want(plan, &h, hs, &w.items[i], e);
+	/* Queues first: a queue added again takes its filters and mode. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; !err && i < w.n; i++)
+			if ((w.items[i].kind >= K_RXMODE) == pass)
+				err = diff_want(plan, &h, hs, ws, w.n, &w.items[i], e);
 	for (size_t i = 0; !err && i < h.n; i++) {
 		const struct item *it = &h.items[i];
 

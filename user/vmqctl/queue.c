@@ -97,6 +97,29 @@ static const struct ctl_arg arg_owner = {
 	.words = owner_words,
 };
 
+/* The receive side: where frames that match the queue's filters go. */
+static const char *const rx_words[] = { "cpu", "port", "pass", NULL };
+
+static const struct ctl_arg arg_rx_cpu = {
+	.keyword = "cpu",
+	.key = "cpu",
+	.metavar = "N",
+	.help = "the CPU the queue's frames are processed on",
+	.type = CTL_ARG_U32,
+	.max = CTL_CPU_MAX,
+};
+
+static const struct ctl_arg arg_rx = {
+	.keyword = "rx",
+	.key = "rx",
+	.metavar = "cpu N|port|pass",
+	.help = "received frames: to CPU N, the bound port, or the stack",
+	.type = CTL_ARG_WORD,
+	.words = rx_words,
+	.then_word = "cpu",
+	.then_arg = &arg_rx_cpu,
+};
+
 enum { TARGET = 1 }; /* choice: txq or group */
 
 static const struct ctl_param add_params[] = {
@@ -114,8 +137,9 @@ static const struct ctl_param add_params[] = {
 static const struct ctl_param set_params[] = {
 	{ .arg = &ctl_arg_dev, .required = true },
 	{ .arg = &arg_id, .required = true },
-	{ .arg = &arg_txq_set, .required = true, .choice = TARGET },
-	{ .arg = &arg_group, .required = true, .choice = TARGET },
+	{ .arg = &arg_txq_set, .choice = TARGET },
+	{ .arg = &arg_group, .choice = TARGET },
+	{ .arg = &arg_rx },
 	{ 0 },
 };
 
@@ -137,6 +161,12 @@ static int set_check(struct json_object *args, struct ctl_err *e)
 {
 	struct json_object *txq, *id = NULL;
 
+	if (!json_object_object_get_ex(args, "txq", NULL) &&
+	    !json_object_object_get_ex(args, "group", NULL) &&
+	    !json_object_object_get_ex(args, "rx", NULL))
+		return ctl_err_set(
+			e, EINVAL,
+			"needs one of \"txq N\" or \"group G\", or \"rx cpu N|port|pass\"");
 	if (!json_object_object_get_ex(args, "txq", &txq) ||
 	    !json_object_is_type(txq, json_type_string) ||
 	    strcmp(json_object_get_string(txq), "auto"))
@@ -208,10 +238,17 @@ static int queue_print(FILE *out, struct json_object *args, struct json_object *
 		{ "NAME", "name", .align = CTL_LEFT },
 		{ "PLACED", .align = CTL_LEFT, .cell = placed_cell },
 		{ "OWNER", "owner", .align = CTL_LEFT },
+		{ "RX", .align = CTL_LEFT, .cell = ctl_cell_rx },
 	};
+	struct json_object *queues = ctl_jarray(result, "queues");
+	size_t n = queues ? json_object_array_length(queues) : 0, ncols = ARRAY_SIZE(cols) - 1;
 
 	(void)args;
-	return ctl_print_rows(out, "", cols, ARRAY_SIZE(cols), ctl_jarray(result, "queues"));
+	/* RX only where a device has its receive side loaded. */
+	for (size_t i = 0; i < n; i++)
+		if (ctl_jstr(json_object_array_get_idx(queues, i), "rx"))
+			ncols = ARRAY_SIZE(cols);
+	return ctl_print_rows(out, "", cols, ncols, queues);
 }
 
 static const struct ctl_cmd queue_cmds[] = {
@@ -222,7 +259,7 @@ static const struct ctl_cmd queue_cmds[] = {
 	  .print = add_print },
 	{ .name = "set",
 	  .params = set_params,
-	  .help = "steer existing queue ID elsewhere",
+	  .help = "steer existing queue ID elsewhere, or set where its received frames go",
 	  .check = set_check,
 	  .print = set_print },
 	{ .name = "del",

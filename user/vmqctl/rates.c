@@ -108,6 +108,11 @@ static int queue_rates(struct json_object *q, struct json_object *before, double
 	if (!err)
 		err = add_rate(q, "fallback_packets_per_s", q, before, "fallback_packets", true,
 			       elapsed);
+	/* The receive side's, once vmq_rx is loaded. */
+	if (!err)
+		err = add_rate(q, "rx_packets_per_s", q, before, "rx_packets", true, elapsed);
+	if (!err)
+		err = add_rate(q, "rx_bytes_per_s", q, before, "rx_bytes", true, elapsed);
 	return err;
 }
 
@@ -163,10 +168,27 @@ static int unsteered_rates(struct json_object *c, struct json_object *before, do
 	return err;
 }
 
+/* Each member of cur's obj[key] (fallback reasons, receive outcomes)
+ * against the same member before. */
+static int member_rates(struct json_object *cur, struct json_object *before, const char *key,
+			double elapsed)
+{
+	struct json_object *members = ctl_jobject(cur, key), *members_before;
+	int err = 0;
+
+	members_before = ctl_jobject(before, key);
+	if (!members || !members_before)
+		return 0;
+	json_object_object_foreach(members, name, c)
+	{
+		if (!err && json_object_is_type(c, json_type_object))
+			err = unsteered_rates(c, ctl_jobject(members_before, name), elapsed);
+	}
+	return err;
+}
+
 static int dev_rates(struct json_object *dev, struct json_object *before, double elapsed)
 {
-	struct json_object *fallbacks = ctl_jobject(dev, "fallbacks");
-	struct json_object *fallbacks_before = ctl_jobject(before, "fallbacks");
 	int err;
 
 	err = list_rates(dev, before, "queues", "id", queue_rates, elapsed);
@@ -175,14 +197,10 @@ static int dev_rates(struct json_object *dev, struct json_object *before, double
 	if (!err)
 		err = unsteered_rates(ctl_jobject(dev, "kernel_choice"),
 				      ctl_jobject(before, "kernel_choice"), elapsed);
-	if (!err && fallbacks && fallbacks_before) {
-		json_object_object_foreach(fallbacks, reason, c)
-		{
-			if (!err && json_object_is_type(c, json_type_object))
-				err = unsteered_rates(c, ctl_jobject(fallbacks_before, reason),
-						      elapsed);
-		}
-	}
+	if (!err)
+		err = member_rates(dev, before, "fallbacks", elapsed);
+	if (!err)
+		err = member_rates(dev, before, "rx_outcomes", elapsed);
 	return err;
 }
 

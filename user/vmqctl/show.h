@@ -64,6 +64,8 @@ void ctl_fmt_count(struct json_object *obj, const char *key, char *buf, size_t s
 void ctl_fmt_target(struct json_object *queue, char *buf, size_t size);
 /* ctl_fmt_target as a column's cell. */
 ctl_cell_fn ctl_cell_target;
+/* "cpu 1", "port tap0", "pass": a queue's receive mode; "-" without one. */
+ctl_cell_fn ctl_cell_rx;
 /* A number member as a rate, "1234.5"; "-" when absent. Returns buf or "-". */
 const char *ctl_fmt_rate(struct json_object *obj, const char *key, char *buf, size_t size);
 /* An array of integers as "1,2,3", "-" when empty; NULL when out of memory. */

@@ -145,6 +145,71 @@ static void print_balance(FILE *out, struct json_object *dev)
 		ctl_jnum(b, "moves"), ctl_jnum(b, "moves_waited"), ctl_jnum(b, "moves_gave_up"));
 }
 
+/* The receive side, once vmq_rx is loaded: per queue, the frames its
+ * filters matched; then what became of every received frame. */
+static int print_rx(FILE *out, struct json_object *dev, bool rates)
+{
+	static const struct ctl_column total_cols[] = {
+		{ "ID", "id", .align = CTL_RIGHT },
+		{ "VM", "vm", .align = CTL_LEFT },
+		{ "RX PACKETS", "rx_packets", .align = CTL_RIGHT },
+		{ "RX BYTES", "rx_bytes", .align = CTL_RIGHT },
+		{ "RX FALLBACKS", "rx_fallback_packets", .align = CTL_RIGHT },
+	};
+	static const struct ctl_column rate_cols[] = {
+		{ "ID", "id", .align = CTL_RIGHT },
+		{ "VM", "vm", .align = CTL_LEFT },
+		{ "RX PKTS/S", "rx_packets_per_s", .align = CTL_RIGHT, .rate = true },
+		{ "RX BYTES/S", "rx_bytes_per_s", .align = CTL_RIGHT, .rate = true },
+	};
+	static const struct ctl_column out_cols[] = {
+		{ "RECEIVED", "what", .align = CTL_LEFT },
+		{ "PACKETS", "packets", .align = CTL_RIGHT },
+		{ "BYTES", "bytes", .align = CTL_RIGHT },
+	};
+	static const struct ctl_column out_rate_cols[] = {
+		{ "RECEIVED", "what", .align = CTL_LEFT },
+		{ "PKTS/S", "packets_per_s", .align = CTL_RIGHT, .rate = true },
+		{ "BYTES/S", "bytes_per_s", .align = CTL_RIGHT, .rate = true },
+	};
+	struct json_object *outcomes = ctl_jobject(dev, "rx_outcomes");
+	struct json_object *queues = ctl_jarray(dev, "queues"), *rows, *qrows;
+	size_t n = queues ? json_object_array_length(queues) : 0;
+	int err;
+
+	if (!outcomes)
+		return 0;
+	rows = json_object_new_array();
+	qrows = json_object_new_array();
+	err = rows && qrows ? 0 : -ENOMEM;
+	/* Queue 0 takes no filters: VM queues only. */
+	for (size_t i = 0; !err && i < n; i++) {
+		struct json_object *q = json_object_array_get_idx(queues, i);
+
+		if (ctl_jhas_int(q, "rx_packets") && strcmp(ctl_jnum(q, "id"), "0") &&
+		    json_object_array_add(qrows, json_object_get(q)))
+			err = -ENOMEM;
+	}
+	json_object_object_foreach(outcomes, name, counter)
+	{
+		if (!err && json_object_is_type(counter, json_type_object))
+			err = add_unsteered(rows, name, counter);
+	}
+	if (!err && json_object_array_length(qrows)) {
+		fputc('\n', out);
+		err = rates ? ctl_print_rows(out, "  ", rate_cols, ARRAY_SIZE(rate_cols), qrows)
+			    : ctl_print_rows(out, "  ", total_cols, ARRAY_SIZE(total_cols), qrows);
+	}
+	if (!err && json_object_array_length(rows)) {
+		fputc('\n', out);
+		err = ctl_print_rows(out, "  ", rates ? out_rate_cols : out_cols,
+				     ARRAY_SIZE(out_cols), rows);
+	}
+	json_object_put(rows);
+	json_object_put(qrows);
+	return err;
+}
+
 static int print_devs(FILE *out, struct json_object *result, bool rates)
 {
 	struct json_object *devs = ctl_jarray(result, "devs");
@@ -161,6 +226,8 @@ static int print_devs(FILE *out, struct json_object *result, bool rates)
 			err = print_txqs(out, dev, rates);
 		if (!err)
 			err = print_other(out, dev, rates);
+		if (!err)
+			err = print_rx(out, dev, rates);
 		if (!err)
 			print_balance(out, dev);
 	}

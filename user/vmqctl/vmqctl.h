@@ -51,6 +51,7 @@ enum ctl_arg_type {
 	CTL_ARG_PATTERNS,    /* P[,P...]: shell patterns of interface names; "none": "" */
 	CTL_ARG_FLAG,	     /* the keyword alone, no value: true */
 	CTL_ARG_PATH,	     /* a file name, "-" for stdin */
+	CTL_ARG_MAC,	     /* a unicast Ethernet address, xx:xx:xx:xx:xx:xx */
 };
 
 /* One argument: how it is written, checked, sent and described. */
@@ -62,6 +63,10 @@ struct ctl_arg {
 	enum ctl_arg_type type;
 	__u32 min, max;		  /* CTL_ARG_U32*: inclusive range */
 	const char *const *words; /* CTL_ARG_*WORD: the words taken, NULL-terminated */
+	/* CTL_ARG_WORD: the word then_word takes one more value, then_arg
+	 * ("rx cpu 3": "rx": "cpu", "cpu": 3); then_arg is no param itself. */
+	const char *then_word;
+	const struct ctl_arg *then_arg;
 };
 
 /* An argument as one command takes it. */
@@ -72,6 +77,10 @@ struct ctl_param {
 	 * them is required, exactly one must be given. */
 	unsigned int choice;
 };
+
+/* rx cpu N: the highest CPU number vmqctl lets through (vmqd checks that
+ * the CPU exists). */
+#define CTL_CPU_MAX 8191
 
 /* dev set ports: the pattern list's length at most. */
 #define CTL_PATTERNS_MAX 255
@@ -128,6 +137,7 @@ extern const struct ctl_object ctl_object_dev;
 extern const struct ctl_object ctl_object_queue;
 extern const struct ctl_object ctl_object_group;
 extern const struct ctl_object ctl_object_port;
+extern const struct ctl_object ctl_object_filter;
 extern const struct ctl_object ctl_object_stats;
 extern const struct ctl_object ctl_object_daemon;
 extern const struct ctl_object ctl_object_doctor;

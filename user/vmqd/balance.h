@@ -105,9 +105,11 @@ const char *vmqd_bal_verdict_name(enum vmqd_bal_verdict v);
 struct vmqd_balance;
 void vmqd_balance_free(struct vmqd_dev *dev);
 /* "dev set DEV balance on|off [interval S] [threshold P]": 0, or -errno
- * with r filled; nothing changes on error. *set says balance was given. */
+ * with r filled; nothing changes on error, and nothing at all without apply
+ * (dev set checks every part of its request before changing any). *set says
+ * balance was given. */
 int vmqd_balance_set(struct vmqd_dev *dev, struct json_object *args, const char *what,
-		     struct vmqd_reply *r, bool *set);
+		     struct vmqd_reply *r, bool apply, bool *set);
 /* Members of dev show, stats, queue show, and the state file's dev set. */
 void vmqd_balance_dev_json(const struct vmqd_dev *dev, struct json_object *o);
 void vmqd_balance_stats_json(const struct vmqd_dev *dev, struct json_object *o);

@@ -108,7 +108,7 @@ static struct vmqd_balance *bal_get(struct vmqd_dev *dev)
 /* --- dev set DEV balance on|off [interval S] [threshold P] ------------------ */
 
 int vmqd_balance_set(struct vmqd_dev *dev, struct json_object *args, const char *what,
-		     struct vmqd_reply *r, bool *set)
+		     struct vmqd_reply *r, bool apply, bool *set)
 {
 	struct json_object *v = vmq_json_member(args, "balance", json_type_string);
 	__u32 interval = VMQD_BAL_INTERVAL_DEFAULT, threshold = VMQD_BAL_THRESHOLD_DEFAULT;
@@ -139,7 +139,7 @@ int vmqd_balance_set(struct vmqd_dev *dev, struct json_object *args, const char 
 		err = vmqd_reply_error(r, ERANGE,
 				       "%s: balance threshold %u%% out of range (1..%u percent)",
 				       what, threshold, VMQD_BAL_THRESHOLD_MAX);
-	if (err)
+	if (err || !apply)
 		return err;
 	if (!on && !dev->bal)
 		return 0;

@@ -11,6 +11,22 @@
 #include "log.h"
 #include "vmqd.h"
 
+/* The receive side: "rx" on or off; once loaded, its filter count; while
+ * attached, the XDP mode the kernel runs it in. */
+static void rx_json(struct vmqd_dev *dev, struct json_object *o)
+{
+	struct vmq_rx_status st = {};
+
+	if (vmqd_rx_loaded(dev) && !vmq_rx_status(&dev->dp, &st) && st.attached) {
+		vmqd_json_add(o, "rx", vmqd_json_string("on"));
+		vmqd_json_add(o, "xdp_mode", vmqd_json_string(st.generic ? "generic" : "native"));
+	} else {
+		vmqd_json_add(o, "rx", vmqd_json_string("off"));
+	}
+	if (st.loaded)
+		vmqd_json_add(o, "filters", vmqd_json_int(st.filters));
+}
+
 static struct json_object *dev_json(struct vmqd_dev *dev)
 {
 	struct json_object *o = vmqd_json_object();
@@ -61,6 +77,7 @@ static struct json_object *dev_json(struct vmqd_dev *dev)
 	vmqd_json_add(o, "state", vmqd_json_string(dev->missing ? "missing" : "ok"));
 	vmqd_json_add(o, "degraded_queues", vmqd_json_int((int32_t)vmqd_degraded_count(dev)));
 	vmqd_balance_dev_json(dev, o);
+	rx_json(dev, o);
 	free(entries);
 	return o;
 }
@@ -131,6 +148,23 @@ static int req_force(struct json_object *args, const char *what, struct vmqd_rep
 	return 0;
 }
 
+/* "rx": "on" or "off" (absent: *set false). */
+int vmqd_req_rx(struct json_object *args, const char *what, struct vmqd_reply *r, bool *given,
+		bool *on)
+{
+	struct json_object *v = vmq_json_member(args, "rx", json_type_string);
+
+	*given = vmqd_req_has(args, "rx");
+	*on = false;
+	if (!*given)
+		return 0;
+	if (!v ||
+	    (strcmp(json_object_get_string(v), "on") && strcmp(json_object_get_string(v), "off")))
+		return vmqd_reply_error(r, EINVAL, "%s: rx must be \"on\" or \"off\"", what);
+	*on = !strcmp(json_object_get_string(v), "on");
+	return 0;
+}
+
 /*
  * dev attach of a device vmq already steers. vmq's tcx link goes to the
  * head of the egress chain; a program found ahead of it was attached later
@@ -181,7 +215,7 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	struct vmq_port_entry port;
 	const char *name;
 	char what[64];
-	bool xps_saved = false, attached = false, force = false;
+	bool xps_saved = false, attached = false, force = false, rx_given, rx_on;
 	int err;
 
 	err = vmqd_req_ifname(args, "dev", "dev attach", r, &name);
@@ -189,6 +223,8 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 		return err;
 	snprintf(what, sizeof(what), "dev %s", name);
 	err = req_force(args, what, r, &force);
+	if (!err)
+		err = vmqd_req_rx(args, what, r, &rx_given, &rx_on);
 	if (err)
 		return err;
 	dev = vmqd_find_dev(d, name);
@@ -282,6 +318,10 @@ static int dev_attach(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	}
 	attached = true;
 	dev->ntxqs = ntxqs;
+	/* The receive side last: refused (another XDP program there), the
+	 * whole attach is undone. */
+	if (rx_on && vmqd_rx_on(dev, what, r))
+		goto undo;
 	err = vmqd_add_dev(d, dev);
 	if (err) {
 		vmqd_reply_error(r, ENOMEM, "%s: out of memory", what);
@@ -490,7 +530,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	struct vmqd_dev *dev;
 	const char *obj = NULL;
 	unsigned int ports = 0;
-	int err = vmqd_req_dev(d, args, "dev upgrade", r, &dev), perr;
+	bool rx_changed = false;
+	int err = vmqd_req_dev(d, args, "dev upgrade", r, &dev), perr, rerr;
 
 	if (err)
 		return err;
@@ -511,6 +552,8 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 		return err;
 	/* The host's one port program, to vmqd's build (logged on error). */
 	perr = vmqd_ports_upgrade(d, &ports);
+	/* The receive side's, when loaded: vmqd's build too. */
+	rerr = vmqd_rx_upgrade(dev, &rx_changed);
 	r->result = vmqd_json_object();
 	vmqd_json_add(r->result, "dev", vmqd_json_string(dev->dp.ifname));
 	vmqd_json_add(r->result, "upgraded", vmqd_json_bool(res.changed));
@@ -523,11 +566,15 @@ static int dev_upgrade(struct vmqd *d, struct json_object *args, struct vmqd_rep
 	vmqd_json_add(r->result, "ports_upgraded", vmqd_json_int(ports));
 	if (perr)
 		vmqd_json_add(r->result, "ports_error", vmqd_json_string(strerror(-perr)));
+	if (vmqd_rx_loaded(dev))
+		vmqd_json_add(r->result, "rx_upgraded", vmqd_json_bool(rx_changed));
+	if (rerr)
+		vmqd_json_add(r->result, "rx_error", vmqd_json_string(strerror(-rerr)));
 	return 0;
 }
 
-static const char *const attach_keys[] = { "dev",    "default_txq", "mark_mask",
-					   "queues", "force",	    NULL };
+static const char *const attach_keys[] = { "dev",   "default_txq", "mark_mask", "queues",
+					   "force", "rx",	   NULL };
 static const char *const dev_keys[] = { "dev", NULL };
 static const char *const upgrade_keys[] = { "dev", "object", NULL };
 

@@ -441,6 +441,203 @@ out:
 	free(after);
 }
 
+/* xdp: vmq_rx runs on the device, the pinned program, and in which mode. */
+static void check_xdp(struct report *rep, struct vmqd_dev *dev, const struct vmq_rx_status *st)
+{
+	char prog[VMQ_PROG_NAME_SIZE];
+
+	if (!st->attached) {
+		if (st->found_prog_id) {
+			check(rep, "xdp", FAIL,
+			      "receive side off, and XDP program %u (%s) holds %s: vmq_rx cannot "
+			      "attach while it is there",
+			      st->found_prog_id, prog_label(st->found_prog_id, prog, sizeof(prog)),
+			      dev->dp.ifname);
+			return;
+		}
+		check(rep, "xdp", st->filters ? WARN : PASS,
+		      "receive side off: %u filter(s) kept, none looked up (dev set %s rx on)",
+		      st->filters, dev->dp.ifname);
+		return;
+	}
+	if (st->found_prog_id != st->prog_id) {
+		check(rep, "xdp", FAIL,
+		      "%s runs XDP program %u (%s), not vmq_rx's pinned program %u: its filters "
+		      "are not looked up",
+		      dev->dp.ifname, st->found_prog_id,
+		      prog_label(st->found_prog_id, prog, sizeof(prog)), st->prog_id);
+		return;
+	}
+	if (st->generic) {
+		check(rep, "xdp", WARN,
+		      "vmq_rx runs in generic XDP (program %u, %s): each frame gets an skb "
+		      "before the lookup, and redirected frames lose native XDP's speed; the "
+		      "driver has no native XDP, or VMQ_XDP_MODE=generic asked for it",
+		      st->prog_id, st->link ? "pinned link" : "netlink");
+		return;
+	}
+	check(rep, "xdp", PASS, "vmq_rx runs in native XDP (program %u, %s), %u filter(s)",
+	      st->prog_id, st->link ? "pinned link" : "netlink", st->filters);
+}
+
+struct filter_count {
+	const struct vmq_queue_entry *entries;
+	__u32 nr_queues, not_live, first;
+};
+
+static int count_not_live(const struct vmq_rx_filter_key *key, const struct vmq_rx_filter *f,
+			  void *arg)
+{
+	struct filter_count *c = arg;
+
+	(void)key;
+	if ((f->queue_id >= c->nr_queues || c->entries[f->queue_id].state == VMQ_QUEUE_FREE) &&
+	    !c->not_live++)
+		c->first = f->queue_id;
+	return 0;
+}
+
+/* One queue's receive mode against the cpumap and the devmap; 0 or the
+ * status, with detail written. */
+static enum status rx_target(struct vmqd *d, struct vmqd_dev *dev, __u32 id, bool live,
+			     char *detail, size_t size, unsigned int *cpu_n, unsigned int *port_n)
+{
+	struct vmq_rx_queue_entry e;
+	__u32 port = 0, bound = 0, qsize;
+	unsigned int n;
+	bool online = false;
+
+	if (vmq_rx_mode_get(&dev->dp, id, &e, &port)) {
+		snprintf(detail, size, "queue %u: cannot read its receive mode", id);
+		return FAIL;
+	}
+	if (e.mode == VMQ_RX_MODE_CPU && live) {
+		++*cpu_n;
+		if (vmq_cpu_online(e.cpu, &online) || !online) {
+			snprintf(detail, size, "queue %u: rx cpu %u, a CPU that is offline or gone",
+				 id, e.cpu);
+			return FAIL;
+		}
+		if (vmq_rx_cpu_entry(&dev->dp, e.cpu, &qsize)) {
+			snprintf(detail, size,
+				 "queue %u: rx cpu %u, but the cpumap has no entry for CPU %u: its "
+				 "frames take the stack",
+				 id, e.cpu, e.cpu);
+			return FAIL;
+		}
+	}
+	if (e.mode == VMQ_RX_MODE_PORT && live) {
+		++*port_n;
+		n = vmqd_rx_bound_ports(d, dev, id, &bound);
+		if (n == 1 && port != bound) {
+			snprintf(detail, size,
+				 "queue %u: rx port, bound to ifindex %u, but the devmap sends to "
+				 "%u",
+				 id, bound, port);
+			return FAIL;
+		}
+		if (n != 1) {
+			snprintf(detail, size,
+				 "queue %u: rx port, but %s port is bound to it: its frames take "
+				 "the stack",
+				 id, n ? "more than one" : "no");
+			return WARN;
+		}
+	}
+	if ((e.mode != VMQ_RX_MODE_PORT || !live) && port) {
+		snprintf(detail, size,
+			 "queue %u: rx %s%s, but the devmap still sends to ifindex %u", id,
+			 vmq_rx_mode_name(e.mode) ? vmq_rx_mode_name(e.mode) : "?",
+			 live ? "" : " (not live)", port);
+		return FAIL;
+	}
+	return PASS;
+}
+
+/* rx-targets: the cpumap and devmap entries point where the queues say. */
+static void check_rx_targets(struct report *rep, struct vmqd *d, struct vmqd_dev *dev,
+			     const struct vmq_queue_entry *entries)
+{
+	struct filter_count fc = { .entries = entries, .nr_queues = dev->dp.nr_queues };
+	unsigned int cpu_n = 0, port_n = 0;
+	enum status worst = PASS;
+	char detail[200], first[200] = "";
+
+	for (__u32 id = 1; id < dev->dp.nr_queues; id++) {
+		enum status st = rx_target(d, dev, id, entries[id].state != VMQ_QUEUE_FREE, detail,
+					   sizeof(detail), &cpu_n, &port_n);
+
+		if (st > worst) {
+			worst = st;
+			snprintf(first, sizeof(first), "%s", detail);
+		}
+	}
+	if (worst != PASS) {
+		check(rep, "rx-targets", worst, "%s", first);
+		return;
+	}
+	vmq_rx_filter_for_each(&dev->dp, count_not_live, &fc);
+	if (fc.not_live) {
+		check(rep, "rx-targets", WARN,
+		      "%u filter(s) name a queue that is not live, first queue %u: their frames "
+		      "take the stack",
+		      fc.not_live, fc.first);
+		return;
+	}
+	check(rep, "rx-targets", PASS,
+	      "%u queue(s) in cpu mode, %u in port mode: the cpumap and devmap entries match",
+	      cpu_n, port_n);
+}
+
+static int count_vlan(const struct vmq_rx_filter_key *key, const struct vmq_rx_filter *f, void *arg)
+{
+	(void)f;
+	*(unsigned int *)arg += key->vlan != VMQ_RX_VLAN_NONE;
+	return 0;
+}
+
+/* rx-vlan, with VLAN filters only: a device that strips VLAN tags on
+ * receive hands XDP tagged frames as untagged (kernel-notes, rx 7). */
+static void check_rx_vlan(struct report *rep, struct vmqd_dev *dev)
+{
+	unsigned int vlans = 0;
+	bool strips = false;
+
+	if (vmq_rx_filter_for_each(&dev->dp, count_vlan, &vlans) || !vlans)
+		return;
+	if (vmq_netdev_rxvlan(dev->dp.ifname, &strips)) {
+		check(rep, "rx-vlan", WARN, "%u VLAN filter(s); cannot read %s's rx-vlan-offload",
+		      vlans, dev->dp.ifname);
+		return;
+	}
+	if (strips) {
+		check(rep, "rx-vlan", WARN,
+		      "%u VLAN filter(s), but %s strips VLAN tags before XDP (rx-vlan-offload on): "
+		      "a frame whose tag it took out never matches them (ethtool -K %s rxvlan off)",
+		      vlans, dev->dp.ifname, dev->dp.ifname);
+		return;
+	}
+	check(rep, "rx-vlan", PASS, "%u VLAN filter(s); %s leaves VLAN tags in the frames", vlans,
+	      dev->dp.ifname);
+}
+
+static void check_rx(struct report *rep, struct vmqd *d, struct vmqd_dev *dev,
+		     const struct vmq_queue_entry *entries)
+{
+	struct vmq_rx_status st = {};
+
+	/* Never loaded: nothing of the receive side to check. */
+	if (!vmqd_rx_loaded(dev))
+		return;
+	if (vmq_rx_status(&dev->dp, &st)) {
+		check(rep, "xdp", FAIL, "cannot read the receive side's status");
+		return;
+	}
+	check_xdp(rep, dev, &st);
+	check_rx_targets(rep, d, dev, entries);
+	check_rx_vlan(rep, dev);
+}
+
 static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct report rep = { .checks = vmqd_json_array(), .worst = PASS };
@@ -473,6 +670,7 @@ static int doctor_run(struct vmqd *d, struct json_object *args, struct vmqd_repl
 	check_xps(&rep, dev, ntxqs);
 	check_txqs(&rep, dev, ntxqs, entries);
 	check_filters(&rep, dev);
+	check_rx(&rep, d, dev, entries);
 	/* The probe sends frames: not for a read-only client. */
 	if (!d->read_only)
 		check_probe(&rep, dev, ntxqs, entries);

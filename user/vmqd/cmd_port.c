@@ -301,8 +301,12 @@ static int port_bind(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return vmqd_reply_error(r, -err, "%s: cannot bind: %s", what, strerror(-err));
 	}
 	/* Rebound elsewhere: the queue it owned has nobody left. */
-	if (had_old && (old.queue_id != id || old.uplink_ifindex != (__u32)uplink->dp.ifindex))
+	if (had_old && (old.queue_id != id || old.uplink_ifindex != (__u32)uplink->dp.ifindex)) {
 		free_owned_queue(d, &old);
+		vmqd_rx_follow_port(d, uplink_of(d, &old), old.queue_id);
+	}
+	/* A queue in port mode delivers to its port from now on. */
+	vmqd_rx_follow_port(d, uplink, id);
 	log_info("%s: bound to queue %u on %s%s, %s mode", what, id, uplink->dp.ifname,
 		 auto_queue ? (reused ? " (its own, kept)" : " (its own, created)") : "",
 		 vmq_port_why_uplink(why) ? "uplink" : "stamp");
@@ -323,8 +327,11 @@ int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed)
 	if (d->ports.map_fd < 0 || vmq_port_get(&d->ports, ifindex, &e))
 		return -ENOENT;
 	err = vmq_port_unbind(&d->ports, ifindex, dp_of(uplink_of(d, &e)));
-	if (!err)
+	if (!err) {
 		*freed = free_owned_queue(d, &e);
+		/* Port mode without its port: frames take the stack. */
+		vmqd_rx_follow_port(d, uplink_of(d, &e), e.queue_id);
+	}
 	return err;
 }
 

@@ -213,9 +213,10 @@ static int queue_add(struct vmqd *d, struct json_object *args, struct vmqd_reply
 static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 {
 	struct vmq_queue_meta meta;
-	bool placed;
+	bool placed = false, tx = vmqd_req_has(args, "txq") || vmqd_req_has(args, "group");
 	unsigned int changed;
 	struct vmq_queue_entry e = {}, cur;
+	struct vmqd_rx_req rx;
 	struct vmqd_dev *dev;
 	char what[64];
 	__u32 id;
@@ -226,9 +227,20 @@ static int queue_set(struct vmqd *d, struct json_object *args, struct vmqd_reply
 		return err;
 	if (cur.state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE)
 		return vmqd_reply_error(r, ENOENT, "%s: does not exist", what);
-	err = parse_target(d, dev, args, id, what, r, &e, &placed);
+	if (!tx && !vmqd_req_has(args, "rx"))
+		return vmqd_reply_error(r, EINVAL, "%s: give txq or group, or rx", what);
+	/* Both halves are checked before either is written. */
+	err = tx ? parse_target(d, dev, args, id, what, r, &e, &placed) : 0;
+	if (!err)
+		err = vmqd_rx_parse_mode(d, dev, args, id, what, r, &rx);
 	if (err)
 		return err;
+	err = vmqd_rx_apply_mode(dev, id, &rx, what, r);
+	if (err || !tx) {
+		if (!err)
+			r->result = vmqd_json_object();
+		return err;
+	}
 	/* One store: packets see the old target or the new one. */
 	err = vmq_queue_write(&dev->dp, id, e);
 	if (err)
@@ -261,8 +273,10 @@ int vmqd_queue_free(struct vmqd_dev *dev, __u32 id)
 	int err =
 		vmq_queue_write(&dev->dp, id, (struct vmq_queue_entry){ .state = VMQ_QUEUE_FREE });
 
-	if (!err)
+	if (!err) {
 		vmq_queue_meta_delete(&dev->dp, id);
+		vmqd_rx_queue_freed(dev, id);
+	}
 	return err;
 }
 
@@ -315,6 +329,8 @@ static struct json_object *queue_json(struct vmqd_dev *dev, __u32 id,
 			vmqd_json_string(meta.flags & VMQ_META_F_BALANCED ? "balanced" : "auto"));
 		vmqd_balance_queue_json(dev, id, o);
 	}
+	if (id)
+		vmqd_rx_mode_json(dev, id, o);
 	return o;
 }
 
@@ -383,7 +399,7 @@ static int queue_show(struct vmqd *d, struct json_object *args, struct vmqd_repl
 
 static const char *const add_keys[] = { "dev",	"id",	     "txq",   "group", "vm",
 					"name", "placement", "owner", NULL };
-static const char *const set_keys[] = { "dev", "id", "txq", "group", NULL };
+static const char *const set_keys[] = { "dev", "id", "txq", "group", "rx", "cpu", NULL };
 static const char *const id_keys[] = { "dev", "id", NULL };
 
 const struct vmqd_command vmqd_queue_commands[] = {

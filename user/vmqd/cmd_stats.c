@@ -26,19 +26,25 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 	__u32 n = dev->dp.nr_queues;
 	struct vmq_queue_entry *entries = calloc(n, sizeof(*entries));
 	struct vmq_queue_stats *stats = calloc(n, sizeof(*stats));
-	int err = entries && stats ? 0 : -ENOMEM;
+	/* The receive side's, once it is loaded: zeros otherwise. */
+	struct vmq_rx_queue_stats *rx = calloc(n, sizeof(*rx));
+	bool has_rx = vmqd_rx_loaded(dev);
+	int err = entries && stats && rx ? 0 : -ENOMEM;
 
 	if (!err)
 		err = vmq_queue_read_all(&dev->dp, entries);
 	if (!err)
 		err = vmq_queue_stats_read_all(&dev->dp, stats);
+	if (!err && has_rx)
+		err = vmq_rx_queue_stats_read_all(&dev->dp, rx);
 	for (__u32 id = 0; !err && id < n; id++) {
 		const struct vmq_queue_stats *s = &stats[id];
+		const struct vmq_rx_queue_stats *x = &rx[id];
 		struct vmq_queue_meta meta;
 		struct json_object *o;
 
 		if (entries[id].state == VMQ_QUEUE_FREE && id != VMQ_DEFAULT_QUEUE && !s->packets &&
-		    !s->fallback_packets)
+		    !s->fallback_packets && !x->packets && !x->fallback_packets)
 			continue;
 		o = vmqd_json_object();
 		vmqd_json_add(o, "id", vmqd_json_int(id));
@@ -55,11 +61,42 @@ static int queues_json(struct vmqd_dev *dev, struct json_object *list)
 		counter_json(s->packets, s->bytes, o);
 		vmqd_json_add(o, "fallback_packets", vmqd_json_uint(s->fallback_packets));
 		vmqd_json_add(o, "fallback_bytes", vmqd_json_uint(s->fallback_bytes));
+		if (has_rx) {
+			vmqd_json_add(o, "rx_packets", vmqd_json_uint(x->packets));
+			vmqd_json_add(o, "rx_bytes", vmqd_json_uint(x->bytes));
+			vmqd_json_add(o, "rx_fallback_packets",
+				      vmqd_json_uint(x->fallback_packets));
+			vmqd_json_add(o, "rx_fallback_bytes", vmqd_json_uint(x->fallback_bytes));
+		}
 		vmqd_json_append(list, o);
 	}
 	free(entries);
 	free(stats);
+	free(rx);
 	return err;
+}
+
+/* What became of every received frame: "rx_outcomes": {"cpu", "port",
+ * "pass", then the default queue's reasons}, once rx is loaded. */
+static int rx_outcomes_json(struct vmqd_dev *dev, struct json_object *o)
+{
+	struct vmq_counter sums[VMQ_RX_OUTCOMES];
+	struct json_object *out;
+	int err;
+
+	if (!vmqd_rx_loaded(dev))
+		return 0;
+	err = vmq_rx_outcomes_read_all(&dev->dp, sums);
+	if (err)
+		return err;
+	out = vmqd_json_object();
+	for (__u32 i = 0; i < VMQ_RX_OUTCOMES; i++)
+		if (vmq_rx_outcome_name(i))
+			vmqd_json_add(
+				out, vmq_rx_outcome_name(i),
+				counter_json(sums[i].packets, sums[i].bytes, vmqd_json_object()));
+	vmqd_json_add(o, "rx_outcomes", out);
+	return 0;
 }
 
 /*
@@ -133,6 +170,8 @@ static int dev_stats_json(struct vmqd_dev *dev, struct json_object **out)
 			vmqd_json_add(fb, fallback_names[why],
 				      counter_json(c.packets, c.bytes, vmqd_json_object()));
 	}
+	if (!err)
+		err = rx_outcomes_json(dev, o);
 	if (err) {
 		json_object_put(o);
 		return err;

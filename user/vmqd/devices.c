@@ -273,8 +273,10 @@ static int adopt_one(struct vmqd *d, const char *ifname)
 	 * what it adopts, in place and on the hook it found. */
 	if (!dev->missing) {
 		struct vmq_upgrade_result res;
+		bool rx_changed;
 
 		vmqd_dev_upgrade(d, dev, NULL, true, &res, NULL);
+		vmqd_rx_upgrade(dev, &rx_changed);
 	}
 	/* A vmqd killed mid-request may have left metadata without its queue. */
 	err = vmqd_sweep_meta(dev, &changed);

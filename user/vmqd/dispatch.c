@@ -65,16 +65,21 @@ const struct vmqd_command vmqd_daemon_commands[] = {
 };
 
 const struct vmqd_object vmqd_objects[] = {
-	{ "dev", vmqd_dev_commands },	    { "queue", vmqd_queue_commands },
-	{ "group", vmqd_group_commands },   { "port", vmqd_port_commands },
-	{ "stats", vmqd_stats_commands },   { "doctor", vmqd_doctor_commands },
-	{ "daemon", vmqd_daemon_commands }, { NULL, NULL },
+	{ "dev", vmqd_dev_commands },
+	{ "queue", vmqd_queue_commands },
+	{ "group", vmqd_group_commands },
+	{ "port", vmqd_port_commands },
+	{ "filter", vmqd_filter_commands },
+	{ "stats", vmqd_stats_commands },
+	{ "doctor", vmqd_doctor_commands },
+	{ "daemon", vmqd_daemon_commands },
+	{ NULL, NULL },
 };
 
 /* What a --read-group client may run: nothing here changes the data plane,
  * the pins or the state file, nor sends a packet ("doctor" skips its probe). */
 static const char *const read_only_commands[] = {
-	"dev show",   "queue show", "group show",  "port show",
+	"dev show",   "queue show", "group show",  "port show",	  "filter show",
 	"stats show", "doctor run", "daemon ping", "daemon save",
 };
 

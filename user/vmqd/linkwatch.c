@@ -109,6 +109,14 @@ int vmqd_dev_came_back(struct vmqd *d, struct vmqd_dev *dev, int old_ifindex)
 	}
 	dev->missing = false;
 	dev->ntxqs = ntxqs;
+	/* Its XDP link went defunct with the old device: a new one, in the
+	 * mode it had. Filters and modes are in the maps, unchanged. */
+	if ((info.flags & VMQ_DEV_F_RX_ATTACHED) && vmqd_rx_loaded(dev)) {
+		err = vmq_rx_attach(&dev->dp, VMQ_XDP_AUTO);
+		if (err)
+			log_err("dev %s: back, but its receive side cannot attach again: %s",
+				dev->dp.ifname, strerror(-err));
+	}
 	if (vmqd_ports_rebase(d, (__u32)old_ifindex, (__u32)dev->dp.ifindex))
 		log_warn("dev %s: its port bindings still name the old device", dev->dp.ifname);
 	/* Back in a bridge, or out of one: its ports' modes follow. */

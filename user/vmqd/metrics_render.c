@@ -22,6 +22,7 @@ enum scope {
 	SCOPE_QUEUE,	/* per device, per "queues" item: dev, queue, vm */
 	SCOPE_TXQ,	/* per device, per "txqs" item: dev, txq */
 	SCOPE_FALLBACK, /* per device, per "fallbacks" member: dev, reason */
+	SCOPE_RX,	/* per device, per "rx_outcomes" member: dev, outcome */
 };
 
 struct family {
@@ -130,6 +131,22 @@ static const struct family families[] = {
 	  "Balancer moves that waited for a gap in the queue's traffic." },
 	{ "vmq_balance_moves_gave_up_total", "counter", SCOPE_DEV, "balance", "moves_gave_up", NULL,
 	  "Balancer moves made without a gap, after the bounded wait." },
+	{ "vmq_rx_queue_packets_total", "counter", SCOPE_QUEUE, "rx_packets", NULL, NULL,
+	  "Received frames that matched this queue's filters and went where its receive mode "
+	  "says." },
+	{ "vmq_rx_queue_bytes_total", "counter", SCOPE_QUEUE, "rx_bytes", NULL, NULL,
+	  "Bytes of received frames that matched this queue's filters." },
+	{ "vmq_rx_queue_fallback_packets_total", "counter", SCOPE_QUEUE, "rx_fallback_packets",
+	  NULL, NULL,
+	  "Received frames that matched this queue's filters but took the default queue (the "
+	  "stack): the queue was not live, or its CPU or port entry was missing." },
+	{ "vmq_rx_queue_fallback_bytes_total", "counter", SCOPE_QUEUE, "rx_fallback_bytes", NULL,
+	  NULL, "Bytes of received frames that matched this queue's filters but took the stack." },
+	{ "vmq_rx_packets_total", "counter", SCOPE_RX, "packets", NULL, NULL,
+	  "Received frames by outcome: cpu, port, pass (a queue's mode), or the default queue's "
+	  "reason (unmatched, broadcast, multicast, not_live, no_target, malformed)." },
+	{ "vmq_rx_bytes_total", "counter", SCOPE_RX, "bytes", NULL, NULL,
+	  "Bytes of received frames by outcome." },
 };
 
 /* Label values escape backslash, double quote and newline; HELP text
@@ -244,12 +261,18 @@ static size_t put_family_samples(FILE *f, const struct family *fam, struct json_
 			samples += put_items(f, fam, dev_obj, dev, "txqs", "txq", "txq");
 			break;
 		case SCOPE_FALLBACK:
-			if (!json_object_object_get_ex(dev_obj, "fallbacks", &fb) ||
+		case SCOPE_RX:
+			if (!json_object_object_get_ex(
+				    dev_obj, fam->scope == SCOPE_RX ? "rx_outcomes" : "fallbacks",
+				    &fb) ||
 			    !json_object_is_type(fb, json_type_object))
 				break;
 			json_object_object_foreach(fb, reason, counters)
 			{
-				struct label labels[] = { { "dev", dev }, { "reason", reason } };
+				struct label labels[] = {
+					{ "dev", dev },
+					{ fam->scope == SCOPE_RX ? "outcome" : "reason", reason },
+				};
 
 				if (family_value(fam, counters, &v)) {
 					put_sample(f, fam->name, labels, 2, v);

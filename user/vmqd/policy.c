@@ -111,16 +111,20 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	bool balance = false;
 	char what[64];
 	const char *s;
+	bool rx_given, rx_on;
 	int err;
 
 	err = vmqd_req_dev(d, args, "dev set", r, &dev);
 	if (err)
 		return err;
 	snprintf(what, sizeof(what), "dev %s", dev->dp.ifname);
+	err = vmqd_req_rx(args, what, r, &rx_given, &rx_on);
+	if (err)
+		return err;
 	if (!json_object_object_get_ex(args, "ports", &v)) {
-		if (!vmqd_req_has(args, "balance"))
-			return vmqd_reply_error(r, EINVAL, "%s: nothing to set (ports, balance)",
-						what);
+		if (!rx_given && !vmqd_req_has(args, "balance"))
+			return vmqd_reply_error(r, EINVAL,
+						"%s: nothing to set (ports, rx or balance)", what);
 	} else if (!json_object_is_type(v, json_type_string)) {
 		return vmqd_reply_error(r, EINVAL, "%s: ports must be a string", what);
 	} else {
@@ -129,8 +133,13 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 		if (err)
 			return err;
 	}
-	/* Checked whole before anything changes: a refused request changes nothing. */
-	err = vmqd_balance_set(dev, args, what, r, &balance);
+	/* Checked whole before anything changes: a refused request changes nothing. The
+	 * receive side goes first, as the one part that can still fail. */
+	err = vmqd_balance_set(dev, args, what, r, false, &balance);
+	if (!err && rx_given)
+		err = rx_on ? vmqd_rx_on(dev, what, r) : vmqd_rx_off(dev, what, r);
+	if (!err)
+		err = vmqd_balance_set(dev, args, what, r, true, &balance);
 	if (err)
 		return err;
 	r->result = vmqd_json_object();
@@ -157,6 +166,5 @@ int vmqd_dev_set(struct vmqd *d, struct json_object *args, struct vmqd_reply *r)
 	return 0;
 }
 
-const char *const vmqd_dev_set_keys[] = {
-	"dev", "ports", "balance", "interval", "threshold", NULL
-};
+const char *const vmqd_dev_set_keys[] = { "dev",      "ports",	   "rx", "balance",
+					  "interval", "threshold", NULL };

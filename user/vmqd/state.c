@@ -122,6 +122,12 @@ static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
 	}
 	vmqd_json_add(args, "mark_mask", vmqd_json_int(dev->dp.cfg.mark_mask));
 	vmqd_json_add(args, "queues", vmqd_json_int(dev->dp.nr_queues));
+	{
+		struct vmq_rx_status st = {};
+
+		if (vmqd_rx_loaded(dev) && !vmq_rx_status(&dev->dp, &st) && st.attached)
+			vmqd_json_add(args, "rx", vmqd_json_string("on"));
+	}
 	err = out->emit(out, request("dev", "attach", args));
 	for (__u32 g = 0; !err && g < VMQ_GROUPS_MAX; g++) {
 		struct vmq_group_entry ge;
@@ -165,6 +171,47 @@ static int snapshot_dev(struct vmqd_dev *dev, struct sink *out)
 	return err;
 }
 
+/* The receive side's modes (after the bindings port mode needs) and
+ * filters. */
+static int snapshot_rx(struct vmqd_dev *dev, struct sink *out)
+{
+	struct json_object *filters = vmqd_json_array();
+	struct vmq_queue_entry e;
+	size_t n;
+	int err = 0;
+
+	for (__u32 id = 1; vmqd_rx_loaded(dev) && !err && id < dev->dp.nr_queues; id++) {
+		struct vmq_rx_queue_entry rx;
+		struct json_object *args;
+
+		if (vmq_queue_read(&dev->dp, id, &e) || e.state == VMQ_QUEUE_FREE ||
+		    vmq_rx_mode_get(&dev->dp, id, &rx, NULL) || rx.mode == VMQ_RX_MODE_PASS ||
+		    !vmq_rx_mode_name(rx.mode))
+			continue;
+		args = dev_args(dev);
+		vmqd_json_add(args, "id", vmqd_json_int(id));
+		vmqd_json_add(args, "rx", vmqd_json_string(vmq_rx_mode_name(rx.mode)));
+		if (rx.mode == VMQ_RX_MODE_CPU)
+			vmqd_json_add(args, "cpu", vmqd_json_int(rx.cpu));
+		err = out->emit(out, request("queue", "set", args));
+	}
+	if (!err)
+		err = vmqd_filters_json(dev, filters);
+	n = err ? 0 : json_object_array_length(filters);
+	for (size_t i = 0; !err && i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(filters, i), *args, *v;
+
+		args = dev_args(dev);
+		vmqd_json_add(args, "queue", json_object_get(json_object_object_get(f, "queue")));
+		vmqd_json_add(args, "mac", json_object_get(json_object_object_get(f, "mac")));
+		if (json_object_object_get_ex(f, "vlan", &v))
+			vmqd_json_add(args, "vlan", json_object_get(v));
+		err = out->emit(out, request("filter", "add", args));
+	}
+	json_object_put(filters);
+	return err;
+}
+
 struct ports_ctx {
 	struct vmqd *d;
 	struct sink *out;
@@ -202,6 +249,8 @@ static int snapshot(struct vmqd *d, struct sink *out)
 		err = snapshot_dev(d->devs[i], out);
 	if (!err && d->ports.map_fd >= 0)
 		err = vmq_port_for_each(&d->ports, snapshot_port, &ctx);
+	for (size_t i = 0; !err && i < d->ndevs; i++)
+		err = snapshot_rx(d->devs[i], out);
 	/* Policies last: replayed before the bindings, a policy would bind
 	 * the ports first and take the saved queues' IDs. */
 	for (size_t i = 0; !err && i < d->ndevs; i++) {

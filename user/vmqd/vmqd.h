@@ -89,6 +89,7 @@ extern const struct vmqd_command vmqd_stats_commands[];
 extern const struct vmqd_command vmqd_daemon_commands[];
 extern const struct vmqd_command vmqd_port_commands[];
 extern const struct vmqd_command vmqd_doctor_commands[];
+extern const struct vmqd_command vmqd_filter_commands[];
 
 /* reconcile.c */
 int vmqd_reconcile(struct vmqd_dev *dev, unsigned int *changed);
@@ -101,6 +102,9 @@ int vmqd_sweep_meta(struct vmqd_dev *dev, unsigned int *swept);
 int vmqd_dev_upgrade(struct vmqd *d, struct vmqd_dev *dev, const char *obj_path, bool keep_hook,
 		     struct vmq_upgrade_result *res, struct vmqd_reply *r);
 void vmqd_abi_refusal(const char *ifname, __u32 found, char *buf, size_t size);
+/* args' "rx": "on" or "off"; *given false when absent. */
+int vmqd_req_rx(struct json_object *args, const char *what, struct vmqd_reply *r, bool *given,
+		bool *on);
 
 /* linkwatch.c */
 int vmqd_linkwatch_open(void);
@@ -130,6 +134,39 @@ int vmqd_port_release(struct vmqd *d, __u32 ifindex, long *freed);
 int vmqd_queue_create(struct vmqd *d, struct json_object *args, struct vmqd_reply *r,
 		      __u32 extra_flags, __u32 *id, struct vmq_queue_entry *entry);
 int vmqd_queue_free(struct vmqd_dev *dev, __u32 id);
+
+/* rx.c: the receive side (vmq_rx, XDP) */
+bool vmqd_rx_loaded(const struct vmqd_dev *dev);
+/* Loads vmq_rx's maps (not attached) when a filter or mode needs them. */
+int vmqd_rx_ready(struct vmqd_dev *dev, const char *what, struct vmqd_reply *r);
+enum vmq_xdp_mode vmqd_xdp_mode_env(void);
+int vmqd_rx_on(struct vmqd_dev *dev, const char *what, struct vmqd_reply *r);
+int vmqd_rx_off(struct vmqd_dev *dev, const char *what, struct vmqd_reply *r);
+/* Ports bound to queue id of dev; *ifindex: the first. */
+unsigned int vmqd_rx_bound_ports(struct vmqd *d, const struct vmqd_dev *dev, __u32 id,
+				 __u32 *ifindex);
+/* A queue in port mode: its devmap slot to the one port bound to it, or
+ * none (NULL dev, or rx not loaded: nothing to do). */
+int vmqd_rx_follow_port(struct vmqd *d, struct vmqd_dev *dev, __u32 id);
+void vmqd_rx_follow_all(struct vmqd *d);
+
+struct vmqd_rx_req {
+	bool set; /* "rx" was given */
+	enum vmq_rx_mode mode;
+	__u32 arg; /* the CPU, or the port's ifindex (0: replayed before its port) */
+};
+
+int vmqd_rx_parse_mode(struct vmqd *d, struct vmqd_dev *dev, struct json_object *args, __u32 id,
+		       const char *what, struct vmqd_reply *r, struct vmqd_rx_req *req);
+int vmqd_rx_apply_mode(struct vmqd_dev *dev, __u32 id, const struct vmqd_rx_req *req,
+		       const char *what, struct vmqd_reply *r);
+void vmqd_rx_queue_freed(struct vmqd_dev *dev, __u32 id);
+/* vmq_rx to vmqd's build (logged); 0 when rx is not loaded. */
+int vmqd_rx_upgrade(struct vmqd_dev *dev, bool *changed);
+void vmqd_rx_mode_json(struct vmqd_dev *dev, __u32 id, struct json_object *o);
+
+/* cmd_filter.c: dev's filters as show rows, appended to list. */
+int vmqd_filters_json(struct vmqd_dev *dev, struct json_object *list);
 
 /* placement.c */
 int vmqd_lowest_free_id(struct vmqd_dev *dev, __u32 *id);
