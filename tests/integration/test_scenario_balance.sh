@@ -358,7 +358,7 @@ case_completion() {
 	}
 	vmqt_assert_eq "completion: dev's commands" "attach balance detach help set show upgrade" \
 		"$(complete_words dev "")"
-	vmqt_assert_eq "completion: dev set's keywords" "balance interval ports threshold" \
+	vmqt_assert_eq "completion: dev set's keywords" "balance interval ports rx threshold" \
 		"$(complete_words dev set "$DEV" "")"
 	vmqt_assert_eq "completion: values of balance" "off on" "$(complete_words dev set "$DEV" balance "")"
 	vmqt_assert_eq "completion: dev balance's flag" "--dry-run" "$(complete_words dev balance "$DEV" "")"
