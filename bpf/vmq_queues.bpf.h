@@ -5,12 +5,7 @@
 #ifndef VMQ_QUEUES_BPF_H
 #define VMQ_QUEUES_BPF_H
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* resized at load time */
-	__type(key, __u32);
-	__type(value, struct vmq_queue_entry);
-} vmq_queues SEC(".maps");
+#include "vmq_queue_map.bpf.h"
 
 /* Per ID and CPU: the entry's copy and the ID's counters (vmq_abi.h). */
 struct {

@@ -16,14 +16,8 @@
 
 #include "vmq_abi.h"
 
-/* vmq_tx's queues map, shared (user space reuses its fd): a queue is live
- * for receive exactly when it is for transmit. */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* resized at load time */
-	__type(key, __u32);
-	__type(value, struct vmq_queue_entry);
-} vmq_queues SEC(".maps");
+#include "vmq_queue_map.bpf.h"
+#include "vmq_rx_queues.bpf.h"
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -31,13 +25,6 @@ struct {
 	__type(key, struct vmq_rx_filter_key);
 	__type(value, struct vmq_rx_filter);
 } vmq_rx_filters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* sized like vmq_queues */
-	__type(key, __u32);
-	__type(value, struct vmq_rx_queue_entry);
-} vmq_rx_queues SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -10,12 +10,7 @@
 
 #include "vmq_abi.h"
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, VMQ_QUEUES_DEFAULT); /* the uplink's, reused */
-	__type(key, __u32);
-	__type(value, struct vmq_rx_queue_entry);
-} vmq_rx_queues SEC(".maps");
+#include "vmq_rx_queues.bpf.h"
 
 SEC("syscall")
 int vmq_rx_store(struct vmq_rx_store_args *args)

@@ -206,20 +206,32 @@ int vmq_dev_load_store_prog(struct vmq_dev *dev)
  */
 int vmq_tx_obj_open(const char *path, struct bpf_object **out)
 {
-	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "vmq_tx_bpf");
-	struct bpf_object *obj;
 	size_t size = 0;
-	const void *elf;
+	const void *elf = vmq_tx_bpf__elf_bytes(&size);
+	int err = vmq_obj_open(path, elf, size, "vmq_tx_bpf", VMQ_PIN_PROG, out);
 
-	if (path) {
-		obj = bpf_object__open_file(path, &opts);
-	} else {
-		elf = vmq_tx_bpf__elf_bytes(&size);
-		obj = bpf_object__open_mem(elf, size, &opts);
+	if (!err && !vmq_tx_obj_rodata(*out)) {
+		bpf_object__close(*out);
+		return -ENOENT;
 	}
+	return err;
+}
+
+/* An object file at path, else the built-in ELF image, named object_name (the skeleton's
+ * name, so that the maps are named alike either way), holding program prog. */
+int vmq_obj_open(const char *path, const void *elf, size_t size, const char *object_name,
+		 const char *prog, struct bpf_object **out)
+{
+	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = object_name);
+	struct bpf_object *obj;
+
+	if (path)
+		obj = bpf_object__open_file(path, &opts);
+	else
+		obj = bpf_object__open_mem(elf, size, &opts);
 	if (!obj)
 		return errno ? -errno : -EINVAL;
-	if (!bpf_object__find_program_by_name(obj, VMQ_PIN_PROG) || !vmq_tx_obj_rodata(obj)) {
+	if (!bpf_object__find_program_by_name(obj, prog)) {
 		bpf_object__close(obj);
 		return -ENOENT;
 	}

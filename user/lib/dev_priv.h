@@ -12,6 +12,8 @@
 #define VMQ_PIN_RODATA "vmq_tx_rodata"
 
 int vmq_tx_obj_open(const char *path, struct bpf_object **out);
+int vmq_obj_open(const char *path, const void *elf, size_t size, const char *object_name,
+		 const char *prog, struct bpf_object **out);
 struct bpf_map *vmq_tx_obj_rodata(const struct bpf_object *obj);
 const char *vmq_tx_obj_pin_name(const struct bpf_object *obj, const struct bpf_map *map);
 int vmq_tx_obj_set_cfg(struct bpf_object *obj, const struct vmq_config *cfg);

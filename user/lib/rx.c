@@ -195,35 +195,35 @@ int vmq_rx_adopt(struct vmq_dev *dev)
 	return err;
 }
 
-/* vmq_rx as a libbpf object, not loaded: built in, or from a file. */
-static int rx_obj_open(const char *path, struct bpf_object **out)
-{
-	DECLARE_LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "vmq_rx_bpf");
-	struct bpf_object *obj;
-	size_t size = 0;
-	const void *elf;
-
-	if (path) {
-		obj = bpf_object__open_file(path, &opts);
-	} else {
-		elf = vmq_rx_bpf__elf_bytes(&size);
-		obj = bpf_object__open_mem(elf, size, &opts);
-	}
-	if (!obj)
-		return errno ? -errno : -EINVAL;
-	if (!bpf_object__find_program_by_name(obj, VMQ_PIN_RX_PROG)) {
-		bpf_object__close(obj);
-		return -ENOENT;
-	}
-	*out = obj;
-	return 0;
-}
-
 static int set_size(struct bpf_object *obj, const char *name, __u32 n)
 {
 	struct bpf_map *map = bpf_object__find_map_by_name(obj, name);
 
 	return map ? bpf_map__set_max_entries(map, n) : -ENOENT;
+}
+
+/* vmq_rx as a libbpf object, not loaded (built in, or from a file), its maps sized for dev's
+ * queues and ncpus CPUs. */
+static int rx_obj_open(const char *path, const struct vmq_dev *dev, __u32 ncpus,
+		       struct bpf_object **out)
+{
+	size_t size = 0;
+	const void *elf = vmq_rx_bpf__elf_bytes(&size);
+	int err = vmq_obj_open(path, elf, size, "vmq_rx_bpf", VMQ_PIN_RX_PROG, out);
+
+	if (!err)
+		err = set_size(*out, "vmq_rx_queues", dev->nr_queues);
+	if (!err)
+		err = set_size(*out, "vmq_rx_queue_stats", dev->nr_queues);
+	if (!err)
+		err = set_size(*out, "vmq_rx_ports", dev->nr_queues);
+	if (!err)
+		err = set_size(*out, "vmq_rx_cpus", ncpus);
+	if (err && *out) {
+		bpf_object__close(*out);
+		*out = NULL;
+	}
+	return err;
 }
 
 int vmq_rx_load(struct vmq_dev *dev, const char *obj_path)
@@ -249,19 +249,11 @@ int vmq_rx_load(struct vmq_dev *dev, const char *obj_path)
 	if (!err)
 		err = rx_path(final, sizeof(final), dev, "", NULL);
 	if (!err)
-		err = rx_obj_open(obj_path, &obj);
+		err = rx_obj_open(obj_path, dev, (__u32)ncpus, &obj);
 	if (err)
 		return err;
 	map = bpf_object__find_map_by_name(obj, "vmq_queues");
 	err = map ? bpf_map__reuse_fd(map, dev->queues_fd) : -ENOENT;
-	if (!err)
-		err = set_size(obj, "vmq_rx_queues", dev->nr_queues);
-	if (!err)
-		err = set_size(obj, "vmq_rx_queue_stats", dev->nr_queues);
-	if (!err)
-		err = set_size(obj, "vmq_rx_ports", dev->nr_queues);
-	if (!err)
-		err = set_size(obj, "vmq_rx_cpus", (__u32)ncpus);
 	if (!err)
 		err = bpf_object__load(obj);
 	/* Pinned under rx:new, then renamed into place: adoption never sees
@@ -549,22 +541,6 @@ int vmq_rx_unload(struct vmq_dev *dev)
 	return unpin_dir(final);
 }
 
-/* vmq_map_fits, but the kernel marks cpumaps and devmaps read-only for
- * programs itself (BPF_F_RDONLY_PROG), whatever the object asked for. */
-static bool rx_map_fits(int fd, const struct bpf_map *map)
-{
-	struct bpf_map_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return false;
-	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
-	       info.value_size == bpf_map__value_size(map) &&
-	       info.max_entries == bpf_map__max_entries(map) &&
-	       (info.map_flags & ~BPF_F_RDONLY_PROG) ==
-		       (bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG);
-}
-
 /* The fd a map of a new vmq_rx object takes: vmq_tx's queues map, or the
  * pinned one of the same name (checked to fit); -1: a map new in the
  * object, created by the load and pinned after it. */
@@ -580,7 +556,7 @@ static int upgrade_map_fd(struct vmq_dev *dev, const struct bpf_map *map, int *f
 	for (size_t i = 0; i < ARRAY_SIZE(rx_maps); i++)
 		if (!strcmp(name, rx_maps[i].name)) {
 			*fd = *rx_map_fd(dev, i);
-			return rx_map_fits(*fd, map) ? 0 : -EPROTO;
+			return vmq_map_fits(*fd, map) ? 0 : -EPROTO;
 		}
 	return 0;
 }
@@ -598,16 +574,9 @@ int vmq_rx_upgrade(struct vmq_dev *dev, const char *obj_path, bool *changed)
 	*changed = false;
 	if (dev->rx_prog_fd < 0)
 		return -ENOTCONN;
-	err = rx_obj_open(obj_path, &obj);
+	err = rx_obj_open(obj_path, dev, dev->rx_ncpus, &obj);
 	if (err)
 		return err;
-	err = set_size(obj, "vmq_rx_queues", dev->nr_queues);
-	if (!err)
-		err = set_size(obj, "vmq_rx_queue_stats", dev->nr_queues);
-	if (!err)
-		err = set_size(obj, "vmq_rx_ports", dev->nr_queues);
-	if (!err)
-		err = set_size(obj, "vmq_rx_cpus", dev->rx_ncpus);
 	bpf_object__for_each_map(map, obj)
 	{
 		if (err)

@@ -367,7 +367,10 @@ int vmq_prog_tag(int prog_fd, __u32 *id, __u8 tag[8])
 	return 0;
 }
 
-/* A pinned map fits the object's map: same type, sizes and flags. */
+/* A pinned map fits the object's map: same type, sizes and flags, but for
+ * BPF_F_RDONLY_PROG, which the kernel sets itself on cpumaps and devmaps
+ * whatever the object asked for (a program writing a map it marks so fails
+ * to load anyway). */
 bool vmq_map_fits(int fd, const struct bpf_map *map)
 {
 	struct bpf_map_info info = {};
@@ -378,7 +381,8 @@ bool vmq_map_fits(int fd, const struct bpf_map *map)
 	return info.type == bpf_map__type(map) && info.key_size == bpf_map__key_size(map) &&
 	       info.value_size == bpf_map__value_size(map) &&
 	       info.max_entries == bpf_map__max_entries(map) &&
-	       info.map_flags == bpf_map__map_flags(map);
+	       (info.map_flags & ~BPF_F_RDONLY_PROG) ==
+		       (bpf_map__map_flags(map) & ~BPF_F_RDONLY_PROG);
 }
 
 /*
