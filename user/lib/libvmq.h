@@ -386,7 +386,7 @@ int vmq_rx_mode_clear(const struct vmq_dev *dev, __u32 queue_id);
 int vmq_rx_cpu_entry(const struct vmq_dev *dev, __u32 cpu, __u32 *qsize);
 /* The devmap's entry for a queue: 0 and the ifindex, or -ENOENT. */
 int vmq_rx_port_entry(const struct vmq_dev *dev, __u32 queue_id, __u32 *ifindex);
-/* rx_extra.c: port mode without a port. The devmap slot alone removed
+/* Port mode without a port. The devmap slot alone removed
  * (the mode stays); and port mode set with no slot (restored before its
  * port is bound). Frames take the stack, counted as no_target. */
 int vmq_rx_port_drop(const struct vmq_dev *dev, __u32 queue_id);

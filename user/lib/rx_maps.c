@@ -363,3 +363,28 @@ const char *vmq_rx_outcome_name(__u32 outcome)
 
 	return outcome < VMQ_RX_OUTCOMES ? names[outcome] : NULL;
 }
+
+/* Port mode without a port: a queue whose port is gone (unbound, or not back
+ * yet after a restart) keeps its mode without a devmap slot, so its frames
+ * take the stack, counted as no_target, until one port is bound to it again. */
+int vmq_rx_port_drop(const struct vmq_dev *dev, __u32 queue_id)
+{
+	if (dev->rx_ports_fd < 0 || dev->rx_queues_fd < 0)
+		return -ENOTCONN;
+	if (queue_id >= dev->nr_queues)
+		return -ERANGE;
+	if (bpf_map_delete_elem(dev->rx_ports_fd, &queue_id) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int vmq_rx_port_mode_unbound(const struct vmq_dev *dev, __u32 queue_id)
+{
+	/* Through pass: a CPU entry the queue held is released, and the devmap
+	 * slot is gone before the mode says port. */
+	int err = vmq_rx_mode_set(dev, queue_id, VMQ_RX_MODE_PASS, 0);
+
+	if (err)
+		return err;
+	return entry_store(dev, queue_id, (struct vmq_rx_queue_entry){ .mode = VMQ_RX_MODE_PORT });
+}
